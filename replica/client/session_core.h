@@ -1,0 +1,90 @@
+// SessionCore: the client half of CURP-HT for one session, as a pure state
+// machine like ReplicaCore (no sockets, no clock, no threads). The async
+// client (Asio) and the simulator both drive it:
+//   submit() an op -> take_outgoing() messages to send
+//   step() every reply, tick() periodically -> take_completions()
+// It implements: strong ops to all replicas with fast-path completion (leader
+// reply + super-quorum of witness OKs including the leader) or slow-path
+// completion (StrongCommit), weak writes to the leader, weak reads to the
+// nearest replica carrying the session's min_index, the client cache merge
+// (higher version wins), per-op retry with the same SeqNo, and per-op timeout.
+// Not thread-safe: one thread owns a session.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "replica/core/messages.h"
+
+namespace hd::client {
+
+using core::ClientId;
+using core::Key;
+using core::LogIndex;
+using core::SeqNo;
+using core::TimeUs;
+using core::Value;
+
+enum class OpClass : uint8_t { kStrongRead, kStrongWrite, kWeakRead, kWeakWrite };
+enum class Outcome : uint8_t { kOk, kTimeout };
+enum class Path : uint8_t { kNone, kFast, kSlow };  // kNone for weak ops
+
+struct SessionConfig {
+  ClientId id{1};
+  uint32_t replica_count = 3;
+  core::ReplicaId leader{0};
+  core::ReplicaId nearest{0};         // where weak reads go
+  TimeUs retry_after_us = 200'000;    // re-send an unanswered op (same SeqNo)
+  TimeUs op_timeout_us = 5'000'000;   // give up: Outcome::kTimeout
+  uint64_t cache_capacity = 1 << 16;  // client-cache entries kept (0: no cache)
+  bool never_evict_cache = false;     // plant: cache grows without bound
+};
+
+struct Completion {
+  SeqNo seq;
+  OpClass op = OpClass::kStrongRead;
+  Key key = 0;
+  Outcome outcome = Outcome::kOk;
+  Path path = Path::kNone;
+  Value value;       // reads: value returned (after cache merge)
+  LogIndex version;  // reads: version of value; writes: slot of the write
+  TimeUs submitted_us = 0;
+  TimeUs completed_us = 0;
+  uint32_t retries = 0;
+};
+
+struct SessionGauges {
+  uint64_t in_flight = 0;
+  uint64_t cache_entries = 0;
+  LogIndex min_index;  // highest slot observed by this session
+};
+
+class SessionCore {
+ public:
+  explicit SessionCore(const SessionConfig& config);
+  ~SessionCore();
+  SessionCore(const SessionCore&) = delete;
+  SessionCore& operator=(const SessionCore&) = delete;
+
+  // Starts an op; `value` is ignored for reads. Returns its SeqNo.
+  SeqNo submit(TimeUs now, OpClass op, Key key, Value value = {});
+  // A message addressed to this session (replies it does not expect, or for
+  // ops already completed, are ignored).
+  void step(TimeUs now, const core::Message& msg);
+  // Retries and timeouts.
+  void tick(TimeUs now);
+
+  // Messages to send, in order. Destinations are replicas.
+  std::vector<core::Outgoing> take_outgoing();
+  std::vector<Completion> take_completions();
+
+  SessionGauges gauges() const;
+  const SessionConfig& config() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hd::client

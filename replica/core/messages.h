@@ -1,0 +1,178 @@
+// Every message of the CURP-HT protocol (DESIGN §2). The core consumes and
+// produces these; the wire codec (replica/wire) gives each a frame type. Field
+// order here is the wire order. Adding a field is a wire-version change.
+//
+// Flows:
+//   strong op : client --Propose--> all replicas
+//               leader  --ProposeReply(from_leader, slot, result)--> client
+//               witness --ProposeReply(ok | conflict)--> client
+//               leader  --StrongCommit(slot, result)--> client   (after execution)
+//               fast path = leader reply + super-quorum of OKs; else slow path.
+//   weak write: client --WeakWrite--> leader --WeakWriteReply(slot)--> client
+//               (sent after commit and execution)
+//   weak read : client --WeakRead(min_index)--> nearest replica
+//               --WeakReadReply(value, version)--> client, once that replica
+//               has executed min_index (session causality after cache eviction)
+//   replication: leader --Accept(entries, commit)--> follower
+//               follower --AcceptAck(last_contiguous, applied)--> leader
+//               leader --Snapshot chunks--> follower whose next entry the leader released
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "replica/core/types.h"
+
+namespace hd::core {
+
+// ---- client -> replica ----------------------------------------------------
+
+// Strong (linearizable) operation, sent to every replica.
+struct Propose {
+  ClientId client;
+  SeqNo seq;
+  // The client has received final answers for every seq < acked_below; the
+  // leader may forget saved replies for them (RIFL-style reply cache pruning).
+  SeqNo acked_below;
+  Command cmd;
+  bool operator==(const Propose&) const = default;
+};
+
+// Weak (causal) write, sent to the leader only.
+struct WeakWrite {
+  ClientId client;
+  SeqNo seq;
+  SeqNo acked_below;
+  Key key = 0;
+  Value value;
+  bool operator==(const WeakWrite&) const = default;
+};
+
+// Weak (causal) read, sent to one replica (the nearest).
+struct WeakRead {
+  ClientId client;
+  SeqNo seq;
+  Key key = 0;
+  // Highest slot this session has observed; the replica answers only once it
+  // has executed at least this slot, so read-your-writes and monotonic reads
+  // hold even after the client cache evicted the key.
+  LogIndex min_index;
+  bool operator==(const WeakRead&) const = default;
+};
+
+// ---- replica -> client ----------------------------------------------------
+
+struct ProposeReply {
+  ReplicaId from;
+  ClientId client;
+  SeqNo seq;
+  bool from_leader = false;
+  // Witness: accepted into its unsynced table (true) or conflict (false).
+  // Leader: always true.
+  bool ok = false;
+  // Leader only: the slot assigned and the speculative result. For a Get,
+  // value/version are the value read and the slot that wrote it (0: never
+  // written); for a Put, value is empty and version == slot.
+  LogIndex slot;
+  Value value;
+  LogIndex version;
+  bool operator==(const ProposeReply&) const = default;
+};
+
+// Leader -> client: the strong command is committed and executed.
+struct StrongCommit {
+  ClientId client;
+  SeqNo seq;
+  LogIndex slot;
+  Value value;
+  LogIndex version;
+  bool operator==(const StrongCommit&) const = default;
+};
+
+struct WeakWriteReply {
+  ClientId client;
+  SeqNo seq;
+  LogIndex slot;
+  bool operator==(const WeakWriteReply&) const = default;
+};
+
+struct WeakReadReply {
+  ReplicaId from;
+  ClientId client;
+  SeqNo seq;
+  Value value;
+  LogIndex version;  // slot of the write that produced value; 0: never written
+  bool operator==(const WeakReadReply&) const = default;
+};
+
+// ---- replica <-> replica --------------------------------------------------
+
+struct LogEntry {
+  ClientId client;
+  SeqNo seq;
+  bool strong = false;  // strong commands are also held by witnesses
+  Command cmd;
+  bool operator==(const LogEntry&) const = default;
+};
+
+// Leader -> follower. entries[i] belongs in slot first + i. An empty entries
+// vector is a heartbeat / commit-index update. commit: every slot <= commit
+// is committed.
+struct Accept {
+  ReplicaId from;
+  LogIndex first;
+  std::vector<LogEntry> entries;
+  LogIndex commit;
+  bool operator==(const Accept&) const = default;
+};
+
+// Follower -> leader, cumulative: the follower holds every slot up to
+// last_contiguous and has executed every slot up to applied.
+struct AcceptAck {
+  ReplicaId from;
+  LogIndex last_contiguous;
+  LogIndex applied;
+  bool operator==(const AcceptAck&) const = default;
+};
+
+struct KvEntry {
+  Key key = 0;
+  Value value;
+  LogIndex version;
+  bool operator==(const KvEntry&) const = default;
+};
+
+// Leader -> follower: state transfer of the executed state at `index`, in
+// chunks numbered 0.. ; the follower installs it when `last` arrives with all
+// chunks before it. Used when the follower needs slots the leader released.
+struct Snapshot {
+  ReplicaId from;
+  LogIndex index;
+  uint32_t chunk = 0;
+  bool last = false;
+  std::vector<KvEntry> entries;
+  bool operator==(const Snapshot&) const = default;
+};
+
+using Message = std::variant<Propose, WeakWrite, WeakRead, ProposeReply, StrongCommit,
+                             WeakWriteReply, WeakReadReply, Accept, AcceptAck, Snapshot>;
+
+// Where an outgoing message goes. Replies to clients are addressed by
+// ClientId; the transport knows which connection that session uses.
+struct Destination {
+  enum class Kind : uint8_t { kReplica, kClient };
+  Kind kind = Kind::kReplica;
+  uint64_t id = 0;
+
+  static Destination replica(ReplicaId r) { return {Kind::kReplica, r.value()}; }
+  static Destination client(ClientId c) { return {Kind::kClient, c.value()}; }
+  bool operator==(const Destination&) const = default;
+};
+
+struct Outgoing {
+  Destination to;
+  Message msg;
+};
+
+}  // namespace hd::core

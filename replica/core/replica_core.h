@@ -1,0 +1,106 @@
+// ReplicaCore: the CURP-HT protocol of one replica as a pure, deterministic
+// state machine (after etcd's raft RawNode). Messages and clock ticks go in;
+// outgoing messages come out through ready()/advance(). No sockets, threads,
+// clocks or randomness: the same inputs always give the same outputs, which is
+// what the seeded simulator relies on.
+//
+// Caller contract (the transport or the simulator):
+//   * call step() for every message addressed to this replica and tick()
+//     periodically (every CoreConfig::tick_interval_us or so) with the time;
+//   * after any step()/tick(), send everything in ready().messages (order
+//     within one destination must be preserved), then call advance();
+//   * a crash is modelled by destroying the core; a restart constructs a new
+//     one, which starts empty and catches up from the leader.
+// Not thread-safe: one thread owns a core.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "replica/core/messages.h"
+
+namespace hd::core {
+
+// Deliberate pathologies for validating the diagnostics (DESIGN §2, --plant).
+// All off by default.
+struct Plants {
+  bool retain_history = false;  // never release executed log entries
+};
+
+struct CoreConfig {
+  ReplicaId self{0};
+  uint32_t replica_count = 3;  // odd, >= 3
+  ReplicaId leader{0};         // fixed leader (failover is a later issue)
+
+  TimeUs heartbeat_interval_us = 20'000;      // leader -> followers when idle
+  TimeUs retransmit_after_us = 50'000;        // resend un-acked slots to a follower
+  TimeUs follower_dead_after_us = 1'000'000;  // no ack for this long: stop waiting for it
+  TimeUs witness_gc_after_us = 2'000'000;     // drop unsynced entries never seen committed
+  uint32_t max_accept_batch = 256;            // entries per Accept message
+  uint64_t max_retained_entries = 200'000;    // hard cap on the leader's retained log
+  uint32_t snapshot_chunk_entries = 4096;     // KvEntry per Snapshot message
+  Plants plants;
+};
+
+// Live-object gauges, read by memprof snapshots and by the sim's bound check.
+struct CoreGauges {
+  uint64_t log_entries_retained = 0;
+  uint64_t witness_entries = 0;       // unsynced strong commands held as witness
+  uint64_t pending_requests = 0;      // requests waiting for commit/execution or a min_index
+  uint64_t client_table_entries = 0;  // client sessions the replica remembers
+  uint64_t saved_replies = 0;         // replies kept for retries (pruned by acked_below)
+  uint64_t kv_keys = 0;
+  LogIndex last_index;  // highest slot held
+  LogIndex commit_index;
+  LogIndex applied_index;  // highest slot executed
+  uint64_t snapshots_sent = 0;
+  uint64_t snapshots_installed = 0;
+};
+
+// Counters of work done (monotonic), for stats and tests.
+struct CoreCounters {
+  uint64_t strong_proposals = 0;
+  uint64_t witness_accepts = 0;
+  uint64_t witness_conflicts = 0;
+  uint64_t weak_writes = 0;
+  uint64_t weak_reads = 0;
+  uint64_t duplicates_ignored = 0;
+  uint64_t executed = 0;
+  uint64_t released = 0;
+};
+
+struct Ready {
+  std::vector<Outgoing> messages;
+};
+
+class ReplicaCore {
+ public:
+  explicit ReplicaCore(const CoreConfig& config);
+  ~ReplicaCore();
+  ReplicaCore(const ReplicaCore&) = delete;
+  ReplicaCore& operator=(const ReplicaCore&) = delete;
+
+  void step(TimeUs now, const Message& msg);
+  void tick(TimeUs now);
+
+  bool has_ready() const;
+  // Valid until advance().
+  Ready& ready();
+  void advance();
+
+  bool is_leader() const;
+  const CoreConfig& config() const;
+  CoreGauges gauges() const;
+  const CoreCounters& counters() const;
+
+  // Executed state, for tests and the final "every acknowledged write is
+  // present" check: value and version of key (version 0: never written).
+  KvEntry read_executed(Key key) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hd::core

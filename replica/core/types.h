@@ -1,0 +1,49 @@
+// Vocabulary of the CURP-HT protocol core: ids, time, commands.
+// Pure values; no I/O. Shared by the core, the wire codec, the client session
+// core, the simulator and the transport.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "replica/base/strong_id.h"
+
+namespace hd::core {
+
+using ReplicaId = StrongId<struct ReplicaIdTag, uint32_t>;
+// Log slots start at 1; LogIndex{0} means "none / nothing yet".
+using LogIndex = StrongId<struct LogIndexTag, uint64_t>;
+// One client *session* (one loadgen thread, one test session). Ids are chosen
+// by clients; they must be unique in a cluster (loadgen derives them from
+// process alias and thread number).
+using ClientId = StrongId<struct ClientIdTag, uint64_t>;
+// Per-session operation number, starting at 1, increasing by 1 per new op.
+// A retry re-sends the same SeqNo (at-most-once execution at the leader).
+using SeqNo = StrongId<struct SeqNoTag, uint64_t>;
+
+using Key = uint64_t;
+using Value = std::string;
+
+// Injected clock: microseconds on a monotonic clock (steady_clock in the real
+// transport, virtual time in the simulator). The core never reads a clock.
+using TimeUs = uint64_t;
+
+enum class OpKind : uint8_t { kGet = 1, kPut = 2 };
+
+struct Command {
+  OpKind kind = OpKind::kGet;
+  Key key = 0;
+  Value value;  // empty for kGet
+
+  bool is_write() const { return kind == OpKind::kPut; }
+  bool operator==(const Command&) const = default;
+};
+
+// Two commands conflict (do not commute) when they touch the same key and at
+// least one writes. Witnesses refuse a strong command that conflicts with one
+// they already hold unsynced.
+inline bool conflicts(const Command& a, const Command& b) {
+  return a.key == b.key && (a.is_write() || b.is_write());
+}
+
+}  // namespace hd::core

@@ -1,0 +1,152 @@
+// The seed-style .conf reader: the original's files parse unchanged, typos
+// and malformed lines are errors naming file, line and key.
+#include "replica/config/cluster_config.h"
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+using hd::config::ClusterConfig;
+using hd::config::load_cluster_config;
+using hd::config::parse_cluster_config;
+
+namespace {
+
+std::string seed_config(const std::string& name) {
+  return std::string(HEAPDRIFT_SOURCE_DIR) + "/../shared/seed/configs/" + name;
+}
+
+std::string error_of(const std::string& text) {
+  auto r = parse_cluster_config(text, "t.conf");
+  REQUIRE_FALSE(r.is_ok());
+  return r.status().message();
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("the three seed configs parse unchanged") {
+  for (const char* name : {"local.conf", "curpht-optimized.conf", "multi-client.conf"}) {
+    CAPTURE(name);
+    auto r = load_cluster_config(seed_config(name));
+    REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().message()));
+    CHECK(r->replicas.size() == 3);
+    CHECK(r->protocol == "curpht");
+  }
+  auto opt = load_cluster_config(seed_config("curpht-optimized.conf"));
+  REQUIRE(opt.is_ok());
+  CHECK(opt->pendings == 20);
+  CHECK(opt->client_threads == 2);
+  CHECK(opt->weak_ratio == 50);
+  CHECK(opt->weak_writes == 10);
+  CHECK(opt->zipf_skew == doctest::Approx(0.9));
+  CHECK(opt->clients.size() == 2);  // "# client2" lines are comments
+  // The original's port rule: replica i listens on 7070 + i.
+  CHECK(opt->replicas[2].port == 7072);
+  CHECK(opt->replicas[1].host == "127.0.0.2");
+  // maxDescRoutines is the original's knob: accepted, reported.
+  bool noticed = false;
+  for (const auto& n : opt->notices) noticed |= contains(n, "maxDescRoutines");
+  CHECK(noticed);
+
+  auto multi = load_cluster_config(seed_config("multi-client.conf"));
+  REQUIRE(multi.is_ok());
+  CHECK(multi->network_delay_ms == 25);
+  CHECK(multi->clients.size() == 3);  // "// clientN" lines are comments
+
+  auto local = load_cluster_config(seed_config("local.conf"));
+  REQUIRE(local.is_ok());
+  CHECK(local->client_threads == 1);  // clones 0 -> clones + 1 threads
+}
+
+TEST_CASE("configs/local.conf is the seed workload on loopback with distinct ports") {
+  auto r = load_cluster_config(std::string(HEAPDRIFT_SOURCE_DIR) + "/configs/local.conf");
+  REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().message()));
+  REQUIRE(r->replicas.size() == 3);
+  REQUIRE(r->clients.size() == 2);
+  std::set<uint16_t> ports;
+  for (const auto& e : r->replicas) {
+    CHECK(e.host == "127.0.0.1");
+    ports.insert(e.port);
+  }
+  for (const auto& e : r->clients) {
+    CHECK(e.host == "127.0.0.1");
+    ports.insert(e.port);
+  }
+  CHECK(ports.size() == 5);
+  CHECK(r->pendings == 10);
+  CHECK(r->client_threads == 2);
+  CHECK(r->weak_ratio == 50);
+  CHECK(r->writes == 5);
+  CHECK(r->weak_writes == 5);
+  CHECK(r->command_size == 100);
+  CHECK(r->key_space == 1000000);
+  CHECK(r->zipf_skew == doctest::Approx(0.99));
+  CHECK(r->notices.empty());
+}
+
+TEST_CASE("keys are case-insensitive and trailing comments allowed") {
+  auto r = parse_cluster_config("clientthreads: 3 // three\nPendings: 7\n", "t.conf");
+  REQUIRE(r.is_ok());
+  CHECK(r->client_threads == 3);
+  CHECK(r->pendings == 7);
+}
+
+TEST_CASE("a typo is an error naming file, line and key, with a suggestion") {
+  const std::string e = error_of("// header\nreqs: 10\npendigns: 10\n");
+  CHECK(contains(e, "t.conf:3"));
+  CHECK(contains(e, "pendigns"));
+  CHECK(contains(e, "did you mean 'pendings'"));
+}
+
+TEST_CASE("malformed lines and values are errors with file and line") {
+  CHECK(contains(error_of("reqs: ten\n"), "t.conf:1: key 'reqs'"));
+  CHECK(contains(error_of("reqs:\n"), "has no value"));
+  CHECK(contains(error_of("reqs: 10 20\n"), "unexpected text"));
+  CHECK(contains(error_of("weakRatio: 101\n"), "out of range"));
+  CHECK(contains(error_of("pipeline: maybe\n"), "not a boolean"));
+  CHECK(contains(error_of("\n\njust some words\n"), "t.conf:3: malformed line"));
+  CHECK(contains(error_of("-- Replicas\n"), "malformed section header"));
+  CHECK(contains(error_of("-- Servers --\n"), "unknown section"));
+  CHECK(contains(error_of("-- Replicas --\nreplica0\n"), "t.conf:2: malformed replica line"));
+  CHECK(contains(error_of("-- Replicas --\nreplica0 127.0.0.1:99999\n"), "bad port"));
+  CHECK(contains(error_of("-- Replicas --\nreplica0 127.0.0.1:7000\nreplica0 127.0.0.1:7001\n"),
+                 "duplicate alias"));
+  CHECK(contains(error_of("-- Replicas --\nreplica0 127.0.0.1:7000\nreplica1 127.0.0.1:7000\n"),
+                 "already used"));
+  CHECK(contains(error_of("reqs: 1\nreqs: 2\n"), "given twice (first at line 1)"));
+  CHECK(contains(error_of("opsSweep: 100,10\n"), "increasing"));
+  CHECK(contains(error_of("opsSweep: 100,,200\n"), "list item"));
+}
+
+TEST_CASE("only curpht is supported; curpho is a clear error, not a fallback") {
+  const std::string e = error_of("protocol: curpho\n");
+  CHECK(contains(e, "t.conf:1"));
+  CHECK(contains(e, "not supported yet"));
+  CHECK(parse_cluster_config("protocol: CURPHT\n", "t.conf").is_ok());
+}
+
+TEST_CASE("heapdrift's own keys") {
+  auto r = parse_cluster_config(
+      "allocator: tcmalloc\nsnapshotIntervalMs: 50\nheapProfileAt: 10000,25000\n"
+      "cpuProfile: true\nopsSweep: 10000,100000\niterations: 3\n",
+      "t.conf");
+  REQUIRE(r.is_ok());
+  CHECK(r->allocator == "tcmalloc");
+  CHECK(r->snapshot_interval_ms == 50);
+  CHECK(r->heap_profile_at == std::vector<uint64_t>{10000, 25000});
+  CHECK(r->cpu_profile);
+  CHECK(r->ops_sweep == std::vector<uint64_t>{10000, 100000});
+  CHECK(r->iterations == 3);
+  CHECK(contains(error_of("allocator: hoard\n"), "not one of"));
+}
+
+TEST_CASE("a missing file is an error naming it") {
+  auto r = load_cluster_config("/nonexistent/x.conf");
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(contains(r.status().message(), "/nonexistent/x.conf"));
+}
