@@ -1,0 +1,80 @@
+// Checkers run on a recorded History (and on the final replica states): strong
+// linearizability per key (Wing–Gong / Lowe / Porcupine-style memoised search),
+// weak-read session guarantees, value/version consistency, acknowledged-write
+// durability and bounded retention. Pure functions; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "replica/core/messages.h"
+#include "replica/sim/history.h"
+
+namespace hd::sim {
+
+struct CheckResult {
+  enum class Kind : uint8_t { kOk, kViolation, kInconclusive };
+  Kind kind = Kind::kOk;
+  std::string detail;         // empty when kOk
+  uint64_t steps = 0;         // search steps spent (linearizability)
+  uint64_t zone_decided = 0;  // keys decided by the zone fallback
+
+  bool ok() const { return kind == Kind::kOk; }
+  static CheckResult violation(std::string d) {
+    return CheckResult{Kind::kViolation, std::move(d), 0, 0};
+  }
+};
+
+const char* to_string(CheckResult::Kind kind);
+
+// Linearizability of every write (strong and weak; a write that never answered
+// has response = +inf and may or may not have taken effect) and every completed
+// strong read, against a single-register model per key. Each key is searched
+// separately; a key whose search exceeds max_steps_per_key makes the result
+// kInconclusive (unless another key is a definite violation).
+// With zone_fallback, a key whose search hits the bound is decided by
+// check_linearizable_zones instead (counted in zone_decided).
+CheckResult check_linearizable(const History& history, uint64_t max_steps_per_key = 2'000'000,
+                               bool zone_fallback = true);
+
+// The same question answered by the zone algorithm of Gibbons & Korach for
+// registers whose writes have unique values (reads name their write): exact
+// and O(n^2) per key, so it decides keys where the search above hits its step
+// bound. Same op selection as check_linearizable.
+CheckResult check_linearizable_zones(const History& history);
+
+// Per session, for completed weak reads: read-your-writes (version >= slot of
+// every write of that session to the key completed before the read was
+// invoked), monotonic reads (version >= version of every read of that key the
+// session completed before this read was invoked); and for every completed
+// read, value/version consistency with the writes of the history (version 0
+// means never written: the value must be empty).
+CheckResult check_session_guarantees(const History& history);
+CheckResult check_value_versions(const History& history);
+
+// One live replica's final executed state of the keys the history touched.
+struct ReplicaFinalState {
+  uint32_t replica = 0;
+  std::vector<core::KvEntry> entries;  // one per key, any order
+};
+
+// Every acknowledged write is durable: on every replica, each key's version is
+// >= the slot of every acknowledged write to it; all replicas agree on value
+// and version; and the value at that version is the one written there.
+CheckResult check_final_state(const History& history, const std::vector<ReplicaFinalState>& states);
+
+// Retention bound: every sample must stay <= bound.
+struct RetentionSample {
+  uint32_t replica = 0;
+  core::TimeUs at_us = 0;
+  uint64_t log_entries_retained = 0;
+  uint64_t witness_entries = 0;
+};
+CheckResult check_retention(const std::vector<RetentionSample>& samples, uint64_t log_bound,
+                            uint64_t witness_bound);
+
+// Human-readable one-line description of an op (for failure reports).
+std::string describe(const HistoryOp& op);
+
+}  // namespace hd::sim
