@@ -1,0 +1,265 @@
+// AsyncClient and BlockingClient. The state lives in a shared Impl so that
+// completion handlers still queued when the client is destroyed find a closed
+// Impl instead of freed memory.
+#include "replica/client/async_client.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <unordered_map>
+#include <utility>
+
+#include "replica/io/framed_connection.h"
+#include "replica/io/replica_server.h"
+
+namespace hd::client {
+
+SessionConfig session_config_from(const config::ClusterConfig& config, ClientId id,
+                                  uint32_t nearest) {
+  SessionConfig sc;
+  sc.id = id;
+  sc.replica_count = static_cast<uint32_t>(config.replicas.size());
+  sc.leader = core::ReplicaId{0};
+  sc.nearest = core::ReplicaId{nearest};
+  sc.op_timeout_us = TimeUs{config.reply_timeout_ms} * 1000;
+  return sc;
+}
+
+uint32_t nearest_replica_for(const config::ClusterConfig& config, const std::string& client_alias) {
+  const int c = config.client_index(client_alias);
+  if (c < 0) return 0;
+  const std::string& host = config.clients[static_cast<size_t>(c)].host;
+  for (size_t i = 0; i < config.replicas.size(); ++i) {
+    if (config.replicas[i].host == host) return static_cast<uint32_t>(i);
+  }
+  return 0;
+}
+
+struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io_context, AsyncClientOptions opts)
+      : io(io_context), options(std::move(opts)), session(options.session), tick_timer(io) {}
+
+  void on_frame(io::FramedConnection& conn, wire::Frame&& frame) {
+    auto* msg = std::get_if<core::Message>(&frame);
+    if (msg == nullptr) {
+      conn.close(io::CloseKind::kBadInput, "replica sent a Hello to a client");
+      return;
+    }
+    inbox.push_back(std::move(*msg));
+  }
+
+  // Steps are deferred to one posted process() per loop turn, so every reply
+  // that arrived in the same turn is seen together (see deliver_inbox()).
+  void schedule_process() {
+    if (process_posted || !running) return;
+    process_posted = true;
+    asio::post(io, [self = shared_from_this()] {
+      self->process_posted = false;
+      self->process();
+    });
+  }
+
+  // Steps the session with everything received since the last call, witness
+  // and leader ProposeReplies first. Without this, which path a strong op took
+  // would depend on the order epoll reports our connections when the leader's
+  // StrongCommit and the last witness reply are both already waiting: the op
+  // had its super-quorum, so it counts as fast. (Per-connection order, which
+  // the protocol relies on, is unchanged: only replies move ahead.)
+  void deliver_inbox() {
+    if (inbox.empty()) return;
+    std::vector<core::Message> msgs;
+    msgs.swap(inbox);
+    std::stable_partition(msgs.begin(), msgs.end(), [](const core::Message& m) {
+      return std::holds_alternative<core::ProposeReply>(m);
+    });
+    const TimeUs now = io::steady_now_us();
+    for (const auto& m : msgs) session.step(now, m);
+  }
+
+  // Hands completions to their callbacks, then sends what the session wants
+  // sent: one write per connection, like the replica's flush.
+  void process() {
+    if (!running) return;
+    deliver_inbox();
+    for (auto& c : session.take_completions()) {
+      auto it = callbacks.find(c.seq.value());
+      if (it == callbacks.end()) continue;
+      // Erase before calling: the callback may submit (and so re-enter process()).
+      Callback cb = std::move(it->second);
+      callbacks.erase(it);
+      if (cb) cb(c);
+      if (!running) return;
+    }
+    std::vector<io::FramedConnection*> touched;
+    for (auto& out : session.take_outgoing()) {
+      if (out.to.kind != core::Destination::Kind::kReplica || out.to.id >= links.size()) continue;
+      io::FramedConnection* conn = links[out.to.id]->connection();
+      if (conn == nullptr) continue;  // not connected: the session retries the op
+      conn->enqueue(out.msg);
+      bool seen = false;
+      for (auto* t : touched) seen = seen || t == conn;
+      if (!seen) touched.push_back(conn);
+    }
+    for (auto* conn : touched) conn->flush();
+  }
+
+  void arm_tick() {
+    if (!running) return;
+    tick_timer.expires_after(std::chrono::milliseconds(options.tick_interval_ms));
+    tick_timer.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (ec || !self->running) return;
+      self->session.tick(io::steady_now_us());
+      self->process();
+      self->arm_tick();
+    });
+  }
+
+  void close() {
+    if (!running) return;
+    running = false;
+    tick_timer.cancel();  // timers have no error_code overload without deprecated Asio
+    for (auto& l : links) l->stop();
+    callbacks.clear();
+  }
+
+  asio::io_context& io;
+  AsyncClientOptions options;
+  SessionCore session;
+  asio::steady_timer tick_timer;
+  std::vector<std::shared_ptr<io::OutboundLink>> links;
+  std::unordered_map<uint64_t, Callback> callbacks;
+  std::vector<core::Message> inbox;  // received, not yet stepped
+  bool running = false;
+  bool process_posted = false;
+};
+
+AsyncClient::AsyncClient(asio::io_context& io, AsyncClientOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+
+AsyncClient::~AsyncClient() {
+  impl_->close();
+}
+
+Status AsyncClient::start(const config::ClusterConfig& config) {
+  HD_CHECK(!impl_->running);
+  HD_CHECK(impl_->links.empty());
+  if (config.replicas.size() != impl_->options.session.replica_count) {
+    return Status::error("session expects " + std::to_string(impl_->options.session.replica_count) +
+                         " replicas, config has " + std::to_string(config.replicas.size()));
+  }
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& r : config.replicas) {
+    auto ep = io::resolve_endpoint(impl_->io, r.host, r.port);
+    if (!ep.is_ok()) return ep.status();
+    endpoints.push_back(*ep);
+  }
+  impl_->running = true;
+  std::weak_ptr<Impl> weak = impl_;
+  const wire::Hello hello{wire::Hello::Role::kClient, impl_->options.session.id.value()};
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    io::FramedConnection::Handlers h;
+    h.on_frame = [weak](io::FramedConnection& c, wire::Frame&& f) {
+      if (auto impl = weak.lock(); impl && impl->running) impl->on_frame(c, std::move(f));
+    };
+    h.on_read_done = [weak](io::FramedConnection&) {
+      if (auto impl = weak.lock()) impl->schedule_process();
+    };
+    h.on_close = [weak, i](io::FramedConnection& c, io::CloseKind kind, const std::string& why) {
+      auto impl = weak.lock();
+      if (!impl || !impl->running) return;
+      impl->options.log.info("connection to replica%zu (%s) closed (%s): %s", i, c.peer().c_str(),
+                             io::close_kind_name(kind), why.c_str());
+    };
+    auto link = std::make_shared<io::OutboundLink>(impl_->io, endpoints[i], hello, std::move(h),
+                                                   &impl_->options.log, config.replicas[i].alias);
+    impl_->links.push_back(link);
+    link->start();
+  }
+  impl_->arm_tick();
+  return Status::ok();
+}
+
+void AsyncClient::close() {
+  impl_->close();
+}
+
+SeqNo AsyncClient::submit(OpClass op, Key key, Value value, Callback done) {
+  HD_CHECK(impl_->running);
+  const SeqNo seq = impl_->session.submit(io::steady_now_us(), op, key, std::move(value));
+  impl_->callbacks[seq.value()] = std::move(done);
+  impl_->process();
+  return seq;
+}
+
+uint32_t AsyncClient::connected_count() const {
+  uint32_t n = 0;
+  for (const auto& l : impl_->links) n += l->connection() != nullptr ? 1 : 0;
+  return n;
+}
+
+SessionGauges AsyncClient::gauges() const {
+  return impl_->session.gauges();
+}
+
+const SessionConfig& AsyncClient::session_config() const {
+  return impl_->options.session;
+}
+
+// ---- BlockingClient ---------------------------------------------------------
+
+BlockingClient::BlockingClient(const config::ClusterConfig& config, ClientId id, uint32_t nearest,
+                               io::LogLevel log_level)
+    : io_(1), work_(asio::make_work_guard(io_)) {
+  AsyncClientOptions options;
+  options.session = session_config_from(config, id, nearest);
+  options.log = io::Logger("client" + std::to_string(id.value()), log_level);
+  client_ = std::make_unique<AsyncClient>(io_, std::move(options));
+  // Started before the thread exists, so no other thread touches it meanwhile.
+  start_status_ = client_->start(config);
+  thread_ = std::thread([this] {
+    // run() has no error_code overload in non-deprecated Asio; it throws only
+    // what a handler throws, and none of ours do.
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "BlockingClient: io thread: %s\n", e.what());
+    }
+  });
+}
+
+BlockingClient::~BlockingClient() {
+  work_.reset();
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  client_.reset();  // io stopped: safe off the io thread
+}
+
+bool BlockingClient::wait_connected(uint32_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    // Shared: if we time out, the posted handler may still run after we return.
+    auto p = std::make_shared<std::promise<uint32_t>>();
+    auto f = p->get_future();
+    asio::post(io_, [this, p] { p->set_value(client_->connected_count()); });
+    if (f.wait_until(deadline) != std::future_status::ready) return false;
+    if (f.get() >= count) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+Result<Completion> BlockingClient::run(OpClass op, Key key, Value value,
+                                       std::chrono::milliseconds timeout) {
+  if (!start_status_.is_ok()) return start_status_;
+  auto p = std::make_shared<std::promise<Completion>>();
+  auto f = p->get_future();
+  asio::post(io_, [this, p, op, key, v = std::move(value)]() mutable {
+    client_->submit(op, key, std::move(v), [p](const Completion& c) { p->set_value(c); });
+  });
+  if (f.wait_for(timeout) != std::future_status::ready) {
+    return Status::error("no completion within " + std::to_string(timeout.count()) + " ms");
+  }
+  return f.get();
+}
+
+}  // namespace hd::client

@@ -1,0 +1,112 @@
+// AsyncClient: one CURP-HT client session (a SessionCore) on Asio — one TCP
+// connection per replica (redialled with backoff), a tick timer for retries
+// and timeouts, callbacks on completion. Runs on a caller-provided io_context
+// so one loadgen thread can drive many sessions. BlockingClient wraps one
+// AsyncClient with its own io thread for tests and tools.
+// Thread-safety: AsyncClient is not thread-safe — call it only on the thread
+// running its io_context (callbacks run there too). BlockingClient's methods
+// may be called from any one thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "replica/base/status.h"
+#include "replica/client/session_core.h"
+#include "replica/config/cluster_config.h"
+#include "replica/io/asio.h"
+#include "replica/io/log.h"
+
+namespace hd::client {
+
+struct AsyncClientOptions {
+  SessionConfig session;  // id must be unique in the cluster; replica_count is filled in
+  uint32_t tick_interval_ms = 5;
+  io::Logger log{"client", io::LogLevel::kWarn};
+};
+
+// Session options from a cluster config: leader replica0, `nearest` for weak
+// reads, per-op timeout from replyTimeout.
+SessionConfig session_config_from(const config::ClusterConfig& config, ClientId id,
+                                  uint32_t nearest);
+
+// The replica a client process should send weak reads to: the first replica
+// on the same host as `client_alias` in the config's Clients section, else
+// replica0 (also when the alias is unknown).
+uint32_t nearest_replica_for(const config::ClusterConfig& config, const std::string& client_alias);
+
+class AsyncClient {
+ public:
+  using Callback = std::function<void(const Completion&)>;
+
+  AsyncClient(asio::io_context& io, AsyncClientOptions options);
+  // Precondition: called on the io thread, or after that io_context stopped.
+  ~AsyncClient();
+  AsyncClient(const AsyncClient&) = delete;
+  AsyncClient& operator=(const AsyncClient&) = delete;
+
+  // Resolves the replicas' endpoints and starts dialling them and ticking.
+  Status start(const config::ClusterConfig& config);
+  // Closes every connection and stops the timer. Ops still in flight never
+  // complete (their callbacks are dropped). Idempotent.
+  void close();
+
+  // Starts an op (strong: to all replicas; weak write: leader; weak read:
+  // nearest) and calls `done` exactly once, on the io thread, with its
+  // completion (Outcome::kTimeout after the session's op timeout). Ops to
+  // replicas not connected yet are retried by the session.
+  SeqNo submit(OpClass op, Key key, Value value, Callback done);
+
+  // Replicas with a live connection right now.
+  uint32_t connected_count() const;
+  SessionGauges gauges() const;
+  const SessionConfig& session_config() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Synchronous facade for tests: its own io_context on a background thread.
+class BlockingClient {
+ public:
+  // Connects in the background; use wait_connected() to wait for it.
+  BlockingClient(const config::ClusterConfig& config, ClientId id, uint32_t nearest = 0,
+                 io::LogLevel log_level = io::LogLevel::kWarn);
+  ~BlockingClient();
+  BlockingClient(const BlockingClient&) = delete;
+  BlockingClient& operator=(const BlockingClient&) = delete;
+
+  Status start_status() const { return start_status_; }
+  // True once `count` replicas are connected, false after `timeout`.
+  bool wait_connected(uint32_t count, std::chrono::milliseconds timeout);
+
+  // Runs one op; an error if no completion arrived within `timeout` (the
+  // completion itself may also report Outcome::kTimeout).
+  Result<Completion> run(OpClass op, Key key, Value value, std::chrono::milliseconds timeout);
+  Result<Completion> put_strong(Key key, Value value, std::chrono::milliseconds timeout) {
+    return run(OpClass::kStrongWrite, key, std::move(value), timeout);
+  }
+  Result<Completion> get_strong(Key key, std::chrono::milliseconds timeout) {
+    return run(OpClass::kStrongRead, key, {}, timeout);
+  }
+  Result<Completion> put_weak(Key key, Value value, std::chrono::milliseconds timeout) {
+    return run(OpClass::kWeakWrite, key, std::move(value), timeout);
+  }
+  Result<Completion> get_weak(Key key, std::chrono::milliseconds timeout) {
+    return run(OpClass::kWeakRead, key, {}, timeout);
+  }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::unique_ptr<AsyncClient> client_;
+  Status start_status_;
+  std::thread thread_;
+};
+
+}  // namespace hd::client

@@ -1,0 +1,114 @@
+// ReplicaServer: the Asio transport hosting one ReplicaCore (DESIGN §2). It
+// accepts replica and client connections, dials every other replica, feeds
+// received messages (optionally after an injected delay) into the core, ticks
+// it on a timer, and flushes core.ready() as one write per connection per
+// flush. Not thread-safe: everything runs on the one thread running `io`,
+// which is also what makes the (non-thread-safe) core safe to use.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "replica/base/status.h"
+#include "replica/config/cluster_config.h"
+#include "replica/core/replica_core.h"
+#include "replica/io/asio.h"
+#include "replica/io/framed_connection.h"
+#include "replica/io/log.h"
+
+namespace hd::io {
+
+struct ServerOptions {
+  uint32_t self_index = 0;        // index of this replica in config.replicas
+  uint32_t tick_interval_ms = 5;  // core.tick() period
+  uint32_t network_delay_ms = 0;  // hold received messages this long before step()
+  core::Plants plants;
+  bool handle_signals = true;  // SIGINT/SIGTERM -> stop()
+  ConnectionLimits limits;
+  BackoffPolicy backoff;
+};
+
+// Monotonic counters of the transport (logged at shutdown).
+struct ServerCounters {
+  uint64_t accepted = 0;          // inbound connections
+  uint64_t closed_bad_input = 0;  // inbound connections closed for bad input
+  uint64_t messages_in = 0;       // messages stepped into the core
+  uint64_t messages_out = 0;      // messages handed to a connection
+  uint64_t messages_dropped = 0;  // destination unknown or not connected
+  uint64_t flushes = 0;
+  uint64_t writes = 0;  // async writes issued (all connections)
+  uint64_t ticks = 0;
+};
+
+// The core's config for replica `self_index` of `config`.
+core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t self_index,
+                                  const core::Plants& plants);
+
+// steady_clock microseconds: the injected clock of the core and sessions.
+core::TimeUs steady_now_us();
+
+class ReplicaServer {
+ public:
+  // `config` must outlive the server. Precondition: self_index < replicas.size().
+  ReplicaServer(asio::io_context& io, const config::ClusterConfig& config, ServerOptions options,
+                Logger log);
+  ~ReplicaServer();
+  ReplicaServer(const ReplicaServer&) = delete;
+  ReplicaServer& operator=(const ReplicaServer&) = delete;
+
+  // Binds exactly the configured host:port and starts accepting, dialling
+  // peers and ticking. An error (e.g. port in use) leaves nothing running.
+  Status start();
+  // Stops accepting, closes every socket, cancels timers; io.run() then
+  // returns. Idempotent. Logs the final counters.
+  void stop();
+
+  const ServerCounters& counters() const { return counters_; }
+  const core::ReplicaCore& core() const { return core_; }
+  // The port actually bound (useful when the config said 0).
+  uint16_t port() const { return port_; }
+
+ private:
+  void accept_next();
+  void on_inbound_frame(FramedConnection& conn, wire::Frame&& frame);
+  void on_outbound_frame(FramedConnection& conn, wire::Frame&& frame);
+  void on_inbound_close(FramedConnection& conn, CloseKind kind, const std::string& reason);
+  void deliver(core::Message&& msg);
+  void step(const core::Message& msg);
+  void schedule_flush();
+  void flush();
+  void arm_tick();
+  void arm_delay_timer();
+  void log_counters(const char* when) const;
+
+  asio::io_context& io_;
+  const config::ClusterConfig& config_;
+  ServerOptions options_;
+  Logger log_;
+  core::ReplicaCore core_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer tick_timer_;
+  asio::steady_timer delay_timer_;
+  asio::signal_set signals_;
+  uint16_t port_ = 0;
+  bool running_ = false;
+  bool flush_posted_ = false;
+
+  // Outbound links: index = replica id; null for self. Used for sending only.
+  std::vector<std::shared_ptr<OutboundLink>> peers_;
+  // Every inbound connection (replicas and clients), owned until closed.
+  std::unordered_set<std::shared_ptr<FramedConnection>> inbound_;
+  // Client session id -> the connection its Hello arrived on (replies go there).
+  std::unordered_map<uint64_t, std::weak_ptr<FramedConnection>> clients_;
+  // Received messages waiting out network_delay_ms, in arrival order.
+  std::deque<std::pair<core::TimeUs, core::Message>> delayed_;
+  std::vector<FramedConnection*> touched_;  // scratch of flush()
+  ServerCounters counters_;
+};
+
+}  // namespace hd::io

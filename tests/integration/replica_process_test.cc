@@ -1,0 +1,372 @@
+// Integration tests with real `replica` processes on 127.0.0.1: failover of a
+// follower (kill -9, restart, catch-up), bad input on raw sockets, SIGTERM,
+// startup errors. Every loop is bounded in iterations and wall time.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "integration/cluster_harness.h"
+#include "replica/client/async_client.h"
+#include "replica/wire/codec.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using hd::client::BlockingClient;
+using hd::client::Completion;
+using hd::client::Outcome;
+using hd::client::Path;
+using hd::core::ClientId;
+using hd::test::TestCluster;
+
+constexpr auto kOpTimeout = 8s;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// Connects a plain socket to 127.0.0.1:port with a receive timeout.
+int raw_connect(uint16_t port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  timeval tv{};
+  tv.tv_sec = 3;
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, const std::string& bytes) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// True when the peer closed the connection (EOF or reset) within the socket's
+// receive timeout; false if it is still open after it.
+bool closed_by_peer(int fd) {
+  char buf[256];
+  for (int i = 0; i < 100; ++i) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET || errno == EPIPE;
+  }
+  return false;
+}
+
+std::string hello_frame(uint64_t id) {
+  std::string out;
+  hd::wire::encode(hd::wire::Hello{hd::wire::Hello::Role::kClient, id}, out);
+  return out;
+}
+
+std::string propose_frame(uint64_t client, uint64_t seq, uint64_t key) {
+  hd::core::Propose p;
+  p.client = ClientId{client};
+  p.seq = hd::core::SeqNo{seq};
+  p.acked_below = hd::core::SeqNo{1};
+  p.cmd.kind = hd::core::OpKind::kPut;
+  p.cmd.key = key;
+  p.cmd.value = std::string(64, 'x');
+  std::string out;
+  hd::wire::encode(hd::core::Message{p}, out);
+  return out;
+}
+
+struct Acked {
+  std::string value;
+  uint64_t version = 0;
+};
+
+}  // namespace
+
+TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no write is lost") {
+  TestCluster cluster;
+  REQUIRE(cluster.start_all());
+  BlockingClient client(cluster.config(), ClientId{101}, /*nearest=*/0);
+  REQUIRE(client.start_status().is_ok());
+  REQUIRE(client.wait_connected(3, 5s));
+
+  // One worker runs a sequential mixed workload (strong/weak, reads/writes)
+  // while the main thread kills and restarts a follower.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> completed{0};
+  std::atomic<uint64_t> slow_after_kill{0};
+  std::atomic<bool> killed{false};
+  std::mutex mu;
+  std::map<uint64_t, Acked> acked;  // key -> last acknowledged write
+  uint64_t timeouts = 0;
+  uint64_t failures = 0;
+  std::string first_failure;
+  std::thread worker([&] {
+    for (uint64_t i = 0; i < 20000 && !stop.load(); ++i) {
+      const uint64_t key = i % 16;
+      const std::string value = "v" + std::to_string(i);
+      auto r = [&] {
+        switch (i % 4) {
+          case 0:
+            return client.put_strong(key, value, kOpTimeout);
+          case 1:
+            return client.get_strong(key, kOpTimeout);
+          case 2:
+            return client.put_weak(key, value, kOpTimeout);
+          default:
+            return client.get_weak(key, kOpTimeout);
+        }
+      }();
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.is_ok() || r->outcome != Outcome::kOk) {
+        ++timeouts;
+        if (first_failure.empty()) first_failure = r.is_ok() ? "op timeout" : r.status().message();
+        continue;
+      }
+      const Completion& c = r.value();
+      if (i % 4 == 0 || i % 4 == 2) {
+        acked[key] = Acked{value, c.version.value()};
+      } else if (auto it = acked.find(key); it != acked.end()) {
+        // One session, sequential ops: every read sees at least its own last write.
+        if (c.version.value() < it->second.version) {
+          ++failures;
+          if (first_failure.empty()) {
+            first_failure = "read of key " + std::to_string(key) + " returned version " +
+                            std::to_string(c.version.value()) + " < own write's " +
+                            std::to_string(it->second.version);
+          }
+        }
+      }
+      if (killed.load() && c.path == Path::kSlow) ++slow_after_kill;
+      ++completed;
+    }
+  });
+
+  auto wait_progress = [&](uint64_t more, std::chrono::milliseconds timeout) {
+    const uint64_t target = completed.load() + more;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (completed.load() < target && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return completed.load() >= target;
+  };
+
+  CHECK(wait_progress(200, 10s));
+  cluster.kill9(2);
+  killed = true;
+  const auto killed_at = std::chrono::steady_clock::now();
+  // Only two of three replicas are left: no super-quorum, ops finish on the
+  // slow path. Stay down past follower_dead_after (1 s) so the leader also
+  // gives up on it, and make sure progress continues after that too.
+  CHECK(wait_progress(200, 15s));
+  while (std::chrono::steady_clock::now() - killed_at < 1300ms) std::this_thread::sleep_for(10ms);
+  CHECK(wait_progress(100, 10s));
+  CHECK(slow_after_kill.load() > 0);
+  const uint64_t done_while_down = completed.load();
+
+  REQUIRE(cluster.start(2));
+  REQUIRE(cluster.wait_accepting(2, 5s));
+  CHECK(wait_progress(200, 10s));
+  stop = true;
+  worker.join();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    MESSAGE("ops completed: " << completed.load() << " (" << done_while_down
+                              << " by the restart), slow path after kill: "
+                              << slow_after_kill.load());
+    INFO("first failure: " << first_failure);
+    CHECK(timeouts == 0);
+    CHECK(failures == 0);
+  }
+
+  // Catch-up: a fresh write becomes visible to a weak read at the restarted
+  // replica (fresh session, so nothing forces it to wait: it must catch up).
+  auto w = client.put_strong(999, "after-restart", kOpTimeout);
+  REQUIRE(w.is_ok());
+  REQUIRE(w->outcome == Outcome::kOk);
+  BlockingClient at_restarted(cluster.config(), ClientId{202}, /*nearest=*/2);
+  REQUIRE(at_restarted.wait_connected(3, 5s));
+  bool caught_up = false;
+  for (int attempt = 0; attempt < 200 && !caught_up; ++attempt) {
+    auto r = at_restarted.get_weak(999, kOpTimeout);
+    if (r.is_ok() && r->outcome == Outcome::kOk && r->version.value() >= w->version.value()) {
+      caught_up = r->value == "after-restart";
+    }
+    if (!caught_up) std::this_thread::sleep_for(25ms);
+  }
+  CHECK(caught_up);
+
+  // Every acknowledged write reads back with a strong read.
+  std::map<uint64_t, Acked> snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    snapshot = acked;
+  }
+  CHECK(!snapshot.empty());
+  for (const auto& [key, a] : snapshot) {
+    auto r = client.get_strong(key, kOpTimeout);
+    REQUIRE(r.is_ok());
+    REQUIRE(r->outcome == Outcome::kOk);
+    CHECK_MESSAGE(r->value == a.value, "key " << key);
+  }
+}
+
+TEST_CASE("bad input closes only that connection; other clients keep being served") {
+  TestCluster cluster;
+  REQUIRE(cluster.start_all());
+  BlockingClient client(cluster.config(), ClientId{301}, 0);
+  REQUIRE(client.wait_connected(3, 5s));
+  uint64_t n = 0;
+  auto served = [&] {
+    ++n;
+    auto r = client.put_strong(n, "ok" + std::to_string(n), kOpTimeout);
+    return r.is_ok() && r->outcome == Outcome::kOk;
+  };
+  REQUIRE(served());
+
+  struct Case {
+    const char* name;
+    std::string bytes;
+    const char* log_reason;
+  };
+  std::string oversized = hello_frame(7);
+  // Payload length field (bytes 4..7, little-endian) far beyond the 64 MiB limit.
+  oversized[4] = '\xf0';
+  oversized[5] = '\xff';
+  oversized[6] = '\xff';
+  oversized[7] = '\x7f';
+  std::string unknown = hello_frame(8);
+  unknown[3] = '\xc8';  // frame type 200
+  const std::string propose = propose_frame(9, 1, 5);
+  const Case cases[] = {
+      {"garbage", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "bad magic"},
+      {"truncated", hello_frame(9) + propose.substr(0, propose.size() / 2),
+       "truncated frame at EOF"},
+      {"oversized", oversized, "exceeds limit"},
+      {"unknown type", unknown, "unknown frame type"},
+      {"no hello", propose_frame(10, 1, 6), "expected Hello"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const int fd = raw_connect(cluster.port(0));
+    REQUIRE(fd >= 0);
+    REQUIRE(send_all(fd, c.bytes));
+    // Truncated input is only an error once the stream ends.
+    if (std::string(c.name) == "truncated") shutdown(fd, SHUT_WR);
+    CHECK(closed_by_peer(fd));
+    close(fd);
+    CHECK(served());
+  }
+  CHECK(served());
+
+  // The log names each reason (bounded wait: the log is written asynchronously).
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = cluster.log_text(0);
+    bool all = true;
+    for (const auto& c : cases) all = all && contains(log, c.log_reason);
+    if (all) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    CHECK(contains(log, c.log_reason));
+  }
+  CHECK(contains(log, "bad input"));
+  CHECK(contains(log, "127.0.0.1:"));
+}
+
+TEST_CASE("SIGTERM and SIGINT: the replica exits 0 promptly and logs its counters") {
+  TestCluster cluster;
+  REQUIRE(cluster.start_all());
+  {
+    BlockingClient client(cluster.config(), ClientId{401}, 0);
+    REQUIRE(client.wait_connected(3, 5s));
+    auto r = client.put_strong(1, "x", kOpTimeout);
+    REQUIRE(r.is_ok());
+    CHECK(r->outcome == Outcome::kOk);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status = cluster.signal_and_wait(1, SIGTERM, 3s);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  REQUIRE(status != -1);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(elapsed < 2s);
+  const int status_int = cluster.signal_and_wait(0, SIGINT, 3s);
+  REQUIRE(status_int != -1);
+  CHECK(WIFEXITED(status_int));
+  CHECK(WEXITSTATUS(status_int) == 0);
+  CHECK(contains(cluster.log_text(1), "final counters"));
+}
+
+TEST_CASE("startup errors exit 2 with a message") {
+  TestCluster cluster;
+  std::string out;
+  int st =
+      hd::test::run_to_exit(hd::test::bin_path("replica"),
+                            {"--config", cluster.config_path(), "--alias", "replica7"}, 5s, &out);
+  REQUIRE(st != -1);
+  CHECK(WEXITSTATUS(st) == 2);
+  CHECK(contains(out, "replica7"));
+  st = hd::test::run_to_exit(hd::test::bin_path("replica"),
+                             {"--config", cluster.dir() + "/missing.conf", "--alias", "replica0"},
+                             5s, &out);
+  REQUIRE(st != -1);
+  CHECK(WEXITSTATUS(st) == 2);
+  // A protocol other than curpht is refused with the config reader's message.
+  const std::string other = cluster.dir() + "/curpho.conf";
+  {
+    std::ofstream f(other);
+    f << "-- Replicas --\nreplica0 127.0.0.1:1\nreplica1 127.0.0.1:2\nreplica2 127.0.0.1:3\n"
+      << "protocol: curpho\n";
+  }
+  st = hd::test::run_to_exit(hd::test::bin_path("replica"),
+                             {"--config", other, "--alias", "replica0"}, 5s, &out);
+  REQUIRE(st != -1);
+  CHECK(WEXITSTATUS(st) == 2);
+  CHECK(contains(out, "curpho"));
+  st = hd::test::run_to_exit(hd::test::bin_path("replica"), {"--help"}, 5s, &out);
+  REQUIRE(st != -1);
+  CHECK(WEXITSTATUS(st) == 0);
+  CHECK(contains(out, "--plant"));
+}
+
+TEST_CASE("networkDelay holds received messages before the core sees them") {
+  TestCluster cluster(3, "networkDelay: 30\n");
+  REQUIRE(cluster.config().network_delay_ms == 30);
+  REQUIRE(cluster.start_all());
+  BlockingClient client(cluster.config(), ClientId{501}, 0);
+  REQUIRE(client.wait_connected(3, 5s));
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto r = client.put_strong(i, "delayed", kOpTimeout);
+    REQUIRE(r.is_ok());
+    REQUIRE(r->outcome == Outcome::kOk);
+    // The leader sees the Propose only after 30 ms, so no reply can be faster.
+    CHECK(r->completed_us - r->submitted_us >= 30'000);
+  }
+  auto r = client.get_strong(0, kOpTimeout);
+  REQUIRE(r.is_ok());
+  CHECK(r->value == "delayed");
+}
