@@ -1,0 +1,249 @@
+#include "loadgen/runner.h"
+
+#include <asio.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "replica/client/async_client.h"
+
+namespace hd::loadgen {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One loadgen thread: one session, its own io_context.
+class ThreadRunner {
+ public:
+  ThreadRunner(const config::ClusterConfig& config, const LoadOptions& options, uint32_t thread,
+               client::ClientId id)
+      : config_(config),
+        options_(options),
+        gen_(options.workload, options.seed * 1000003 + thread),
+        deadline_timer_(io_),
+        rate_timer_(io_) {
+    client::AsyncClientOptions copts;
+    copts.session = client::session_config_from(config, id, options.nearest);
+    copts.session.never_evict_cache = options.never_evict_cache;
+    copts.log = io::Logger(options.alias + "/t" + std::to_string(thread), io::LogLevel::kWarn);
+    client_ = std::make_unique<client::AsyncClient>(io_, std::move(copts));
+    if (options.rate_ops_s > 0) {
+      const double per_thread = options.rate_ops_s / options.threads;
+      interval_ns_ = static_cast<int64_t>(1e9 / per_thread);
+    }
+  }
+
+  Status start() { return client_->start(config_); }
+
+  void run() {
+    deadline_timer_.expires_after(std::chrono::seconds(options_.deadline_s));
+    deadline_timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      deadline_exceeded_ = true;
+      finish();
+    });
+    start_ = Clock::now();
+    if (interval_ns_ > 0) {
+      schedule_rate();
+    } else {
+      const uint64_t window = std::min<uint64_t>(options_.pendings, options_.ops_per_thread);
+      for (uint64_t i = 0; i < window; ++i) submit_next(Clock::now());
+    }
+    if (options_.ops_per_thread == 0) finish();
+    io_.run();
+  }
+
+  RunStats& stats() { return stats_; }
+  bool deadline_exceeded() const { return deadline_exceeded_; }
+  uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
+
+ private:
+  void submit_next(Clock::time_point intended) {
+    const uint64_t n = submitted_++;
+    const Op op = gen_.next();
+    std::string value;
+    if (op.is_write()) value = gen_.value_for(n);
+    ++in_flight_;
+    const bool warmup = n < options_.warmup_ops;
+    if (!warmup && stats_.start_unix_ms == 0) stats_.start_unix_ms = unix_ms_now();
+    client_->submit(op.op, op.key, std::move(value),
+                    [this, intended, warmup, op](const client::Completion& c) {
+                      on_complete(c, intended, warmup, op);
+                    });
+  }
+
+  void on_complete(const client::Completion& c, Clock::time_point intended, bool warmup,
+                   const Op& op) {
+    const auto now = Clock::now();
+    --in_flight_;
+    ++completed_;
+    completed_atomic_.store(completed_, std::memory_order_relaxed);
+    const size_t cls = class_index(c.op);
+    SecondStats& sec = stats_.series[unix_ms_now() / 1000];
+    sec.retries += c.retries;
+    stats_.retries += c.retries;
+    if (c.outcome == client::Outcome::kTimeout) {
+      ++sec.timeouts;
+      ++stats_.classes[cls].timeouts;
+    } else {
+      ++sec.completed[cls];
+      if (c.path == client::Path::kFast) ++sec.fast_path;
+      if (c.path == client::Path::kSlow) ++sec.slow_path;
+      check_session(c, op);
+      if (warmup) {
+        ++stats_.warmup_ops;
+      } else {
+        ClassStats& cs = stats_.classes[cls];
+        ++cs.count;
+        if (c.path == client::Path::kFast) ++cs.fast_path;
+        if (c.path == client::Path::kSlow) ++cs.slow_path;
+        cs.latency.record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
+        stats_.end_unix_ms = unix_ms_now();
+      }
+    }
+    if (completed_ == options_.ops_per_thread) {
+      finish();
+      return;
+    }
+    if (interval_ns_ > 0) {
+      drain_backlog();
+    } else if (submitted_ < options_.ops_per_thread) {
+      submit_next(now);
+    }
+  }
+
+  // Read-your-writes and monotonic reads, seen from this session: a read may
+  // never return an older version of a key than one it already wrote or read.
+  void check_session(const client::Completion& c, const Op& op) {
+    uint64_t& seen = seen_version_[op.key];
+    if (c.op == client::OpClass::kWeakRead && c.version.value() < seen) {
+      ++stats_.session_violations;
+    }
+    seen = std::max(seen, c.version.value());
+  }
+
+  void schedule_rate() {
+    if (submitted_ + backlog_.size() >= options_.ops_per_thread) return;
+    const auto next =
+        start_ + std::chrono::nanoseconds(interval_ns_ * static_cast<int64_t>(scheduled_));
+    rate_timer_.expires_at(next);
+    rate_timer_.async_wait([this, next](const asio::error_code& ec) {
+      if (ec || finished_) return;
+      ++scheduled_;
+      backlog_.push_back(next);
+      drain_backlog();
+      schedule_rate();
+    });
+  }
+
+  void drain_backlog() {
+    while (!backlog_.empty() && in_flight_ < options_.pendings &&
+           submitted_ < options_.ops_per_thread) {
+      const auto intended = backlog_.front();
+      backlog_.pop_front();
+      submit_next(intended);
+    }
+  }
+
+  void finish() {
+    if (finished_) return;
+    finished_ = true;
+    deadline_timer_.cancel();
+    rate_timer_.cancel();
+    client_->close();
+    io_.stop();
+  }
+
+  const config::ClusterConfig& config_;
+  const LoadOptions& options_;
+  asio::io_context io_;
+  std::unique_ptr<client::AsyncClient> client_;
+  OpGenerator gen_;
+  asio::steady_timer deadline_timer_;
+  asio::steady_timer rate_timer_;
+  RunStats stats_;
+  std::unordered_map<core::Key, uint64_t> seen_version_;
+  std::deque<Clock::time_point> backlog_;
+  Clock::time_point start_;
+  int64_t interval_ns_ = 0;
+  uint64_t scheduled_ = 0;
+  uint64_t submitted_ = 0;
+  uint64_t completed_ = 0;
+  uint64_t in_flight_ = 0;
+  std::atomic<uint64_t> completed_atomic_{0};
+  bool finished_ = false;
+  bool deadline_exceeded_ = false;
+};
+
+// Session ids must be unique in the cluster and across runs (replicas keep
+// per-session de-duplication state): a random per-process nonce, the client
+// index and the thread number.
+client::ClientId make_client_id(uint64_t nonce, uint32_t client_index, uint32_t thread) {
+  return client::ClientId{((nonce & 0xFFFFFFFFull) << 24) | (uint64_t{client_index & 0xFFFF} << 8) |
+                          (thread & 0xFF)};
+}
+
+}  // namespace
+
+LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& options) {
+  LoadResult result;
+  const uint64_t nonce = std::random_device{}() | 1;
+  std::vector<std::unique_ptr<ThreadRunner>> runners;
+  for (uint32_t t = 0; t < options.threads; ++t) {
+    runners.push_back(std::make_unique<ThreadRunner>(
+        config, options, t, make_client_id(nonce, options.client_index, t)));
+    if (Status s = runners.back()->start(); !s) {
+      result.status = s;
+      return result;
+    }
+  }
+  const auto started = Clock::now();
+  std::vector<std::thread> threads;
+  for (auto& r : runners) threads.emplace_back([&r] { r->run(); });
+
+  // Reporter: one TPUT line per second until every thread is done.
+  std::atomic<bool> done{false};
+  std::thread reporter([&] {
+    uint64_t last = 0;
+    for (int second = 1; !done.load(); ++second) {
+      const auto wake = started + std::chrono::seconds(second);
+      while (!done.load() && Clock::now() < wake)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (done.load()) break;
+      uint64_t total = 0;
+      for (auto& r : runners) total += r->completed();
+      if (options.print_tput) {
+        std::printf("TPUT %s t=%ds %llu ops/s (total %llu)\n", options.alias.c_str(), second,
+                    static_cast<unsigned long long>(total - last),
+                    static_cast<unsigned long long>(total));
+        std::fflush(stdout);
+      }
+      last = total;
+    }
+  });
+  for (auto& t : threads) t.join();
+  done = true;
+  reporter.join();
+
+  for (auto& r : runners) {
+    result.stats.merge(r->stats());
+    result.deadline_exceeded = result.deadline_exceeded || r->deadline_exceeded();
+  }
+  result.stats.clients.push_back({options.alias, result.stats.ops(), result.stats.duration_s()});
+  return result;
+}
+
+}  // namespace hd::loadgen

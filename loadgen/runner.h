@@ -1,0 +1,44 @@
+// LoadRunner: runs the seed's workload from one loadgen process — one thread
+// per `clientThreads`, each with its own io_context and one client session
+// keeping up to `pendings` ops in flight (closed loop), or, with a rate,
+// submitting at fixed intended times (open loop; latency measured from the
+// intended time so coordinated omission cannot hide stalls). Threads fill
+// their own RunStats; run() merges them. A reporter prints one TPUT line per
+// second. run() is called once, from one thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "loadgen/stats/run_stats.h"
+#include "loadgen/workload/workload.h"
+#include "replica/config/cluster_config.h"
+
+namespace hd::loadgen {
+
+struct LoadOptions {
+  std::string alias = "client0";
+  uint32_t client_index = 0;
+  uint32_t threads = 1;
+  uint64_t ops_per_thread = 10000;  // the seed's `reqs`
+  uint32_t pendings = 1;            // in flight per thread (1 without pipeline)
+  uint64_t warmup_ops = 0;          // per thread, excluded from latency and throughput
+  double rate_ops_s = 0;            // per process; 0 = closed loop
+  uint64_t seed = 1;
+  uint32_t nearest = 0;            // replica index for weak reads
+  uint32_t deadline_s = 600;       // overall: stop and report what finished
+  bool never_evict_cache = false;  // plant
+  bool print_tput = true;
+  WorkloadSpec workload;
+};
+
+struct LoadResult {
+  RunStats stats;
+  bool deadline_exceeded = false;
+  Status status;  // start-up failure (e.g. cannot resolve a replica)
+};
+
+LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& options);
+
+}  // namespace hd::loadgen

@@ -1,0 +1,91 @@
+// RunStats: everything one loadgen process (or a merge of several) measured —
+// per op class latency histograms and counters, the per-second series, and
+// client-side check results — with lossless JSON (histograms travel as sparse
+// buckets, so merging files gives true merged percentiles). Schema:
+// docs/loadgen-result.md. Not thread-safe: each thread fills its own and they
+// are merged at the end.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "loadgen/stats/histogram.h"
+#include "replica/base/status.h"
+#include "replica/client/session_core.h"
+
+namespace hd::loadgen {
+
+inline constexpr const char* kResultSchema = "heapdrift.loadgen.result/1";
+
+constexpr size_t kOpClasses = 4;
+size_t class_index(client::OpClass op);
+const char* class_name(size_t index);  // "strong_read", ...
+bool class_is_strong(size_t index);
+bool class_is_write(size_t index);
+
+struct ClassStats {
+  LatencyHistogram latency;  // completed ops only, warm-up excluded
+  uint64_t count = 0;        // completed ok (warm-up excluded)
+  uint64_t fast_path = 0;
+  uint64_t slow_path = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  void merge(const ClassStats& other);
+};
+
+// One wall-clock second (unix seconds) of completions, warm-up included.
+struct SecondStats {
+  std::array<uint64_t, kOpClasses> completed{};
+  uint64_t fast_path = 0;
+  uint64_t slow_path = 0;
+  uint64_t retries = 0;
+  uint64_t timeouts = 0;
+  uint64_t total() const;
+  void merge(const SecondStats& other);
+};
+
+struct ClientSummary {
+  std::string alias;
+  uint64_t ops = 0;
+  double duration_s = 0;
+  double throughput_ops_s() const {
+    return duration_s > 0 ? static_cast<double>(ops) / duration_s : 0;
+  }
+};
+
+struct RunStats {
+  std::array<ClassStats, kOpClasses> classes;
+  std::map<int64_t, SecondStats> series;  // unix second -> stats
+  uint64_t warmup_ops = 0;
+  uint64_t retries = 0;
+  uint64_t session_violations = 0;  // weak reads breaking read-your-writes / monotonic reads
+  // Measurement window (steady wall clock as unix ms): first measured submit
+  // to last completion. Merging takes the union.
+  int64_t start_unix_ms = 0;
+  int64_t end_unix_ms = 0;
+  std::vector<ClientSummary> clients;
+
+  uint64_t ops() const;  // completed ok, warm-up excluded
+  double duration_s() const;
+  double throughput_ops_s() const;
+  ClassStats strong() const;
+  ClassStats weak() const;
+  uint64_t timeouts() const;
+  uint64_t errors() const;
+
+  void merge(const RunStats& other);
+
+  nlohmann::json to_json() const;
+  // Strict: a missing or ill-typed field is an error naming it.
+  static Result<RunStats> from_json(const nlohmann::json& j);
+};
+
+// The seed-shaped human block ("Aggregate throughput: N ops/sec", ...), with
+// true percentiles.
+std::string format_summary(const RunStats& stats, const std::string& title);
+
+}  // namespace hd::loadgen

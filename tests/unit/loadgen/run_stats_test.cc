@@ -1,0 +1,101 @@
+// Result files: lossless round trip, merge = true merged percentiles, strict
+// parsing with errors that name the field.
+#include "loadgen/stats/run_stats.h"
+
+#include <doctest/doctest.h>
+
+using hd::loadgen::RunStats;
+
+namespace {
+
+RunStats sample(uint64_t base_ns, uint64_t n, int64_t start_ms, const std::string& alias) {
+  RunStats s;
+  for (uint64_t i = 0; i < n; ++i) {
+    auto& c = s.classes[i % 4];
+    c.latency.record(base_ns + i * 1000);
+    ++c.count;
+    if (i % 4 < 2) ++(i % 3 ? c.fast_path : c.slow_path);
+    auto& sec = s.series[start_ms / 1000 + static_cast<int64_t>(i % 3)];
+    ++sec.completed[i % 4];
+  }
+  s.retries = 2;
+  s.start_unix_ms = start_ms;
+  s.end_unix_ms = start_ms + 2000;
+  s.clients.push_back({alias, n, 2.0});
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("result JSON round-trips losslessly") {
+  const RunStats a = sample(1'000'000, 1000, 1'700'000'000'000, "client0");
+  auto back = RunStats::from_json(a.to_json());
+  REQUIRE_MESSAGE(back.is_ok(), (back.is_ok() ? "" : back.status().message()));
+  CHECK(back->ops() == a.ops());
+  CHECK(back->throughput_ops_s() == doctest::Approx(a.throughput_ops_s()));
+  for (size_t i = 0; i < hd::loadgen::kOpClasses; ++i) {
+    CHECK(back->classes[i].latency.quantile_ns(0.99) == a.classes[i].latency.quantile_ns(0.99));
+    CHECK(back->classes[i].fast_path == a.classes[i].fast_path);
+  }
+  CHECK(back->series.size() == a.series.size());
+  CHECK(back->clients.size() == 1);
+  const auto j = a.to_json();
+  for (const char* field : {"ops", "duration_s", "throughput_ops_s", "tput_series", "per_client"}) {
+    CHECK(j.contains(field));
+  }
+  for (const char* field : {"count", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms", "fast_path",
+                            "slow_path", "errors", "timeouts"}) {
+    CHECK(j["strong"].contains(field));
+    CHECK(j["classes"]["weak_read"].contains(field));
+  }
+}
+
+TEST_CASE("merging two processes merges histograms and the per-second series") {
+  RunStats a = sample(1'000'000, 1000, 1'700'000'000'000, "client0");
+  const RunStats b = sample(50'000'000, 1000, 1'700'000'000'500, "client1");
+  RunStats all = a;
+  all.merge(b);
+  CHECK(all.ops() == 2000);
+  CHECK(all.clients.size() == 2);
+  CHECK(all.start_unix_ms == 1'700'000'000'000);
+  CHECK(all.end_unix_ms == 1'700'000'002'500);
+  // True merged p50 lies between the two processes' medians; p99 comes from b.
+  const uint64_t p50 = all.strong().latency.quantile_ns(0.5);
+  CHECK(p50 > a.strong().latency.quantile_ns(0.5));
+  CHECK(all.strong().latency.quantile_ns(0.99) >= b.strong().latency.quantile_ns(0.9));
+  uint64_t series_total = 0;
+  for (const auto& [sec, s] : all.series) series_total += s.total();
+  CHECK(series_total == 2000);
+}
+
+TEST_CASE("strict parsing names the bad field") {
+  auto j = sample(1000, 10, 1000, "c").to_json();
+  auto msg = [](const nlohmann::json& x) {
+    auto r = RunStats::from_json(x);
+    REQUIRE_FALSE(r.is_ok());
+    return r.status().message();
+  };
+  auto missing = j;
+  missing.erase("retries");
+  CHECK(msg(missing).find("'retries'") != std::string::npos);
+  auto wrong = j;
+  wrong["classes"]["weak_read"]["count"] = "many";
+  CHECK(msg(wrong).find("classes.weak_read.count") != std::string::npos);
+  auto inconsistent = j;
+  inconsistent["classes"]["weak_read"]["count"] = 999;
+  CHECK(msg(inconsistent).find("does not match") != std::string::npos);
+  auto schema = j;
+  schema["schema"] = "other/9";
+  CHECK(msg(schema).find("schema") != std::string::npos);
+}
+
+TEST_CASE("the human block has the seed's shape") {
+  const std::string text =
+      hd::loadgen::format_summary(sample(2'000'000, 400, 1000, "client0"), "Merged Results");
+  for (const char* line :
+       {"Aggregate throughput: ", "Strong Operations: ", "Weak Operations: ", "Writes: ",
+        "Median latency: ", "P99: ", "Fast path: ", "Per-client breakdown:", "client0: "}) {
+    CAPTURE(line);
+    CHECK(text.find(line) != std::string::npos);
+  }
+}
