@@ -3,7 +3,7 @@
 // stores its exit code, which exit_code() returns. Single-threaded use.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "replica/base/cli.h"
 
 namespace hd::analysis {
 

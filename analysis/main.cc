@@ -2,10 +2,10 @@
 // that owns it and registers itself here:
 //   run -- CMD ...   memprof/run_command.h  (profile any dynamically linked program)
 //   report/diff/export  analysis (issue 5)        bench (issue 6)
-#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "analysis/commands.h"
+#include "replica/base/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{

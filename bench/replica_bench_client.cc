@@ -3,11 +3,6 @@
 // throughput and latency percentiles. The full workload tool is loadgen; this
 // one exists to measure the transport. Single-threaded.
 
-// GCC 12 -O2 false positives in std::string as inlined by CLI11 and Asio
-// (see replica/io/asio.h); must precede the includes to cover their code.
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "replica/base/cli.h"
 #include "replica/client/async_client.h"
 #include "replica/config/cluster_config.h"
 #include "replica/io/asio.h"

@@ -2,12 +2,12 @@
 //   loadgen --config FILE --alias clientN [options]   run the workload
 //   loadgen merge A.json B.json ... [--json OUT]      merge result files
 // Exit codes: 0 ok, 2 usage/config error, 3 deadline exceeded or errors.
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
 #include "loadgen/runner.h"
+#include "replica/base/cli.h"
 #include "replica/config/cluster_config.h"
 
 namespace {

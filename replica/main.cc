@@ -3,14 +3,10 @@
 // Exit codes: 0 clean shutdown, 1 runtime failure (cannot listen), 2 usage or
 // configuration error.
 
-// GCC 12 -O2 false positives in std::string as inlined by CLI11 and Asio
-// (see replica/io/asio.h); must precede the includes to cover their code.
-#pragma GCC diagnostic ignored "-Wnull-dereference"
-
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
+#include "replica/base/cli.h"
 #include "replica/config/cluster_config.h"
 #include "replica/io/asio.h"
 #include "replica/io/log.h"
