@@ -54,6 +54,39 @@ class ThreadRunner {
       deadline_exceeded_ = true;
       finish();
     });
+    wait_connected(Clock::now() + std::chrono::seconds(kConnectTimeoutS));
+    io_.run();
+  }
+
+  RunStats& stats() { return stats_; }
+  bool deadline_exceeded() const { return deadline_exceeded_; }
+  bool connect_failed() const { return connect_failed_; }
+  uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr int kConnectTimeoutS = 10;
+
+  // Ops start only once every replica is connected: an op submitted earlier
+  // would wait for its retry timer, and a short run would then measure the
+  // connection set-up rather than the system (the seed's "measurement
+  // artefact" hypothesis, made impossible by construction).
+  void wait_connected(Clock::time_point give_up) {
+    if (client_->connected_count() == config_.replicas.size()) {
+      start_ops();
+      return;
+    }
+    if (Clock::now() >= give_up) {
+      connect_failed_ = true;
+      finish();
+      return;
+    }
+    rate_timer_.expires_after(std::chrono::milliseconds(2));
+    rate_timer_.async_wait([this, give_up](const asio::error_code& ec) {
+      if (!ec && !finished_) wait_connected(give_up);
+    });
+  }
+
+  void start_ops() {
     start_ = Clock::now();
     if (interval_ns_ > 0) {
       schedule_rate();
@@ -62,14 +95,8 @@ class ThreadRunner {
       for (uint64_t i = 0; i < window; ++i) submit_next(Clock::now());
     }
     if (options_.ops_per_thread == 0) finish();
-    io_.run();
   }
 
-  RunStats& stats() { return stats_; }
-  bool deadline_exceeded() const { return deadline_exceeded_; }
-  uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
-
- private:
   void submit_next(Clock::time_point intended) {
     const uint64_t n = submitted_++;
     const Op op = gen_.next();
@@ -186,6 +213,7 @@ class ThreadRunner {
   std::atomic<uint64_t> completed_atomic_{0};
   bool finished_ = false;
   bool deadline_exceeded_ = false;
+  bool connect_failed_ = false;
 };
 
 // Session ids must be unique in the cluster and across runs (replicas keep
@@ -241,6 +269,9 @@ LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& opti
   for (auto& r : runners) {
     result.stats.merge(r->stats());
     result.deadline_exceeded = result.deadline_exceeded || r->deadline_exceeded();
+    if (r->connect_failed() && result.status) {
+      result.status = Status::error("could not connect to every replica within 10 s");
+    }
   }
   result.stats.clients.push_back({options.alias, result.stats.ops(), result.stats.duration_s()});
   return result;

@@ -187,7 +187,9 @@ SeqNo AsyncClient::submit(OpClass op, Key key, Value value, Callback done) {
   HD_CHECK(impl_->running);
   const SeqNo seq = impl_->session.submit(io::steady_now_us(), op, key, std::move(value));
   impl_->callbacks[seq.value()] = std::move(done);
-  impl_->process();
+  // Deferred to the end of this loop turn: every op submitted meanwhile (e.g.
+  // by completion callbacks refilling a pipeline) goes out in the same write.
+  impl_->schedule_process();
   return seq;
 }
 
