@@ -1,0 +1,129 @@
+// loadgen against a real 3-replica cluster on 127.0.0.1: the seed's 2 x 2
+// configuration (two processes, two threads each), result files, merge,
+// open-loop pacing and the overall deadline.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "integration/cluster_harness.h"
+
+using hd::test::bin_path;
+using hd::test::run_to_exit;
+using hd::test::TestCluster;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kWorkload =
+    "-- Clients --\nclient0 127.0.0.1\nclient1 127.0.0.1\n"
+    "clientThreads: 2\npendings: 10\nweakRatio: 50\nwrites: 5\nweakWrites: 5\n"
+    "commandSize: 100\nkeySpace: 1000000\nzipfSkew: 0.99\nreqs: 500\n";
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path);
+  return nlohmann::json::parse(in);
+}
+
+int exit_code(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+TEST_CASE("loadgen: two processes x two threads, results merge into true percentiles") {
+  TestCluster cluster(3, kWorkload);
+  REQUIRE(cluster.start_all());
+  const std::string a = cluster.dir() + "/c0.json", b = cluster.dir() + "/c1.json";
+  std::string out0, out1;
+  // Run the two processes one after the other (the harness runs to exit);
+  // the merge is what matters here.
+  REQUIRE(
+      exit_code(run_to_exit(bin_path("loadgen"),
+                            {"--config", cluster.config_path(), "--alias", "client0", "--json", a},
+                            60s, &out0)) == 0);
+  REQUIRE(exit_code(run_to_exit(
+              bin_path("loadgen"),
+              {"--config", cluster.config_path(), "--alias", "client1", "--json", b, "--seed", "2"},
+              60s, &out1)) == 0);
+  CHECK(out0.find("Aggregate throughput: ") != std::string::npos);
+  const auto ja = read_json(a), jb = read_json(b);
+  CHECK(ja["ops"] == 1000);  // reqs 500 x 2 threads
+  CHECK(jb["ops"] == 1000);
+  CHECK(ja["session_violations"] == 0);
+  CHECK(ja["timeouts"] == 0);
+  const auto strong = ja["strong"]["count"].get<uint64_t>(),
+             weak = ja["weak"]["count"].get<uint64_t>();
+  CHECK(strong + weak == 1000);
+  CHECK(strong > 350);  // weakRatio 50
+  CHECK(weak > 350);
+  CHECK(ja["strong"]["fast_path"].get<uint64_t>() + ja["strong"]["slow_path"].get<uint64_t>() ==
+        strong);
+  CHECK(ja["tput_series"].size() >= 1);
+
+  std::string merged_out;
+  const std::string m = cluster.dir() + "/merged.json";
+  REQUIRE(exit_code(run_to_exit(bin_path("loadgen"), {"merge", a, b, "--json", m}, 10s,
+                                &merged_out)) == 0);
+  CHECK(merged_out.find("Merged Results (2 clients)") != std::string::npos);
+  CHECK(merged_out.find("client0: 1000 ops") != std::string::npos);
+  CHECK(merged_out.find("client1: 1000 ops") != std::string::npos);
+  const auto jm = read_json(m);
+  CHECK(jm["ops"] == 2000);
+  // Merged p99 is bounded by the processes' own p99s (true merge, not an average).
+  const double p99 = jm["strong"]["p99_ms"], p99a = ja["strong"]["p99_ms"],
+               p99b = jb["strong"]["p99_ms"];
+  CHECK(p99 >= std::min(p99a, p99b) * 0.99);
+  CHECK(p99 <= std::max(p99a, p99b) * 1.01);
+}
+
+TEST_CASE("loadgen: open loop paces ops at the given rate") {
+  TestCluster cluster(3, kWorkload);
+  REQUIRE(cluster.start_all());
+  const std::string a = cluster.dir() + "/rate.json";
+  std::string out;
+  // 600 ops at 1000 ops/s take about 0.6 s; closed loop would take far less.
+  REQUIRE(exit_code(run_to_exit(bin_path("loadgen"),
+                                {"--config", cluster.config_path(), "--alias", "client0", "--reqs",
+                                 "300", "--rate", "1000", "--json", a, "--quiet"},
+                                60s, &out)) == 0);
+  const auto j = read_json(a);
+  CHECK(j["ops"] == 600);
+  CHECK(j["duration_s"].get<double>() >= 0.5);
+  CHECK(j["duration_s"].get<double>() <= 3.0);
+}
+
+TEST_CASE("loadgen: the overall deadline stops a run that cannot finish") {
+  TestCluster cluster(3, kWorkload);
+  REQUIRE(cluster.start_all());
+  std::string out;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status = run_to_exit(bin_path("loadgen"),
+                                 {"--config", cluster.config_path(), "--alias", "client0", "--reqs",
+                                  "1000000", "--rate", "100", "--deadline", "1", "--quiet"},
+                                 30s, &out);
+  CHECK(exit_code(status) == 3);
+  CHECK(out.find("deadline of 1 s exceeded") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+}
+
+TEST_CASE("loadgen: clear errors for bad input") {
+  TestCluster cluster(3, kWorkload);
+  std::string out;
+  CHECK(exit_code(run_to_exit(bin_path("loadgen"),
+                              {"--config", cluster.config_path(), "--alias", "client7"}, 10s,
+                              &out)) == 2);
+  CHECK(out.find("no client 'client7'") != std::string::npos);
+  const std::string bad = cluster.dir() + "/bad.json";
+  std::ofstream(bad) << "{\"schema\": \"heapdrift.loadgen.result/1\", \"ops\": ";
+  CHECK(exit_code(run_to_exit(bin_path("loadgen"), {"merge", bad}, 10s, &out)) == 2);
+  CHECK(out.find("bad.json: not valid JSON") != std::string::npos);
+  // Replicas not running: a clear connection error, not a hang.
+  CHECK(exit_code(run_to_exit(bin_path("loadgen"),
+                              {"--config", cluster.config_path(), "--alias", "client0"}, 30s,
+                              &out)) == 2);
+  CHECK(out.find("could not connect") != std::string::npos);
+}
