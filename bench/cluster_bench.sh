@@ -4,6 +4,7 @@
 # each run length of the sweep (default 10000 and 100000 total ops), printing
 # each run's merged result block and the seed-style table at the end.
 #   bench/cluster_bench.sh [CONFIG] [--sweep 10000,100000] [--iterations N] [--out DIR]
+#                          [--loadgen-args "ARGS"]   (extra flags for every loadgen)
 # Starts the replicas and one loadgen per client alias of the config, stops
 # exactly the processes it started (also on Ctrl-C), leaves logs and result
 # JSON under --out (default runs/bench-<time>).
@@ -14,11 +15,13 @@ config="$root/configs/local.conf"
 sweep="10000,100000"
 iterations=1
 out=""
+loadgen_args=""
 while (($#)); do
   case "$1" in
     --sweep) sweep="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --loadgen-args) loadgen_args="$2"; shift 2 ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "cluster_bench: unknown option $1" >&2; exit 2 ;;
     *) config="$1"; shift ;;
@@ -76,7 +79,7 @@ for ops in "${lengths[@]}"; do
     lpids=()
     for c in "${clients[@]}"; do
       "$bin/loadgen" --config "$config" --alias "$c" --reqs "$per_thread" --seed "$it" \
-        --json "$dir/$c.json" >"$dir/$c.log" 2>&1 &
+        --json "$dir/$c.json" $loadgen_args >"$dir/$c.log" 2>&1 &
       lpids+=($!)
     done
     failed=0

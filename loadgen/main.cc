@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
          "--rate", opt.rate_ops_s,
          "open loop: ops/s for this process (0 = closed loop); latency from intended send time")
       ->capture_default_str();
+  app.add_option("--io-threads", opt.io_threads,
+                 "I/O threads serving the sessions (each thread's sessions share one connection "
+                 "per replica)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--nearest", opt.nearest, "replica index that serves this process's weak reads")
       ->capture_default_str();
   app.add_option("--deadline", opt.deadline_s,

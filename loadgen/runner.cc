@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "replica/base/check.h"
 #include "replica/client/async_client.h"
 
 namespace hd::loadgen {
@@ -24,24 +25,68 @@ int64_t unix_ms_now() {
       .count();
 }
 
-// One loadgen thread: one session, its own io_context.
-class ThreadRunner {
+class Worker;
+
+// One client session — a "client thread" in the seed's terms: its own op
+// stream, pipeline of up to `pendings` ops, stats and session checks.
+class SessionDriver {
  public:
-  ThreadRunner(const config::ClusterConfig& config, const LoadOptions& options, uint32_t thread,
-               client::ClientId id)
-      : config_(config),
-        options_(options),
-        gen_(options.workload, options.seed * 1000003 + thread),
-        deadline_timer_(io_),
-        rate_timer_(io_) {
+  SessionDriver(Worker& worker, const LoadOptions& options, uint32_t session, uint32_t thread);
+
+  void start_ops();
+  bool done() const { return completed_ == options_.ops_per_thread; }
+  RunStats& stats() { return stats_; }
+  uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
+  void stop() { rate_timer_.cancel(); }
+
+ private:
+  void submit_next(Clock::time_point intended);
+  void on_complete(const client::Completion& c, Clock::time_point intended, bool warmup,
+                   const Op& op);
+  void check_session(const client::Completion& c, const Op& op);
+  void schedule_rate();
+  void drain_backlog();
+
+  Worker& worker_;
+  const LoadOptions& options_;
+  uint32_t session_;
+  OpGenerator gen_;
+  asio::steady_timer rate_timer_;
+  RunStats stats_;
+  std::unordered_map<core::Key, uint64_t> seen_version_;
+  std::deque<Clock::time_point> backlog_;
+  Clock::time_point start_;
+  int64_t interval_ns_ = 0;
+  uint64_t scheduled_ = 0;
+  uint64_t submitted_ = 0;
+  uint64_t completed_ = 0;
+  uint64_t in_flight_ = 0;
+  std::atomic<uint64_t> completed_atomic_{0};
+};
+
+// One I/O thread: an io_context and one AsyncClient whose connections (one
+// per replica) carry all of this thread's sessions, so the ops of every
+// session submitted in a loop turn leave in one write per replica.
+class Worker {
+ public:
+  Worker(const config::ClusterConfig& config, const LoadOptions& options, uint32_t worker,
+         const std::vector<std::pair<uint32_t, client::ClientId>>& sessions)
+      : config_(config), options_(options), deadline_timer_(io_), connect_timer_(io_) {
+    HD_CHECK(!sessions.empty());
     client::AsyncClientOptions copts;
-    copts.session = client::session_config_from(config, id, options.nearest);
-    copts.session.never_evict_cache = options.never_evict_cache;
-    copts.log = io::Logger(options.alias + "/t" + std::to_string(thread), io::LogLevel::kWarn);
-    client_ = std::make_unique<client::AsyncClient>(io_, std::move(copts));
-    if (options.rate_ops_s > 0) {
-      const double per_thread = options.rate_ops_s / options.threads;
-      interval_ns_ = static_cast<int64_t>(1e9 / per_thread);
+    copts.log = io::Logger(options.alias + "/io" + std::to_string(worker), io::LogLevel::kWarn);
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      client::SessionConfig sc =
+          client::session_config_from(config, sessions[i].second, options.nearest);
+      sc.never_evict_cache = options.never_evict_cache;
+      if (i == 0) {
+        copts.session = sc;
+        client_ = std::make_unique<client::AsyncClient>(io_, std::move(copts));
+      } else {
+        HD_CHECK(client_->add_session(sc) == i);
+      }
+      drivers_.push_back(std::make_unique<SessionDriver>(*this, options, static_cast<uint32_t>(i),
+                                                         sessions[i].first));
     }
   }
 
@@ -58,10 +103,19 @@ class ThreadRunner {
     io_.run();
   }
 
-  RunStats& stats() { return stats_; }
+  asio::io_context& io() { return io_; }
+  client::AsyncClient& client() { return *client_; }
+  bool finished() const { return finished_; }
   bool deadline_exceeded() const { return deadline_exceeded_; }
   bool connect_failed() const { return connect_failed_; }
-  uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
+  const std::vector<std::unique_ptr<SessionDriver>>& drivers() const { return drivers_; }
+
+  void session_done() {
+    for (const auto& d : drivers_) {
+      if (!d->done()) return;
+    }
+    finish();
+  }
 
  private:
   static constexpr int kConnectTimeoutS = 10;
@@ -72,7 +126,8 @@ class ThreadRunner {
   // artefact" hypothesis, made impossible by construction).
   void wait_connected(Clock::time_point give_up) {
     if (client_->connected_count() == config_.replicas.size()) {
-      start_ops();
+      for (auto& d : drivers_) d->start_ops();
+      session_done();  // a run of 0 ops ends at once
       return;
     }
     if (Clock::now() >= give_up) {
@@ -80,116 +135,18 @@ class ThreadRunner {
       finish();
       return;
     }
-    rate_timer_.expires_after(std::chrono::milliseconds(2));
-    rate_timer_.async_wait([this, give_up](const asio::error_code& ec) {
+    connect_timer_.expires_after(std::chrono::milliseconds(2));
+    connect_timer_.async_wait([this, give_up](const asio::error_code& ec) {
       if (!ec && !finished_) wait_connected(give_up);
     });
-  }
-
-  void start_ops() {
-    start_ = Clock::now();
-    if (interval_ns_ > 0) {
-      schedule_rate();
-    } else {
-      const uint64_t window = std::min<uint64_t>(options_.pendings, options_.ops_per_thread);
-      for (uint64_t i = 0; i < window; ++i) submit_next(Clock::now());
-    }
-    if (options_.ops_per_thread == 0) finish();
-  }
-
-  void submit_next(Clock::time_point intended) {
-    const uint64_t n = submitted_++;
-    const Op op = gen_.next();
-    std::string value;
-    if (op.is_write()) value = gen_.value_for(n);
-    ++in_flight_;
-    const bool warmup = n < options_.warmup_ops;
-    if (!warmup && stats_.start_unix_ms == 0) stats_.start_unix_ms = unix_ms_now();
-    client_->submit(op.op, op.key, std::move(value),
-                    [this, intended, warmup, op](const client::Completion& c) {
-                      on_complete(c, intended, warmup, op);
-                    });
-  }
-
-  void on_complete(const client::Completion& c, Clock::time_point intended, bool warmup,
-                   const Op& op) {
-    const auto now = Clock::now();
-    --in_flight_;
-    ++completed_;
-    completed_atomic_.store(completed_, std::memory_order_relaxed);
-    const size_t cls = class_index(c.op);
-    SecondStats& sec = stats_.series[unix_ms_now() / 1000];
-    sec.retries += c.retries;
-    stats_.retries += c.retries;
-    if (c.outcome == client::Outcome::kTimeout) {
-      ++sec.timeouts;
-      ++stats_.classes[cls].timeouts;
-    } else {
-      ++sec.completed[cls];
-      if (c.path == client::Path::kFast) ++sec.fast_path;
-      if (c.path == client::Path::kSlow) ++sec.slow_path;
-      check_session(c, op);
-      if (warmup) {
-        ++stats_.warmup_ops;
-      } else {
-        ClassStats& cs = stats_.classes[cls];
-        ++cs.count;
-        if (c.path == client::Path::kFast) ++cs.fast_path;
-        if (c.path == client::Path::kSlow) ++cs.slow_path;
-        cs.latency.record(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
-        stats_.end_unix_ms = unix_ms_now();
-      }
-    }
-    if (completed_ == options_.ops_per_thread) {
-      finish();
-      return;
-    }
-    if (interval_ns_ > 0) {
-      drain_backlog();
-    } else if (submitted_ < options_.ops_per_thread) {
-      submit_next(now);
-    }
-  }
-
-  // Read-your-writes and monotonic reads, seen from this session: a read may
-  // never return an older version of a key than one it already wrote or read.
-  void check_session(const client::Completion& c, const Op& op) {
-    uint64_t& seen = seen_version_[op.key];
-    if (c.op == client::OpClass::kWeakRead && c.version.value() < seen) {
-      ++stats_.session_violations;
-    }
-    seen = std::max(seen, c.version.value());
-  }
-
-  void schedule_rate() {
-    if (submitted_ + backlog_.size() >= options_.ops_per_thread) return;
-    const auto next =
-        start_ + std::chrono::nanoseconds(interval_ns_ * static_cast<int64_t>(scheduled_));
-    rate_timer_.expires_at(next);
-    rate_timer_.async_wait([this, next](const asio::error_code& ec) {
-      if (ec || finished_) return;
-      ++scheduled_;
-      backlog_.push_back(next);
-      drain_backlog();
-      schedule_rate();
-    });
-  }
-
-  void drain_backlog() {
-    while (!backlog_.empty() && in_flight_ < options_.pendings &&
-           submitted_ < options_.ops_per_thread) {
-      const auto intended = backlog_.front();
-      backlog_.pop_front();
-      submit_next(intended);
-    }
   }
 
   void finish() {
     if (finished_) return;
     finished_ = true;
     deadline_timer_.cancel();
-    rate_timer_.cancel();
+    connect_timer_.cancel();
+    for (auto& d : drivers_) d->stop();
     client_->close();
     io_.stop();
   }
@@ -198,23 +155,124 @@ class ThreadRunner {
   const LoadOptions& options_;
   asio::io_context io_;
   std::unique_ptr<client::AsyncClient> client_;
-  OpGenerator gen_;
+  std::vector<std::unique_ptr<SessionDriver>> drivers_;
   asio::steady_timer deadline_timer_;
-  asio::steady_timer rate_timer_;
-  RunStats stats_;
-  std::unordered_map<core::Key, uint64_t> seen_version_;
-  std::deque<Clock::time_point> backlog_;
-  Clock::time_point start_;
-  int64_t interval_ns_ = 0;
-  uint64_t scheduled_ = 0;
-  uint64_t submitted_ = 0;
-  uint64_t completed_ = 0;
-  uint64_t in_flight_ = 0;
-  std::atomic<uint64_t> completed_atomic_{0};
+  asio::steady_timer connect_timer_;
   bool finished_ = false;
   bool deadline_exceeded_ = false;
   bool connect_failed_ = false;
 };
+
+SessionDriver::SessionDriver(Worker& worker, const LoadOptions& options, uint32_t session,
+                             uint32_t thread)
+    : worker_(worker),
+      options_(options),
+      session_(session),
+      gen_(options.workload, options.seed * 1000003 + thread),
+      rate_timer_(worker.io()) {
+  if (options.rate_ops_s > 0) {
+    const double per_session = options.rate_ops_s / options.threads;
+    interval_ns_ = static_cast<int64_t>(1e9 / per_session);
+  }
+}
+
+void SessionDriver::start_ops() {
+  start_ = Clock::now();
+  if (interval_ns_ > 0) {
+    schedule_rate();
+  } else {
+    const uint64_t window = std::min<uint64_t>(options_.pendings, options_.ops_per_thread);
+    for (uint64_t i = 0; i < window; ++i) submit_next(Clock::now());
+  }
+}
+
+void SessionDriver::submit_next(Clock::time_point intended) {
+  const uint64_t n = submitted_++;
+  const Op op = gen_.next();
+  std::string value;
+  if (op.is_write()) value = gen_.value_for(n);
+  ++in_flight_;
+  const bool warmup = n < options_.warmup_ops;
+  if (!warmup && stats_.start_unix_ms == 0) stats_.start_unix_ms = unix_ms_now();
+  worker_.client().submit(session_, op.op, op.key, std::move(value),
+                          [this, intended, warmup, op](const client::Completion& c) {
+                            on_complete(c, intended, warmup, op);
+                          });
+}
+
+void SessionDriver::on_complete(const client::Completion& c, Clock::time_point intended,
+                                bool warmup, const Op& op) {
+  const auto now = Clock::now();
+  --in_flight_;
+  ++completed_;
+  completed_atomic_.store(completed_, std::memory_order_relaxed);
+  const size_t cls = class_index(c.op);
+  SecondStats& sec = stats_.series[unix_ms_now() / 1000];
+  sec.retries += c.retries;
+  stats_.retries += c.retries;
+  if (c.outcome == client::Outcome::kTimeout) {
+    ++sec.timeouts;
+    ++stats_.classes[cls].timeouts;
+  } else {
+    ++sec.completed[cls];
+    if (c.path == client::Path::kFast) ++sec.fast_path;
+    if (c.path == client::Path::kSlow) ++sec.slow_path;
+    check_session(c, op);
+    if (warmup) {
+      ++stats_.warmup_ops;
+    } else {
+      ClassStats& cs = stats_.classes[cls];
+      ++cs.count;
+      if (c.path == client::Path::kFast) ++cs.fast_path;
+      if (c.path == client::Path::kSlow) ++cs.slow_path;
+      cs.latency.record(static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
+      stats_.end_unix_ms = unix_ms_now();
+    }
+  }
+  if (done()) {
+    worker_.session_done();
+    return;
+  }
+  if (interval_ns_ > 0) {
+    drain_backlog();
+  } else if (submitted_ < options_.ops_per_thread) {
+    submit_next(now);
+  }
+}
+
+// Read-your-writes and monotonic reads, seen from this session: a read may
+// never return an older version of a key than one it already wrote or read.
+void SessionDriver::check_session(const client::Completion& c, const Op& op) {
+  uint64_t& seen = seen_version_[op.key];
+  if (c.op == client::OpClass::kWeakRead && c.version.value() < seen) {
+    ++stats_.session_violations;
+  }
+  seen = std::max(seen, c.version.value());
+}
+
+void SessionDriver::schedule_rate() {
+  if (submitted_ + backlog_.size() >= options_.ops_per_thread) return;
+  const auto next =
+      start_ + std::chrono::nanoseconds(interval_ns_ * static_cast<int64_t>(scheduled_));
+  rate_timer_.expires_at(next);
+  rate_timer_.async_wait([this, next](const asio::error_code& ec) {
+    if (ec || worker_.finished()) return;
+    ++scheduled_;
+    backlog_.push_back(next);
+    drain_backlog();
+    schedule_rate();
+  });
+}
+
+void SessionDriver::drain_backlog() {
+  while (!backlog_.empty() && in_flight_ < options_.pendings &&
+         submitted_ < options_.ops_per_thread) {
+    const auto intended = backlog_.front();
+    backlog_.pop_front();
+    submit_next(intended);
+  }
+}
 
 // Session ids must be unique in the cluster and across runs (replicas keep
 // per-session de-duplication state): a random per-process nonce, the client
@@ -229,18 +287,23 @@ client::ClientId make_client_id(uint64_t nonce, uint32_t client_index, uint32_t 
 LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& options) {
   LoadResult result;
   const uint64_t nonce = std::random_device{}() | 1;
-  std::vector<std::unique_ptr<ThreadRunner>> runners;
+  // Sessions ("client threads") are dealt round-robin over the I/O threads.
+  const uint32_t workers_n = std::max<uint32_t>(1, std::min(options.io_threads, options.threads));
+  std::vector<std::vector<std::pair<uint32_t, client::ClientId>>> plan(workers_n);
   for (uint32_t t = 0; t < options.threads; ++t) {
-    runners.push_back(std::make_unique<ThreadRunner>(
-        config, options, t, make_client_id(nonce, options.client_index, t)));
-    if (Status s = runners.back()->start(); !s) {
+    plan[t % workers_n].emplace_back(t, make_client_id(nonce, options.client_index, t));
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (uint32_t w = 0; w < workers_n; ++w) {
+    workers.push_back(std::make_unique<Worker>(config, options, w, plan[w]));
+    if (Status s = workers.back()->start(); !s) {
       result.status = s;
       return result;
     }
   }
   const auto started = Clock::now();
   std::vector<std::thread> threads;
-  for (auto& r : runners) threads.emplace_back([&r] { r->run(); });
+  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 
   // Reporter: one TPUT line per second until every thread is done.
   std::atomic<bool> done{false};
@@ -252,7 +315,9 @@ LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& opti
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (done.load()) break;
       uint64_t total = 0;
-      for (auto& r : runners) total += r->completed();
+      for (auto& w : workers) {
+        for (auto& d : w->drivers()) total += d->completed();
+      }
       if (options.print_tput) {
         std::printf("TPUT %s t=%ds %llu ops/s (total %llu)\n", options.alias.c_str(), second,
                     static_cast<unsigned long long>(total - last),
@@ -266,10 +331,10 @@ LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& opti
   done = true;
   reporter.join();
 
-  for (auto& r : runners) {
-    result.stats.merge(r->stats());
-    result.deadline_exceeded = result.deadline_exceeded || r->deadline_exceeded();
-    if (r->connect_failed() && result.status) {
+  for (auto& w : workers) {
+    for (auto& d : w->drivers()) result.stats.merge(d->stats());
+    result.deadline_exceeded = result.deadline_exceeded || w->deadline_exceeded();
+    if (w->connect_failed() && result.status) {
       result.status = Status::error("could not connect to every replica within 10 s");
     }
   }

@@ -1,10 +1,13 @@
-// LoadRunner: runs the seed's workload from one loadgen process — one thread
-// per `clientThreads`, each with its own io_context and one client session
+// LoadRunner: runs the seed's workload from one loadgen process — one client
+// session per `clientThreads` ("client thread" in the seed's terms), each
 // keeping up to `pendings` ops in flight (closed loop), or, with a rate,
 // submitting at fixed intended times (open loop; latency measured from the
-// intended time so coordinated omission cannot hide stalls). Threads fill
-// their own RunStats; run() merges them. A reporter prints one TPUT line per
-// second. run() is called once, from one thread.
+// intended time so coordinated omission cannot hide stalls). Sessions are
+// served by `io_threads` I/O threads (default 1: on a 2-core machine shared
+// with three replicas, fewer threads means fewer wake-ups per op), and the
+// sessions of one I/O thread share one connection per replica. Sessions fill
+// their own RunStats; run_load() merges them. A reporter prints one TPUT line
+// per second. run_load() is called from one thread.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +23,8 @@ namespace hd::loadgen {
 struct LoadOptions {
   std::string alias = "client0";
   uint32_t client_index = 0;
-  uint32_t threads = 1;
+  uint32_t threads = 1;             // sessions ("client threads", the seed's clientThreads)
+  uint32_t io_threads = 1;          // I/O threads serving them
   uint64_t ops_per_thread = 10000;  // the seed's `reqs`
   uint32_t pendings = 1;            // in flight per thread (1 without pipeline)
   uint64_t warmup_ops = 0;          // per thread, excluded from latency and throughput

@@ -35,9 +35,40 @@ uint32_t nearest_replica_for(const config::ClusterConfig& config, const std::str
   return 0;
 }
 
+// One session hosted by the client, with the callbacks of its ops in flight.
+struct SessionSlot {
+  explicit SessionSlot(const SessionConfig& config) : core(config) {}
+  SessionCore core;
+  std::unordered_map<uint64_t, AsyncClient::Callback> callbacks;  // by SeqNo
+};
+
+// The session a replica's message is addressed to.
+ClientId addressee(const core::Message& m) {
+  return std::visit(
+      [](const auto& x) -> ClientId {
+        if constexpr (requires { x.client; }) {
+          return x.client;
+        } else {
+          return ClientId{0};
+        }
+      },
+      m);
+}
+
 struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, AsyncClientOptions opts)
-      : io(io_context), options(std::move(opts)), session(options.session), tick_timer(io) {}
+      : io(io_context), options(std::move(opts)), tick_timer(io) {
+    add_session(options.session);
+  }
+
+  uint32_t add_session(const SessionConfig& config) {
+    HD_CHECK(!running);
+    HD_CHECK(config.replica_count == options.session.replica_count);
+    const auto index = static_cast<uint32_t>(sessions.size());
+    HD_CHECK(by_id.emplace(config.id.value(), index).second);  // ids are unique
+    sessions.push_back(std::make_unique<SessionSlot>(config));
+    return index;
+  }
 
   void on_frame(io::FramedConnection& conn, wire::Frame&& frame) {
     auto* msg = std::get_if<core::Message>(&frame);
@@ -49,7 +80,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Steps are deferred to one posted process() per loop turn, so every reply
-  // that arrived in the same turn is seen together (see deliver_inbox()).
+  // that arrived in the same turn is seen together (see deliver_inbox()), and
+  // every op submitted in the turn leaves in one write per replica.
   void schedule_process() {
     if (process_posted || !running) return;
     process_posted = true;
@@ -59,7 +91,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Steps the session with everything received since the last call, witness
+  // Steps the sessions with everything received since the last call, witness
   // and leader ProposeReplies first. Without this, which path a strong op took
   // would depend on the order epoll reports our connections when the leader's
   // StrongCommit and the last witness reply are both already waiting: the op
@@ -73,32 +105,39 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
       return std::holds_alternative<core::ProposeReply>(m);
     });
     const TimeUs now = io::steady_now_us();
-    for (const auto& m : msgs) session.step(now, m);
+    for (const auto& m : msgs) {
+      auto it = by_id.find(addressee(m).value());
+      if (it == by_id.end()) continue;  // not one of ours: ignore
+      sessions[it->second]->core.step(now, m);
+    }
   }
 
-  // Hands completions to their callbacks, then sends what the session wants
+  // Hands completions to their callbacks, then sends what the sessions want
   // sent: one write per connection, like the replica's flush.
   void process() {
     if (!running) return;
     deliver_inbox();
-    for (auto& c : session.take_completions()) {
-      auto it = callbacks.find(c.seq.value());
-      if (it == callbacks.end()) continue;
-      // Erase before calling: the callback may submit (and so re-enter process()).
-      Callback cb = std::move(it->second);
-      callbacks.erase(it);
-      if (cb) cb(c);
-      if (!running) return;
+    for (auto& slot : sessions) {
+      for (auto& c : slot->core.take_completions()) {
+        auto it = slot->callbacks.find(c.seq.value());
+        if (it == slot->callbacks.end()) continue;
+        // Erase before calling: the callback may submit more ops.
+        Callback cb = std::move(it->second);
+        slot->callbacks.erase(it);
+        if (cb) cb(c);
+        if (!running) return;
+      }
     }
     std::vector<io::FramedConnection*> touched;
-    for (auto& out : session.take_outgoing()) {
-      if (out.to.kind != core::Destination::Kind::kReplica || out.to.id >= links.size()) continue;
-      io::FramedConnection* conn = links[out.to.id]->connection();
-      if (conn == nullptr) continue;  // not connected: the session retries the op
-      conn->enqueue(out.msg);
-      bool seen = false;
-      for (auto* t : touched) seen = seen || t == conn;
-      if (!seen) touched.push_back(conn);
+    for (auto& slot : sessions) {
+      for (auto& out : slot->core.take_outgoing()) {
+        if (out.to.kind != core::Destination::Kind::kReplica || out.to.id >= links.size()) continue;
+        io::FramedConnection* conn = links[out.to.id]->connection();
+        if (conn == nullptr) continue;  // not connected: the session retries the op
+        conn->enqueue(out.msg);
+        if (std::find(touched.begin(), touched.end(), conn) == touched.end())
+          touched.push_back(conn);
+      }
     }
     for (auto* conn : touched) conn->flush();
   }
@@ -108,7 +147,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     tick_timer.expires_after(std::chrono::milliseconds(options.tick_interval_ms));
     tick_timer.async_wait([self = shared_from_this()](const asio::error_code& ec) {
       if (ec || !self->running) return;
-      self->session.tick(io::steady_now_us());
+      const TimeUs now = io::steady_now_us();
+      for (auto& slot : self->sessions) slot->core.tick(now);
       self->process();
       self->arm_tick();
     });
@@ -119,15 +159,15 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     running = false;
     tick_timer.cancel();  // timers have no error_code overload without deprecated Asio
     for (auto& l : links) l->stop();
-    callbacks.clear();
+    for (auto& slot : sessions) slot->callbacks.clear();
   }
 
   asio::io_context& io;
   AsyncClientOptions options;
-  SessionCore session;
+  std::vector<std::unique_ptr<SessionSlot>> sessions;
+  std::unordered_map<uint64_t, uint32_t> by_id;  // ClientId -> index in sessions
   asio::steady_timer tick_timer;
   std::vector<std::shared_ptr<io::OutboundLink>> links;
-  std::unordered_map<uint64_t, Callback> callbacks;
   std::vector<core::Message> inbox;  // received, not yet stepped
   bool running = false;
   bool process_posted = false;
@@ -155,7 +195,11 @@ Status AsyncClient::start(const config::ClusterConfig& config) {
   }
   impl_->running = true;
   std::weak_ptr<Impl> weak = impl_;
-  const wire::Hello hello{wire::Hello::Role::kClient, impl_->options.session.id.value()};
+  // One connection per replica carries every session: one Hello each.
+  std::vector<wire::Hello> hellos;
+  for (const auto& slot : impl_->sessions) {
+    hellos.push_back(wire::Hello{wire::Hello::Role::kClient, slot->core.config().id.value()});
+  }
   for (size_t i = 0; i < endpoints.size(); ++i) {
     io::FramedConnection::Handlers h;
     h.on_frame = [weak](io::FramedConnection& c, wire::Frame&& f) {
@@ -170,7 +214,7 @@ Status AsyncClient::start(const config::ClusterConfig& config) {
       impl->options.log.info("connection to replica%zu (%s) closed (%s): %s", i, c.peer().c_str(),
                              io::close_kind_name(kind), why.c_str());
     };
-    auto link = std::make_shared<io::OutboundLink>(impl_->io, endpoints[i], hello, std::move(h),
+    auto link = std::make_shared<io::OutboundLink>(impl_->io, endpoints[i], hellos, std::move(h),
                                                    &impl_->options.log, config.replicas[i].alias);
     impl_->links.push_back(link);
     link->start();
@@ -183,10 +227,24 @@ void AsyncClient::close() {
   impl_->close();
 }
 
+uint32_t AsyncClient::add_session(const SessionConfig& config) {
+  return impl_->add_session(config);
+}
+
+uint32_t AsyncClient::session_count() const {
+  return static_cast<uint32_t>(impl_->sessions.size());
+}
+
 SeqNo AsyncClient::submit(OpClass op, Key key, Value value, Callback done) {
+  return submit(0, op, key, std::move(value), std::move(done));
+}
+
+SeqNo AsyncClient::submit(uint32_t session, OpClass op, Key key, Value value, Callback done) {
   HD_CHECK(impl_->running);
-  const SeqNo seq = impl_->session.submit(io::steady_now_us(), op, key, std::move(value));
-  impl_->callbacks[seq.value()] = std::move(done);
+  HD_CHECK(session < impl_->sessions.size());
+  SessionSlot& slot = *impl_->sessions[session];
+  const SeqNo seq = slot.core.submit(io::steady_now_us(), op, key, std::move(value));
+  slot.callbacks[seq.value()] = std::move(done);
   // Deferred to the end of this loop turn: every op submitted meanwhile (e.g.
   // by completion callbacks refilling a pipeline) goes out in the same write.
   impl_->schedule_process();
@@ -199,8 +257,9 @@ uint32_t AsyncClient::connected_count() const {
   return n;
 }
 
-SessionGauges AsyncClient::gauges() const {
-  return impl_->session.gauges();
+SessionGauges AsyncClient::gauges(uint32_t session) const {
+  HD_CHECK(session < impl_->sessions.size());
+  return impl_->sessions[session]->core.gauges();
 }
 
 const SessionConfig& AsyncClient::session_config() const {

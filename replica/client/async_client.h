@@ -55,15 +55,24 @@ class AsyncClient {
   // complete (their callbacks are dropped). Idempotent.
   void close();
 
-  // Starts an op (strong: to all replicas; weak write: leader; weak read:
-  // nearest) and calls `done` exactly once, on the io thread, with its
-  // completion (Outcome::kTimeout after the session's op timeout). Ops to
-  // replicas not connected yet are retried by the session.
-  SeqNo submit(OpClass op, Key key, Value value, Callback done);
+  // Adds another session (its own ClientId, unique in the cluster) that
+  // shares this client's connections; returns its index (the session of the
+  // options is index 0). Sessions multiplexed on one connection per replica
+  // let one write carry the ops of all of them. Only before start().
+  uint32_t add_session(const SessionConfig& config);
+  uint32_t session_count() const;
+
+  // Starts an op on a session (strong: to all replicas; weak write: leader;
+  // weak read: nearest) and calls `done` exactly once, on the io thread, with
+  // its completion (Outcome::kTimeout after the session's op timeout). Ops to
+  // replicas not connected yet are retried by the session. Ops submitted in
+  // one loop turn leave together, at the end of the turn.
+  SeqNo submit(OpClass op, Key key, Value value, Callback done);  // session 0
+  SeqNo submit(uint32_t session, OpClass op, Key key, Value value, Callback done);
 
   // Replicas with a live connection right now.
   uint32_t connected_count() const;
-  SessionGauges gauges() const;
+  SessionGauges gauges(uint32_t session = 0) const;
   const SessionConfig& session_config() const;
 
  private:

@@ -164,9 +164,15 @@ Result<asio::ip::tcp::endpoint> resolve_endpoint(asio::io_context& io, const std
 OutboundLink::OutboundLink(asio::io_context& io, asio::ip::tcp::endpoint endpoint,
                            wire::Hello hello, FramedConnection::Handlers handlers,
                            const Logger* log, std::string name, BackoffPolicy backoff)
+    : OutboundLink(io, std::move(endpoint), std::vector<wire::Hello>{hello}, std::move(handlers),
+                   log, std::move(name), backoff) {}
+
+OutboundLink::OutboundLink(asio::io_context& io, asio::ip::tcp::endpoint endpoint,
+                           std::vector<wire::Hello> hellos, FramedConnection::Handlers handlers,
+                           const Logger* log, std::string name, BackoffPolicy backoff)
     : io_(io),
       endpoint_(std::move(endpoint)),
-      hello_(hello),
+      hellos_(std::move(hellos)),
       handlers_(std::move(handlers)),
       log_(log),
       name_(std::move(name)),
@@ -237,7 +243,7 @@ void OutboundLink::dial() {
       self->log_->info("connected to %s (%s)", self->name_.c_str(),
                        endpoint_text(self->endpoint_).c_str());
     }
-    self->conn_->enqueue(self->hello_);
+    for (const wire::Hello& hello : self->hellos_) self->conn_->enqueue(hello);
     self->conn_->start();
     self->conn_->flush();
   });

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "replica/io/asio.h"
 #include "replica/io/log.h"
@@ -111,7 +112,8 @@ struct BackoffPolicy {
   std::chrono::milliseconds max{1000};
 };
 
-// A connection we dial: connects, sends `hello` first, and on any close waits
+// A connection we dial: connects, sends its hellos first (a client connection
+// carrying several sessions announces each), and on any close waits
 // (initial backoff, doubling up to max; reset after a successful connect) and
 // dials again, until stop(). Frames and closes are reported through the
 // handlers of every connection it makes.
@@ -120,6 +122,9 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   OutboundLink(asio::io_context& io, asio::ip::tcp::endpoint endpoint, wire::Hello hello,
                FramedConnection::Handlers handlers, const Logger* log, std::string name,
                BackoffPolicy backoff = {});
+  OutboundLink(asio::io_context& io, asio::ip::tcp::endpoint endpoint,
+               std::vector<wire::Hello> hellos, FramedConnection::Handlers handlers,
+               const Logger* log, std::string name, BackoffPolicy backoff = {});
   ~OutboundLink();
 
   void start();
@@ -134,7 +139,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
 
   asio::io_context& io_;
   asio::ip::tcp::endpoint endpoint_;
-  wire::Hello hello_;
+  std::vector<wire::Hello> hellos_;
   FramedConnection::Handlers handlers_;
   const Logger* log_;
   std::string name_;
