@@ -5,8 +5,12 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "loadgen/runner.h"
+#include "memprof/allocator_select.h"
+#include "memprof/probe.h"
+#include "memprof/recorder.h"
 #include "replica/base/cli.h"
 #include "replica/config/cluster_config.h"
 
@@ -105,6 +109,12 @@ int main(int argc, char** argv) {
   auto* o_zipf =
       app.add_option("--zipf-skew", zipf, "Zipf exponent, 0 = uniform (config: zipfSkew)")
           ->check(CLI::Range(0.0, 10.0));
+  uint32_t network_delay = 0;
+  auto* o_nd =
+      app.add_option("--network-delay", network_delay,
+                     "one-way delay in ms injected at receive, in loadgen and (via the config) the "
+                     "replicas (config: networkDelay)")
+          ->check(CLI::Range(0, 60000));
   app.add_option("--seed", opt.seed, "seed of the op sequence (same seed, same ops)")
       ->capture_default_str();
   app.add_option("--warmup-ops", opt.warmup_ops,
@@ -131,6 +141,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"never-evict-cache"}));
   bool quiet = false;
   app.add_flag("--quiet", quiet, "no TPUT lines");
+  // memprof (docs/run-folder.md)
+  std::string run_dir, allocator;
+  app.add_option("--run-dir", run_dir,
+                 "memprof run folder (meta.json, snapshots.jsonl, profiles/, result.json)");
+  app.add_option("--allocator", allocator,
+                 "jemalloc, tcmalloc or glibc (default: config `allocator`, jemalloc); re-executes "
+                 "once with LD_PRELOAD")
+      ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
 
   auto* merge = app.add_subcommand(
       "merge",
@@ -162,6 +180,7 @@ int main(int argc, char** argv) {
   const bool pipe = *o_pipe ? pipeline : cfg->pipeline;
   opt.pendings = pipe ? (*o_pend ? pendings : cfg->pendings) : 1;
   opt.never_evict_cache = plant == "never-evict-cache";
+  opt.network_delay_ms = *o_nd ? network_delay : cfg->network_delay_ms;
   opt.print_tput = !quiet;
   auto& w = opt.workload;
   w.writes = *o_writes ? writes : cfg->writes;
@@ -176,7 +195,39 @@ int main(int argc, char** argv) {
   if (opt.warmup_ops >= opt.ops_per_thread && opt.ops_per_thread > 0)
     return fail("--warmup-ops must be below reqs");
 
+  // memprof: select the allocator (may re-exec this process once), then record.
+  if (allocator.empty()) allocator = cfg->allocator;
+  hd::memprof::AllocatorRequest alloc_req;
+  if (!hd::memprof::parse_backend(allocator.c_str(), &alloc_req.backend))
+    return fail("allocator '" + allocator + "' is not jemalloc, tcmalloc or glibc");
+  alloc_req.profiling = !run_dir.empty();
+  std::string alloc_note;
+  if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st)
+    return fail(st.message());
+  if (!alloc_note.empty()) std::fprintf(stderr, "loadgen: %s\n", alloc_note.c_str());
+  static hd::memprof::Probe probe;  // static: outlives the session threads
+  std::unique_ptr<hd::memprof::Recorder> recorder;
+  if (!run_dir.empty()) {
+    hd::memprof::RecorderOptions ro;
+    ro.run_dir = run_dir;
+    ro.program = "loadgen";
+    ro.requested_allocator = allocator;
+    ro.allocator_note = alloc_note;
+    ro.snapshot_interval_ms = cfg->snapshot_interval_ms;
+    ro.heap_profile_at = cfg->heap_profile_at;
+    ro.cpu_profile = cfg->cpu_profile;
+    ro.config_path = config_path;
+    ro.settings = {{"alias", alias}, {"threads", std::to_string(opt.threads)},
+                   {"reqs", std::to_string(opt.ops_per_thread)}};
+    auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
+    if (!started) return fail(started.status().message());
+    recorder = std::move(started).value();
+    opt.probe = &probe;
+    if (json_out.empty()) json_out = run_dir + "/result.json";
+  }
+
   auto result = hd::loadgen::run_load(*cfg, opt);
+  if (recorder) recorder->stop();  // final snapshot + end-of-run heap profile
   if (!result.status) return fail(result.status.message());
   std::cout << hd::loadgen::format_summary(result.stats, "Results " + alias);
   if (!json_out.empty() && !write_json(json_out, result.stats.to_json()))

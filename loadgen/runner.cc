@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "replica/base/check.h"
+#include "memprof/probe.h"
 #include "replica/client/async_client.h"
 
 namespace hd::loadgen {
@@ -46,6 +47,7 @@ class SessionDriver {
   void check_session(const client::Completion& c, const Op& op);
   void schedule_rate();
   void drain_backlog();
+  void memprof_publish();  // memprof hook: count the op, publish gauge deltas
 
   Worker& worker_;
   const LoadOptions& options_;
@@ -62,6 +64,8 @@ class SessionDriver {
   uint64_t completed_ = 0;
   uint64_t in_flight_ = 0;
   std::atomic<uint64_t> completed_atomic_{0};
+  size_t mp_slot_in_flight_ = 0, mp_slot_cache_ = 0;  // memprof hook: gauge slots
+  uint64_t mp_in_flight_ = 0, mp_cache_ = 0;          // memprof hook: last published
 };
 
 // One I/O thread: an io_context and one AsyncClient whose connections (one
@@ -75,6 +79,7 @@ class Worker {
     HD_CHECK(!sessions.empty());
     client::AsyncClientOptions copts;
     copts.log = io::Logger(options.alias + "/io" + std::to_string(worker), io::LogLevel::kWarn);
+    copts.network_delay_ms = options.network_delay_ms;
     for (size_t i = 0; i < sessions.size(); ++i) {
       client::SessionConfig sc =
           client::session_config_from(config, sessions[i].second, options.nearest);
@@ -174,6 +179,25 @@ SessionDriver::SessionDriver(Worker& worker, const LoadOptions& options, uint32_
     const double per_session = options.rate_ops_s / options.threads;
     interval_ns_ = static_cast<int64_t>(1e9 / per_session);
   }
+  if (options.probe != nullptr) {  // memprof hook: sessions sum into shared gauges
+    mp_slot_in_flight_ = options.probe->gauges.register_gauge("in_flight_ops");
+    mp_slot_cache_ = options.probe->gauges.register_gauge("client_cache_entries");
+  }
+}
+
+void SessionDriver::memprof_publish() {
+  options_.probe->ops.add();
+  const client::SessionGauges g = worker_.client().gauges(session_);
+  if (g.in_flight != mp_in_flight_) {
+    options_.probe->gauges.add(mp_slot_in_flight_,
+                               static_cast<int64_t>(g.in_flight) - static_cast<int64_t>(mp_in_flight_));
+    mp_in_flight_ = g.in_flight;
+  }
+  if (g.cache_entries != mp_cache_) {
+    options_.probe->gauges.add(mp_slot_cache_,
+                               static_cast<int64_t>(g.cache_entries) - static_cast<int64_t>(mp_cache_));
+    mp_cache_ = g.cache_entries;
+  }
 }
 
 void SessionDriver::start_ops() {
@@ -206,6 +230,7 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
   --in_flight_;
   ++completed_;
   completed_atomic_.store(completed_, std::memory_order_relaxed);
+  if (options_.probe != nullptr) memprof_publish();
   const size_t cls = class_index(c.op);
   SecondStats& sec = stats_.series[unix_ms_now() / 1000];
   sec.retries += c.retries;

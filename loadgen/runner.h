@@ -18,6 +18,10 @@
 #include "loadgen/workload/workload.h"
 #include "replica/config/cluster_config.h"
 
+namespace hd::memprof {
+struct Probe;  // memprof/probe.h (header-only): gauges + op counter
+}  // namespace hd::memprof
+
 namespace hd::loadgen {
 
 struct LoadOptions {
@@ -31,10 +35,14 @@ struct LoadOptions {
   double rate_ops_s = 0;            // per process; 0 = closed loop
   uint64_t seed = 1;
   uint32_t nearest = 0;            // replica index for weak reads
+  uint32_t network_delay_ms = 0;   // one-way delay injected at receive (seed: networkDelay)
   uint32_t deadline_s = 600;       // overall: stop and report what finished
   bool never_evict_cache = false;  // plant
   bool print_tput = true;
   WorkloadSpec workload;
+  // memprof hook: if set, completed ops are counted and sessions publish
+  // in_flight_ops / client_cache_entries gauges. Must outlive run_load().
+  memprof::Probe* probe = nullptr;
 };
 
 struct LoadResult {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <future>
 #include <unordered_map>
 #include <utility>
@@ -57,7 +58,7 @@ ClientId addressee(const core::Message& m) {
 
 struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, AsyncClientOptions opts)
-      : io(io_context), options(std::move(opts)), tick_timer(io) {
+      : io(io_context), options(std::move(opts)), tick_timer(io), delay_timer(io) {
     add_session(options.session);
   }
 
@@ -76,7 +77,33 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
       conn.close(io::CloseKind::kBadInput, "replica sent a Hello to a client");
       return;
     }
-    inbox.push_back(std::move(*msg));
+    if (options.network_delay_ms == 0) {
+      inbox.push_back(std::move(*msg));
+      return;
+    }
+    // The seed's networkDelay: hold each received message for the one-way
+    // delay, like the replica does for what it receives.
+    const TimeUs due = io::steady_now_us() + TimeUs{options.network_delay_ms} * 1000;
+    delayed.emplace_back(due, std::move(*msg));
+    if (delayed.size() == 1) arm_delay_timer();
+  }
+
+  void arm_delay_timer() {
+    if (delayed.empty() || !running) return;
+    const TimeUs now = io::steady_now_us();
+    const TimeUs due = delayed.front().first;
+    delay_timer.expires_after(std::chrono::microseconds(due > now ? due - now : 0));
+    delay_timer.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (ec || !self->running) return;
+      // The delay is constant, so arrival order is due order: move the prefix.
+      const TimeUs t = io::steady_now_us();
+      while (!self->delayed.empty() && self->delayed.front().first <= t) {
+        self->inbox.push_back(std::move(self->delayed.front().second));
+        self->delayed.pop_front();
+      }
+      self->process();
+      self->arm_delay_timer();
+    });
   }
 
   // Steps are deferred to one posted process() per loop turn, so every reply
@@ -158,6 +185,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     if (!running) return;
     running = false;
     tick_timer.cancel();  // timers have no error_code overload without deprecated Asio
+    delay_timer.cancel();
+    delayed.clear();
     for (auto& l : links) l->stop();
     for (auto& slot : sessions) slot->callbacks.clear();
   }
@@ -169,6 +198,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer tick_timer;
   std::vector<std::shared_ptr<io::OutboundLink>> links;
   std::vector<core::Message> inbox;  // received, not yet stepped
+  asio::steady_timer delay_timer;
+  std::deque<std::pair<TimeUs, core::Message>> delayed;  // held for network_delay_ms
   bool running = false;
   bool process_posted = false;
 };

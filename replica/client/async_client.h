@@ -26,6 +26,7 @@ namespace hd::client {
 struct AsyncClientOptions {
   SessionConfig session;  // id must be unique in the cluster; replica_count is filled in
   uint32_t tick_interval_ms = 5;
+  uint32_t network_delay_ms = 0;  // one-way delay injected at receive (seed: networkDelay)
   io::Logger log{"client", io::LogLevel::kWarn};
 };
 
