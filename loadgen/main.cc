@@ -217,7 +217,8 @@ int main(int argc, char** argv) {
     ro.heap_profile_at = cfg->heap_profile_at;
     ro.cpu_profile = cfg->cpu_profile;
     ro.config_path = config_path;
-    ro.settings = {{"alias", alias}, {"threads", std::to_string(opt.threads)},
+    ro.settings = {{"alias", alias},
+                   {"threads", std::to_string(opt.threads)},
                    {"reqs", std::to_string(opt.ops_per_thread)}};
     auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
     if (!started) return fail(started.status().message());

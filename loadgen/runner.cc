@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "replica/base/check.h"
 #include "memprof/probe.h"
+#include "replica/base/check.h"
 #include "replica/client/async_client.h"
 
 namespace hd::loadgen {
@@ -189,13 +189,13 @@ void SessionDriver::memprof_publish() {
   options_.probe->ops.add();
   const client::SessionGauges g = worker_.client().gauges(session_);
   if (g.in_flight != mp_in_flight_) {
-    options_.probe->gauges.add(mp_slot_in_flight_,
-                               static_cast<int64_t>(g.in_flight) - static_cast<int64_t>(mp_in_flight_));
+    options_.probe->gauges.add(mp_slot_in_flight_, static_cast<int64_t>(g.in_flight) -
+                                                       static_cast<int64_t>(mp_in_flight_));
     mp_in_flight_ = g.in_flight;
   }
   if (g.cache_entries != mp_cache_) {
-    options_.probe->gauges.add(mp_slot_cache_,
-                               static_cast<int64_t>(g.cache_entries) - static_cast<int64_t>(mp_cache_));
+    options_.probe->gauges.add(
+        mp_slot_cache_, static_cast<int64_t>(g.cache_entries) - static_cast<int64_t>(mp_cache_));
     mp_cache_ = g.cache_entries;
   }
 }

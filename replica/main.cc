@@ -4,8 +4,12 @@
 // configuration error.
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
+#include "memprof/allocator_select.h"
+#include "memprof/probe.h"
+#include "memprof/recorder.h"
 #include "replica/base/cli.h"
 #include "replica/config/cluster_config.h"
 #include "replica/io/asio.h"
@@ -40,11 +44,13 @@ int run(int argc, char** argv) {
                  "Which replica of the config this process is (replica0 is the leader)")
       ->required();
   app.add_option("--run-dir", run_dir,
-                 "Run folder for memprof output. Accepted and logged only for now: memprof\n"
-                 "(snapshots, profiles) is not wired into the replica yet, nothing is written");
+                 "Run folder for memprof output: meta.json, snapshots.jsonl, profiles/\n"
+                 "(docs/run-folder.md). Without it nothing is recorded");
   app.add_option("--allocator", allocator,
-                 "Allocator backend (jemalloc, tcmalloc, glibc). Accepted and logged only for\n"
-                 "now: the binary uses whatever allocator it was linked with");
+                 "Allocator (jemalloc, tcmalloc, glibc; default: the config's `allocator`,\n"
+                 "jemalloc). jemalloc/tcmalloc re-execute the replica once with the library\n"
+                 "in LD_PRELOAD; the live allocator is verified")
+      ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
   app.add_option("--plant", plant,
                  "Deliberate pathology for validating diagnostics (off by default):\n"
                  "  none            normal behaviour\n"
@@ -89,16 +95,52 @@ int run(int argc, char** argv) {
                  config_path.c_str(), config.replicas.size());
     return kExitUsage;
   }
+  // memprof: select the allocator (may re-exec this process once), then record.
+  if (allocator.empty()) allocator = config.allocator;
+  hd::memprof::AllocatorRequest alloc_req;
+  if (!hd::memprof::parse_backend(allocator.c_str(), &alloc_req.backend)) {
+    std::fprintf(stderr, "replica: allocator '%s' is not jemalloc, tcmalloc or glibc\n",
+                 allocator.c_str());
+    return kExitUsage;
+  }
+  alloc_req.profiling = !run_dir.empty();
+  std::string alloc_note;
+  if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st.is_ok()) {
+    std::fprintf(stderr, "replica: %s\n", st.message().c_str());
+    return kExitUsage;
+  }
+  if (!alloc_note.empty()) log.warn("%s", alloc_note.c_str());
   for (const auto& notice : config.notices) log.info("config: %s", notice.c_str());
-  log.info("starting: config=%s run-dir=%s (not written yet) allocator=%s (recorded only)",
-           config_path.c_str(), run_dir.empty() ? "-" : run_dir.c_str(),
-           allocator.empty() ? config.allocator.c_str() : allocator.c_str());
+  log.info("starting: config=%s run-dir=%s allocator=%s (live: %s)", config_path.c_str(),
+           run_dir.empty() ? "-" : run_dir.c_str(), allocator.c_str(),
+           hd::memprof::backend_name(hd::memprof::detect_backend()));
+  static hd::memprof::Probe probe;  // static: outlives every thread that may touch it
+  std::unique_ptr<hd::memprof::Recorder> recorder;
+  if (!run_dir.empty()) {
+    hd::memprof::RecorderOptions ro;
+    ro.run_dir = run_dir;
+    ro.program = "replica";
+    ro.requested_allocator = allocator;
+    ro.allocator_note = alloc_note;
+    ro.snapshot_interval_ms = config.snapshot_interval_ms;
+    ro.heap_profile_at = config.heap_profile_at;
+    ro.cpu_profile = config.cpu_profile;
+    ro.config_path = config_path;
+    ro.settings = {{"alias", alias}, {"plant", plant}, {"tick_ms", std::to_string(tick_ms)}};
+    auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
+    if (!started.is_ok()) {
+      log.error("%s", started.status().message().c_str());
+      return kExitRuntime;
+    }
+    recorder = std::move(started).value();
+  }
 
   hd::io::ServerOptions options;
   options.self_index = static_cast<uint32_t>(index);
   options.tick_interval_ms = tick_ms;
   options.network_delay_ms = config.network_delay_ms;
   options.plants.retain_history = plant == "retain-history";
+  if (recorder) options.probe = &probe;
 
   asio::io_context io(1);
   hd::io::ReplicaServer server(io, config, options, log);
@@ -106,7 +148,9 @@ int run(int argc, char** argv) {
     log.error("%s", st.message().c_str());
     return kExitRuntime;
   }
-  io.run();  // returns once stop() closed everything; handlers do not throw
+  // Returns once stop() closed everything; handlers do not throw.
+  io.run();
+  if (recorder) recorder->stop();  // final snapshot + end-of-run heap profile
   log.info("stopped");
   return 0;
 }

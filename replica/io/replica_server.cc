@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "memprof/probe.h"
+
 namespace hd::io {
 
 namespace {
@@ -126,6 +128,7 @@ Status ReplicaServer::start() {
       stop();
     });
   }
+  memprof_register();
   arm_tick();
   accept_next();
   log_.info("listening on %s:%u (replica %u of %zu, leader replica0, tick %u ms, delay %u ms%s)",
@@ -328,6 +331,7 @@ void ReplicaServer::arm_delay_timer() {
 void ReplicaServer::step(const core::Message& msg) {
   ++counters_.messages_in;
   core_.step(steady_now_us(), msg);
+  if (options_.probe != nullptr) memprof_count_ops();
 }
 
 void ReplicaServer::schedule_flush() {
@@ -381,8 +385,47 @@ void ReplicaServer::arm_tick() {
     ++counters_.ticks;
     core_.tick(steady_now_us());
     flush();
+    if (options_.probe != nullptr) memprof_publish();
     arm_tick();
   });
+}
+
+// ---- memprof hooks (issue 4; docs/run-folder.md lists the gauges) ----------
+// Gauge order is fixed here; memprof_publish() writes them in the same order.
+constexpr const char* kMemprofGauges[] = {
+    "log_entries_retained", "witness_entries",  "pending_requests",    "client_table_entries",
+    "saved_replies",        "kv_keys",          "last_index",          "commit_index",
+    "applied_index",        "delayed_messages", "inbound_connections", "client_sessions"};
+
+void ReplicaServer::memprof_register() {
+  if (options_.probe == nullptr) return;
+  memprof_slot0_ = options_.probe->gauges.register_gauge(kMemprofGauges[0]);
+  for (size_t i = 1; i < std::size(kMemprofGauges); ++i) {
+    HD_CHECK(options_.probe->gauges.register_gauge(kMemprofGauges[i]) == memprof_slot0_ + i);
+  }
+}
+
+void ReplicaServer::memprof_publish() {
+  const core::CoreGauges g = core_.gauges();
+  const uint64_t v[] = {g.log_entries_retained, g.witness_entries,      g.pending_requests,
+                        g.client_table_entries, g.saved_replies,        g.kv_keys,
+                        g.last_index.value(),   g.commit_index.value(), g.applied_index.value(),
+                        delayed_.size(),        inbound_.size(),        clients_.size()};
+  static_assert(std::size(v) == std::size(kMemprofGauges));
+  for (size_t i = 0; i < std::size(v); ++i) options_.probe->gauges.set(memprof_slot0_ + i, v[i]);
+}
+
+// Replica ops: client requests this replica's core answered or accepted for
+// the first time (leader: strong proposals, weak writes, weak reads;
+// follower: witnessed or conflicting proposals, weak reads).
+void ReplicaServer::memprof_count_ops() {
+  const auto& k = core_.counters();
+  const uint64_t ops =
+      k.strong_proposals + k.weak_writes + k.weak_reads + k.witness_accepts + k.witness_conflicts;
+  if (ops > memprof_ops_seen_) {
+    options_.probe->ops.add(ops - memprof_ops_seen_);
+    memprof_ops_seen_ = ops;
+  }
 }
 
 }  // namespace hd::io

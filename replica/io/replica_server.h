@@ -21,6 +21,10 @@
 #include "replica/io/framed_connection.h"
 #include "replica/io/log.h"
 
+namespace hd::memprof {
+struct Probe;  // memprof/probe.h (header-only): gauges + op counter
+}  // namespace hd::memprof
+
 namespace hd::io {
 
 struct ServerOptions {
@@ -31,6 +35,9 @@ struct ServerOptions {
   bool handle_signals = true;  // SIGINT/SIGTERM -> stop()
   ConnectionLimits limits;
   BackoffPolicy backoff;
+  // memprof hook: if set, the io thread publishes the core's gauges every tick
+  // and counts answered client requests as ops. Must outlive the server.
+  memprof::Probe* probe = nullptr;
 };
 
 // Monotonic counters of the transport (logged at shutdown).
@@ -85,6 +92,9 @@ class ReplicaServer {
   void arm_tick();
   void arm_delay_timer();
   void log_counters(const char* when) const;
+  void memprof_register();   // memprof hook: gauge slots, once
+  void memprof_publish();    // memprof hook: gauges, every tick
+  void memprof_count_ops();  // memprof hook: after each step()
 
   asio::io_context& io_;
   const config::ClusterConfig& config_;
@@ -109,6 +119,8 @@ class ReplicaServer {
   std::deque<std::pair<core::TimeUs, core::Message>> delayed_;
   std::vector<FramedConnection*> touched_;  // scratch of flush()
   ServerCounters counters_;
+  size_t memprof_slot0_ = 0;       // first gauge slot (memprof hook)
+  uint64_t memprof_ops_seen_ = 0;  // ops already added to the probe
 };
 
 }  // namespace hd::io

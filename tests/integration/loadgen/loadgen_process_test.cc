@@ -134,8 +134,8 @@ TEST_CASE("loadgen: --network-delay holds every reply for the one-way delay") {
   const std::string a = cluster.dir() + "/delay.json";
   std::string out;
   REQUIRE(exit_code(run_to_exit(bin_path("loadgen"),
-                                {"--config", cluster.config_path(), "--alias", "client0", "--reqs", "50",
-                                 "--network-delay", "20", "--json", a, "--quiet"},
+                                {"--config", cluster.config_path(), "--alias", "client0", "--reqs",
+                                 "50", "--network-delay", "20", "--json", a, "--quiet"},
                                 60s, &out)) == 0);
   const auto j = read_json(a);
   CHECK(j["ops"] == 100);

@@ -1,0 +1,301 @@
+// Allocator backends; see backend.h. Entry points are resolved with dlsym so
+// the binary runs unchanged on glibc, a preloaded jemalloc or a preloaded
+// tcmalloc.
+#include "memprof/backend.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+// gperftools' C++ API: only virtual calls through MallocExtension::instance()
+// (resolved with dlsym), so nothing here links libtcmalloc.
+#include <gperftools/malloc_extension.h>
+
+namespace hd::memprof {
+namespace {
+
+template <typename Fn>
+Fn lookup(const char* name) {
+  void* p = dlsym(RTLD_DEFAULT, name);
+  Fn fn;
+  static_assert(sizeof(fn) == sizeof(p));
+  std::memcpy(&fn, &p, sizeof(fn));
+  return fn;
+}
+
+// MALLCTL_ARENAS_ALL in jemalloc.h: the merged statistics of every arena.
+constexpr const char* kAllArenas = "4096";
+
+bool write_all(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    const ssize_t n = ::write(fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::kJemalloc:
+      return "jemalloc";
+    case Backend::kTcmalloc:
+      return "tcmalloc";
+    case Backend::kGlibc:
+      return "glibc";
+  }
+  return "glibc";
+}
+
+bool parse_backend(const char* name, Backend* out) {
+  for (Backend b : {Backend::kJemalloc, Backend::kTcmalloc, Backend::kGlibc}) {
+    if (std::strcmp(name, backend_name(b)) == 0) {
+      *out = b;
+      return true;
+    }
+  }
+  return false;
+}
+
+Backend detect_backend() {
+  if (dlsym(RTLD_DEFAULT, "mallctl") != nullptr) return Backend::kJemalloc;
+  if (dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty") != nullptr) {
+    return Backend::kTcmalloc;
+  }
+  return Backend::kGlibc;
+}
+
+Status AllocatorReader::init(bool tcmalloc_exact, const char* exact_prefix) {
+  backend_ = detect_backend();
+  switch (backend_) {
+    case Backend::kJemalloc:
+      return init_jemalloc();
+    case Backend::kTcmalloc:
+      return init_tcmalloc(tcmalloc_exact, exact_prefix);
+    case Backend::kGlibc:
+      version_ = gnu_get_libc_version();
+      return Status::ok();
+  }
+  return Status::ok();
+}
+
+Status AllocatorReader::init_jemalloc() {
+  mallctl_ = lookup<MallctlFn>("mallctl");
+  bymib_ = lookup<MallctlByMibFn>("mallctlbymib");
+  auto name_to_mib = lookup<MallctlNameToMibFn>("mallctlnametomib");
+  if (mallctl_ == nullptr || bymib_ == nullptr || name_to_mib == nullptr) {
+    return Status::error("jemalloc: mallctl entry points missing");
+  }
+  auto mib = [&](const char* name, Mib* m) -> bool {
+    m->len = kMaxMib;
+    return name_to_mib(name, m->v, &m->len) == 0;
+  };
+  if (!mib("epoch", &epoch_) || !mib("stats.allocated", &allocated_) ||
+      !mib("stats.active", &active_) || !mib("stats.resident", &resident_) ||
+      !mib("stats.mapped", &mapped_) || !mib("stats.retained", &retained_) ||
+      !mib("stats.metadata", &metadata_)) {
+    return Status::error("jemalloc: stats.* not available (built without --enable-stats?)");
+  }
+  size_t len = sizeof(version_);
+  mallctl_("version", &version_, &len, nullptr, 0);
+
+  unsigned nbins = 0;
+  unsigned nlextents = 0;
+  len = sizeof(unsigned);
+  mallctl_("arenas.nbins", &nbins, &len, nullptr, 0);
+  len = sizeof(unsigned);
+  mallctl_("arenas.nlextents", &nlextents, &len, nullptr, 0);
+  char name[96];
+  nclasses_ = 0;
+  for (unsigned i = 0; i < nbins + nlextents && nclasses_ < kMaxClasses; ++i) {
+    const bool small = i < nbins;
+    const unsigned j = small ? i : i - nbins;
+    size_t size = 0;
+    len = sizeof(size);
+    std::snprintf(name, sizeof(name), small ? "arenas.bin.%u.size" : "arenas.lextent.%u.size", j);
+    if (mallctl_(name, &size, &len, nullptr, 0) != 0) continue;
+    std::snprintf(
+        name, sizeof(name),
+        small ? "stats.arenas.%s.bins.%u.nrequests" : "stats.arenas.%s.lextents.%u.nrequests",
+        kAllArenas, j);
+    if (!mib(name, &class_nreq_[nclasses_])) continue;
+    class_size_[nclasses_] = size;
+    ++nclasses_;
+  }
+  nbins_ = nbins;
+
+  bool prof = false;
+  len = sizeof(prof);
+  if (mallctl_("opt.prof", &prof, &len, nullptr, 0) == 0 && prof) {
+    profile_.available = true;
+    profile_.kind = "jemalloc-prof";
+    profile_.format = "jemalloc-heap_v2";
+    size_t lg = 0;
+    len = sizeof(lg);
+    if (mallctl_("prof.lg_sample", &lg, &len, nullptr, 0) == 0) profile_.sample_bytes = 1ull << lg;
+  }
+  return Status::ok();
+}
+
+Status AllocatorReader::init_tcmalloc(bool exact, const char* exact_prefix) {
+  tc_numeric_ = lookup<NumericFn>("MallocExtension_GetNumericProperty");
+  if (tc_numeric_ == nullptr) return Status::error("tcmalloc: MallocExtension missing");
+  using VersionFn = const char* (*)(int*, int*, const char**);
+  if (auto v = lookup<VersionFn>("tc_version")) version_ = v(nullptr, nullptr, nullptr);
+  using InstanceFn = MallocExtension* (*)();
+  if (auto inst = lookup<InstanceFn>("_ZN15MallocExtension8instanceEv")) tc_instance_ = inst();
+  if (exact) {
+    using StartFn = void (*)(const char*);
+    auto start = lookup<StartFn>("HeapProfilerStart");
+    tc_get_heap_profile_ = lookup<GetHeapProfileFn>("GetHeapProfile");
+    if (start == nullptr || tc_get_heap_profile_ == nullptr) {
+      return Status::error(
+          "tcmalloc exact mode needs the full libtcmalloc (HeapProfilerStart), not "
+          "tcmalloc_minimal");
+    }
+    start(exact_prefix != nullptr ? exact_prefix : "/tmp/heapdrift-exact");
+    profile_.available = true;
+    profile_.kind = "tcmalloc-exact";
+    profile_.format = "gperftools-heap";
+    profile_.sample_bytes = 0;
+    return Status::ok();
+  }
+  // Sampling is on when TCMALLOC_SAMPLE_PARAMETER > 0 (read by tcmalloc at start).
+  const char* env = std::getenv("TCMALLOC_SAMPLE_PARAMETER");
+  const uint64_t period = env != nullptr ? std::strtoull(env, nullptr, 10) : 0;
+  if (tc_instance_ != nullptr && period > 0) {
+    profile_.available = true;
+    profile_.kind = "tcmalloc-sampled";
+    profile_.format = "gperftools-heap";
+    profile_.sample_bytes = period;
+  }
+  return Status::ok();
+}
+
+void AllocatorReader::read(AllocStats* out) const {
+  *out = AllocStats{};
+  switch (backend_) {
+    case Backend::kJemalloc:
+      read_jemalloc(out);
+      return;
+    case Backend::kTcmalloc:
+      read_tcmalloc(out);
+      return;
+    case Backend::kGlibc:
+      read_glibc(out);
+      return;
+  }
+}
+
+void AllocatorReader::read_jemalloc(AllocStats* out) const {
+  uint64_t epoch = 1;
+  size_t len = sizeof(epoch);
+  bymib_(epoch_.v, epoch_.len, &epoch, &len, &epoch, sizeof(epoch));
+  auto get = [&](const Mib& m) -> uint64_t {
+    size_t v = 0;
+    size_t l = sizeof(v);
+    return bymib_(m.v, m.len, &v, &l, nullptr, 0) == 0 ? v : kUnknown;
+  };
+  out->allocated = get(allocated_);
+  out->active = get(active_);
+  out->resident = get(resident_);
+  out->mapped = get(mapped_);
+  out->retained = get(retained_);
+  out->metadata = get(metadata_);
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < nclasses_; ++i) {
+    uint64_t n = 0;
+    size_t l = sizeof(n);
+    if (bymib_(class_nreq_[i].v, class_nreq_[i].len, &n, &l, nullptr, 0) != 0) continue;
+    count += n;
+    bytes += n * class_size_[i];
+  }
+  out->alloc_count = count;
+  out->alloc_bytes = bytes;
+}
+
+void AllocatorReader::read_tcmalloc(AllocStats* out) const {
+  auto get = [&](const char* name) -> uint64_t {
+    size_t v = 0;
+    return tc_numeric_(name, &v) != 0 ? v : kUnknown;
+  };
+  out->allocated = get("generic.current_allocated_bytes");
+  out->mapped = get("generic.heap_size");
+  out->unmapped_bytes = get("tcmalloc.pageheap_unmapped_bytes");
+  const uint64_t physical = get("generic.total_physical_bytes");
+  if (physical != kUnknown) {
+    out->resident = physical;
+  } else if (out->mapped != kUnknown && out->unmapped_bytes != kUnknown) {
+    out->resident = out->mapped - out->unmapped_bytes;
+  }
+  uint64_t free_total = 0;
+  for (const char* name :
+       {"tcmalloc.pageheap_free_bytes", "tcmalloc.central_cache_free_bytes",
+        "tcmalloc.transfer_cache_free_bytes", "tcmalloc.thread_cache_free_bytes"}) {
+    const uint64_t v = get(name);
+    if (v != kUnknown) free_total += v;
+  }
+  out->free_bytes = free_total;
+  if (physical != kUnknown && out->mapped != kUnknown && out->unmapped_bytes != kUnknown &&
+      physical + out->unmapped_bytes >= out->mapped) {
+    out->metadata = physical + out->unmapped_bytes - out->mapped;
+  }
+}
+
+void AllocatorReader::read_glibc(AllocStats* out) const {
+  const struct mallinfo2 mi = mallinfo2();
+  out->allocated = mi.uordblks + mi.hblkhd;
+  out->mapped = mi.arena + mi.hblkhd;
+  out->free_bytes = mi.fordblks;
+}
+
+bool AllocatorReader::dump_heap_profile(const char* path, const char** why) const {
+  *why = "ok";
+  if (!profile_.available) {
+    *why = "heap profiles not available for this allocator/configuration";
+    return false;
+  }
+  if (backend_ == Backend::kJemalloc) {
+    const char* p = path;
+    const int rc = mallctl_("prof.dump", nullptr, nullptr, &p, sizeof(p));
+    if (rc != 0) *why = "mallctl(prof.dump) failed";
+    return rc == 0;
+  }
+  // tcmalloc: both producers allocate (std::string / malloc'd char*), which is
+  // acceptable here: a dump is rare and happens off the snapshot path.
+  const int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *why = "cannot create the profile file";
+    return false;
+  }
+  bool ok = false;
+  if (tc_get_heap_profile_ != nullptr) {
+    char* text = tc_get_heap_profile_();
+    if (text != nullptr) {
+      ok = write_all(fd, text, std::strlen(text));
+      std::free(text);
+    }
+  } else if (tc_instance_ != nullptr) {
+    std::string text;
+    static_cast<MallocExtension*>(tc_instance_)->GetHeapSample(&text);
+    ok = write_all(fd, text.data(), text.size());
+  }
+  ::close(fd);
+  if (!ok) *why = "writing the profile failed";
+  return ok;
+}
+
+}  // namespace hd::memprof

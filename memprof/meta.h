@@ -1,0 +1,46 @@
+// meta.json of a run folder (docs/run-folder.md): what ran, where, with which
+// allocator and binaries. Written once at start-up (allocates freely; not on
+// the sampling path). Not thread-safe; call from one thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "memprof/backend.h"
+#include "replica/base/status.h"
+
+namespace hd::memprof {
+
+constexpr int kRunFolderSchemaVersion = 1;
+
+struct LoadedObject {
+  std::string path;
+  std::string build_id;  // lowercase hex of NT_GNU_BUILD_ID; "" if the object has none
+  uint64_t base_address = 0;
+};
+
+// Every object mapped in this process (the executable first), from
+// dl_iterate_phdr and each object's PT_NOTE segments.
+std::vector<LoadedObject> loaded_objects();
+
+struct MetaInputs {
+  std::string program;              // "replica", "loadgen", "run", ...
+  std::string requested_allocator;  // "" if none was requested
+  std::string config_path;          // "" if none
+  // Effective settings worth recording (e.g. alias, snapshotIntervalMs).
+  std::vector<std::pair<std::string, std::string>> settings;
+  uint32_t snapshot_interval_ms = 100;
+  std::vector<uint64_t> heap_profile_at;
+  std::vector<uint64_t> heap_profile_at_ms;
+  bool cpu_profile = false;
+  std::string ops_source;  // "counter", "external-symbol", "none"
+  int64_t start_unix_ms = 0;
+  std::string note;  // e.g. allocator selection remark
+};
+
+// Writes <dir>/meta.json (via a temporary file and rename).
+Status write_meta(const std::string& dir, const MetaInputs& in, const AllocatorReader& reader);
+
+}  // namespace hd::memprof

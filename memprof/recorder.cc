@@ -1,0 +1,374 @@
+// Recorder; see recorder.h and docs/run-folder.md for the formats.
+#include "memprof/recorder.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "memprof/meta.h"
+#include "memprof/proc_facts.h"
+
+namespace hd::memprof {
+namespace {
+
+std::atomic<Recorder*> g_active{nullptr};
+
+int64_t mono_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+int64_t unix_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Appends to a fixed buffer with snprintf; remembers overflow instead of
+// growing. No allocation.
+class LineWriter {
+ public:
+  LineWriter(char* buf, size_t cap) : buf_(buf), cap_(cap) {}
+  __attribute__((format(printf, 2, 3))) void f(const char* fmt, ...) {
+    if (overflow_) return;
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = std::vsnprintf(buf_ + len_, cap_ - len_, fmt, ap);
+    va_end(ap);
+    if (n < 0 || static_cast<size_t>(n) >= cap_ - len_) {
+      overflow_ = true;
+      return;
+    }
+    len_ += static_cast<size_t>(n);
+  }
+  // "key":value or "key":null, with a leading comma unless first.
+  void u64(const char* key, uint64_t v, bool first = false) {
+    if (v == kUnknown) {
+      f("%s\"%s\":null", first ? "" : ",", key);
+    } else {
+      f("%s\"%s\":%llu", first ? "" : ",", key, static_cast<unsigned long long>(v));
+    }
+  }
+  size_t length() const { return overflow_ ? 0 : len_; }
+
+ private:
+  char* buf_;
+  size_t cap_;
+  size_t len_ = 0;
+  bool overflow_ = false;
+};
+
+bool make_dir(const std::string& path) {
+  if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
+  // Create parents one level at a time.
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return false;
+  if (!make_dir(path.substr(0, slash))) return false;
+  return mkdir(path.c_str(), 0755) == 0 || errno == EEXIST;
+}
+
+}  // namespace
+
+Recorder::Recorder(RecorderOptions options, Probe* probe)
+    : options_(std::move(options)), probe_(probe) {
+  sem_init(&wake_, 0, 0);
+}
+
+Recorder::~Recorder() {
+  stop();
+  sem_destroy(&wake_);
+}
+
+Result<std::unique_ptr<Recorder>> Recorder::start(RecorderOptions options, Probe* probe) {
+  HD_CHECK(probe != nullptr);
+  if (options.snapshot_interval_ms == 0) options.snapshot_interval_ms = 100;
+  std::sort(options.heap_profile_at.begin(), options.heap_profile_at.end());
+  options.heap_profile_at.erase(
+      std::unique(options.heap_profile_at.begin(), options.heap_profile_at.end()),
+      options.heap_profile_at.end());
+  std::sort(options.heap_profile_at_ms.begin(), options.heap_profile_at_ms.end());
+  if (options.heap_profile_at.size() > OpCounter::kMaxMilestones) {
+    return Status::error("heapProfileAt: at most " + std::to_string(OpCounter::kMaxMilestones) +
+                         " milestones");
+  }
+  Recorder* expected = nullptr;
+  std::unique_ptr<Recorder> r(new Recorder(std::move(options), probe));
+  if (!g_active.compare_exchange_strong(expected, r.get())) {
+    r->stopped_ = true;  // never started: its destructor must not touch the probe
+    return Status::error("memprof: a Recorder is already running in this process");
+  }
+  if (Status s = r->open(); !s) {
+    g_active.store(nullptr);
+    r->stopped_ = true;
+    if (r->fd_ >= 0) ::close(r->fd_);
+    return s;
+  }
+  return r;
+}
+
+Status Recorder::open() {
+  const std::string& dir = options_.run_dir;
+  if (dir.empty()) return Status::error("memprof: empty run folder");
+  if (!make_dir(dir) || !make_dir(dir + "/profiles")) {
+    return Status::error("memprof: cannot create run folder " + dir + ": " + std::strerror(errno));
+  }
+  const std::string exact_prefix = dir + "/profiles/tcmalloc-exact";
+  if (Status s = reader_.init(options_.tcmalloc_exact, exact_prefix.c_str()); !s) return s;
+
+  start_mono_ns_ = mono_ns();
+  pid_ = getpid();
+  MetaInputs meta;
+  meta.program = options_.program;
+  meta.requested_allocator = options_.requested_allocator;
+  meta.config_path = options_.config_path;
+  meta.settings = options_.settings;
+  meta.snapshot_interval_ms = options_.snapshot_interval_ms;
+  meta.heap_profile_at = options_.heap_profile_at;
+  meta.heap_profile_at_ms = options_.heap_profile_at_ms;
+  meta.cpu_profile = options_.cpu_profile;
+  meta.ops_source = options_.external_ops != nullptr ? "external-symbol" : "counter";
+  meta.start_unix_ms = unix_ms();
+  meta.note = options_.allocator_note;
+
+  if (options_.cpu_profile) {
+    // libprofiler via dlopen, so nothing hard-depends on it.
+    profiler_handle_ = dlopen("libprofiler.so.0", RTLD_NOW | RTLD_GLOBAL);
+    using StartFn = int (*)(const char*);
+    StartFn start_fn = nullptr;
+    if (profiler_handle_ != nullptr) {
+      void* s = dlsym(profiler_handle_, "ProfilerStart");
+      void* t = dlsym(profiler_handle_, "ProfilerStop");
+      std::memcpy(&start_fn, &s, sizeof(s));
+      std::memcpy(&profiler_stop_, &t, sizeof(t));
+    }
+    const std::string cpu_path = dir + "/profiles/cpu.prof";
+    if (start_fn == nullptr || profiler_stop_ == nullptr || start_fn(cpu_path.c_str()) == 0) {
+      profiler_stop_ = nullptr;
+      meta.note += (meta.note.empty() ? "" : "; ") +
+                   std::string("cpuProfile requested but libprofiler.so.0 could not start");
+    }
+  }
+  if (Status s = write_meta(dir, meta, reader_); !s) return s;
+
+  const std::string snap = dir + "/snapshots.jsonl";
+  fd_ = ::open(snap.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Status::error("memprof: cannot open " + snap + ": " + std::strerror(errno));
+
+  if (options_.external_ops == nullptr && !options_.heap_profile_at.empty()) {
+    probe_->ops.set_milestones(options_.heap_profile_at.data(), options_.heap_profile_at.size(),
+                               &Recorder::on_milestone, this);
+  }
+  if (options_.handle_sigusr2) {
+    struct sigaction sa {};
+    sa.sa_handler = &Recorder::on_sigusr2;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &sa, nullptr);
+  }
+  snapshot_now("start");
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+uint64_t Recorder::ops() const {
+  if (options_.external_ops != nullptr)
+    return options_.external_ops->load(std::memory_order_relaxed);
+  return probe_->ops.load();
+}
+
+void Recorder::on_sigusr2(int) {
+  // Async-signal-safe only: an atomic store and sem_post.
+  Recorder* r = g_active.load(std::memory_order_acquire);
+  if (r == nullptr) return;
+  r->usr2_pending_.store(true, std::memory_order_release);
+  sem_post(&r->wake_);
+}
+
+void Recorder::on_milestone(void* self, uint64_t ops) {
+  auto* r = static_cast<Recorder*>(self);
+  char name[64];
+  std::snprintf(name, sizeof(name), "heap.ops-%09llu.heap", static_cast<unsigned long long>(ops));
+  r->profile_now(name, "milestone");
+}
+
+bool Recorder::profile_now(const char* name, const char* reason) {
+  char path[4096];
+  char rel[128];
+  std::snprintf(rel, sizeof(rel), "profiles/%s", name);
+  std::snprintf(path, sizeof(path), "%s/%s", options_.run_dir.c_str(), rel);
+  const char* why = nullptr;
+  const int64_t t0 = mono_ns();
+  const bool ok = reader_.dump_heap_profile(path, &why);
+  const auto took_us = static_cast<uint64_t>((mono_ns() - t0) / 1000);
+  snapshot_now(reason, ok ? rel : nullptr, ok ? took_us : kUnknown);
+  return ok;
+}
+
+size_t Recorder::format_snapshot(char* buf, size_t capacity, const char* reason,
+                                 const char* profile, uint64_t profile_us) const {
+  AllocStats a;
+  reader_.read(&a);
+  ProcFacts p;
+  read_proc_facts(&p);
+  const int64_t t_ns = mono_ns() - start_mono_ns_;
+  LineWriter w(buf, capacity);
+  w.f("{\"seq\":%llu,\"reason\":\"%s\",\"t_ms\":%.3f,\"unix_ms\":%lld",
+      static_cast<unsigned long long>(seq_.load(std::memory_order_relaxed)), reason,
+      static_cast<double>(t_ns) / 1e6, static_cast<long long>(unix_ms()));
+  w.u64("ops", ops());
+  w.f(",\"alloc\":{\"backend\":\"%s\"", backend_name(reader_.backend()));
+  w.u64("allocated", a.allocated);
+  w.u64("active", a.active);
+  w.u64("resident", a.resident);
+  w.u64("mapped", a.mapped);
+  w.u64("retained", a.retained);
+  w.u64("metadata", a.metadata);
+  w.u64("free", a.free_bytes);
+  w.u64("unmapped", a.unmapped_bytes);
+  w.f("},\"cum\":{");
+  w.u64("alloc_count", a.alloc_count, true);
+  w.u64("alloc_bytes", a.alloc_bytes);
+  w.f("},\"proc\":{");
+  w.u64("rss_bytes", p.rss_bytes, true);
+  w.u64("minflt", p.minor_faults);
+  w.u64("majflt", p.major_faults);
+  w.u64("utime_us", p.user_cpu_us);
+  w.u64("stime_us", p.sys_cpu_us);
+  w.u64("nvcsw", p.voluntary_ctx_switches);
+  w.u64("nivcsw", p.involuntary_ctx_switches);
+  w.u64("threads", p.threads);
+  w.f("},\"gauges\":{");
+  const GaugeBoard& g = probe_->gauges;
+  const size_t n = g.size();
+  for (size_t i = 0; i < n; ++i) w.u64(g.name(i), g.get(i), i == 0);
+  if (profile != nullptr) {
+    w.f("},\"profile\":\"%s\"", profile);
+  } else {
+    w.f("},\"profile\":null");
+  }
+  w.u64("profile_us", profile_us);
+  w.f("}\n");
+  return w.length();
+}
+
+void Recorder::write_line(const char* line, size_t len) {
+  if (fd_ < 0 || len == 0) return;
+  // One write(2) per line on an O_APPEND descriptor: lines from the snapshot
+  // thread and from milestone threads do not interleave.
+  size_t off = 0;
+  while (off < len) {
+    const ssize_t n = ::write(fd_, line + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+  written_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Recorder::snapshot_now(const char* reason, const char* profile, uint64_t profile_us) {
+  char line[kLineCapacity];
+  const size_t len = format_snapshot(line, sizeof(line), reason, profile, profile_us);
+  seq_.fetch_add(1, std::memory_order_relaxed);
+  write_line(line, len);
+}
+
+void Recorder::run() {
+  const int64_t interval_ns = int64_t{options_.snapshot_interval_ms} * 1000000;
+  int64_t next = start_mono_ns_ + interval_ns;
+  while (!stop_requested_.load(std::memory_order_acquire)) {
+    struct timespec deadline;
+    deadline.tv_sec = next / 1000000000;
+    deadline.tv_nsec = next % 1000000000;
+    while (sem_clockwait(&wake_, CLOCK_MONOTONIC, &deadline) != 0 && errno == EINTR) {
+    }
+    if (stop_requested_.load(std::memory_order_acquire)) break;
+    if (usr2_pending_.exchange(false, std::memory_order_acq_rel)) {
+      char name[96];
+      std::snprintf(name, sizeof(name), "heap.sigusr2-%03llu.ops-%09llu.heap",
+                    static_cast<unsigned long long>(++usr2_count_),
+                    static_cast<unsigned long long>(ops()));
+      if (!profile_now(name, "sigusr2")) snapshot_now("sigusr2");
+    }
+    const int64_t now = mono_ns();
+    if (now < next) continue;
+    snapshot_now("timer");
+    // Falling behind (e.g. suspended): skip missed ticks rather than burst.
+    next += interval_ns;
+    if (next <= now) next = now + interval_ns;
+
+    const int64_t t_ms = (now - start_mono_ns_) / 1000000;
+    while (next_time_milestone_ < options_.heap_profile_at_ms.size() &&
+           static_cast<uint64_t>(t_ms) >= options_.heap_profile_at_ms[next_time_milestone_]) {
+      char name[64];
+      std::snprintf(
+          name, sizeof(name), "heap.t-%09llums.heap",
+          static_cast<unsigned long long>(options_.heap_profile_at_ms[next_time_milestone_]));
+      profile_now(name, "time-milestone");
+      ++next_time_milestone_;
+    }
+    check_external_milestones();
+  }
+}
+
+void Recorder::check_external_milestones() {
+  if (options_.external_ops == nullptr) return;
+  const uint64_t ops_now = ops();
+  while (next_external_milestone_ < options_.heap_profile_at.size() &&
+         ops_now >= options_.heap_profile_at[next_external_milestone_]) {
+    char name[64];
+    std::snprintf(
+        name, sizeof(name), "heap.ops-%09llu.heap",
+        static_cast<unsigned long long>(options_.heap_profile_at[next_external_milestone_]));
+    profile_now(name, "milestone");
+    ++next_external_milestone_;
+  }
+}
+
+void Recorder::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (getpid() != pid_) {
+    // A forked child (e.g. a program profiled with `heapdrift run` that forks
+    // and exits without exec): the snapshot thread only exists in the parent,
+    // and the run folder belongs to the parent. Write nothing.
+    if (thread_.joinable()) thread_.detach();
+    fd_ = -1;
+    return;
+  }
+  stop_requested_.store(true, std::memory_order_release);
+  sem_post(&wake_);
+  if (thread_.joinable()) thread_.join();
+  check_external_milestones();  // crossed since the last tick (late, but not lost)
+  if (options_.profile_at_end && reader_.profile_info().available) {
+    char name[64];
+    std::snprintf(name, sizeof(name), "heap.end.ops-%09llu.heap",
+                  static_cast<unsigned long long>(ops()));
+    profile_now(name, "end");
+  } else {
+    snapshot_now("end");
+  }
+  if (profiler_stop_ != nullptr) profiler_stop_();
+  if (options_.handle_sigusr2) {
+    struct sigaction sa {};
+    sa.sa_handler = SIG_IGN;  // not SIG_DFL: a late SIGUSR2 must not kill the process
+    sigaction(SIGUSR2, &sa, nullptr);
+  }
+  // Later milestones (worker threads still counting) no longer reach us.
+  probe_->ops.clear_hook();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  Recorder* self = this;
+  g_active.compare_exchange_strong(self, nullptr, std::memory_order_acq_rel);
+}
+
+}  // namespace hd::memprof

@@ -1,0 +1,117 @@
+// Recorder: the in-process half of memprof. It owns a run folder
+// (docs/run-folder.md): writes meta.json at start, one snapshots.jsonl line
+// per interval from its own thread, heap profiles at op milestones (on the
+// thread whose op crosses the milestone), at time milestones, on SIGUSR2 and
+// at the end, and optionally a gperftools CPU profile.
+// Thread-safety: start()/stop() from one controlling thread; the probe may be
+// updated from any thread. The sampling path (snapshot formatting and
+// writing) uses only stack buffers and write(2): it never allocates through
+// the profiled heap and never throws. At most one Recorder per process
+// (it owns the SIGUSR2 handler).
+#pragma once
+
+#include <semaphore.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "memprof/backend.h"
+#include "memprof/probe.h"
+#include "replica/base/status.h"
+
+namespace hd::memprof {
+
+struct RecorderOptions {
+  std::string run_dir;              // created if missing
+  std::string program = "unknown";  // recorded in meta.json
+  std::string requested_allocator;  // "" if none was requested
+  std::string allocator_note;       // e.g. "sanitizer build"
+  uint32_t snapshot_interval_ms = 100;
+  std::vector<uint64_t> heap_profile_at;     // op milestones (ascending after start())
+  std::vector<uint64_t> heap_profile_at_ms;  // time milestones, ms since start
+  bool profile_at_end = true;
+  bool cpu_profile = false;     // gperftools libprofiler, loaded with dlopen
+  bool tcmalloc_exact = false;  // gperftools HeapProfiler (every allocation; slow)
+  bool handle_sigusr2 = true;
+  std::string config_path;
+  std::vector<std::pair<std::string, std::string>> settings;  // recorded in meta.json
+  // For programs that keep their own counter (the preload library): ops are
+  // read from it; op milestones are then checked by the snapshot thread, so a
+  // profile lands within one interval after the milestone (the snapshot line
+  // records the exact count at the dump).
+  const std::atomic<uint64_t>* external_ops = nullptr;
+};
+
+class Recorder {
+ public:
+  // Creates the run folder and profiles/, writes meta.json, hooks the op
+  // milestones into probe->ops, and starts the snapshot thread. `probe` must
+  // outlive the Recorder. Fails if the folder cannot be created or another
+  // Recorder is running in this process.
+  static Result<std::unique_ptr<Recorder>> start(RecorderOptions options, Probe* probe);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Writes a final snapshot and the end-of-run heap profile, stops the CPU
+  // profiler and joins the thread. Idempotent.
+  void stop();
+
+  // Appends one snapshot line now, from the calling thread; `profile` is the
+  // run-folder-relative path of a profile written with it, or nullptr, and
+  // `profile_us` how long writing it took.
+  void snapshot_now(const char* reason, const char* profile = nullptr,
+                    uint64_t profile_us = kUnknown);
+  // Dumps a heap profile named `name` (in profiles/) and appends a snapshot
+  // line with reason `reason` that points at it. False if no profile was written.
+  bool profile_now(const char* name, const char* reason);
+
+  // Formats one snapshot line (with '\n') into buf. Returns its length, or 0
+  // if it did not fit. Exposed for the cost measurement.
+  size_t format_snapshot(char* buf, size_t capacity, const char* reason, const char* profile,
+                         uint64_t profile_us = kUnknown) const;
+
+  const AllocatorReader& allocator() const { return reader_; }
+  const std::string& run_dir() const { return options_.run_dir; }
+  uint64_t snapshots_written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t ops() const;
+
+  static constexpr size_t kLineCapacity = 16384;
+
+ private:
+  Recorder(RecorderOptions options, Probe* probe);
+  Status open();
+  void run();
+  void check_external_milestones();  // snapshot thread / stop() only
+  void write_line(const char* line, size_t len);
+  static void on_milestone(void* self, uint64_t ops);
+  static void on_sigusr2(int);
+
+  RecorderOptions options_;
+  Probe* probe_;
+  AllocatorReader reader_;
+  int fd_ = -1;
+  pid_t pid_ = 0;  // the recording process (a forked child must not stop it)
+  int64_t start_mono_ns_ = 0;
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<uint64_t> written_{0};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> usr2_pending_{false};
+  bool stopped_ = false;
+  sem_t wake_;
+  std::thread thread_;
+  size_t next_time_milestone_ = 0;
+  size_t next_external_milestone_ = 0;
+  uint64_t usr2_count_ = 0;
+  // gperftools CPU profiler (dlopen'ed), if cpu_profile.
+  void* profiler_handle_ = nullptr;
+  void (*profiler_stop_)() = nullptr;
+};
+
+}  // namespace hd::memprof

@@ -1,0 +1,245 @@
+// memprof unit tests: the probe (gauges, exact op milestones), process facts,
+// build-ids, allocator environment, and an in-process Recorder on whatever
+// allocator this test binary runs with (glibc unless preloaded).
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "memprof/allocator_select.h"
+#include "memprof/backend.h"
+#include "memprof/meta.h"
+#include "memprof/probe.h"
+#include "memprof/proc_facts.h"
+#include "memprof/recorder.h"
+#include "memprof/run_command.h"
+#include "unit/memprof/run_folder_check.h"
+
+namespace mp = hd::memprof;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_dir(const char* tag) {
+  std::string t = (fs::temp_directory_path() / (std::string("hd-memprof-") + tag + "-XXXXXX"));
+  std::vector<char> buf(t.begin(), t.end());
+  buf.push_back('\0');
+  REQUIRE(mkdtemp(buf.data()) != nullptr);
+  return buf.data();
+}
+
+struct HookLog {
+  std::mutex mu;
+  std::vector<uint64_t> fired;
+  std::vector<uint64_t> count_at_fire;
+  mp::OpCounter* counter = nullptr;
+};
+
+void record_hook(void* ctx, uint64_t ops) {
+  auto* log = static_cast<HookLog*>(ctx);
+  std::lock_guard<std::mutex> lock(log->mu);
+  log->fired.push_back(ops);
+  log->count_at_fire.push_back(log->counter->load());
+}
+
+}  // namespace
+
+TEST_CASE("GaugeBoard: named slots, same name same slot, values per slot") {
+  mp::GaugeBoard b;
+  const size_t a = b.register_gauge("log_entries_retained");
+  const size_t k = b.register_gauge("kv_keys");
+  CHECK(a != k);
+  CHECK(b.register_gauge("kv_keys") == k);
+  CHECK(b.size() == 2);
+  b.set(a, 7);
+  b.add(k, 5);
+  b.add(k, -2);
+  CHECK(b.get(a) == 7);
+  CHECK(b.get(k) == 3);
+  CHECK(std::string(b.name(k)) == "kv_keys");
+}
+
+TEST_CASE("OpCounter: single thread fires each milestone exactly at its count") {
+  mp::OpCounter c;
+  HookLog log;
+  log.counter = &c;
+  const uint64_t ms[] = {1, 10, 25, 100};
+  c.set_milestones(ms, 4, &record_hook, &log);
+  for (int i = 0; i < 200; ++i) c.add();
+  REQUIRE(log.fired == std::vector<uint64_t>{1, 10, 25, 100});
+  // The hook ran while the count was exactly the milestone.
+  CHECK(log.count_at_fire == std::vector<uint64_t>{1, 10, 25, 100});
+}
+
+TEST_CASE("OpCounter: batches crossing milestones fire each once") {
+  mp::OpCounter c;
+  HookLog log;
+  log.counter = &c;
+  const uint64_t ms[] = {5, 6, 20};
+  c.set_milestones(ms, 3, &record_hook, &log);
+  c.add(4);
+  CHECK(log.fired.empty());
+  c.add(3);   // 4 -> 7 crosses 5 and 6
+  c.add(13);  // 7 -> 20
+  c.add(100);
+  CHECK(log.fired == std::vector<uint64_t>{5, 6, 20});
+}
+
+TEST_CASE("OpCounter: many threads, every milestone exactly once") {
+  mp::OpCounter c;
+  HookLog log;
+  log.counter = &c;
+  const uint64_t ms[] = {1000, 10000, 25000, 39999, 40000};
+  c.set_milestones(ms, 5, &record_hook, &log);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&c] {
+      for (int i = 0; i < 10000; ++i) c.add();
+    });
+  }
+  for (auto& t : ts) t.join();
+  CHECK(c.load() == 40000);
+  std::sort(log.fired.begin(), log.fired.end());
+  CHECK(log.fired == std::vector<uint64_t>{1000, 10000, 25000, 39999, 40000});
+  for (size_t i = 0; i < log.fired.size(); ++i) CHECK(log.count_at_fire[i] >= log.fired[i]);
+}
+
+TEST_CASE("parse_u64_list") {
+  std::vector<uint64_t> v;
+  CHECK(mp::parse_u64_list("10000, 25000,50000", &v));
+  CHECK(v == std::vector<uint64_t>{10000, 25000, 50000});
+  CHECK(mp::parse_u64_list("", &v));
+  CHECK(v.empty());
+  CHECK_FALSE(mp::parse_u64_list("10k", &v));
+  CHECK_FALSE(mp::parse_u64_list("1;2", &v));
+}
+
+TEST_CASE("process facts: RSS, threads, CPU, faults") {
+  mp::ProcFacts before;
+  REQUIRE(mp::read_proc_facts(&before));
+  CHECK(before.rss_bytes > 0);
+  CHECK(before.threads >= 1);
+  // Touch 32 MiB: RSS and minor faults must grow.
+  std::vector<char> big(32u << 20, 1);
+  mp::ProcFacts after;
+  REQUIRE(mp::read_proc_facts(&after));
+  CHECK(after.rss_bytes >= before.rss_bytes + (24u << 20));
+  CHECK(after.minor_faults > before.minor_faults);
+  std::thread t([] {
+    mp::ProcFacts in_thread;
+    REQUIRE(mp::read_proc_facts(&in_thread));
+    CHECK(in_thread.threads >= 2);
+  });
+  t.join();
+  CHECK(big[12345] == 1);
+}
+
+TEST_CASE("loaded objects: the executable first, with its GNU build-id") {
+  const auto objs = mp::loaded_objects();
+  REQUIRE(objs.size() >= 2);
+  CHECK(fs::equivalent(objs[0].path, "/proc/self/exe"));
+  CHECK(objs[0].build_id.size() >= 16);  // 20 bytes (SHA-1) -> 40 hex digits with GNU ld
+  bool libc = false;
+  for (const auto& o : objs) libc = libc || o.path.find("libc.so") != std::string::npos;
+  CHECK(libc);
+}
+
+TEST_CASE("allocator environment: preload the library, profiling settings, keep others") {
+  if (mp::allocator_library_path(mp::Backend::kJemalloc).empty()) {
+    MESSAGE("libjemalloc.so.2 not installed: skipped");
+    return;
+  }
+  mp::AllocatorRequest req;
+  req.backend = mp::Backend::kJemalloc;
+  req.profiling = true;
+  auto env = mp::allocator_environment(req, "/x/libtcmalloc.so.4:/y/other.so", "/z/pre.so");
+  REQUIRE(env.is_ok());
+  std::string preload, conf;
+  for (const auto& [k, v] : *env) {
+    if (k == "LD_PRELOAD") preload = v;
+    if (k == "MALLOC_CONF") conf = v;
+  }
+  CHECK(preload.rfind(mp::allocator_library_path(mp::Backend::kJemalloc), 0) == 0);
+  CHECK(preload.find("libtcmalloc") == std::string::npos);
+  CHECK(preload.find("/y/other.so") != std::string::npos);
+  CHECK(preload.size() > 9);
+  CHECK(preload.substr(preload.size() - 9) == "/z/pre.so");
+  CHECK(conf.find("prof:true") != std::string::npos);
+  CHECK(conf.find("lg_prof_sample:19") != std::string::npos);
+
+  req.backend = mp::Backend::kGlibc;
+  auto g = mp::allocator_environment(req, "/x/libjemalloc.so.2", "");
+  REQUIRE(g.is_ok());
+  CHECK(g->at(0).first == "LD_PRELOAD");
+  CHECK(g->at(0).second.empty());
+}
+
+TEST_CASE("Recorder in-process: meta, snapshots with every field, a known allocation, gauges") {
+  const mp::Backend live = mp::detect_backend();
+  const std::string dir = temp_dir("rec");
+  mp::Probe probe;
+  const size_t slot = probe.gauges.register_gauge("test_gauge");
+  probe.gauges.set(slot, 42);
+  mp::RecorderOptions o;
+  o.run_dir = dir;
+  o.program = "unit_test";
+  o.snapshot_interval_ms = 10;
+  o.heap_profile_at = {100, 200};
+  auto started = mp::Recorder::start(o, &probe);
+  REQUIRE(started.is_ok());
+  mp::Recorder& r = **started;
+  // A second Recorder in the same process is refused.
+  CHECK_FALSE(mp::Recorder::start(o, &probe).is_ok());
+
+  r.snapshot_now("before-alloc");
+  std::vector<void*> blocks;
+  for (int i = 0; i < 16384; ++i) {  // 64 MiB in 4 KiB blocks
+    blocks.push_back(std::malloc(4096));
+    static_cast<volatile char*>(blocks.back())[0] = 1;
+  }
+  r.snapshot_now("after-alloc");
+  for (int i = 0; i < 250; ++i) probe.ops.add();
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  r.stop();
+  for (void* p : blocks) std::free(p);
+
+  const auto meta = hd::test::memprof::read_meta(dir);
+  CHECK(meta.at("allocator").at("live") == mp::backend_name(live));
+  CHECK(meta.at("recorder").at("snapshot_interval_ms") == 10);
+  CHECK(meta.at("recorder").at("heap_profile_at_ops") == nlohmann::json({100, 200}));
+
+  const auto snaps = hd::test::memprof::read_snapshots(dir);
+  REQUIRE(snaps.size() >= 6);  // start, before, after, 2 milestones, >= 1 timer, end
+  uint64_t before = 0, after = 0;
+  int timers = 0, milestones = 0;
+  uint64_t last_seq = 0;
+  for (size_t i = 0; i < snaps.size(); ++i) {
+    const auto& s = snaps[i];
+    hd::test::memprof::check_snapshot_fields(s, mp::backend_name(live));
+    CHECK(s.at("gauges").at("test_gauge") == 42);
+    if (i > 0) CHECK(s.at("seq").get<uint64_t>() > last_seq);
+    last_seq = s.at("seq").get<uint64_t>();
+    const std::string reason = s.at("reason");
+    if (reason == "before-alloc") before = s.at("alloc").at("allocated");
+    if (reason == "after-alloc") after = s.at("alloc").at("allocated");
+    if (reason == "timer") ++timers;
+    if (reason == "milestone") ++milestones;
+  }
+  CHECK(snaps.front().at("reason") == "start");
+  CHECK(snaps.back().at("reason") == "end");
+  CHECK(snaps.back().at("ops") == 250);
+  CHECK(timers >= 2);
+  CHECK(milestones == 2);
+  // 64 MiB more live (glibc: uordblks; jemalloc: stats.allocated; tcmalloc: current_allocated).
+  CHECK(after >= before + (60u << 20));
+  CHECK(after <= before + (72u << 20));
+  fs::remove_all(dir);
+}
