@@ -1,5 +1,8 @@
 #include "analysis/commands.h"
 
+#include "analysis/export/export_command.h"
+#include "memprof/run_command.h"
+
 namespace hd::analysis {
 namespace {
 int g_exit_code = 0;
@@ -15,7 +18,8 @@ void set_exit_code(int code) {
 void register_commands(CLI::App& app) {
   // Each owner adds its registration call here, e.g.
   //   memprof::register_run_command(app);
-  (void)app;
+  memprof::register_run_command(app, &set_exit_code);  // memprof: `heapdrift run -- CMD`
+  register_export_command(app, &set_exit_code);        // `heapdrift export --pprof`
 }
 
 }  // namespace hd::analysis

@@ -1,0 +1,286 @@
+// libdwfl-based symbolizer. Each module gets its own offline Dwfl session
+// reported at bias 0, so lookups are in ELF virtual addresses and the cache is
+// independent of where (ASLR) a given process loaded the module.
+#include "analysis/symbolize/symbolizer.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <unordered_map>
+
+#include "analysis/ingest/proc_maps.h"
+
+namespace hd::analysis {
+
+std::string demangle(const std::string& symbol) {
+  if (!symbol.starts_with("_Z")) return symbol;
+  int status = 0;
+  char* out = abi::__cxa_demangle(symbol.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || out == nullptr) return symbol;
+  std::string s(out);
+  std::free(out);
+  return s;
+}
+
+std::string SymbolizedLocation::display() const {
+  char buf[64];
+  if (!frames.empty()) {
+    const Frame& f = frames.front();
+    std::string s = f.function.empty() ? "??" : f.function;
+    if (!f.file.empty()) s += " " + f.file + ":" + std::to_string(f.line);
+    return s;
+  }
+  if (!module.empty()) {
+    std::snprintf(buf, sizeof buf, "+0x%llx", static_cast<unsigned long long>(module_offset));
+    return module + buf;
+  }
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(address));
+  return buf;
+}
+
+namespace {
+
+char* g_debuginfo_path = nullptr;  // libdwfl's default search (incl. .build-id)
+
+const Dwfl_Callbacks kCallbacks = {
+    nullptr,  // find_elf: unused, modules are reported with their file name
+    dwfl_standard_find_debuginfo,
+    dwfl_offline_section_address,
+    &g_debuginfo_path,
+};
+
+std::string to_hex(const unsigned char* bits, int len) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < len; ++i) {
+    s += kDigits[bits[i] >> 4];
+    s += kDigits[bits[i] & 15];
+  }
+  return s;
+}
+
+// Name of a subprogram or inlined-subroutine DIE, demangled; follows
+// abstract_origin/specification so inlined and member functions are
+// qualified.
+std::string die_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, at, &attr) != nullptr) {
+      if (const char* s = dwarf_formstring(&attr)) return demangle(s);
+    }
+  }
+  const char* name = dwarf_diename(die);
+  return name != nullptr ? name : "";
+}
+
+// Recorded paths (dl_iterate_phdr: /lib/...) and mapped paths (/proc maps:
+// /usr/lib/...) may name the same file differently; compare canonical forms.
+std::string canonical(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path c = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+struct Symbolizer::Module {
+  ModuleStatus status;
+  Dwfl* dwfl = nullptr;
+  Dwfl_Module* mod = nullptr;
+  struct Segment {
+    uint64_t offset, filesz, vaddr;
+  };
+  std::vector<Segment> loads;                              // PT_LOAD program headers
+  std::unordered_map<uint64_t, std::vector<Frame>> cache;  // by lookup address
+
+  ~Module() {
+    if (dwfl != nullptr) dwfl_end(dwfl);
+  }
+
+  // ELF virtual address of a byte at file offset `off`, if some PT_LOAD maps it.
+  bool vaddr_of(uint64_t off, uint64_t& vaddr) const {
+    for (const Segment& s : loads) {
+      if (off >= s.offset && off - s.offset < s.filesz) {
+        vaddr = off - s.offset + s.vaddr;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::vector<Frame> lookup(uint64_t vaddr) {
+    auto it = cache.find(vaddr);
+    if (it != cache.end()) return it->second;
+    std::vector<Frame> frames = resolve(vaddr);
+    cache.emplace(vaddr, frames);
+    return frames;
+  }
+
+  std::vector<Frame> resolve(uint64_t addr) {
+    std::vector<Frame> frames;
+    GElf_Off sym_off = 0;
+    GElf_Sym sym;
+    const char* sym_name =
+        dwfl_module_addrinfo(mod, addr, &sym_off, &sym, nullptr, nullptr, nullptr);
+    Frame cur;
+    if (Dwfl_Line* line = dwfl_module_getsrc(mod, addr)) {
+      int lineno = 0;
+      if (const char* src = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
+        cur.file = src;
+        cur.line = lineno;
+      }
+    }
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias);
+    Dwarf_Die* scopes = nullptr;
+    int n = cudie != nullptr ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+    if (n > 0) {
+      // dwarf_getscopes continues past an inlined subroutine into its
+      // abstract origin's scopes; the concrete chain of callers comes from
+      // dwarf_getscopes_die on the innermost scope (as eu-addr2line -i does).
+      Dwarf_Die innermost = scopes[0];
+      std::free(scopes);
+      scopes = nullptr;
+      n = dwarf_getscopes_die(&innermost, &scopes);
+    }
+    Dwarf_Files* files = nullptr;
+    size_t nfiles = 0;
+    if (cudie != nullptr && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = nullptr;
+    bool reached_subprogram = false;
+    for (int i = 0; i < n; ++i) {
+      const int tag = dwarf_tag(&scopes[i]);
+      if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
+      cur.function = die_name(&scopes[i]);
+      if (tag == DW_TAG_subprogram) {
+        if (cur.function.empty() && sym_name != nullptr) cur.function = demangle(sym_name);
+        frames.push_back(cur);
+        reached_subprogram = true;
+        break;
+      }
+      // The caller's position is the inlined subroutine's call site.
+      cur.inlined = true;
+      frames.push_back(cur);
+      cur = Frame();
+      Dwarf_Attribute attr;
+      Dwarf_Word val = 0;
+      if (files != nullptr &&
+          dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &val) == 0) {
+        if (const char* f = dwarf_filesrc(files, val, nullptr, nullptr)) cur.file = f;
+      }
+      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &val) == 0)
+        cur.line = static_cast<int>(val);
+    }
+    std::free(scopes);
+    if (!reached_subprogram && (sym_name != nullptr || !frames.empty() || !cur.file.empty())) {
+      // No DWARF scope for the outer function: the symbol table still names it.
+      cur.inlined = false;
+      if (sym_name != nullptr) cur.function = demangle(sym_name);
+      frames.push_back(cur);
+    }
+    return frames;
+  }
+};
+
+Symbolizer::Symbolizer(std::vector<RecordedBinary> recorded) {
+  for (RecordedBinary& b : recorded) recorded_[canonical(b.path)] = std::move(b.build_id);
+}
+
+Symbolizer::~Symbolizer() = default;
+
+Symbolizer::Module& Symbolizer::module_locked(const std::string& path) const {
+  auto it = modules_.find(path);
+  if (it != modules_.end()) return *it->second;
+  auto m = std::make_unique<Module>();
+  m->status.path = path;
+  auto warn = [&](const std::string& what) { warnings_.push_back(path + ": " + what); };
+  // Devices and FIFOs (a mapped /dev/zero, a named pipe) could block or
+  // stream forever; only regular files can be ELF modules.
+  const bool regular = is_regular_file(path);
+  m->dwfl = regular ? dwfl_begin(&kCallbacks) : nullptr;
+  if (m->dwfl != nullptr) {
+    dwfl_report_begin(m->dwfl);
+    m->mod = dwfl_report_elf(m->dwfl, path.c_str(), path.c_str(), -1, 0, true);
+    dwfl_report_end(m->dwfl, nullptr, nullptr);
+  }
+  if (m->mod == nullptr) {
+    warn(std::string("cannot open for symbols (") +
+         (regular ? dwfl_errmsg(-1) : "not a readable regular file") +
+         "); its frames stay as module+offset");
+  } else {
+    const unsigned char* bits = nullptr;
+    GElf_Addr note_vaddr = 0;
+    const int len = dwfl_module_build_id(m->mod, &bits, &note_vaddr);
+    if (len > 0) m->status.build_id = to_hex(bits, len);
+    GElf_Addr elf_bias = 0;
+    Elf* elf = dwfl_module_getelf(m->mod, &elf_bias);
+    size_t phnum = 0;
+    if (elf != nullptr && elf_getphdrnum(elf, &phnum) == 0) {
+      for (size_t i = 0; i < phnum; ++i) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD)
+          m->loads.push_back({ph.p_offset, ph.p_filesz, ph.p_vaddr + elf_bias});
+      }
+    }
+    auto rec = recorded_.find(canonical(path));
+    m->status.opened = true;
+    if (rec != recorded_.end() && !rec->second.empty() && rec->second != m->status.build_id) {
+      // Symbols from a different build would be confidently wrong.
+      warn("build-id mismatch: the profile recorded " + rec->second + " but the file now has " +
+           (m->status.build_id.empty() ? std::string("none") : m->status.build_id) +
+           " (rebuilt since the run?); its frames stay as module+offset");
+      m->status.opened = false;
+    }
+  }
+  return *modules_.emplace(path, std::move(m)).first->second;
+}
+
+SymbolizedLocation Symbolizer::symbolize(const std::vector<Mapping>& mappings, uint64_t address,
+                                         bool is_return_address) const {
+  SymbolizedLocation loc;
+  loc.address = address;
+  const Mapping* m = find_mapping(mappings, address);
+  if (m == nullptr) return loc;
+  loc.module = m->path;
+  loc.module_offset = address - m->start + m->file_offset;
+  // Pseudo-files ("[vdso]", "[heap]") and anonymous JIT memory have no ELF.
+  if (m->path.empty() || m->path.front() != '/') return loc;
+  const uint64_t lookup_offset =
+      is_return_address && loc.module_offset > 0 ? loc.module_offset - 1 : loc.module_offset;
+  std::lock_guard<std::mutex> lock(mu_);
+  Module& mod = module_locked(m->path);
+  uint64_t vaddr = 0;
+  if (!mod.status.opened || !mod.vaddr_of(lookup_offset, vaddr)) return loc;
+  loc.frames = mod.lookup(vaddr);
+  return loc;
+}
+
+std::string Symbolizer::build_id(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return module_locked(path).status.build_id;
+}
+
+std::vector<std::string> Symbolizer::warnings() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return warnings_;
+}
+
+std::vector<ModuleStatus> Symbolizer::modules() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ModuleStatus> out;
+  for (const auto& [path, m] : modules_) out.push_back(m->status);
+  return out;
+}
+
+}  // namespace hd::analysis
