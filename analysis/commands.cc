@@ -1,6 +1,7 @@
 #include "analysis/commands.h"
 
 #include "analysis/export/export_command.h"
+#include "analysis/report/report.h"
 #include "memprof/run_command.h"
 
 namespace hd::analysis {
@@ -20,6 +21,7 @@ void register_commands(CLI::App& app) {
   //   memprof::register_run_command(app);
   memprof::register_run_command(app, &set_exit_code);  // memprof: `heapdrift run -- CMD`
   register_export_command(app, &set_exit_code);        // `heapdrift export --pprof`
+  register_report_commands(app, &set_exit_code);       // `heapdrift report`, `heapdrift diff`
 }
 
 }  // namespace hd::analysis

@@ -187,19 +187,23 @@ void probe_backend(const std::string& backend) {
 
 }  // namespace
 
-TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in stats and profile") {
+TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in stats and profile" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   probe_backend("jemalloc");
 }
 
-TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 MiB") {
+TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 MiB" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   probe_backend("tcmalloc");
 }
 
-TEST_CASE("memprof glibc: mallinfo2 stats, no profiles, milestones still logged") {
+TEST_CASE("memprof glibc: mallinfo2 stats, no profiles, milestones still logged" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   probe_backend("glibc");
 }
 
-TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile") {
+TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const std::string backend = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const std::string dir = temp_dir("usr2");
   const std::string bin = hd::test::bin_path("memprof_probe");
@@ -237,7 +241,8 @@ TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run folder") {
+TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run folder" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   if (!backend_available("jemalloc")) {
     MESSAGE("jemalloc not installed: skipped");
     return;
@@ -280,7 +285,8 @@ TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run fold
   CHECK(WEXITSTATUS(st) == 1);
 }
 
-TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live allocator") {
+TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live allocator" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const std::string alloc = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const uint16_t client_port = hd::test::free_port();
   hd::test::TestCluster cluster(
@@ -331,7 +337,8 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
   CHECK(fs::exists(runs + "/client0/result.json"));
 }
 
-TEST_CASE("heapdrift run --exact (tcmalloc HeapProfiler) and --cpu-profile") {
+TEST_CASE("heapdrift run --exact (tcmalloc HeapProfiler) and --cpu-profile" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   if (!backend_available("tcmalloc")) {
     MESSAGE("tcmalloc not installed: skipped");
     return;

@@ -182,7 +182,8 @@ TEST_CASE("allocator environment: preload the library, profiling settings, keep 
   CHECK(g->at(0).second.empty());
 }
 
-TEST_CASE("Recorder in-process: meta, snapshots with every field, a known allocation, gauges") {
+TEST_CASE("Recorder in-process: meta, snapshots with every field, a known allocation, gauges" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const mp::Backend live = mp::detect_backend();
   const std::string dir = temp_dir("rec");
   mp::Probe probe;

@@ -1,0 +1,189 @@
+// Diff by site key: a site only on one side counts as 0 on the other, so new
+// and vanished sites rank by their whole size.
+#include "analysis/diff/diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "analysis/metrics/metrics.h"
+
+namespace hd::analysis {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Ops from a profile file name: "heap.ops-000010000.heap", "heap.end.ops-N.heap".
+int64_t ops_from_name(const std::string& path) {
+  const std::string name = fs::path(path).filename().string();
+  const size_t at = name.rfind("ops-");
+  if (at == std::string::npos) return 0;
+  return std::strtoll(name.c_str() + at + 4, nullptr, 10);
+}
+
+// Every side becomes a list of processes with their site series.
+struct Side {
+  std::vector<std::pair<ProcessRun, std::vector<SiteSeries>>> procs;
+};
+
+Result<Side> load_side(const std::string& input, std::vector<std::string>* warnings) {
+  Side side;
+  std::error_code ec;
+  if (fs::is_regular_file(input, ec)) {
+    ProcessRun p;
+    const fs::path folder = fs::path(input).parent_path().parent_path();
+    if (fs::exists(folder / "meta.json")) {
+      Result<ProcessRun> loaded = load_process_run(folder.string());
+      if (loaded) p = std::move(*loaded);
+    }
+    p.program = "profile";  // use the named file even if it is an end profile
+    p.profiles = {{ops_from_name(input), input, false}};
+    if (p.dir.empty()) p.dir = fs::path(input).parent_path().string();
+    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings);
+    if (!s) return s.status();
+    side.procs.push_back({std::move(p), std::move(*s)});
+    return side;
+  }
+  Result<Run> run = load_run(input);
+  if (!run) return run.status();
+  for (ProcessRun& p : run->processes) {
+    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings);
+    if (!s) return s.status();
+    side.procs.push_back({std::move(p), std::move(*s)});
+  }
+  return side;
+}
+
+int64_t side_ops(const std::vector<SiteSeries>& sites) {
+  return sites.empty() || sites.front().points.empty() ? 0 : sites.front().points.back().ops;
+}
+
+}  // namespace
+
+Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
+  std::vector<std::string> warnings;
+  Result<Side> sa = load_side(a, &warnings);
+  if (!sa) return sa.status();
+  Result<Side> sb = load_side(b, &warnings);
+  if (!sb) return sb.status();
+  DiffResult d;
+  d.a = a;
+  d.b = b;
+  const bool by_name = sa->procs.size() > 1 || sb->procs.size() > 1;
+  for (auto& [pa, sites_a] : sa->procs) {
+    for (auto& [pb, sites_b] : sb->procs) {
+      if (by_name && pa.name != pb.name) continue;
+      const int64_t oa = side_ops(sites_a), ob = side_ops(sites_b);
+      if (d.a_ops == 0 && d.b_ops == 0) {
+        d.a_ops = oa;
+        d.b_ops = ob;
+      }
+      std::map<std::string, DiffRow> rows;
+      for (int side = 0; side < 2; ++side) {
+        for (const SiteSeries& s : side == 0 ? sites_a : sites_b) {
+          DiffRow& r = rows[s.key];
+          r.process = by_name ? pa.name : "";
+          r.key = s.key;
+          r.function = s.function;
+          r.file = s.file;
+          r.line = s.line;
+          (side == 0 ? r.a_bytes : r.b_bytes) = s.points.empty() ? 0 : s.points.back().inuse_bytes;
+        }
+      }
+      for (auto& [k, r] : rows) {
+        r.a_per_op = oa ? static_cast<double>(r.a_bytes) / static_cast<double>(oa) : 0;
+        r.b_per_op = ob ? static_cast<double>(r.b_bytes) / static_cast<double>(ob) : 0;
+        if (ob != oa)
+          r.growth_per_op =
+              static_cast<double>(r.b_bytes - r.a_bytes) / static_cast<double>(ob - oa);
+        d.rows.push_back(r);
+      }
+    }
+  }
+  std::stable_sort(d.rows.begin(), d.rows.end(), [](const DiffRow& x, const DiffRow& y) {
+    const int64_t dx = std::llabs(x.b_bytes - x.a_bytes), dy = std::llabs(y.b_bytes - y.a_bytes);
+    return dx != dy ? dx > dy : x.key < y.key;
+  });
+  for (const std::string& w : warnings)
+    std::fprintf(stderr, "heapdrift diff: warning: %s\n", w.c_str());
+  return d;
+}
+
+std::string diff_text(const DiffResult& d, size_t top) {
+  char buf[512];
+  std::string o = "A: " + d.a + " (" + std::to_string(d.a_ops) + " ops)\nB: " + d.b + " (" +
+                  std::to_string(d.b_ops) + " ops)\n";
+  std::snprintf(buf, sizeof buf, "%-10s %12s %12s %12s %9s %9s %10s  %s\n", "process", "A bytes",
+                "B bytes", "B-A bytes", "A B/op", "B B/op", "growth/op", "site");
+  o += buf;
+  for (size_t i = 0; i < d.rows.size() && i < top; ++i) {
+    const DiffRow& r = d.rows[i];
+    const std::string site = r.function.empty()
+                                 ? r.key
+                                 : r.function + " " + fs::path(r.file).filename().string() + ":" +
+                                       std::to_string(r.line);
+    std::snprintf(buf, sizeof buf, "%-10s %12lld %12lld %+12lld %9.1f %9.1f %+10.1f  %s\n",
+                  r.process.c_str(), static_cast<long long>(r.a_bytes),
+                  static_cast<long long>(r.b_bytes), static_cast<long long>(r.b_bytes - r.a_bytes),
+                  r.a_per_op, r.b_per_op, r.growth_per_op, site.substr(0, 120).c_str());
+    o += buf;
+  }
+  return o;
+}
+
+std::string diff_json(const DiffResult& d) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const DiffRow& r : d.rows)
+    rows.push_back({{"process", r.process},
+                    {"key", r.key},
+                    {"function", r.function},
+                    {"file", r.file},
+                    {"line", r.line},
+                    {"a_bytes", r.a_bytes},
+                    {"b_bytes", r.b_bytes},
+                    {"delta_bytes", r.b_bytes - r.a_bytes},
+                    {"a_bytes_per_op", r.a_per_op},
+                    {"b_bytes_per_op", r.b_per_op},
+                    {"growth_bytes_per_op", r.growth_per_op}});
+  return nlohmann::json{{"schema", "heapdrift.diff/1"},
+                        {"a", d.a},
+                        {"b", d.b},
+                        {"a_ops", d.a_ops},
+                        {"b_ops", d.b_ops},
+                        {"rows", rows}}
+             .dump(2) +
+         "\n";
+}
+
+void register_diff_command(CLI::App& app, void (*set_exit_code)(int)) {
+  struct DiffOptions {
+    std::string a, b;
+    bool json = false;
+    size_t top = 25;
+  };
+  auto o = std::make_shared<DiffOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("diff", "Site-by-site difference of two runs or profiles, per op");
+  cmd->add_option("a", o->a, "run folder, process folder or heap profile")->required();
+  cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
+  cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
+  cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
+  cmd->callback([o, set_exit_code] {
+    Result<DiffResult> d = diff_inputs(o->a, o->b);
+    if (!d) {
+      std::fprintf(stderr, "heapdrift diff: %s\n", d.status().message().c_str());
+      set_exit_code(1);
+      return;
+    }
+    const std::string out = o->json ? diff_json(*d) : diff_text(*d, o->top);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    set_exit_code(0);
+  });
+}
+
+}  // namespace hd::analysis

@@ -1,0 +1,39 @@
+// `heapdrift diff A B [--json]`: site-by-site difference of two runs, two
+// process folders or two heap profiles, normalised per op and ranked by
+// contribution to growth. Pure except for reading the inputs; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "replica/base/cli.h"
+#include "replica/base/status.h"
+
+namespace hd::analysis {
+
+struct DiffRow {
+  std::string process;  // process folder name ("" for bare profiles)
+  std::string key, function, file;
+  int line = 0;
+  int64_t a_bytes = 0, b_bytes = 0;   // in-use at the side's last milestone
+  double a_per_op = 0, b_per_op = 0;  // in-use / that side's ops
+  // (b_bytes - a_bytes) / (b_ops - a_ops): growth per op between the sides,
+  // when their op counts differ; else 0.
+  double growth_per_op = 0;
+};
+
+struct DiffResult {
+  std::string a, b;
+  int64_t a_ops = 0, b_ops = 0;  // of the first matched process
+  std::vector<DiffRow> rows;     // by |b_bytes - a_bytes|, descending
+};
+
+// A and B: both run folders (processes matched by name), both process
+// folders, or both heap profiles (ops from the "ops-N" file name).
+Result<DiffResult> diff_inputs(const std::string& a, const std::string& b);
+std::string diff_text(const DiffResult& d, size_t top);
+std::string diff_json(const DiffResult& d);
+
+void register_diff_command(CLI::App& app, void (*set_exit_code)(int));
+
+}  // namespace hd::analysis

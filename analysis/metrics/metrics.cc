@@ -1,0 +1,565 @@
+// Rates, fits, verdicts, the degradation table and the finding. The finding
+// weighs non-memory signals first: a growing heap is reported, but blamed for
+// lost throughput only when nothing else moves with it (DESIGN §9).
+#include "analysis/metrics/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace hd::analysis {
+
+namespace {
+
+// Callers pass only literal one-double formats; the wrapper keeps lines short.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+#pragma GCC diagnostic pop
+
+std::string human_bytes(double b) {
+  const double a = std::fabs(b);
+  if (a >= 1024.0 * 1024) return fmt("%.1f MiB", b / (1024.0 * 1024));
+  if (a >= 1024.0) return fmt("%.1f KiB", b / 1024.0);
+  return fmt("%.0f B", b);
+}
+
+// The last three components ("replica/core/replicated_log.h"): enough to
+// find the file, without the build machine's checkout path.
+std::string short_path(const std::string& path) {
+  size_t cut = path.size();
+  for (int i = 0; i < 3 && cut != std::string::npos && cut > 0; ++i) cut = path.rfind('/', cut - 1);
+  return cut == std::string::npos ? path : path.substr(cut + 1);
+}
+
+double mean(const std::vector<double>& v) {
+  if (v.empty()) return 0;
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = mean(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+// Bytes a growth must exceed to count as real for a process heap: sampling
+// and allocator slack make smaller moves noise.
+constexpr int64_t kMinHeapGrowthBytes = 256 * 1024;
+constexpr double kMinHeapGrowthFraction = 0.10;
+constexpr double kLossThreshold = -0.10;       // a throughput change below -10 % is a loss
+constexpr double kSlowPathShift = 0.15;        // slow-path share moving by >= 15 points
+constexpr double kTimerTolerance = 0.25;       // p99 within 25 % of a timer value
+constexpr double kCpuSaturated = 0.90;         // of the CPUs the process may use
+constexpr double kAllocatorShareBlame = 0.10;  // allocator >= 10 % of CPU samples
+constexpr double kBytesPerOpRise = 1.25;       // or allocation per op up by >= 25 %
+
+}  // namespace
+
+double t_quantile_975(size_t df) {
+  static constexpr double kTable[] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                      2.306, 2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                      2.120, 2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                      2.064, 2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  if (df == 0) return 0;
+  if (df <= 30) return kTable[df];
+  if (df <= 60) return 2.000 + (2.042 - 2.000) * (60.0 - static_cast<double>(df)) / 30.0;
+  if (df <= 120) return 1.980 + (2.000 - 1.980) * (120.0 - static_cast<double>(df)) / 60.0;
+  return 1.960;
+}
+
+LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
+  LinearFit f;
+  f.n = std::min(x.size(), y.size());
+  if (f.n < 2) return f;
+  const double n = static_cast<double>(f.n);
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < f.n; ++i) mx += x[i], my += y[i];
+  mx /= n;
+  my /= n;
+  double sxx = 0, sxy = 0;
+  for (size_t i = 0; i < f.n; ++i) {
+    sxx += (x[i] - mx) * (x[i] - mx);
+    sxy += (x[i] - mx) * (y[i] - my);
+  }
+  if (sxx <= 0) {
+    f.intercept = my;
+    return f;
+  }
+  f.slope = sxy / sxx;
+  f.intercept = my - f.slope * mx;
+  if (f.n >= 3) {
+    double sse = 0;
+    for (size_t i = 0; i < f.n; ++i) {
+      const double r = y[i] - (f.intercept + f.slope * x[i]);
+      sse += r * r;
+    }
+    const double se = std::sqrt(sse / (n - 2) / sxx);
+    f.ci95 = t_quantile_975(f.n - 2) * se;
+  }
+  return f;
+}
+
+std::string_view verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kConstant:
+      return "constant";
+    case Verdict::kChurn:
+      return "churn";
+    case Verdict::kSaturating:
+      return "saturating";
+    case Verdict::kAccumulates:
+      return "accumulates";
+  }
+  return "constant";
+}
+
+Verdict classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
+                      uint64_t sample_period, LinearFit* fit_out) {
+  std::vector<double> x, y;
+  int64_t peak = 0;
+  for (const SitePoint& p : pts) {
+    x.push_back(static_cast<double>(p.ops));
+    y.push_back(static_cast<double>(p.inuse_bytes));
+    peak = std::max(peak, p.inuse_bytes);
+  }
+  const LinearFit fit = fit_line(x, y);
+  if (fit_out) *fit_out = fit;
+  const double min_growth = std::max<double>(
+      kMinSiteGrowthBytes, kSampleGrowthFactor * static_cast<double>(sample_period));
+  bool growing = false;
+  if (pts.size() >= 2) {
+    const double growth = y.back() - y.front();
+    // With three or more points the slope must also be significantly > 0.
+    growing = growth >= min_growth && (pts.size() < 3 || fit.lo() > 0);
+  }
+  if (growing) {
+    if (pts.size() < 3) return Verdict::kAccumulates;
+    // Early vs late slope, split at the point nearest the middle of the ops range.
+    const double mid_ops = (x.front() + x.back()) / 2;
+    size_t mid = 1;
+    for (size_t i = 1; i + 1 < pts.size(); ++i)
+      if (std::fabs(x[i] - mid_ops) < std::fabs(x[mid] - mid_ops)) mid = i;
+    const double early = (y[mid] - y.front()) / std::max(1.0, x[mid] - x.front());
+    const double late = (y.back() - y[mid]) / std::max(1.0, x.back() - x[mid]);
+    if (early > 0 && late < kSaturationRatio * early) return Verdict::kSaturating;
+    return Verdict::kAccumulates;
+  }
+  if (alloc_bytes &&
+      static_cast<double>(*alloc_bytes) >=
+          kChurnTurnover * static_cast<double>(std::max<int64_t>(peak, 1)) &&
+      *alloc_bytes >= kMinSiteGrowthBytes)
+    return Verdict::kChurn;
+  return Verdict::kConstant;
+}
+
+ProcessMetrics process_metrics(const ProcessRun& p) {
+  ProcessMetrics m;
+  m.name = p.name;
+  m.program = p.program;
+  m.plant = p.plant;
+  if (p.snapshots.empty()) return m;
+  const Snapshot& first = p.snapshots.front();
+  const Snapshot& last = p.snapshots.back();
+  m.final_ops = last.ops;
+  m.duration_s = (last.t_ms - first.t_ms) / 1000.0;
+  // Rates over the loaded interval: from the first line to the first line at
+  // the final op count (teardown afterwards would dilute the per-second rates).
+  const Snapshot* load_end = &last;
+  for (const Snapshot& s : p.snapshots)
+    if (s.ops == last.ops) {
+      load_end = &s;
+      break;
+    }
+  const double load_s = std::max(1e-3, (load_end->t_ms - first.t_ms) / 1000.0);
+  m.has_cum = first.cum_alloc_bytes && load_end->cum_alloc_bytes;
+  if (m.has_cum) {
+    const double db = static_cast<double>(*load_end->cum_alloc_bytes - *first.cum_alloc_bytes);
+    const double dc = static_cast<double>(*load_end->cum_alloc_count - *first.cum_alloc_count);
+    const double dops = static_cast<double>(std::max<int64_t>(1, load_end->ops - first.ops));
+    m.alloc_bytes_per_s = db / load_s;
+    m.allocs_per_s = dc / load_s;
+    m.bytes_per_op = db / dops;
+    m.allocs_per_op = dc / dops;
+    for (size_t i = 1; i < p.snapshots.size(); ++i) {
+      const Snapshot& a = p.snapshots[i - 1];
+      const Snapshot& b = p.snapshots[i];
+      const double dt = (b.t_ms - a.t_ms) / 1000.0;
+      if (dt <= 0 || !a.cum_alloc_bytes || !b.cum_alloc_bytes) continue;
+      m.alloc_rate_series.push_back(
+          {(b.t_ms - first.t_ms) / 1000.0,
+           static_cast<double>(*b.cum_alloc_bytes - *a.cum_alloc_bytes) / dt});
+    }
+  }
+  // Heap vs ops: the first line at each new op count, so the idle teardown
+  // (ops frozen, heap shrinking) does not bend the fit.
+  int64_t prev_ops = -1;
+  std::vector<double> x, y;
+  for (const Snapshot& s : p.snapshots) {
+    m.peak_rss = std::max(m.peak_rss, s.rss_bytes);
+    if (s.ops <= prev_ops || s.ops == 0) continue;
+    prev_ops = s.ops;
+    HeapPoint h{(s.t_ms - first.t_ms) / 1000.0, s.ops,
+                s.allocated.value_or(0),        s.active.value_or(0),
+                s.resident.value_or(0),         s.rss_bytes};
+    m.heap.push_back(h);
+    if (s.allocated) {
+      x.push_back(static_cast<double>(s.ops));
+      y.push_back(static_cast<double>(*s.allocated));
+    }
+  }
+  m.heap_fit = fit_line(x, y);
+  if (!m.heap.empty()) {
+    m.start_allocated = m.heap.front().allocated;
+    m.end_allocated = m.heap.back().allocated;
+    m.rss_minus_allocated = m.heap.back().rss - m.heap.back().allocated;
+    const double span = static_cast<double>(m.heap.back().ops - m.heap.front().ops);
+    const double growth = m.heap_fit.slope * span;
+    m.heap_growing = m.heap_fit.n >= 3 && m.heap_fit.lo() > 0 && growth >= kMinHeapGrowthBytes &&
+                     growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
+  }
+  const double cpu_s = static_cast<double>((load_end->utime_us + load_end->stime_us) -
+                                           (first.utime_us + first.stime_us)) /
+                       1e6;
+  m.cpu_util = cpu_s / load_s / std::max(1, p.cpus);
+  m.csw_per_s =
+      static_cast<double>((load_end->nvcsw + load_end->nivcsw) - (first.nvcsw + first.nivcsw)) /
+      load_s;
+  return m;
+}
+
+RunMetrics run_metrics(const Run& run) {
+  RunMetrics r;
+  r.name = run.name;
+  r.length_ops = run.length_ops;
+  r.iteration = run.iteration;
+  int64_t ops = 0, start = INT64_MAX, end = 0, strong = 0, slow = 0, retries = 0, timeouts = 0;
+  double s50 = 0, w50 = 0;
+  int64_t scount = 0, wcount = 0;
+  std::map<int64_t, std::pair<int64_t, std::pair<int64_t, int64_t>>> per_s;  // ops, fast, slow
+  for (const ProcessRun& p : run.processes) {
+    if (!p.result) continue;
+    const LoadgenResult& res = *p.result;
+    r.has_loadgen = true;
+    ops += res.ops;
+    start = std::min(start, res.start_unix_ms);
+    end = std::max(end, res.end_unix_ms);
+    strong += res.strong.fast_path + res.strong.slow_path;
+    slow += res.strong.slow_path;
+    retries += res.retries;
+    timeouts += res.timeouts;
+    // p50: count-weighted mean over processes; p99: the worst process (an
+    // upper bound of the merged p99; `loadgen merge` gives the exact one).
+    s50 += res.strong.p50_ms * static_cast<double>(res.strong.count);
+    w50 += res.weak.p50_ms * static_cast<double>(res.weak.count);
+    scount += res.strong.count;
+    wcount += res.weak.count;
+    r.strong_p99_ms = std::max(r.strong_p99_ms, res.strong.p99_ms);
+    r.weak_p99_ms = std::max(r.weak_p99_ms, res.weak.p99_ms);
+    for (const TputSecond& t : res.tput_series) {
+      auto& e = per_s[t.unix_s];
+      e.first += t.ops;
+      e.second.first += t.fast_path;
+      e.second.second += t.slow_path;
+    }
+  }
+  if (r.has_loadgen) {
+    const double dur_s = std::max(1e-3, static_cast<double>(end - start) / 1000.0);
+    r.throughput_ops_s = static_cast<double>(ops) / dur_s;
+    r.strong_p50_ms = scount ? s50 / static_cast<double>(scount) : 0;
+    r.weak_p50_ms = wcount ? w50 / static_cast<double>(wcount) : 0;
+    r.slow_fraction = strong ? static_cast<double>(slow) / static_cast<double>(strong) : 0;
+    r.retries_per_s = static_cast<double>(retries) / dur_s;
+    r.timeouts_per_s = static_cast<double>(timeouts) / dur_s;
+    for (const auto& [sec, e] : per_s) {
+      r.tput_per_s.push_back(static_cast<double>(e.first));
+      const int64_t st = e.second.first + e.second.second;
+      r.slow_fraction_per_s.push_back(
+          st ? static_cast<double>(e.second.second) / static_cast<double>(st) : 0);
+    }
+  }
+  for (const ProcessRun& p : run.processes) r.processes.push_back(process_metrics(p));
+  return r;
+}
+
+std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs) {
+  std::vector<LengthRow> rows;
+  for (size_t i = 0; i < runs.size();) {
+    size_t j = i;
+    while (j < runs.size() && runs[j].length_ops == runs[i].length_ops) ++j;
+    LengthRow row;
+    row.length_ops = runs[i].length_ops;
+    row.iterations = static_cast<int>(j - i);
+    std::vector<double> tp, s50, s99, w50, w99, slow, rps, tps;
+    for (size_t k = i; k < j; ++k) {
+      const RunMetrics& r = runs[k];
+      if (!r.has_loadgen) continue;
+      tp.push_back(r.throughput_ops_s);
+      s50.push_back(r.strong_p50_ms);
+      s99.push_back(r.strong_p99_ms);
+      w50.push_back(r.weak_p50_ms);
+      w99.push_back(r.weak_p99_ms);
+      slow.push_back(r.slow_fraction);
+      rps.push_back(r.retries_per_s);
+      tps.push_back(r.timeouts_per_s);
+    }
+    row.tput_mean = mean(tp);
+    row.tput_sd = stddev(tp);
+    row.strong_p50_ms = mean(s50);
+    row.strong_p99_ms = mean(s99);
+    row.weak_p50_ms = mean(w50);
+    row.weak_p99_ms = mean(w99);
+    row.slow_fraction = mean(slow);
+    row.retries_per_s = mean(rps);
+    row.timeouts_per_s = mean(tps);
+    // Per process name, averaged over iterations; peak RSS is the maximum.
+    std::map<std::string, std::vector<const ProcessMetrics*>> by_name;
+    for (size_t k = i; k < j; ++k)
+      for (const ProcessMetrics& p : runs[k].processes) by_name[p.name].push_back(&p);
+    for (const auto& [name, ps] : by_name) {
+      LengthRow::Proc pr;
+      pr.name = name;
+      std::vector<double> bpo, slope, ci, cpu, csw;
+      for (const ProcessMetrics* p : ps) {
+        bpo.push_back(p->bytes_per_op);
+        slope.push_back(p->heap_fit.slope);
+        ci.push_back(p->heap_fit.ci95);
+        cpu.push_back(p->cpu_util);
+        csw.push_back(p->csw_per_s);
+        pr.peak_rss = std::max(pr.peak_rss, p->peak_rss);
+        pr.heap_growing = pr.heap_growing || p->heap_growing;
+      }
+      pr.bytes_per_op = mean(bpo);
+      pr.heap_fit.slope = mean(slope);
+      pr.heap_fit.ci95 = mean(ci);
+      pr.heap_fit.n = ps.front()->heap_fit.n;
+      pr.cpu_util = mean(cpu);
+      pr.csw_per_s = mean(csw);
+      row.processes.push_back(pr);
+    }
+    rows.push_back(std::move(row));
+    i = j;
+  }
+  return rows;
+}
+
+namespace {
+
+// Slow-path share in the first and last third of the per-second series.
+std::pair<double, double> early_late(const std::vector<double>& v) {
+  if (v.size() < 3) return {v.empty() ? 0 : v.front(), v.empty() ? 0 : v.back()};
+  const size_t third = v.size() / 3;
+  std::vector<double> a(v.begin(), v.begin() + static_cast<long>(third));
+  std::vector<double> b(v.end() - static_cast<long>(third), v.end());
+  return {mean(a), mean(b)};
+}
+
+bool near_timer(double p99_ms, double* timer_ms) {
+  for (double t : {200.0, 1000.0, 2000.0}) {
+    if (p99_ms >= t * (1 - kTimerTolerance) && p99_ms <= t * (1 + kTimerTolerance)) {
+      *timer_ms = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Finding compute_finding(const Analysis& a) {
+  Finding f;
+  std::string memory;  // the memory sentence(s), always said
+  const RunMetrics* longest_run = a.runs.empty() ? nullptr : &a.runs.back();
+  bool heap_grows = false;
+  double max_share = -1;
+  if (longest_run) {
+    for (const ProcessMetrics& p : longest_run->processes) {
+      if (p.allocator_share) max_share = std::max(max_share, *p.allocator_share);
+      if (!p.heap_growing) continue;
+      heap_grows = true;
+      const double span =
+          p.heap.empty() ? 0 : static_cast<double>(p.heap.back().ops - p.heap.front().ops);
+      memory += "Memory does grow: " + p.name + "'s live heap rises " +
+                fmt("%.0f", p.heap_fit.slope) + " B/op (95% CI " + fmt("%.0f", p.heap_fit.lo()) +
+                "–" + fmt("%.0f", p.heap_fit.hi()) + "), " + human_bytes(p.heap_fit.slope * span) +
+                " over its " + std::to_string(p.final_ops) + " ops (from " +
+                human_bytes(static_cast<double>(p.start_allocated)) + ")";
+      const SiteSeries* top = nullptr;
+      for (const SiteSeries& s : p.sites)
+        if (s.verdict == Verdict::kAccumulates && (!top || s.fit.slope > top->fit.slope)) top = &s;
+      if (top)
+        memory += "; the top accumulating site is " + top->function + " (" + short_path(top->file) +
+                  ":" + std::to_string(top->line) + ") at " + fmt("%.0f", top->fit.slope) + " B/op";
+      memory += ". ";
+    }
+    std::string flat;
+    for (const ProcessMetrics& p : longest_run->processes)
+      if (!p.heap_growing && !p.heap.empty()) flat += (flat.empty() ? "" : ", ") + p.name;
+    if (heap_grows && !flat.empty()) memory += "Flat heaps: " + flat + ". ";
+    if (!heap_grows) {
+      memory = "The live heap is flat: no process's allocated bytes grow significantly with ops";
+      const ProcessMetrics* biggest = nullptr;
+      for (const ProcessMetrics& p : longest_run->processes)
+        if (!biggest || std::fabs(p.heap_fit.slope) > std::fabs(biggest->heap_fit.slope))
+          biggest = &p;
+      if (biggest)
+        memory += " (largest slope " + biggest->name + " " + fmt("%.1f", biggest->heap_fit.slope) +
+                  " B/op, 95% CI " + fmt("%.1f", biggest->heap_fit.lo()) + "–" +
+                  fmt("%.1f", biggest->heap_fit.hi()) + ")";
+      memory += ", so memory is not the cause. ";
+    }
+    if (max_share >= 0)
+      memory += "Allocator time is " + fmt("%.1f", 100 * max_share) + "% of CPU samples. ";
+  }
+
+  const LengthRow* s = nullptr;
+  const LengthRow* l = nullptr;
+  for (const LengthRow& r : a.lengths)
+    if (r.tput_mean > 0) {
+      if (!s) s = &r;
+      l = &r;
+    }
+  if (!s || !l || s == l) {
+    f.cause = "unknown";
+    f.text =
+        "Only one run length with loadgen results, so there is no throughput loss to explain. " +
+        memory;
+    return f;
+  }
+  f.tput_change_pct = 100 * (l->tput_mean - s->tput_mean) / s->tput_mean;
+  std::string head = "Throughput went from " + fmt("%.0f", s->tput_mean) + " ops/s at " +
+                     std::to_string(s->length_ops) + " ops to " + fmt("%.0f", l->tput_mean) +
+                     " ops/s at " + std::to_string(l->length_ops) + " ops (" +
+                     fmt("%+.1f", f.tput_change_pct) + "%). ";
+  // Non-memory signals, each with its numbers.
+  for (const RunMetrics& r : a.runs)
+    if (r.length_ops == s->length_ops && r.has_loadgen && r.throughput_ops_s > 0 &&
+        static_cast<double>(r.length_ops) / r.throughput_ops_s < 1.0) {
+      head +=
+          "(The shortest runs last under a second, so start-up and the last ops dominate "
+          "their throughput.) ";
+      break;
+    }
+  std::vector<std::pair<std::string, std::string>> signals;  // cause, sentence
+  const RunMetrics* lr = nullptr;
+  for (const RunMetrics& r : a.runs)
+    if (r.length_ops == l->length_ops && r.has_loadgen) lr = &r;
+  const auto [early, late] =
+      lr ? early_late(lr->slow_fraction_per_s) : std::pair<double, double>{0, 0};
+  if (l->slow_fraction - s->slow_fraction >= kSlowPathShift || late - early >= kSlowPathShift)
+    signals.push_back(
+        {"slow-path", "The fast path collapsed: strong ops on the slow path went from " +
+                          fmt("%.0f", 100 * s->slow_fraction) + "% in the short runs to " +
+                          fmt("%.0f", 100 * l->slow_fraction) + "% in the long ones (within the " +
+                          "longest run " + fmt("%.0f", 100 * early) + "% in its first third, " +
+                          fmt("%.0f", 100 * late) + "% in its last third). "});
+  double timer = 0;
+  if (near_timer(l->strong_p99_ms, &timer) && !near_timer(s->strong_p99_ms, &timer))
+    signals.push_back({"timer", "Strong p99 sits at " + fmt("%.0f", l->strong_p99_ms) +
+                                    " ms, a timer value (" + fmt("%.0f", timer) + " ms), against " +
+                                    fmt("%.1f", s->strong_p99_ms) + " ms in the short runs. "});
+  if (l->retries_per_s + l->timeouts_per_s >
+      std::max(1.0, 2 * (s->retries_per_s + s->timeouts_per_s)))
+    signals.push_back({"retries", "Retries and timeouts rose from " +
+                                      fmt("%.1f", s->retries_per_s + s->timeouts_per_s) + "/s to " +
+                                      fmt("%.1f", l->retries_per_s + l->timeouts_per_s) + "/s. "});
+  for (const LengthRow::Proc& p : l->processes)
+    if (p.cpu_util >= kCpuSaturated) {
+      signals.push_back({"cpu", p.name + " was CPU-bound (" + fmt("%.0f", 100 * p.cpu_util) +
+                                    "% of its CPUs, " + fmt("%.0f", p.csw_per_s) +
+                                    " context switches/s). "});
+      break;
+    }
+  if (f.tput_change_pct > kLossThreshold * 100) {
+    f.cause = "none";
+    f.text = head +
+             "That is no real loss (threshold -10%), so there is nothing for memory to "
+             "explain. " +
+             memory;
+    for (const auto& sig : signals) f.text += sig.second;
+    return f;
+  }
+  if (!signals.empty()) {
+    f.cause = signals.front().first;
+    f.text = head;
+    for (const auto& sig : signals) f.text += sig.second;
+    f.text += "These move with the throughput; ";
+    f.text += heap_grows ? "memory grows too but is not what changed the speed. " + memory : memory;
+    return f;
+  }
+  // A growing heap costs throughput only through the allocator or the
+  // memory system; without evidence of that cost it is reported, not blamed.
+  bool cost = max_share >= kAllocatorShareBlame;
+  std::string cost_text =
+      max_share >= 0 ? "allocator time " + fmt("%.1f", 100 * max_share) + "%" : "no CPU profile";
+  if (max_share < 0 && longest_run) {
+    for (const ProcessMetrics& p : longest_run->processes) {
+      if (!p.heap_growing) continue;
+      for (const LengthRow::Proc& sp : s->processes)
+        if (sp.name == p.name && sp.bytes_per_op > 0 &&
+            p.bytes_per_op >= kBytesPerOpRise * sp.bytes_per_op) {
+          cost = true;
+          cost_text = p.name + "'s allocation rose from " + fmt("%.0f", sp.bytes_per_op) + " to " +
+                      fmt("%.0f", p.bytes_per_op) + " bytes/op";
+        }
+    }
+  }
+  if (heap_grows && cost) {
+    f.cause = "memory";
+    f.memory_blamed = true;
+    f.text = head +
+             "No non-memory signal moved (slow path, timers, retries, CPU), the heap grows " +
+             "with ops and it costs (" + cost_text + "): memory is the likely cause. " + memory;
+    return f;
+  }
+  if (heap_grows) {
+    f.cause = "unknown";
+    f.text = head +
+             "No measured signal explains it: slow path, timer-valued p99, retries and CPU " +
+             "do not move, and although the heap grows there is no sign that it costs time (" +
+             cost_text + ", bytes/op did not rise by 25%). " + memory;
+    return f;
+  }
+  f.cause = "unknown";
+  f.text = head +
+           "None of the measured signals (slow path, timer-valued p99, retries, CPU, "
+           "memory) moves with it. " +
+           memory;
+  return f;
+}
+
+Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options) {
+  Analysis a;
+  for (const Run& run : runs) {
+    if (options.progress) options.progress("metrics: " + run.name);
+    RunMetrics rm = run_metrics(run);
+    for (size_t i = 0; i < run.processes.size(); ++i) {
+      if (!options.sites) continue;
+      if (options.progress && !run.processes[i].profiles.empty())
+        options.progress("sites: " + run.name + "/" + run.processes[i].name + " (" +
+                         std::to_string(run.processes[i].profiles.size()) + " profiles)");
+      Result<std::vector<SiteSeries>> sites =
+          process_sites(run.processes[i], options.write_symbol_cache, &a.warnings);
+      if (!sites) return sites.status();
+      rm.processes[i].sites = std::move(*sites);
+      Result<std::optional<double>> share = cpu_allocator_share(run.processes[i]);
+      if (!share) return share.status();
+      rm.processes[i].allocator_share = *share;
+    }
+    a.runs.push_back(std::move(rm));
+  }
+  a.lengths = length_rows(a.runs);
+  a.finding = compute_finding(a);
+  return a;
+}
+
+}  // namespace hd::analysis

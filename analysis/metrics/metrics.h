@@ -1,0 +1,154 @@
+// Metrics of issue 5 over ingested runs: allocation rates, live-heap growth
+// fits with confidence intervals, per-site verdicts, the degradation table
+// across run lengths and the finding paragraph. Pure computation except that
+// analyse() reads and symbolizes the heap/CPU profiles the runs list.
+// Thread-compatible: no shared state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/runs/run_folder.h"
+
+namespace hd::analysis {
+
+// Ordinary least squares y = intercept + slope * x. ci95 is the half width of
+// the 95 % confidence interval of the slope (Student t, n - 2 degrees of
+// freedom); 0 when n < 3.
+struct LinearFit {
+  double slope = 0;
+  double intercept = 0;
+  double ci95 = 0;
+  size_t n = 0;
+  double lo() const { return slope - ci95; }
+  double hi() const { return slope + ci95; }
+};
+LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
+// Two-sided 97.5 % quantile of Student's t with df degrees of freedom.
+double t_quantile_975(size_t df);
+
+enum class Verdict { kConstant, kChurn, kSaturating, kAccumulates };
+std::string_view verdict_name(Verdict v);
+
+// Thresholds of classify_site (docs/report.md).
+inline constexpr int64_t kMinSiteGrowthBytes = 32 * 1024;
+inline constexpr double kSampleGrowthFactor = 4;  // growth must exceed 4 sample periods
+inline constexpr double kSaturationRatio = 0.5;   // late slope < 0.5 x early slope
+inline constexpr double kChurnTurnover = 10;      // allocated >= 10 x peak in-use
+
+struct SitePoint {
+  int64_t ops = 0;
+  int64_t inuse_bytes = 0;
+  int64_t inuse_objs = 0;
+};
+
+// pts sorted by ops (unsampled estimates). alloc_bytes: cumulative bytes
+// allocated at the site by the last point, or nullopt when the profile did
+// not record them. sample_period: the profile's mean sample period (0 exact).
+Verdict classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
+                      uint64_t sample_period, LinearFit* fit_out);
+
+struct SiteSeries {
+  std::string key, function, file, module;
+  int line = 0;
+  std::vector<SitePoint> points;  // one per milestone profile used
+  std::optional<int64_t> alloc_bytes;
+  LinearFit fit;  // in-use bytes vs the process's ops
+  Verdict verdict = Verdict::kConstant;
+};
+
+struct HeapPoint {
+  double t_s = 0;
+  int64_t ops = 0;
+  int64_t allocated = 0, active = 0, resident = 0, rss = 0;
+};
+
+struct ProcessMetrics {
+  std::string name, program, plant;
+  int64_t final_ops = 0;
+  double duration_s = 0;
+  bool has_cum = false;  // allocation counters present (jemalloc)
+  double alloc_bytes_per_s = 0, allocs_per_s = 0, bytes_per_op = 0, allocs_per_op = 0;
+  std::vector<std::pair<double, double>> alloc_rate_series;  // (t_s, bytes/s)
+  std::vector<HeapPoint> heap;  // one per distinct op count while ops grew
+  LinearFit heap_fit;           // allocated vs ops
+  bool heap_growing = false;    // see docs/report.md
+  int64_t start_allocated = 0, end_allocated = 0, peak_rss = 0, rss_minus_allocated = 0;
+  double cpu_util = 0;                    // (utime+stime) / wall / cpus
+  double csw_per_s = 0;                   // voluntary + involuntary
+  std::optional<double> allocator_share;  // of CPU samples, when cpu.prof exists
+  std::vector<SiteSeries> sites;          // by final in-use bytes, descending
+};
+
+struct RunMetrics {
+  std::string name;
+  int64_t length_ops = 0;
+  int iteration = 0;
+  bool has_loadgen = false;
+  double throughput_ops_s = 0;
+  double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;
+  double slow_fraction = 0;  // strong ops on the slow path / strong ops
+  double retries_per_s = 0, timeouts_per_s = 0;
+  // Per second, summed over loadgen processes: (second index, value).
+  std::vector<double> tput_per_s, slow_fraction_per_s;
+  std::vector<ProcessMetrics> processes;
+};
+
+struct LengthRow {
+  int64_t length_ops = 0;
+  int iterations = 0;
+  double tput_mean = 0, tput_sd = 0;
+  double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;
+  double slow_fraction = 0, retries_per_s = 0, timeouts_per_s = 0;
+  struct Proc {
+    std::string name;
+    double bytes_per_op = 0;
+    LinearFit heap_fit;
+    bool heap_growing = false;
+    int64_t peak_rss = 0;
+    double cpu_util = 0;
+    double csw_per_s = 0;
+  };
+  std::vector<Proc> processes;
+};
+
+struct Finding {
+  std::string cause;  // "slow-path", "timer", "retries", "cpu", "memory", "none", "unknown"
+  bool memory_blamed = false;
+  double tput_change_pct = 0;
+  std::string text;
+};
+
+struct Analysis {
+  std::vector<RunMetrics> runs;
+  std::vector<LengthRow> lengths;
+  Finding finding;
+  std::vector<std::string> warnings;
+};
+
+struct AnalyseOptions {
+  bool sites = true;                // read and symbolize heap profiles
+  bool write_symbol_cache = false;  // write symbols.json into each process folder
+  std::function<void(const std::string&)> progress;
+};
+
+// runs: grouped (group_runs). Errors only for unreadable/corrupt profiles.
+Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options);
+ProcessMetrics process_metrics(const ProcessRun& p);
+RunMetrics run_metrics(const Run& run);
+std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs);
+Finding compute_finding(const Analysis& a);
+
+// Per-site series of one process from its milestone profiles (symbols.json
+// in the folder first, then the recorded binaries). Exposed for `diff`.
+Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
+                                              std::vector<std::string>* warnings);
+// Share of CPU-profile samples whose innermost frame is allocator code
+// (is_allocator_frame); nullopt without profiles/cpu.prof.
+Result<std::optional<double>> cpu_allocator_share(const ProcessRun& p);
+
+}  // namespace hd::analysis

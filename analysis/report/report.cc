@@ -1,0 +1,377 @@
+// summary.json (schema heapdrift.report/1, docs/report.md), summary.md and
+// index.html from one Analysis; the finding comes first in every form.
+#include "analysis/report/report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "analysis/diff/diff.h"
+#include "analysis/report/svg.h"
+
+namespace hd::analysis {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr size_t kTopSites = 8;
+
+// Callers pass only literal one-double formats; the wrapper keeps lines short.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+std::string f1(double v, const char* f = "%.1f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+#pragma GCC diagnostic pop
+
+json fit_json(const LinearFit& f) {
+  return {{"slope", f.slope}, {"ci95_low", f.lo()}, {"ci95_high", f.hi()}, {"n", f.n}};
+}
+
+// Sites worth listing: growing ones first, then by final in-use; sites with
+// nothing in use and a constant verdict are noise in a table.
+std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
+  std::vector<const SiteSeries*> v;
+  for (const SiteSeries& s : p.sites)
+    if (s.verdict != Verdict::kConstant || (!s.points.empty() && s.points.back().inuse_bytes > 0))
+      v.push_back(&s);
+  std::stable_sort(v.begin(), v.end(), [](const SiteSeries* a, const SiteSeries* b) {
+    const bool ga = a->verdict == Verdict::kAccumulates, gb = b->verdict == Verdict::kAccumulates;
+    return ga != gb ? ga : false;
+  });
+  if (v.size() > kTopSites) v.resize(kTopSites);
+  return v;
+}
+
+// "Class::method file.cc:line", argument lists elided: the full signature
+// is in summary.json.
+std::string site_name(const SiteSeries& s) {
+  if (s.function.empty()) return s.key;
+  std::string fn = s.function;
+  const size_t paren = fn.find('(');
+  if (paren != std::string::npos && paren > 0) fn = fn.substr(0, paren) + "()";
+  if (fn.size() > 90) fn = fn.substr(0, 87) + "...";
+  return fn + (s.file.empty()
+                   ? ""
+                   : " " + fs::path(s.file).filename().string() + ":" + std::to_string(s.line));
+}
+
+}  // namespace
+
+std::string render_summary_json(const Analysis& a) {
+  json j;
+  j["schema"] = "heapdrift.report/1";
+  j["finding"] = {{"cause", a.finding.cause},
+                  {"memory_blamed", a.finding.memory_blamed},
+                  {"throughput_change_pct", a.finding.tput_change_pct},
+                  {"text", a.finding.text}};
+  json lengths = json::array();
+  for (const LengthRow& r : a.lengths) {
+    json procs = json::array();
+    for (const LengthRow::Proc& p : r.processes)
+      procs.push_back({{"name", p.name},
+                       {"bytes_per_op", p.bytes_per_op},
+                       {"growth_slope_bytes_per_op", fit_json(p.heap_fit)},
+                       {"heap_growing", p.heap_growing},
+                       {"peak_rss_bytes", p.peak_rss},
+                       {"cpu_util", p.cpu_util},
+                       {"context_switches_per_s", p.csw_per_s}});
+    lengths.push_back({{"length_ops", r.length_ops},
+                       {"iterations", r.iterations},
+                       {"throughput_mean_ops_s", r.tput_mean},
+                       {"throughput_stddev_ops_s", r.tput_sd},
+                       {"strong_p50_ms", r.strong_p50_ms},
+                       {"strong_p99_ms", r.strong_p99_ms},
+                       {"weak_p50_ms", r.weak_p50_ms},
+                       {"weak_p99_ms", r.weak_p99_ms},
+                       {"slow_path_fraction", r.slow_fraction},
+                       {"retries_per_s", r.retries_per_s},
+                       {"timeouts_per_s", r.timeouts_per_s},
+                       {"processes", procs}});
+  }
+  j["lengths"] = lengths;
+  json runs = json::array();
+  for (const RunMetrics& r : a.runs) {
+    json procs = json::array();
+    for (const ProcessMetrics& p : r.processes) {
+      json sites = json::array();
+      for (const SiteSeries& s : p.sites) {
+        json pts = json::array();
+        for (const SitePoint& pt : s.points)
+          pts.push_back(
+              {{"ops", pt.ops}, {"inuse_bytes", pt.inuse_bytes}, {"inuse_objs", pt.inuse_objs}});
+        sites.push_back({{"function", s.function},
+                         {"file", s.file},
+                         {"line", s.line},
+                         {"module", s.module},
+                         {"key", s.key},
+                         {"verdict", verdict_name(s.verdict)},
+                         {"slope_bytes_per_op", s.fit.slope},
+                         {"slope_ci95", {s.fit.lo(), s.fit.hi()}},
+                         {"alloc_bytes", s.alloc_bytes ? json(*s.alloc_bytes) : json()},
+                         {"milestones", pts}});
+      }
+      procs.push_back({{"name", p.name},
+                       {"program", p.program},
+                       {"plant", p.plant},
+                       {"final_ops", p.final_ops},
+                       {"alloc_bytes_per_s", p.has_cum ? json(p.alloc_bytes_per_s) : json()},
+                       {"allocs_per_s", p.has_cum ? json(p.allocs_per_s) : json()},
+                       {"bytes_per_op", p.has_cum ? json(p.bytes_per_op) : json()},
+                       {"allocs_per_op", p.has_cum ? json(p.allocs_per_op) : json()},
+                       {"heap_growth", fit_json(p.heap_fit)},
+                       {"heap_growing", p.heap_growing},
+                       {"start_allocated_bytes", p.start_allocated},
+                       {"end_allocated_bytes", p.end_allocated},
+                       {"rss_minus_allocated_bytes", p.rss_minus_allocated},
+                       {"peak_rss_bytes", p.peak_rss},
+                       {"cpu_util", p.cpu_util},
+                       {"context_switches_per_s", p.csw_per_s},
+                       {"allocator_share", p.allocator_share ? json(*p.allocator_share) : json()},
+                       {"sites", sites}});
+    }
+    runs.push_back({{"name", r.name},
+                    {"length_ops", r.length_ops},
+                    {"iteration", r.iteration},
+                    {"throughput_ops_s", r.throughput_ops_s},
+                    {"slow_path_fraction", r.slow_fraction},
+                    {"tput_per_s", r.tput_per_s},
+                    {"processes", procs}});
+  }
+  j["runs"] = runs;
+  j["warnings"] = a.warnings;
+  return j.dump(2) + "\n";
+}
+
+std::string render_summary_md(const Analysis& a) {
+  std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding.text + "\n\n";
+  o += "## Degradation across run lengths\n\n";
+  o += "| ops | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
+       "process: bytes/op, growth B/op (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
+  for (const LengthRow& r : a.lengths) {
+    std::string procs;
+    for (const LengthRow::Proc& p : r.processes)
+      procs += p.name + ": " + f1(p.bytes_per_op, "%.0f") + ", " + f1(p.heap_fit.slope) + " (" +
+               f1(p.heap_fit.lo()) + "…" + f1(p.heap_fit.hi()) + "), " +
+               f1(static_cast<double>(p.peak_rss) / 1048576.0) + " MiB<br>";
+    o += "| " + std::to_string(r.length_ops) + " | " + std::to_string(r.iterations) + " | " +
+         f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
+         f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") + " | " +
+         f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") + " | " +
+         f1(100 * r.slow_fraction, "%.0f") + "% | " + procs + " |\n";
+  }
+  if (!a.runs.empty()) {
+    const RunMetrics& r = a.runs.back();
+    o += "\n## Allocation sites (" + r.name + ")\n\n";
+    o += "| process | site | verdict | slope B/op (95% CI) | in-use at last milestone |\n"
+         "|---|---|---|---|---|\n";
+    for (const ProcessMetrics& p : r.processes)
+      for (const SiteSeries* s : top_sites(p))
+        o += "| " + p.name + " | `" + site_name(*s) + "` | " +
+             std::string(verdict_name(s->verdict)) + " | " + f1(s->fit.slope) + " (" +
+             f1(s->fit.lo()) + "…" + f1(s->fit.hi()) + ") | " +
+             std::to_string(s->points.back().inuse_bytes) + " |\n";
+  }
+  if (!a.warnings.empty()) {
+    o += "\n## Warnings\n\n";
+    for (const std::string& w : a.warnings) o += "- " + w + "\n";
+  }
+  o += "\nCharts: see index.html beside this file.\n";
+  return o;
+}
+
+std::string render_index_html(const Analysis& a) {
+  std::string o =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>heapdrift report</title><style>"
+      "body{font-family:sans-serif;margin:20px;max-width:1150px}"
+      "table{border-collapse:collapse;font-size:12px;margin:8px 0}"
+      "td,th{border:1px solid #bbb;padding:3px 6px;text-align:left}"
+      "#finding{background:#fff6d5;border:1px solid #e0c060;padding:10px;font-size:15px}"
+      ".charts{display:flex;flex-wrap:wrap;gap:10px}.accumulates{color:#b00;font-weight:bold}"
+      "</style></head><body><h1>heapdrift report</h1>";
+  o += "<div id=\"finding\"><b>Finding (" + html_escape(a.finding.cause) + ").</b> " +
+       html_escape(a.finding.text) + "</div>";
+  // Charts.
+  std::vector<ChartSeries> tput, heap, rate;
+  for (const RunMetrics& r : a.runs) {
+    const std::string label = std::to_string(r.length_ops) + " ops #" + std::to_string(r.iteration);
+    ChartSeries t{label, {}};
+    for (size_t i = 0; i < r.tput_per_s.size(); ++i)
+      t.points.push_back({static_cast<double>(i), r.tput_per_s[i]});
+    tput.push_back(t);
+    for (const ProcessMetrics& p : r.processes) {
+      if (p.program != "replica") continue;
+      ChartSeries h{label + " " + p.name, {}};
+      for (const HeapPoint& hp : p.heap)
+        h.points.push_back({static_cast<double>(hp.ops), static_cast<double>(hp.allocated)});
+      heap.push_back(h);
+      ChartSeries ar{label + " " + p.name, {}};
+      ar.points = p.alloc_rate_series;
+      rate.push_back(ar);
+    }
+  }
+  o += "<h2>Charts</h2><div class=\"charts\">";
+  o += svg_line_chart("Throughput per second", "second of run", "ops/s", tput);
+  o +=
+      svg_line_chart("Live heap (allocated) vs ops, replicas", "ops of the process", "bytes", heap);
+  o += svg_line_chart("Allocation rate, replicas", "seconds", "bytes/s", rate);
+  if (!a.runs.empty()) {
+    std::vector<ChartSeries> sites;
+    const RunMetrics& r = a.runs.back();
+    for (const ProcessMetrics& p : r.processes)
+      for (const SiteSeries* s : top_sites(p)) {
+        if (s->verdict != Verdict::kAccumulates && s->verdict != Verdict::kSaturating) continue;
+        ChartSeries c{p.name + " " + site_name(*s).substr(0, 40), {}};
+        for (const SitePoint& pt : s->points)
+          c.points.push_back({static_cast<double>(pt.ops), static_cast<double>(pt.inuse_bytes)});
+        sites.push_back(c);
+        if (sites.size() >= 6) break;
+      }
+    o += svg_line_chart("Top growing sites (" + r.name + ")", "ops of the process", "in-use bytes",
+                        sites);
+  }
+  o += "</div>";
+  // Degradation table.
+  o += "<h2>Degradation across run lengths</h2><table><tr><th>ops</th><th>runs</th>"
+       "<th>throughput ops/s</th><th>strong p50 / p99 ms</th><th>weak p50 / p99 ms</th>"
+       "<th>slow path</th><th>retries+timeouts /s</th><th>process</th><th>bytes/op</th>"
+       "<th>heap growth B/op (95% CI)</th><th>peak RSS MiB</th><th>CPU</th></tr>";
+  for (const LengthRow& r : a.lengths) {
+    const size_t n = std::max<size_t>(1, r.processes.size());
+    for (size_t i = 0; i < n; ++i) {
+      o += "<tr>";
+      if (i == 0)
+        o += "<td rowspan=" + std::to_string(n) + ">" + std::to_string(r.length_ops) +
+             "</td><td rowspan=" + std::to_string(n) + ">" + std::to_string(r.iterations) +
+             "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.tput_mean, "%.0f") + " ± " +
+             f1(r.tput_sd, "%.0f") + "</td><td rowspan=" + std::to_string(n) + ">" +
+             f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") +
+             "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.weak_p50_ms, "%.2f") + " / " +
+             f1(r.weak_p99_ms, "%.2f") + "</td><td rowspan=" + std::to_string(n) + ">" +
+             f1(100 * r.slow_fraction, "%.0f") + "%</td><td rowspan=" + std::to_string(n) + ">" +
+             f1(r.retries_per_s + r.timeouts_per_s) + "</td>";
+      if (i < r.processes.size()) {
+        const LengthRow::Proc& p = r.processes[i];
+        o += "<td>" + html_escape(p.name) + "</td><td>" + f1(p.bytes_per_op, "%.0f") + "</td><td>" +
+             f1(p.heap_fit.slope) + " (" + f1(p.heap_fit.lo()) + " … " + f1(p.heap_fit.hi()) + ")" +
+             (p.heap_growing ? " growing" : "") + "</td><td>" +
+             f1(static_cast<double>(p.peak_rss) / 1048576.0) + "</td><td>" +
+             f1(100 * p.cpu_util, "%.0f") + "%</td>";
+      } else {
+        o += "<td colspan=5></td>";
+      }
+      o += "</tr>";
+    }
+  }
+  o += "</table>";
+  // Per-process memory and sites, every run.
+  for (const RunMetrics& r : a.runs) {
+    o += "<h2>Run " + html_escape(r.name) + " (" + std::to_string(r.length_ops) + " ops, #" +
+         std::to_string(r.iteration) +
+         ")</h2><table><tr><th>process</th><th>ops</th>"
+         "<th>alloc MB/s</th><th>allocs/s</th><th>bytes/op</th><th>allocs/op</th>"
+         "<th>allocated start → end</th><th>RSS − allocated</th><th>allocator CPU share</th></tr>";
+    for (const ProcessMetrics& p : r.processes)
+      o += "<tr><td>" + html_escape(p.name) + "</td><td>" + std::to_string(p.final_ops) +
+           "</td><td>" + (p.has_cum ? f1(p.alloc_bytes_per_s / 1e6, "%.2f") : "n/a") + "</td><td>" +
+           (p.has_cum ? f1(p.allocs_per_s, "%.0f") : "n/a") + "</td><td>" +
+           (p.has_cum ? f1(p.bytes_per_op, "%.0f") : "n/a") + "</td><td>" +
+           (p.has_cum ? f1(p.allocs_per_op, "%.2f") : "n/a") + "</td><td>" +
+           std::to_string(p.start_allocated) + " → " + std::to_string(p.end_allocated) +
+           "</td><td>" + std::to_string(p.rss_minus_allocated) + "</td><td>" +
+           (p.allocator_share ? f1(100 * *p.allocator_share) + "%" : "no CPU profile") +
+           "</td></tr>";
+    o += "</table><table class=\"sites\"><tr><th>process</th><th>site</th><th>verdict</th>"
+         "<th>slope B/op (95% CI)</th><th>in-use bytes at milestones</th></tr>";
+    for (const ProcessMetrics& p : r.processes)
+      for (const SiteSeries* s : top_sites(p)) {
+        std::string pts;
+        for (const SitePoint& pt : s->points)
+          pts += std::to_string(pt.ops) + ":" + std::to_string(pt.inuse_bytes) + " ";
+        o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_name(*s)) +
+             "</td><td class=\"" + std::string(verdict_name(s->verdict)) + "\">" +
+             std::string(verdict_name(s->verdict)) + "</td><td>" + f1(s->fit.slope) + " (" +
+             f1(s->fit.lo()) + " … " + f1(s->fit.hi()) + ")</td><td>" + pts + "</td></tr>";
+      }
+    o += "</table>";
+  }
+  if (!a.warnings.empty()) {
+    o += "<h2>Warnings</h2><ul>";
+    for (const std::string& w : a.warnings) o += "<li>" + html_escape(w) + "</li>";
+    o += "</ul>";
+  }
+  return o + "</body></html>\n";
+}
+
+Status write_report(const Analysis& a, const std::string& out_dir) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return Status::error(out_dir + ": " + ec.message());
+  const std::pair<const char*, std::string> files[] = {{"summary.json", render_summary_json(a)},
+                                                       {"summary.md", render_summary_md(a)},
+                                                       {"index.html", render_index_html(a)}};
+  for (const auto& [name, text] : files) {
+    const std::string path = (fs::path(out_dir) / name).string();
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    if (!out) return Status::error(path + ": cannot write");
+  }
+  return Status::ok();
+}
+
+Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                  bool save_symbols) {
+  std::vector<Run> runs;
+  for (const std::string& d : run_dirs) {
+    std::fprintf(stderr, "heapdrift report: reading %s\n", d.c_str());
+    Result<Run> r = load_run(d);
+    if (!r) return r.status();
+    runs.push_back(std::move(*r));
+  }
+  group_runs(runs);
+  AnalyseOptions opt;
+  opt.write_symbol_cache = save_symbols;
+  opt.progress = [](const std::string& m) {
+    std::fprintf(stderr, "heapdrift report: %s\n", m.c_str());
+  };
+  Result<Analysis> a = analyse(runs, opt);
+  if (!a) return a.status();
+  for (const std::string& w : a->warnings)
+    std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
+  Status st = write_report(*a, out_dir);
+  if (st)
+    std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json}\n",
+                 out_dir.c_str());
+  return st;
+}
+
+void register_report_commands(CLI::App& app, void (*set_exit_code)(int)) {
+  struct ReportOptions {
+    std::vector<std::string> dirs;
+    std::string out;
+    bool save_symbols = false;
+  };
+  auto ro = std::make_shared<ReportOptions>();
+  CLI::App* rep =
+      app.add_subcommand("report", "Analyse run folders: rates, growth, site verdicts, finding");
+  rep->add_option("run_dirs", ro->dirs,
+                  "run folders (RUN/replicaN, RUN/clientN) or process folders")
+      ->required();
+  rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();
+  rep->add_flag("--save-symbols", ro->save_symbols,
+                "write symbols.json into each process folder (keeps it readable after a rebuild)");
+  rep->callback([ro, set_exit_code] {
+    const Status st = run_report(ro->dirs, ro->out, ro->save_symbols);
+    if (!st) std::fprintf(stderr, "heapdrift report: %s\n", st.message().c_str());
+    set_exit_code(st ? 0 : 1);
+  });
+  register_diff_command(app, set_exit_code);
+}
+
+}  // namespace hd::analysis

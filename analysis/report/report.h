@@ -1,0 +1,28 @@
+// `heapdrift report RUN_DIR... -o reports/NAME` and `heapdrift diff A B`:
+// renders an Analysis as summary.md, summary.json and a self-contained
+// index.html with inline SVG charts (docs/report.md). Single-threaded (CLI).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analysis/metrics/metrics.h"
+#include "replica/base/cli.h"
+
+namespace hd::analysis {
+
+std::string render_summary_json(const Analysis& a);
+std::string render_summary_md(const Analysis& a);
+std::string render_index_html(const Analysis& a);
+// Writes the three files into out_dir (created if needed).
+Status write_report(const Analysis& a, const std::string& out_dir);
+
+// Loads RUN_DIRs, groups them, analyses and writes the report; progress
+// lines go to stderr.
+Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                  bool save_symbols);
+
+// Adds `report` and `diff`; callbacks report 0, or 1 with a message on stderr.
+void register_report_commands(CLI::App& app, void (*set_exit_code)(int));
+
+}  // namespace hd::analysis

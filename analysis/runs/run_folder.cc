@@ -1,0 +1,317 @@
+// Strict run-folder readers: every required key is checked for presence and
+// type, and errors name the file and the line (snapshots) or field (JSON).
+#include "analysis/runs/run_folder.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "analysis/ingest/profile.h"
+
+namespace hd::analysis {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Field readers: on a missing or mistyped field they set err (first one
+// wins) and return a default, so one record is checked in straight-line code.
+struct FieldReader {
+  std::string where;  // "file:line" or "file"
+  std::string err;
+
+  const json* find(const json& o, const char* key) {
+    if (!err.empty()) return nullptr;
+    if (!o.is_object()) {
+      err = where + ": expected an object around '" + key + "'";
+      return nullptr;
+    }
+    auto it = o.find(key);
+    if (it == o.end()) {
+      err = where + ": missing field '" + key + "'";
+      return nullptr;
+    }
+    return &*it;
+  }
+  int64_t integer(const json& o, const char* key) {
+    const json* v = find(o, key);
+    if (!v) return 0;
+    if (!v->is_number_integer()) {
+      err = where + ": field '" + key + "' is not an integer";
+      return 0;
+    }
+    return v->get<int64_t>();
+  }
+  std::optional<int64_t> opt_integer(const json& o, const char* key) {
+    const json* v = find(o, key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_number_integer()) {
+      err = where + ": field '" + key + "' is not an integer or null";
+      return std::nullopt;
+    }
+    return v->get<int64_t>();
+  }
+  double number(const json& o, const char* key) {
+    const json* v = find(o, key);
+    if (!v) return 0;
+    if (!v->is_number()) {
+      err = where + ": field '" + key + "' is not a number";
+      return 0;
+    }
+    return v->get<double>();
+  }
+  std::string string(const json& o, const char* key, bool nullable = false) {
+    const json* v = find(o, key);
+    if (!v) return {};
+    if (nullable && v->is_null()) return {};
+    if (!v->is_string()) {
+      err = where + ": field '" + key + "' is not a string";
+      return {};
+    }
+    return v->get<std::string>();
+  }
+  const json& object(const json& o, const char* key) {
+    static const json kEmpty = json::object();
+    const json* v = find(o, key);
+    if (!v) return kEmpty;
+    if (!v->is_object()) {
+      err = where + ": field '" + key + "' is not an object";
+      return kEmpty;
+    }
+    return *v;
+  }
+};
+
+Result<json> parse_json(std::string_view text, const std::string& source) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::error(source + ": not valid JSON");
+  return j;
+}
+
+LatencySummary read_latency(FieldReader& r, const json& o) {
+  LatencySummary l;
+  l.count = r.integer(o, "count");
+  l.p50_ms = r.number(o, "p50_ms");
+  l.p99_ms = r.number(o, "p99_ms");
+  l.fast_path = r.integer(o, "fast_path");
+  l.slow_path = r.integer(o, "slow_path");
+  return l;
+}
+
+}  // namespace
+
+Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source) {
+  std::vector<Snapshot> out;
+  size_t pos = 0;
+  size_t line_no = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    const std::string where = std::string(source) + ":" + std::to_string(line_no);
+    const size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos)
+      return Status::error(where + ": truncated: last line has no newline");
+    const std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return Status::error(where + ": not a JSON object");
+    FieldReader r{where, {}};
+    Snapshot s;
+    s.seq = r.integer(j, "seq");
+    s.reason = r.string(j, "reason");
+    s.t_ms = r.number(j, "t_ms");
+    s.unix_ms = r.integer(j, "unix_ms");
+    s.ops = r.integer(j, "ops");
+    const json& alloc = r.object(j, "alloc");
+    s.allocated = r.opt_integer(alloc, "allocated");
+    s.active = r.opt_integer(alloc, "active");
+    s.resident = r.opt_integer(alloc, "resident");
+    const json* cum = r.find(j, "cum");
+    if (cum && cum->is_object()) {
+      s.cum_alloc_count = r.opt_integer(*cum, "alloc_count");
+      s.cum_alloc_bytes = r.opt_integer(*cum, "alloc_bytes");
+    } else if (cum && !cum->is_null()) {
+      r.err = where + ": field 'cum' is not an object or null";
+    }
+    const json& proc = r.object(j, "proc");
+    s.rss_bytes = r.integer(proc, "rss_bytes");
+    s.utime_us = r.integer(proc, "utime_us");
+    s.stime_us = r.integer(proc, "stime_us");
+    s.nvcsw = r.integer(proc, "nvcsw");
+    s.nivcsw = r.integer(proc, "nivcsw");
+    s.profile = r.string(j, "profile", /*nullable=*/true);
+    if (!r.err.empty()) return Status::error(r.err);
+    out.push_back(std::move(s));
+  }
+  if (out.empty()) return Status::error(std::string(source) + ": no snapshot lines");
+  return out;
+}
+
+Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_view source) {
+  Result<json> jr = parse_json(text, std::string(source));
+  if (!jr) return jr.status();
+  const json& j = *jr;
+  FieldReader r{std::string(source), {}};
+  if (r.string(j, "schema") != "heapdrift.loadgen.result/1" && r.err.empty())
+    return Status::error(std::string(source) + ": field 'schema': not heapdrift.loadgen.result/1");
+  LoadgenResult res;
+  res.ops = r.integer(j, "ops");
+  res.warmup_ops = r.integer(j, "warmup_ops");
+  res.duration_s = r.number(j, "duration_s");
+  res.throughput_ops_s = r.number(j, "throughput_ops_s");
+  res.start_unix_ms = r.integer(j, "start_unix_ms");
+  res.end_unix_ms = r.integer(j, "end_unix_ms");
+  res.retries = r.integer(j, "retries");
+  res.timeouts = r.integer(j, "timeouts");
+  res.errors = r.integer(j, "errors");
+  res.strong = read_latency(r, r.object(j, "strong"));
+  res.weak = read_latency(r, r.object(j, "weak"));
+  const json* series = r.find(j, "tput_series");
+  if (series && !series->is_array())
+    r.err = std::string(source) + ": 'tput_series' is not an array";
+  if (!r.err.empty()) return Status::error(r.err);
+  for (size_t i = 0; i < series->size(); ++i) {
+    r.where = std::string(source) + ": tput_series[" + std::to_string(i) + "]";
+    const json& e = (*series)[i];
+    TputSecond t;
+    t.unix_s = r.integer(e, "unix_s");
+    t.ops = r.integer(e, "ops");
+    t.fast_path = r.integer(e, "fast_path");
+    t.slow_path = r.integer(e, "slow_path");
+    t.retries = r.integer(e, "retries");
+    t.timeouts = r.integer(e, "timeouts");
+    if (!r.err.empty()) return Status::error(r.err);
+    res.tput_series.push_back(t);
+  }
+  return res;
+}
+
+Result<ProcessRun> load_process_run(const std::string& dir) {
+  ProcessRun p;
+  p.dir = dir;
+  p.name = fs::path(dir).lexically_normal().filename().string();
+  if (p.name.empty()) p.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  const std::string meta_path = (fs::path(dir) / "meta.json").string();
+  Result<std::string> meta_text = read_whole_file(meta_path);
+  if (!meta_text) return meta_text.status();
+  Result<json> meta = parse_json(*meta_text, meta_path);
+  if (!meta) return meta.status();
+  FieldReader r{meta_path, {}};
+  if (r.string(*meta, "schema") != "heapdrift-run" && r.err.empty())
+    return Status::error(meta_path + ": field 'schema': not heapdrift-run");
+  if (r.integer(*meta, "schema_version") != 1 && r.err.empty())
+    return Status::error(meta_path + ": field 'schema_version': only version 1 is understood");
+  p.program = r.string(*meta, "program");
+  const json& alloc = r.object(*meta, "allocator");
+  p.heap_profile_sample_bytes =
+      static_cast<uint64_t>(r.integer(alloc, "heap_profile_sample_bytes"));
+  const json& host = r.object(*meta, "host");
+  p.cpus = static_cast<int>(r.integer(host, "cpus_online"));
+  if (auto a = host.find("affinity_count"); a != host.end() && a->is_number_integer())
+    p.cpus = a->get<int>();
+  if (p.cpus < 1) p.cpus = 1;
+  p.plant = "none";
+  if (auto c = meta->find("config"); c != meta->end() && c->is_object()) {
+    if (auto s = c->find("settings"); s != c->end() && s->is_object()) {
+      if (auto pl = s->find("plant");
+          pl != s->end() && pl->is_string() && !pl->get<std::string>().empty())
+        p.plant = pl->get<std::string>();
+    }
+  }
+  if (auto objs = meta->find("objects"); objs != meta->end() && objs->is_array()) {
+    for (const json& o : *objs) {
+      if (!o.is_object()) continue;
+      auto path = o.find("path");
+      auto id = o.find("build_id");
+      if (path == o.end() || !path->is_string()) continue;
+      p.binaries.push_back({path->get<std::string>(),
+                            id != o.end() && id->is_string() ? id->get<std::string>() : ""});
+    }
+  }
+  if (!r.err.empty()) return Status::error(r.err);
+
+  const std::string snap_path = (fs::path(dir) / "snapshots.jsonl").string();
+  Result<std::string> snap_text = read_whole_file(snap_path);
+  if (!snap_text) return snap_text.status();
+  Result<std::vector<Snapshot>> snaps = parse_snapshots(*snap_text, snap_path);
+  if (!snaps) return snaps.status();
+  p.snapshots = std::move(*snaps);
+  for (const Snapshot& s : p.snapshots) {
+    if (s.profile.empty()) continue;
+    const std::string path = (fs::path(dir) / s.profile).string();
+    if (!fs::exists(path)) continue;  // listed but removed (e.g. trimmed goldens)
+    p.profiles.push_back({s.ops, path, s.reason == "end"});
+  }
+  std::stable_sort(p.profiles.begin(), p.profiles.end(),
+                   [](const ProfileRef& a, const ProfileRef& b) {
+                     if (a.end != b.end) return b.end;
+                     return a.ops < b.ops;
+                   });
+  const std::string cpu = (fs::path(dir) / "profiles" / "cpu.prof").string();
+  if (fs::exists(cpu)) p.cpu_profile = cpu;
+
+  const std::string result_path = (fs::path(dir) / "result.json").string();
+  if (fs::exists(result_path)) {
+    Result<std::string> text = read_whole_file(result_path);
+    if (!text) return text.status();
+    Result<LoadgenResult> res = parse_loadgen_result(*text, result_path);
+    if (!res) return res.status();
+    p.result = std::move(*res);
+  }
+  return p;
+}
+
+Result<Run> load_run(const std::string& dir) {
+  Run run;
+  run.dir = dir;
+  run.name = fs::path(dir).lexically_normal().filename().string();
+  if (run.name.empty())
+    run.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::error(dir + ": not a directory");
+  if (fs::exists(fs::path(dir) / "meta.json")) {
+    Result<ProcessRun> p = load_process_run(dir);
+    if (!p) return p.status();
+    run.processes.push_back(std::move(*p));
+  } else {
+    std::vector<std::string> subs;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.is_directory() && fs::exists(e.path() / "meta.json")) subs.push_back(e.path().string());
+    std::sort(subs.begin(), subs.end());
+    for (const std::string& s : subs) {
+      Result<ProcessRun> p = load_process_run(s);
+      if (!p) return p.status();
+      run.processes.push_back(std::move(*p));
+    }
+  }
+  if (run.processes.empty())
+    return Status::error(dir + ": no run folder (meta.json) here or in its subfolders");
+  run.length_ops = run_length_ops(run);
+  return run;
+}
+
+int64_t run_length_ops(const Run& run) {
+  int64_t loadgen_ops = 0;
+  bool any_result = false;
+  int64_t max_ops = 0;
+  for (const ProcessRun& p : run.processes) {
+    if (p.result) {
+      any_result = true;
+      loadgen_ops += p.result->ops + p.result->warmup_ops;
+    }
+    if (!p.snapshots.empty()) max_ops = std::max(max_ops, p.snapshots.back().ops);
+  }
+  return any_result ? loadgen_ops : max_ops;
+}
+
+void group_runs(std::vector<Run>& runs) {
+  for (Run& r : runs) r.length_ops = run_length_ops(r);
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return a.length_ops != b.length_ops ? a.length_ops < b.length_ops : a.name < b.name;
+  });
+  for (size_t i = 0; i < runs.size(); ++i)
+    runs[i].iteration =
+        (i > 0 && runs[i - 1].length_ops == runs[i].length_ops) ? runs[i - 1].iteration + 1 : 1;
+}
+
+}  // namespace hd::analysis

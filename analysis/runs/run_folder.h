@@ -1,0 +1,111 @@
+// Run-folder ingest (docs/run-folder.md, docs/loadgen-result.md): strict
+// readers for meta.json, snapshots.jsonl and loadgen's result.json, and the
+// grouping of process folders into runs (docs/report.md). Pure functions over
+// files the caller names; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/symbolize/symbolizer.h"
+#include "replica/base/status.h"
+
+namespace hd::analysis {
+
+// One snapshots.jsonl line, the fields the metrics use. Allocator values the
+// backend cannot provide are nullopt (null in the file).
+struct Snapshot {
+  int64_t seq = 0;
+  std::string reason;
+  double t_ms = 0;
+  int64_t unix_ms = 0;
+  int64_t ops = 0;
+  std::optional<int64_t> allocated, active, resident;
+  std::optional<int64_t> cum_alloc_count, cum_alloc_bytes;
+  int64_t rss_bytes = 0;
+  int64_t utime_us = 0, stime_us = 0;
+  int64_t nvcsw = 0, nivcsw = 0;
+  std::string profile;  // run-folder-relative path, empty when none
+};
+
+struct TputSecond {
+  int64_t unix_s = 0;
+  int64_t ops = 0;
+  int64_t fast_path = 0, slow_path = 0;
+  int64_t retries = 0, timeouts = 0;
+};
+
+struct LatencySummary {
+  int64_t count = 0;
+  double p50_ms = 0, p99_ms = 0;
+  int64_t fast_path = 0, slow_path = 0;
+};
+
+// The parts of a loadgen result (schema heapdrift.loadgen.result/1) the
+// report uses.
+struct LoadgenResult {
+  int64_t ops = 0;
+  int64_t warmup_ops = 0;
+  double duration_s = 0;
+  double throughput_ops_s = 0;
+  int64_t start_unix_ms = 0, end_unix_ms = 0;
+  int64_t retries = 0, timeouts = 0, errors = 0;
+  LatencySummary strong, weak;
+  std::vector<TputSecond> tput_series;
+};
+
+// A heap profile of the folder with the op count it was taken at (from its
+// snapshot line). end: the final profile.
+struct ProfileRef {
+  int64_t ops = 0;
+  std::string path;  // absolute or relative to the working directory
+  bool end = false;
+};
+
+// One process's folder.
+struct ProcessRun {
+  std::string dir;
+  std::string name;     // folder base name ("replica0", "client1")
+  std::string program;  // meta.json program
+  std::string plant;    // config.settings.plant, "none" when absent
+  int cpus = 1;         // host.affinity_count (else cpus_online)
+  uint64_t heap_profile_sample_bytes = 0;
+  std::vector<RecordedBinary> binaries;  // meta.json objects[] with a build-id
+  std::vector<Snapshot> snapshots;       // file order
+  std::vector<ProfileRef> profiles;      // by ops, end last
+  std::string cpu_profile;               // path of profiles/cpu.prof, empty if none
+  std::optional<LoadgenResult> result;   // loadgen only
+};
+
+// One run = one run length x iteration: the processes of one cluster run.
+struct Run {
+  std::string dir;
+  std::string name;
+  int64_t length_ops = 0;             // see run_length_ops()
+  int iteration = 0;                  // 1-based within its length, by name order
+  std::vector<ProcessRun> processes;  // by name
+};
+
+// text: the whole snapshots.jsonl. Errors "source:line: ...". Every line
+// must end in '\n' (a cut line is truncation, not a shorter record).
+Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source);
+// Errors "source: field: ...".
+Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_view source);
+Result<ProcessRun> load_process_run(const std::string& dir);
+
+// RUN_DIR rule (docs/report.md): a folder holding meta.json is a run of one
+// process; otherwise each subfolder holding meta.json is one process of the
+// run (replicaN/, clientN/ ...). At least one process is required.
+Result<Run> load_run(const std::string& dir);
+
+// The run's length: total loadgen ops (result ops + warm-up) when it has
+// loadgen results, else the largest final op count of its processes.
+int64_t run_length_ops(const Run& run);
+
+// Sets length_ops and iteration for every run, and sorts by (length, name).
+void group_runs(std::vector<Run>& runs);
+
+}  // namespace hd::analysis

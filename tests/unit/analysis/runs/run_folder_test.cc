@@ -1,0 +1,103 @@
+// Strict run-folder ingest: snapshots.jsonl, loadgen result.json and the
+// grouping of committed golden run folders (tests/data/runs).
+#include "analysis/runs/run_folder.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+namespace hd::analysis {
+namespace {
+
+const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/runs/";
+
+std::string snap_line(int seq, int ops) {
+  return R"({"seq":)" + std::to_string(seq) + R"(,"reason":"timer","t_ms":)" +
+         std::to_string(seq * 100) + R"(.0,"unix_ms":1,"ops":)" + std::to_string(ops) +
+         R"(,"alloc":{"backend":"jemalloc","allocated":100,"active":200,"resident":300},)"
+         R"("cum":{"alloc_count":5,"alloc_bytes":500},"proc":{"rss_bytes":4096,"utime_us":1,)"
+         R"("stime_us":1,"nvcsw":1,"nivcsw":1},"gauges":{},"profile":null})";
+}
+
+TEST_CASE("snapshots.jsonl: well-formed lines parse, nulls are nullopt") {
+  std::string text = snap_line(0, 0) + "\n" + snap_line(1, 50) + "\n";
+  Result<std::vector<Snapshot>> s = parse_snapshots(text, "x/snapshots.jsonl");
+  REQUIRE(s.is_ok());
+  CHECK(s->size() == 2);
+  CHECK((*s)[1].ops == 50);
+  CHECK((*s)[1].allocated.value() == 100);
+  CHECK((*s)[1].cum_alloc_bytes.value() == 500);
+}
+
+TEST_CASE("snapshots.jsonl: a truncated last line is an error naming file:line") {
+  std::string text = snap_line(0, 0) + "\n" + snap_line(1, 50).substr(0, 40);
+  Result<std::vector<Snapshot>> s = parse_snapshots(text, "r/snapshots.jsonl");
+  REQUIRE(!s.is_ok());
+  CHECK(s.status().message().find("r/snapshots.jsonl:2:") != std::string::npos);
+  CHECK(s.status().message().find("truncated") != std::string::npos);
+  // Cut inside the JSON but ending with a newline: not valid JSON on line 2.
+  text = snap_line(0, 0) + "\n" + snap_line(1, 50).substr(0, 40) + "\n";
+  s = parse_snapshots(text, "r/snapshots.jsonl");
+  REQUIRE(!s.is_ok());
+  CHECK(s.status().message().find("r/snapshots.jsonl:2: not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("snapshots.jsonl: a missing or mistyped field is named") {
+  std::string line = snap_line(0, 0);
+  std::string no_ops = line;
+  no_ops.replace(no_ops.find(R"("ops":0,)"), 8, "");
+  Result<std::vector<Snapshot>> s = parse_snapshots(no_ops + "\n", "f");
+  REQUIRE(!s.is_ok());
+  CHECK(s.status().message() == "f:1: missing field 'ops'");
+  std::string bad_rss = line;
+  bad_rss.replace(bad_rss.find("4096"), 4, "\"4k\"");
+  s = parse_snapshots(line + "\n" + bad_rss + "\n", "f");
+  REQUIRE(!s.is_ok());
+  CHECK(s.status().message() == "f:2: field 'rss_bytes' is not an integer");
+}
+
+TEST_CASE("loadgen result: strict fields, errors name the field") {
+  Result<LoadgenResult> r =
+      parse_loadgen_result(R"({"schema":"heapdrift.loadgen.result/1"})", "c.json");
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message() == "c.json: missing field 'ops'");
+  r = parse_loadgen_result("{\"schema\":", "c.json");
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message() == "c.json: not valid JSON");
+}
+
+TEST_CASE("golden run folders load and group by length") {
+  std::vector<Run> runs;
+  for (const char* n : {"normal-10k", "history-2k", "normal-2k", "history-10k"}) {
+    Result<Run> r = load_run(kRuns + n);
+    REQUIRE_MESSAGE(r.is_ok(), (r.is_ok() ? "" : r.status().message()));
+    runs.push_back(std::move(*r));
+  }
+  group_runs(runs);
+  REQUIRE(runs.size() == 4);
+  CHECK(runs[0].length_ops == 2000);
+  CHECK(runs[1].length_ops == 2000);
+  CHECK(runs[2].length_ops == 10000);
+  CHECK(runs[0].name == "history-2k");
+  CHECK(runs[0].iteration == 1);
+  CHECK(runs[1].iteration == 2);
+  const Run& r = runs[2];  // history-10k sorts before normal-10k
+  CHECK(r.name == "history-10k");
+  REQUIRE(r.processes.size() == 5);
+  CHECK(r.processes[0].name == "client0");
+  CHECK(r.processes[0].result.has_value());
+  CHECK(!r.processes[2].result.has_value());
+  CHECK(r.processes[2].program == "replica");
+  CHECK(r.processes[2].plant == "retain-history");
+  CHECK(r.processes[2].profiles.size() >= 9);
+  CHECK(r.processes[2].profiles.back().end);
+}
+
+TEST_CASE("a folder without meta.json anywhere is an error") {
+  Result<Run> r = load_run(kRuns + "gen");
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message().find("no run folder") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace hd::analysis
