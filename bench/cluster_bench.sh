@@ -2,9 +2,12 @@
 # The main job until `heapdrift bench` lands (issue 6): the seed workload from
 # a config (default configs/local.conf) against a local 3-replica cluster, for
 # each run length of the sweep (default 10000 and 100000 total ops), printing
-# each run's merged result block and the seed-style table at the end.
+# each run's merged result block and the seed-style table at the end. Every
+# process records a memprof run folder (docs/run-folder.md) under
+# OUT/ops<N>-it<K>/<alias>/ (--no-profile: none; then no heap sampling either).
 #   bench/cluster_bench.sh [CONFIG] [--sweep 10000,100000] [--iterations N] [--out DIR]
 #                          [--loadgen-args "ARGS"]   (extra flags for every loadgen)
+#                          [--no-profile]
 # Starts the replicas and one loadgen per client alias of the config, stops
 # exactly the processes it started (also on Ctrl-C), leaves logs and result
 # JSON under --out (default runs/bench-<time>).
@@ -16,12 +19,14 @@ sweep="10000,100000"
 iterations=1
 out=""
 loadgen_args=""
+profile=1
 while (($#)); do
   case "$1" in
     --sweep) sweep="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --loadgen-args) loadgen_args="$2"; shift 2 ;;
+    --no-profile) profile=0; shift ;;
     -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "cluster_bench: unknown option $1" >&2; exit 2 ;;
     *) config="$1"; shift ;;
@@ -51,7 +56,9 @@ trap 'stop_all' EXIT
 start_cluster() {
   local dir="$1"
   for r in "${replicas[@]}"; do
-    "$bin/replica" --config "$config" --alias "$r" >"$dir/$r.log" 2>&1 &
+    local rd=()
+    ((profile)) && rd=(--run-dir "$dir/$r")
+    "$bin/replica" --config "$config" --alias "$r" "${rd[@]}" >"$dir/$r.log" 2>&1 &
     pids+=($!)
   done
   # Wait (bounded) until every replica logs that it listens.
@@ -78,7 +85,9 @@ for ops in "${lengths[@]}"; do
     start_cluster "$dir"
     lpids=()
     for c in "${clients[@]}"; do
-      "$bin/loadgen" --config "$config" --alias "$c" --reqs "$per_thread" --seed "$it" \
+      cd_args=()
+      ((profile)) && cd_args=(--run-dir "$dir/$c")
+      "$bin/loadgen" --config "$config" --alias "$c" --reqs "$per_thread" --seed "$it" "${cd_args[@]}" \
         --json "$dir/$c.json" $loadgen_args >"$dir/$c.log" 2>&1 &
       lpids+=($!)
     done
