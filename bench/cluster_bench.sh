@@ -85,17 +85,21 @@ for ops in "${lengths[@]}"; do
     start_cluster "$dir"
     lpids=()
     for c in "${clients[@]}"; do
-      cd_args=()
-      ((profile)) && cd_args=(--run-dir "$dir/$c")
+      # With a run folder the result lives in it (RUN/<alias>/result.json), where
+      # heapdrift report finds it.
+      cd_args=(--json "$dir/$c.json")
+      ((profile)) && cd_args=(--run-dir "$dir/$c" --json "$dir/$c/result.json")
       "$bin/loadgen" --config "$config" --alias "$c" --reqs "$per_thread" --seed "$it" "${cd_args[@]}" \
-        --json "$dir/$c.json" $loadgen_args >"$dir/$c.log" 2>&1 &
+        $loadgen_args >"$dir/$c.log" 2>&1 &
       lpids+=($!)
     done
     failed=0
     for p in "${lpids[@]}"; do wait "$p" || failed=1; done
     stop_all
     ((failed == 0)) || { echo "cluster_bench: a loadgen failed; see $dir" >&2; tail -5 "$dir"/client*.log >&2; exit 1; }
-    "$bin/loadgen" merge "$dir"/client*.json --json "$dir/merged.json" | tee "$dir/merged.txt"
+    results=("$dir"/client*.json)
+    ((profile)) && results=("$dir"/client*/result.json)
+    "$bin/loadgen" merge "${results[@]}" --json "$dir/merged.json" | tee "$dir/merged.txt"
     awk -v ops="$ops" -v it="$it" '
       /^Aggregate throughput:/ {tp=$3}
       /^Strong Operations:/ {sec="s"} /^Weak Operations:/ {sec="w"}
@@ -119,3 +123,18 @@ awk -F'\t' '
       printf "%-10s %-22s %-22s %-22s %-10d %-8d\n", o, sprintf("%.0f +- %.0f", m, sd), wp50[o] " / " wp99[o], sp50[o] " / " sp99[o], slow[o], to[o] }
   }' "$summary"
 echo "results: $out"
+
+# The report: heap growth, site verdicts and the finding over every run.
+if ((profile)) && [[ -x "$bin/heapdrift" ]]; then
+  report="$root/reports/$(basename "$out")"
+  echo "==> heapdrift report -> $report" >&2
+  if "$bin/heapdrift" report "$out"/ops*-it* -o "$report" >"$out/report.log" 2>&1; then
+    echo
+    sed -n '/^## Finding/,/^## /p' "$report/summary.md" | sed '$d'
+    echo "report: $report/index.html"
+  else
+    echo "cluster_bench: heapdrift report failed; see $out/report.log" >&2
+    tail -5 "$out/report.log" >&2
+    exit 1
+  fi
+fi
