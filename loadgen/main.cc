@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
   if (!hd::memprof::parse_backend(allocator.c_str(), &alloc_req.backend))
     return fail("allocator '" + allocator + "' is not jemalloc, tcmalloc or glibc");
   alloc_req.profiling = !run_dir.empty();
+  alloc_req.lg_prof_sample = cfg->lg_prof_sample;
   std::string alloc_note;
   if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st)
     return fail(st.message());

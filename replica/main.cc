@@ -104,6 +104,7 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   alloc_req.profiling = !run_dir.empty();
+  alloc_req.lg_prof_sample = config.lg_prof_sample;
   std::string alloc_note;
   if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st.is_ok()) {
     std::fprintf(stderr, "replica: %s\n", st.message().c_str());

@@ -59,6 +59,7 @@ struct ClusterConfig {
   // -- heapdrift profiling and sweeps --
   std::string allocator = "jemalloc";
   uint32_t snapshot_interval_ms = 100;
+  uint32_t lg_prof_sample = 19;           // jemalloc heap sampling: mean 2^N bytes between samples
   std::vector<uint64_t> heap_profile_at;  // op milestones
   bool cpu_profile = false;
   std::vector<uint64_t> ops_sweep;

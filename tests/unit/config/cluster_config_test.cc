@@ -133,7 +133,7 @@ TEST_CASE("only curpht is supported; curpho is a clear error, not a fallback") {
 TEST_CASE("heapdrift's own keys") {
   auto r = parse_cluster_config(
       "allocator: tcmalloc\nsnapshotIntervalMs: 50\nheapProfileAt: 10000,25000\n"
-      "cpuProfile: true\nopsSweep: 10000,100000\niterations: 3\n",
+      "cpuProfile: true\nopsSweep: 10000,100000\niterations: 3\nlgProfSample: 23\n",
       "t.conf");
   REQUIRE(r.is_ok());
   CHECK(r->allocator == "tcmalloc");
@@ -142,7 +142,10 @@ TEST_CASE("heapdrift's own keys") {
   CHECK(r->cpu_profile);
   CHECK(r->ops_sweep == std::vector<uint64_t>{10000, 100000});
   CHECK(r->iterations == 3);
+  CHECK(r->lg_prof_sample == 23);
   CHECK(contains(error_of("allocator: hoard\n"), "not one of"));
+  CHECK(contains(error_of("lgProfSample: 41\n"), "out of range"));
+  CHECK(parse_cluster_config("", "t.conf")->lg_prof_sample == 19);
 }
 
 TEST_CASE("a missing file is an error naming it") {
