@@ -232,7 +232,9 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
   completed_atomic_.store(completed_, std::memory_order_relaxed);
   if (options_.probe != nullptr) memprof_publish();
   const size_t cls = class_index(c.op);
-  SecondStats& sec = stats_.series[unix_ms_now() / 1000];
+  // One wall-clock read per completion serves the series and the window end.
+  const int64_t now_unix_ms = unix_ms_now();
+  SecondStats& sec = stats_.series[now_unix_ms / 1000];
   sec.retries += c.retries;
   stats_.retries += c.retries;
   if (c.outcome == client::Outcome::kTimeout) {
@@ -252,7 +254,7 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
       if (c.path == client::Path::kSlow) ++cs.slow_path;
       cs.latency.record(static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
-      stats_.end_unix_ms = unix_ms_now();
+      stats_.end_unix_ms = now_unix_ms;
     }
   }
   if (done()) {
