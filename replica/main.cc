@@ -12,6 +12,7 @@
 #include "memprof/recorder.h"
 #include "replica/base/cli.h"
 #include "replica/config/cluster_config.h"
+#include "replica/core/plants.h"
 #include "replica/io/asio.h"
 #include "replica/io/log.h"
 #include "replica/io/replica_server.h"
@@ -52,10 +53,18 @@ int run(int argc, char** argv) {
                  "in LD_PRELOAD; the live allocator is verified")
       ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
   app.add_option("--plant", plant,
-                 "Deliberate pathology for validating diagnostics (off by default):\n"
-                 "  none            normal behaviour\n"
-                 "  retain-history  never release executed log entries (memory grows per op)")
-      ->check(CLI::IsMember({"none", "retain-history"}));
+                 "Deliberate pathology giving the diagnostics a known answer (off by default;\n"
+                 "docs/report.md \"Plants\"). KIND[:ARG]:\n"
+                 "  none           normal behaviour\n"
+                 "  history        never release executed log entries (alias retain-history)\n"
+                 "  leak[:BYTES]   BYTES (default 256) never freed per op this replica counts\n"
+                 "                 (the op count of its snapshots), in\n"
+                 "                 MemoryPlant::leak_plant_accumulate: slope = BYTES/op\n"
+                 "  fragment       small objects of one size class per 512-op phase, one\n"
+                 "                 survivor kept per page: RSS/active grow, allocated ~flat\n"
+                 "  slowpath[:N]   after this replica counted N ops (default 3000) the leader\n"
+                 "                 withholds its fast-path OK: every strong op takes the slow\n"
+                 "                 path (give it to replica0)");
   app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.add_option("--tick-ms", tick_ms, "Period of the protocol core's tick timer, in ms")
@@ -65,6 +74,12 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
+  }
+
+  auto plants = hd::core::parse_plant(plant);
+  if (!plants.is_ok()) {
+    std::fprintf(stderr, "replica: %s\n", plants.status().message().c_str());
+    return kExitUsage;
   }
 
   hd::io::LogLevel level = hd::io::LogLevel::kInfo;
@@ -127,7 +142,9 @@ int run(int argc, char** argv) {
     ro.heap_profile_at = config.heap_profile_at;
     ro.cpu_profile = config.cpu_profile;
     ro.config_path = config_path;
-    ro.settings = {{"alias", alias}, {"plant", plant}, {"tick_ms", std::to_string(tick_ms)}};
+    ro.settings = {{"alias", alias},
+                   {"plant", hd::core::plant_name(plants.value())},
+                   {"tick_ms", std::to_string(tick_ms)}};
     auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
     if (!started.is_ok()) {
       log.error("%s", started.status().message().c_str());
@@ -140,7 +157,7 @@ int run(int argc, char** argv) {
   options.self_index = static_cast<uint32_t>(index);
   options.tick_interval_ms = tick_ms;
   options.network_delay_ms = config.network_delay_ms;
-  options.plants.retain_history = plant == "retain-history";
+  options.plants = plants.value();
   if (recorder) options.probe = &probe;
 
   asio::io_context io(1);

@@ -248,7 +248,11 @@ struct ReplicaCore::Impl {
       return;
     }
     ++counters.strong_proposals;
-    ProposeReply r{cfg.self, p.client, p.seq, true, true, LogIndex{0}, {}, LogIndex{0}};
+    // Plant slowpath: a leader that withholds its OK leaves no super-quorum,
+    // so the client waits for the commit (the slow path).
+    const bool ok =
+        !(cfg.plants.force_slow_path && client_ops(counters) > cfg.plants.slow_path_after_ops);
+    ProposeReply r{cfg.self, p.client, p.seq, true, ok, LogIndex{0}, {}, LogIndex{0}};
     if (!p.cmd.is_write()) speculative_read(p.cmd.key, &r.value, &r.version);
     r.slot = leader_append(p.client, p.seq, true, p.cmd);
     if (p.cmd.is_write()) r.version = r.slot;

@@ -19,14 +19,9 @@
 #include <vector>
 
 #include "replica/core/messages.h"
+#include "replica/core/plants.h"
 
 namespace hd::core {
-
-// Deliberate pathologies for validating the diagnostics (DESIGN §2, --plant).
-// All off by default.
-struct Plants {
-  bool retain_history = false;  // never release executed log entries
-};
 
 struct CoreConfig {
   ReplicaId self{0};
@@ -69,6 +64,15 @@ struct CoreCounters {
   uint64_t executed = 0;
   uint64_t released = 0;
 };
+
+// Client requests this core handled for the first time (leader: strong
+// proposals, weak writes, weak reads; follower: witnessed or conflicting
+// proposals, weak reads): the replica's op count, the one memprof records in
+// its snapshots and the one the plants count.
+inline uint64_t client_ops(const CoreCounters& k) {
+  return k.strong_proposals + k.weak_writes + k.weak_reads + k.witness_accepts +
+         k.witness_conflicts;
+}
 
 struct Ready {
   std::vector<Outgoing> messages;

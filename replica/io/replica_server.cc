@@ -65,6 +65,7 @@ ReplicaServer::ReplicaServer(asio::io_context& io, const config::ClusterConfig& 
       options_(options),
       log_(std::move(log)),
       core_(make_core_config(config, options.self_index, options.plants)),
+      memory_plant_(options.plants),
       acceptor_(io),
       tick_timer_(io),
       delay_timer_(io),
@@ -134,7 +135,7 @@ Status ReplicaServer::start() {
   log_.info("listening on %s:%u (replica %u of %zu, leader replica0, tick %u ms, delay %u ms%s)",
             self.host.c_str(), port_, options_.self_index, config_.replicas.size(),
             options_.tick_interval_ms, options_.network_delay_ms,
-            options_.plants.retain_history ? ", plant retain-history" : "");
+            options_.plants.any() ? (", plant " + core::plant_name(options_.plants)).c_str() : "");
   return Status::ok();
 }
 
@@ -331,6 +332,9 @@ void ReplicaServer::arm_delay_timer() {
 void ReplicaServer::step(const core::Message& msg) {
   ++counters_.messages_in;
   core_.step(steady_now_us(), msg);
+  // Plants first: a milestone heap profile taken by memprof_count_ops() then
+  // holds every planted byte of the ops it counts.
+  if (memory_plant_.active()) memory_plant_.on_ops(core::client_ops(core_.counters()));
   if (options_.probe != nullptr) memprof_count_ops();
 }
 

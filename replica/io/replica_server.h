@@ -101,6 +101,7 @@ class ReplicaServer {
   ServerOptions options_;
   Logger log_;
   core::ReplicaCore core_;
+  core::MemoryPlant memory_plant_;  // --plant leak/fragment; inactive otherwise
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer tick_timer_;
   asio::steady_timer delay_timer_;
