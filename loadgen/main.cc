@@ -137,8 +137,13 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_out, "write the result JSON here (schema: docs/loadgen-result.md)");
   std::string plant;
   app.add_option("--plant", plant,
-                 "deliberate pathology for validating diagnostics: never-evict-cache")
-      ->check(CLI::IsMember({"never-evict-cache"}));
+                 "deliberate pathology giving the diagnostics a known answer (off by default):\n"
+                 "cache (alias never-evict-cache): the client cache of every session is never\n"
+                 "evicted, so it grows with every key the session reads or writes")
+      ->check(CLI::IsMember({"none", "cache", "never-evict-cache"}));
+  app.add_option("--cache-entries", opt.cache_entries,
+                 "client-cache entries kept per session before the oldest is evicted (default\n"
+                 "65536; 0 = no cache); --plant cache ignores the bound");
   bool quiet = false;
   app.add_flag("--quiet", quiet, "no TPUT lines");
   // memprof (docs/run-folder.md)
@@ -179,7 +184,7 @@ int main(int argc, char** argv) {
   opt.ops_per_thread = *o_reqs ? reqs : cfg->reqs;
   const bool pipe = *o_pipe ? pipeline : cfg->pipeline;
   opt.pendings = pipe ? (*o_pend ? pendings : cfg->pendings) : 1;
-  opt.never_evict_cache = plant == "never-evict-cache";
+  opt.never_evict_cache = plant == "cache" || plant == "never-evict-cache";
   opt.network_delay_ms = *o_nd ? network_delay : cfg->network_delay_ms;
   opt.print_tput = !quiet;
   auto& w = opt.workload;
@@ -219,6 +224,7 @@ int main(int argc, char** argv) {
     ro.cpu_profile = cfg->cpu_profile;
     ro.config_path = config_path;
     ro.settings = {{"alias", alias},
+                   {"plant", opt.never_evict_cache ? "cache" : "none"},
                    {"threads", std::to_string(opt.threads)},
                    {"reqs", std::to_string(opt.ops_per_thread)}};
     auto started = hd::memprof::Recorder::start(std::move(ro), &probe);

@@ -84,6 +84,7 @@ class Worker {
       client::SessionConfig sc =
           client::session_config_from(config, sessions[i].second, options.nearest);
       sc.never_evict_cache = options.never_evict_cache;
+      if (options.cache_entries) sc.cache_capacity = *options.cache_entries;
       if (i == 0) {
         copts.session = sc;
         client_ = std::make_unique<client::AsyncClient>(io_, std::move(copts));

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "loadgen/stats/run_stats.h"
@@ -38,6 +39,8 @@ struct LoadOptions {
   uint32_t network_delay_ms = 0;   // one-way delay injected at receive (seed: networkDelay)
   uint32_t deadline_s = 600;       // overall: stop and report what finished
   bool never_evict_cache = false;  // plant
+  // Client-cache entries per session; nullopt: the session default.
+  std::optional<uint64_t> cache_entries;
   bool print_tput = true;
   WorkloadSpec workload;
   // memprof hook: if set, completed ops are counted and sessions publish
