@@ -62,6 +62,12 @@ constexpr double kTimerTolerance = 0.25;       // p99 within 25 % of a timer val
 constexpr double kCpuSaturated = 0.90;         // of the CPUs the process may use
 constexpr double kAllocatorShareBlame = 0.10;  // allocator >= 10 % of CPU samples
 constexpr double kBytesPerOpRise = 1.25;       // or allocation per op up by >= 25 %
+// Fragmentation: RSS - allocated grows by >= 1 MiB and >= 25 % of where it
+// started, significantly (fit CI low end > 0), by >= 4x what allocated grew,
+// while the heap is not growing (docs/report.md).
+constexpr int64_t kMinGapGrowthBytes = 1024 * 1024;
+constexpr double kMinGapGrowthFraction = 0.25;
+constexpr double kGapOverHeapGrowth = 4;
 
 }  // namespace
 
@@ -203,7 +209,7 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
   // Heap vs ops: the first line at each new op count, so the idle teardown
   // (ops frozen, heap shrinking) does not bend the fit.
   int64_t prev_ops = -1;
-  std::vector<double> x, y;
+  std::vector<double> x, y, gap;
   for (const Snapshot& s : p.snapshots) {
     m.peak_rss = std::max(m.peak_rss, s.rss_bytes);
     if (s.ops <= prev_ops || s.ops == 0) continue;
@@ -215,9 +221,11 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     if (s.allocated) {
       x.push_back(static_cast<double>(s.ops));
       y.push_back(static_cast<double>(*s.allocated));
+      gap.push_back(static_cast<double>(s.rss_bytes - *s.allocated));
     }
   }
   m.heap_fit = fit_line(x, y);
+  m.gap_fit = fit_line(x, gap);
   if (!m.heap.empty()) {
     m.start_allocated = m.heap.front().allocated;
     m.end_allocated = m.heap.back().allocated;
@@ -226,6 +234,19 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     const double growth = m.heap_fit.slope * span;
     m.heap_growing = m.heap_fit.n >= 3 && m.heap_fit.lo() > 0 && growth >= kMinHeapGrowthBytes &&
                      growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
+    const HeapPoint& h0 = m.heap.front();
+    const HeapPoint& h1 = m.heap.back();
+    m.start_gap = h0.rss - h0.allocated;
+    m.end_gap = h1.rss - h1.allocated;
+    if (p.snapshots.front().active)
+      m.active_gap_growth = (h1.active - h1.allocated) - (h0.active - h0.allocated);
+    const double gap_growth = static_cast<double>(m.end_gap - m.start_gap);
+    const double heap_growth =
+        static_cast<double>(std::max<int64_t>(0, m.end_allocated - m.start_allocated));
+    m.fragmenting = !m.heap_growing && m.gap_fit.n >= 3 && m.gap_fit.lo() > 0 &&
+                    gap_growth >= kMinGapGrowthBytes &&
+                    gap_growth >= kMinGapGrowthFraction * static_cast<double>(m.start_gap) &&
+                    gap_growth >= kGapOverHeapGrowth * heap_growth;
   }
   const double cpu_s = static_cast<double>((load_end->utime_us + load_end->stime_us) -
                                            (first.utime_us + first.stime_us)) /
@@ -379,7 +400,7 @@ Finding compute_finding(const Analysis& a) {
   Finding f;
   std::string memory;  // the memory sentence(s), always said
   const RunMetrics* longest_run = a.runs.empty() ? nullptr : &a.runs.back();
-  bool heap_grows = false;
+  bool heap_grows = false, fragments = false;
   double max_share = -1;
   if (longest_run) {
     for (const ProcessMetrics& p : longest_run->processes) {
@@ -415,8 +436,35 @@ Finding compute_finding(const Analysis& a) {
         memory += " (largest slope " + biggest->name + " " + fmt("%.1f", biggest->heap_fit.slope) +
                   " B/op, 95% CI " + fmt("%.1f", biggest->heap_fit.lo()) + "–" +
                   fmt("%.1f", biggest->heap_fit.hi()) + ")";
-      memory += ", so memory is not the cause. ";
+      bool any_fragmenting = false;
+      for (const ProcessMetrics& p : longest_run->processes)
+        any_fragmenting = any_fragmenting || p.fragmenting;
+      memory += any_fragmenting ? ", so live objects are not the cause. "
+                                : ", so memory is not the cause. ";
     }
+    // Fragmentation: pages held beyond the live bytes, growing with ops.
+    for (const ProcessMetrics& p : longest_run->processes) {
+      if (!p.fragmenting) continue;
+      const double span =
+          static_cast<double>(std::max<int64_t>(1, p.heap.back().ops - p.heap.front().ops));
+      memory += "Fragmentation: " + p.name + "'s RSS − allocated grew from " +
+                human_bytes(static_cast<double>(p.start_gap)) + " to " +
+                human_bytes(static_cast<double>(p.end_gap)) + " (+" +
+                human_bytes(static_cast<double>(p.end_gap - p.start_gap)) + ", " +
+                fmt("%.0f", static_cast<double>(p.end_gap - p.start_gap) / span) +
+                " B/op) while its allocated bytes stayed flat (" +
+                human_bytes(static_cast<double>(p.start_allocated)) + " → " +
+                human_bytes(static_cast<double>(p.end_allocated)) + ")";
+      if (p.active_gap_growth)
+        memory += "; jemalloc active − allocated grew " +
+                  human_bytes(static_cast<double>(*p.active_gap_growth));
+      memory += ". ";
+      fragments = true;
+    }
+    if (fragments)
+      memory +=
+          "Such a process holds more and more pages that its live objects only sparsely use "
+          "(or that the allocator keeps): RSS grows although the live heap does not. ";
     if (max_share >= 0)
       memory += "Allocator time is " + fmt("%.1f", 100 * max_share) + "% of CPU samples. ";
   }

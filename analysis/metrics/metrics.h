@@ -78,10 +78,17 @@ struct ProcessMetrics {
   LinearFit heap_fit;           // allocated vs ops
   bool heap_growing = false;    // see docs/report.md
   int64_t start_allocated = 0, end_allocated = 0, peak_rss = 0, rss_minus_allocated = 0;
-  double cpu_util = 0;                    // (utime+stime) / wall / cpus
-  double csw_per_s = 0;                   // voluntary + involuntary
-  std::optional<double> allocator_share;  // of CPU samples, when cpu.prof exists
-  std::vector<SiteSeries> sites;          // by final in-use bytes, descending
+  // RSS - allocated (pages the process holds beyond its live bytes: slabs
+  // pinned by sparse survivors, dirty/retained pages, allocator metadata) at
+  // the first and last heap point, and its fit against ops.
+  int64_t start_gap = 0, end_gap = 0;
+  LinearFit gap_fit;
+  std::optional<int64_t> active_gap_growth;  // (active - allocated) end - start (jemalloc)
+  bool fragmenting = false;                  // the gap grows while allocated is flat
+  double cpu_util = 0;                       // (utime+stime) / wall / cpus
+  double csw_per_s = 0;                      // voluntary + involuntary
+  std::optional<double> allocator_share;     // of CPU samples, when cpu.prof exists
+  std::vector<SiteSeries> sites;             // by final in-use bytes, descending
 };
 
 struct RunMetrics {

@@ -106,12 +106,12 @@ class Resolver {
 Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
                                               std::vector<std::string>* warnings) {
   std::vector<SiteSeries> out;
-  // The replica's end profile is written after shutdown (docs/run-folder.md)
-  // and shows the teardown, not the steady state: milestones only, unless
-  // the process has no milestone profile at all.
+  // The replica's and loadgen's end profiles are written after shutdown
+  // (docs/run-folder.md; loadgen's sessions and their caches are gone by
+  // then) and show the teardown, not the steady state: milestones only.
   std::vector<const ProfileRef*> used;
   for (const ProfileRef& r : p.profiles)
-    if (!r.end || p.program != "replica") used.push_back(&r);
+    if (!r.end || (p.program != "replica" && p.program != "loadgen")) used.push_back(&r);
   if (used.empty()) return out;
   Resolver resolver(p, warnings);
   std::map<std::string, SiteSeries> by_key;

@@ -1,0 +1,142 @@
+// Known answers: golden run folders recorded with a plant (replica --plant,
+// loadgen --plant; tests/data/runs/gen/known_answers.sh) must make the report
+// name what was planted, with the planted number, and clean runs must not.
+// docs/report.md "Plants" and "Golden data".
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "analysis/metrics/metrics.h"
+
+namespace hd::analysis {
+namespace {
+
+const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/runs/";
+
+Analysis analyse_runs(std::initializer_list<const char*> names) {
+  std::vector<Run> runs;
+  for (const char* n : names) {
+    Result<Run> r = load_run(kRuns + n);
+    REQUIRE_MESSAGE(r.is_ok(), n);
+    runs.push_back(std::move(*r));
+  }
+  group_runs(runs);
+  Result<Analysis> a = analyse(runs, AnalyseOptions{});
+  REQUIRE_MESSAGE(a.is_ok(), (a.is_ok() ? "" : a.status().message()));
+  return *a;
+}
+
+const ProcessMetrics* find_proc(const RunMetrics& r, const std::string& name) {
+  for (const ProcessMetrics& p : r.processes)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const SiteSeries* find_site(const ProcessMetrics& p, const std::string& function_part) {
+  const SiteSeries* best = nullptr;
+  for (const SiteSeries& s : p.sites)
+    if (s.function.find(function_part) != std::string::npos &&
+        (!best || s.fit.slope > best->fit.slope))
+      best = &s;
+  return best;
+}
+
+// The leak plant's true slope is BYTES per op of the replica's own op
+// counter, read back from the plant recorded in meta.json ("leak:256").
+//
+// Sampling bound: the runs use lg_prof_sample:12, a mean of R = 4096 bytes
+// between samples. A 256-byte block is sampled with p = 1 - exp(-256/R)
+// = 0.0606 and weighs 256/p when unsampled, so the estimate at N ops rests
+// on a Poisson count of about N*p samples: relative SD 1/sqrt(N*p). At the
+// last milestone (8000 ops) that is 485 samples, SD 4.5 %; the fitted slope
+// is dominated by the late milestones, so its error is about the same, and
+// 20 % is ~4.4 SD (a re-recording fails by chance with p < 1e-4). The 2k run
+// (2000 ops, 121 samples, SD 9 %) is only asked for the verdict.
+TEST_CASE("known answer: leak:BYTES -> the planted function accumulates at BYTES/op (+-20%)") {
+  Analysis a = analyse_runs({"leak-2k", "leak-10k"});
+  REQUIRE(a.runs.size() == 2);
+  for (const RunMetrics& run : a.runs) {
+    const ProcessMetrics* r0 = find_proc(run, "replica0");
+    REQUIRE(r0 != nullptr);
+    REQUIRE(r0->plant.rfind("leak:", 0) == 0);
+    const double truth = std::stod(r0->plant.substr(5));
+    const SiteSeries* leak = find_site(*r0, "MemoryPlant::leak_plant_accumulate");
+    REQUIRE_MESSAGE(leak != nullptr, run.name);
+    CHECK_MESSAGE(leak->verdict == Verdict::kAccumulates, run.name);
+    CHECK(leak->file.find("replica/core/plants.cc") != std::string::npos);
+    if (&run == &a.runs.back()) {
+      INFO(run.name << " slope " << leak->fit.slope << " B/op vs " << truth);
+      CHECK(std::fabs(leak->fit.slope - truth) <= 0.2 * truth);
+      CHECK(leak->points.size() >= 8);
+    }
+  }
+  CHECK(a.finding.text.find("leak_plant_accumulate") != std::string::npos);
+}
+
+TEST_CASE("known answer: loadgen --plant cache -> the session cache accumulates; bounded: not") {
+  Analysis a = analyse_runs({"cache-2k", "cache-10k"});
+  int clients = 0;
+  for (const ProcessMetrics& p : a.runs.back().processes) {
+    if (p.program != "loadgen") continue;
+    ++clients;
+    CHECK(p.plant == "cache");
+    const SiteSeries* cache = find_site(p, "SessionCore::Impl::cache_put");
+    REQUIRE_MESSAGE(cache != nullptr, p.name);
+    CHECK_MESSAGE(cache->verdict == Verdict::kAccumulates, p.name);
+    CHECK(cache->fit.lo() > 0);
+  }
+  CHECK(clients == 2);
+  CHECK(a.finding.text.find("cache_put") != std::string::npos);
+
+  // Same workload and cache bound (512 entries a session), no plant.
+  Analysis b = analyse_runs({"cache-bounded-10k"});
+  for (const ProcessMetrics& p : b.runs.back().processes) {
+    CHECK(p.plant == "none");
+    for (const SiteSeries& s : p.sites)
+      if (s.function.find("cache_put") != std::string::npos)
+        CHECK_MESSAGE(s.verdict != Verdict::kAccumulates, p.name << " " << s.key);
+  }
+}
+
+TEST_CASE("known answer: fragment -> RSS - allocated grows, allocated flat, the finding says so") {
+  Analysis a = analyse_runs({"fragment-2k", "fragment-10k"});
+  const ProcessMetrics* r0 = find_proc(a.runs.back(), "replica0");
+  REQUIRE(r0 != nullptr);
+  CHECK(r0->plant == "fragment");
+  CHECK(!r0->heap_growing);
+  CHECK(r0->fragmenting);
+  CHECK(r0->end_gap - r0->start_gap >= 1024 * 1024);
+  REQUIRE(r0->active_gap_growth.has_value());
+  CHECK(*r0->active_gap_growth >= 1024 * 1024);
+  CHECK(a.finding.text.find("Fragmentation: replica0's RSS − allocated grew") != std::string::npos);
+  CHECK(!a.finding.memory_blamed);
+}
+
+TEST_CASE("no false fragmentation: clean, history and leak runs") {
+  for (auto names : {std::initializer_list<const char*>{"normal-2k", "normal-10k"},
+                     std::initializer_list<const char*>{"history-2k", "history-10k"},
+                     std::initializer_list<const char*>{"leak-2k", "leak-10k"}}) {
+    Analysis a = analyse_runs(names);
+    for (const RunMetrics& r : a.runs)
+      for (const ProcessMetrics& p : r.processes)
+        CHECK_MESSAGE(!p.fragmenting, r.name << "/" << p.name);
+    CHECK(a.finding.text.find("Fragmentation") == std::string::npos);
+  }
+}
+
+TEST_CASE("known answer: slowpath -> the finding names the slow path, not memory") {
+  Analysis a = analyse_runs({"slowpath-2k", "slowpath-10k"});
+  const ProcessMetrics* r0 = find_proc(a.runs.back(), "replica0");
+  REQUIRE(r0 != nullptr);
+  CHECK(r0->plant == "slowpath:3000");
+  CHECK(a.runs.front().slow_fraction < 0.15);  // the 2k run never reaches 3000 ops
+  CHECK(a.runs.back().slow_fraction > 0.5);
+  CHECK(a.finding.cause == "slow-path");
+  CHECK(!a.finding.memory_blamed);
+  CHECK(a.finding.tput_change_pct < -10);
+  CHECK(a.finding.text.find("fast path collapsed") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace hd::analysis
