@@ -178,6 +178,7 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
   const Snapshot& last = p.snapshots.back();
   m.final_ops = last.ops;
   m.duration_s = (last.t_ms - first.t_ms) / 1000.0;
+  m.start_unix_ms = first.unix_ms;
   // Rates over the loaded interval: from the first line to the first line at
   // the final op count (teardown afterwards would dilute the per-second rates).
   const Snapshot* load_end = &last;
@@ -264,8 +265,6 @@ RunMetrics run_metrics(const Run& run) {
   r.length_ops = run.length_ops;
   r.iteration = run.iteration;
   int64_t ops = 0, start = INT64_MAX, end = 0, strong = 0, slow = 0, retries = 0, timeouts = 0;
-  double s50 = 0, w50 = 0;
-  int64_t scount = 0, wcount = 0;
   std::map<int64_t, std::pair<int64_t, std::pair<int64_t, int64_t>>> per_s;  // ops, fast, slow
   for (const ProcessRun& p : run.processes) {
     if (!p.result) continue;
@@ -278,14 +277,7 @@ RunMetrics run_metrics(const Run& run) {
     slow += res.strong.slow_path;
     retries += res.retries;
     timeouts += res.timeouts;
-    // p50: count-weighted mean over processes; p99: the worst process (an
-    // upper bound of the merged p99; `loadgen merge` gives the exact one).
-    s50 += res.strong.p50_ms * static_cast<double>(res.strong.count);
-    w50 += res.weak.p50_ms * static_cast<double>(res.weak.count);
-    scount += res.strong.count;
-    wcount += res.weak.count;
-    r.strong_p99_ms = std::max(r.strong_p99_ms, res.strong.p99_ms);
-    r.weak_p99_ms = std::max(r.weak_p99_ms, res.weak.p99_ms);
+    r.latency.add(res);
     for (const TputSecond& t : res.tput_series) {
       auto& e = per_s[t.unix_s];
       e.first += t.ops;
@@ -296,8 +288,12 @@ RunMetrics run_metrics(const Run& run) {
   if (r.has_loadgen) {
     const double dur_s = std::max(1e-3, static_cast<double>(end - start) / 1000.0);
     r.throughput_ops_s = static_cast<double>(ops) / dur_s;
-    r.strong_p50_ms = scount ? s50 / static_cast<double>(scount) : 0;
-    r.weak_p50_ms = wcount ? w50 / static_cast<double>(wcount) : 0;
+    const LatencyPercentiles lat = r.latency.percentiles();
+    r.strong_p50_ms = lat.strong_p50_ms;
+    r.strong_p99_ms = lat.strong_p99_ms;
+    r.weak_p50_ms = lat.weak_p50_ms;
+    r.weak_p99_ms = lat.weak_p99_ms;
+    if (!per_s.empty()) r.tput_start_unix_s = per_s.begin()->first;
     r.slow_fraction = strong ? static_cast<double>(slow) / static_cast<double>(strong) : 0;
     r.retries_per_s = static_cast<double>(retries) / dur_s;
     r.timeouts_per_s = static_cast<double>(timeouts) / dur_s;
@@ -320,25 +316,24 @@ std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs) {
     LengthRow row;
     row.length_ops = runs[i].length_ops;
     row.iterations = static_cast<int>(j - i);
-    std::vector<double> tp, s50, s99, w50, w99, slow, rps, tps;
+    std::vector<double> tp, slow, rps, tps;
+    MergedLatency latency;  // every op of every iteration of this length
     for (size_t k = i; k < j; ++k) {
       const RunMetrics& r = runs[k];
       if (!r.has_loadgen) continue;
       tp.push_back(r.throughput_ops_s);
-      s50.push_back(r.strong_p50_ms);
-      s99.push_back(r.strong_p99_ms);
-      w50.push_back(r.weak_p50_ms);
-      w99.push_back(r.weak_p99_ms);
+      latency.add(r.latency);
       slow.push_back(r.slow_fraction);
       rps.push_back(r.retries_per_s);
       tps.push_back(r.timeouts_per_s);
     }
     row.tput_mean = mean(tp);
     row.tput_sd = stddev(tp);
-    row.strong_p50_ms = mean(s50);
-    row.strong_p99_ms = mean(s99);
-    row.weak_p50_ms = mean(w50);
-    row.weak_p99_ms = mean(w99);
+    const LatencyPercentiles lat = latency.percentiles();
+    row.strong_p50_ms = lat.strong_p50_ms;
+    row.strong_p99_ms = lat.strong_p99_ms;
+    row.weak_p50_ms = lat.weak_p50_ms;
+    row.weak_p99_ms = lat.weak_p99_ms;
     row.slow_fraction = mean(slow);
     row.retries_per_s = mean(rps);
     row.timeouts_per_s = mean(tps);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/metrics/latency.h"
 #include "analysis/runs/run_folder.h"
 
 namespace hd::analysis {
@@ -71,7 +72,8 @@ struct ProcessMetrics {
   std::string name, program, plant;
   int64_t final_ops = 0;
   double duration_s = 0;
-  bool has_cum = false;  // allocation counters present (jemalloc)
+  int64_t start_unix_ms = 0;  // wall clock of the first snapshot (t_s = 0 of the series)
+  bool has_cum = false;       // allocation counters present (jemalloc)
   double alloc_bytes_per_s = 0, allocs_per_s = 0, bytes_per_op = 0, allocs_per_op = 0;
   std::vector<std::pair<double, double>> alloc_rate_series;  // (t_s, bytes/s)
   std::vector<HeapPoint> heap;  // one per distinct op count while ops grew
@@ -98,10 +100,12 @@ struct RunMetrics {
   bool has_loadgen = false;
   double throughput_ops_s = 0;
   double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;
+  MergedLatency latency;     // every loadgen process's histograms; the p50/p99 above
   double slow_fraction = 0;  // strong ops on the slow path / strong ops
   double retries_per_s = 0, timeouts_per_s = 0;
   // Per second, summed over loadgen processes: (second index, value).
   std::vector<double> tput_per_s, slow_fraction_per_s;
+  int64_t tput_start_unix_s = 0;  // wall-clock second of tput_per_s[0]
   std::vector<ProcessMetrics> processes;
 };
 
@@ -109,7 +113,7 @@ struct LengthRow {
   int64_t length_ops = 0;
   int iterations = 0;
   double tput_mean = 0, tput_sd = 0;
-  double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;
+  double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;  // merged
   double slow_fraction = 0, retries_per_s = 0, timeouts_per_s = 0;
   struct Proc {
     std::string name;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/diff/diff.h"
+#include "analysis/report/charts.h"
 #include "analysis/report/svg.h"
 
 namespace hd::analysis {
@@ -47,19 +48,6 @@ std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
   });
   if (v.size() > kTopSites) v.resize(kTopSites);
   return v;
-}
-
-// "Class::method file.cc:line", argument lists elided: the full signature
-// is in summary.json.
-std::string site_name(const SiteSeries& s) {
-  if (s.function.empty()) return s.key;
-  std::string fn = s.function;
-  const size_t paren = fn.find('(');
-  if (paren != std::string::npos && paren > 0) fn = fn.substr(0, paren) + "()";
-  if (fn.size() > 90) fn = fn.substr(0, 87) + "...";
-  return fn + (s.file.empty()
-                   ? ""
-                   : " " + fs::path(s.file).filename().string() + ":" + std::to_string(s.line));
 }
 
 }  // namespace
@@ -173,7 +161,7 @@ std::string render_summary_md(const Analysis& a) {
          "|---|---|---|---|---|\n";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p))
-        o += "| " + p.name + " | `" + site_name(*s) + "` | " +
+        o += "| " + p.name + " | `" + site_label(*s) + "` | " +
              std::string(verdict_name(s->verdict)) + " | " + f1(s->fit.slope) + " (" +
              f1(s->fit.lo()) + "…" + f1(s->fit.hi()) + ") | " +
              std::to_string(s->points.back().inuse_bytes) + " |\n";
@@ -182,7 +170,9 @@ std::string render_summary_md(const Analysis& a) {
     o += "\n## Warnings\n\n";
     for (const std::string& w : a.warnings) o += "- " + w + "\n";
   }
-  o += "\nCharts: see index.html beside this file.\n";
+  const std::vector<Chart> charts = report_charts(a);
+  if (!charts.empty()) o += "\n## Charts\n\n";
+  for (const Chart& c : charts) o += "![" + c.title + "](" + c.file + ")\n\n";
   return o;
 }
 
@@ -197,45 +187,8 @@ std::string render_index_html(const Analysis& a) {
       "</style></head><body><h1>heapdrift report</h1>";
   o += "<div id=\"finding\"><b>Finding (" + html_escape(a.finding.cause) + ").</b> " +
        html_escape(a.finding.text) + "</div>";
-  // Charts.
-  std::vector<ChartSeries> tput, heap, rate;
-  for (const RunMetrics& r : a.runs) {
-    const std::string label = std::to_string(r.length_ops) + " ops #" + std::to_string(r.iteration);
-    ChartSeries t{label, {}};
-    for (size_t i = 0; i < r.tput_per_s.size(); ++i)
-      t.points.push_back({static_cast<double>(i), r.tput_per_s[i]});
-    tput.push_back(t);
-    for (const ProcessMetrics& p : r.processes) {
-      if (p.program != "replica") continue;
-      ChartSeries h{label + " " + p.name, {}};
-      for (const HeapPoint& hp : p.heap)
-        h.points.push_back({static_cast<double>(hp.ops), static_cast<double>(hp.allocated)});
-      heap.push_back(h);
-      ChartSeries ar{label + " " + p.name, {}};
-      ar.points = p.alloc_rate_series;
-      rate.push_back(ar);
-    }
-  }
   o += "<h2>Charts</h2><div class=\"charts\">";
-  o += svg_line_chart("Throughput per second", "second of run", "ops/s", tput);
-  o +=
-      svg_line_chart("Live heap (allocated) vs ops, replicas", "ops of the process", "bytes", heap);
-  o += svg_line_chart("Allocation rate, replicas", "seconds", "bytes/s", rate);
-  if (!a.runs.empty()) {
-    std::vector<ChartSeries> sites;
-    const RunMetrics& r = a.runs.back();
-    for (const ProcessMetrics& p : r.processes)
-      for (const SiteSeries* s : top_sites(p)) {
-        if (s->verdict != Verdict::kAccumulates && s->verdict != Verdict::kSaturating) continue;
-        ChartSeries c{p.name + " " + site_name(*s).substr(0, 40), {}};
-        for (const SitePoint& pt : s->points)
-          c.points.push_back({static_cast<double>(pt.ops), static_cast<double>(pt.inuse_bytes)});
-        sites.push_back(c);
-        if (sites.size() >= 6) break;
-      }
-    o += svg_line_chart("Top growing sites (" + r.name + ")", "ops of the process", "in-use bytes",
-                        sites);
-  }
+  for (const Chart& c : report_charts(a)) o += c.svg;
   o += "</div>";
   // Degradation table.
   o += "<h2>Degradation across run lengths</h2><table><tr><th>ops</th><th>runs</th>"
@@ -294,7 +247,7 @@ std::string render_index_html(const Analysis& a) {
         std::string pts;
         for (const SitePoint& pt : s->points)
           pts += std::to_string(pt.ops) + ":" + std::to_string(pt.inuse_bytes) + " ";
-        o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_name(*s)) +
+        o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_label(*s)) +
              "</td><td class=\"" + std::string(verdict_name(s->verdict)) + "\">" +
              std::string(verdict_name(s->verdict)) + "</td><td>" + f1(s->fit.slope) + " (" +
              f1(s->fit.lo()) + " … " + f1(s->fit.hi()) + ")</td><td>" + pts + "</td></tr>";
@@ -313,9 +266,12 @@ Status write_report(const Analysis& a, const std::string& out_dir) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) return Status::error(out_dir + ": " + ec.message());
-  const std::pair<const char*, std::string> files[] = {{"summary.json", render_summary_json(a)},
-                                                       {"summary.md", render_summary_md(a)},
-                                                       {"index.html", render_index_html(a)}};
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"summary.json", render_summary_json(a)},
+      {"summary.md", render_summary_md(a)},
+      {"index.html", render_index_html(a)}};
+  for (Chart& c : report_charts(a))  // summary.md links these
+    files.emplace_back(c.file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + c.svg + "\n");
   for (const auto& [name, text] : files) {
     const std::string path = (fs::path(out_dir) / name).string();
     std::ofstream out(path, std::ios::binary);
@@ -346,7 +302,7 @@ Status run_report(const std::vector<std::string>& run_dirs, const std::string& o
     std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
   Status st = write_report(*a, out_dir);
   if (st)
-    std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json}\n",
+    std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
                  out_dir.c_str());
   return st;
 }

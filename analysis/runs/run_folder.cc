@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/ingest/profile.h"
+#include "loadgen/stats/run_stats.h"
 
 namespace hd::analysis {
 
@@ -183,24 +184,25 @@ Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_vi
     if (!r.err.empty()) return Status::error(r.err);
     res.tput_series.push_back(t);
   }
+  // The histograms, read (and checked against their counts) by loadgen's own
+  // strict reader.
+  Result<loadgen::RunStats> stats = loadgen::RunStats::from_json(j);
+  if (!stats) return Status::error(std::string(source) + ": " + stats.status().message());
+  for (size_t i = 0; i < loadgen::kOpClasses; ++i)
+    (loadgen::class_is_strong(i) ? res.strong_latency : res.weak_latency)
+        .merge(stats->classes[i].latency);
   return res;
 }
 
-Result<ProcessRun> load_process_run(const std::string& dir) {
-  ProcessRun p;
-  p.dir = dir;
-  p.name = fs::path(dir).lexically_normal().filename().string();
-  if (p.name.empty()) p.name = fs::path(dir).lexically_normal().parent_path().filename().string();
-  const std::string meta_path = (fs::path(dir) / "meta.json").string();
-  Result<std::string> meta_text = read_whole_file(meta_path);
-  if (!meta_text) return meta_text.status();
-  Result<json> meta = parse_json(*meta_text, meta_path);
+Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p) {
+  Result<json> meta = parse_json(text, std::string(source));
   if (!meta) return meta.status();
-  FieldReader r{meta_path, {}};
+  FieldReader r{std::string(source), {}};
   if (r.string(*meta, "schema") != "heapdrift-run" && r.err.empty())
-    return Status::error(meta_path + ": field 'schema': not heapdrift-run");
+    return Status::error(std::string(source) + ": field 'schema': not heapdrift-run");
   if (r.integer(*meta, "schema_version") != 1 && r.err.empty())
-    return Status::error(meta_path + ": field 'schema_version': only version 1 is understood");
+    return Status::error(std::string(source) +
+                         ": field 'schema_version': only version 1 is understood");
   p.program = r.string(*meta, "program");
   const json& alloc = r.object(*meta, "allocator");
   p.heap_profile_sample_bytes =
@@ -229,6 +231,19 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
     }
   }
   if (!r.err.empty()) return Status::error(r.err);
+  return Status::ok();
+}
+
+Result<ProcessRun> load_process_run(const std::string& dir) {
+  ProcessRun p;
+  p.dir = dir;
+  p.name = fs::path(dir).lexically_normal().filename().string();
+  if (p.name.empty()) p.name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  const std::string meta_path = (fs::path(dir) / "meta.json").string();
+  Result<std::string> meta_text = read_whole_file(meta_path);
+  if (!meta_text) return meta_text.status();
+  Status st = parse_meta(*meta_text, meta_path, p);
+  if (!st) return st;
 
   const std::string snap_path = (fs::path(dir) / "snapshots.jsonl").string();
   Result<std::string> snap_text = read_whole_file(snap_path);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analysis/symbolize/symbolizer.h"
+#include "loadgen/stats/histogram.h"
 #include "replica/base/status.h"
 
 namespace hd::analysis {
@@ -54,6 +55,9 @@ struct LoadgenResult {
   int64_t start_unix_ms = 0, end_unix_ms = 0;
   int64_t retries = 0, timeouts = 0, errors = 0;
   LatencySummary strong, weak;
+  // classes.* histograms merged per kind (strong_read + strong_write, weak_*),
+  // for true merged percentiles across processes (analysis/metrics/latency.h).
+  loadgen::LatencyHistogram strong_latency, weak_latency;
   std::vector<TputSecond> tput_series;
 };
 
@@ -94,6 +98,9 @@ struct Run {
 Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source);
 // Errors "source: field: ...".
 Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_view source);
+// meta.json (docs/run-folder.md): fills p's program, plant, cpus, sample
+// period and binaries. Errors "source: field: ...".
+Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p);
 Result<ProcessRun> load_process_run(const std::string& dir);
 
 // RUN_DIR rule (docs/report.md): a folder holding meta.json is a run of one

@@ -1,0 +1,85 @@
+// Merged latency percentiles of the degradation table (analysis/metrics/
+// latency.h): known answers where the old "worst client's p99" was wrong, and
+// the committed golden runs against `loadgen merge`'s own figures.
+#include "analysis/metrics/latency.h"
+
+#include <doctest/doctest.h>
+
+#include "analysis/metrics/metrics.h"
+
+namespace hd::analysis {
+namespace {
+
+const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/runs/";
+
+LoadgenResult result_with(uint64_t fast_ops, uint64_t slow_ops, uint64_t slow_ns) {
+  LoadgenResult r;
+  for (uint64_t i = 0; i < fast_ops; ++i) r.strong_latency.record(1000000);  // 1 ms
+  for (uint64_t i = 0; i < slow_ops; ++i) r.strong_latency.record(slow_ns);
+  for (uint64_t i = 0; i < fast_ops; ++i) r.weak_latency.record(200000);  // 0.2 ms
+  return r;
+}
+
+TEST_CASE("merged p99 over clients is the p99 of all ops, not the worst client's") {
+  // Client B alone: 2 of 100 ops at 50 ms -> its p99 (rank 99) is 50 ms.
+  // Together with client A's 100 fast ops: 2 of 200 -> rank 198 is 1 ms.
+  MergedLatency b;
+  b.add(result_with(98, 2, 50000000));
+  CHECK(b.percentiles().strong_p99_ms == doctest::Approx(50).epsilon(0.005));
+  MergedLatency all;
+  all.add(result_with(100, 0, 0));
+  all.add(result_with(98, 2, 50000000));
+  CHECK(all.strong_count() == 200);
+  CHECK(all.weak_count() == 198);
+  const LatencyPercentiles p = all.percentiles();
+  CHECK(p.strong_p99_ms == doctest::Approx(1).epsilon(0.005));
+  CHECK(p.strong_p50_ms == doctest::Approx(1).epsilon(0.005));
+  CHECK(p.weak_p99_ms == doctest::Approx(0.2).epsilon(0.005));
+  // 3 of 200 slow: rank 198 now falls on the slow ops.
+  MergedLatency three;
+  three.add(result_with(100, 0, 0));
+  three.add(result_with(97, 3, 50000000));
+  CHECK(three.percentiles().strong_p99_ms == doctest::Approx(50).epsilon(0.005));
+  CHECK(MergedLatency().percentiles().strong_p99_ms == 0);
+}
+
+TEST_CASE("degradation rows merge every client of every iteration of a length") {
+  std::vector<Run> runs;
+  for (const char* name : {"normal-2k", "normal-10k"}) {
+    Result<Run> r = load_run(kRuns + name);
+    REQUIRE(r.is_ok());
+    runs.push_back(std::move(*r));
+  }
+  group_runs(runs);
+  std::vector<RunMetrics> rm;
+  for (const Run& r : runs) rm.push_back(run_metrics(r));
+  // Two iterations of the short length (the same folder twice): merging a
+  // copy doubles every count, which leaves the percentiles unchanged.
+  std::vector<RunMetrics> twice = {rm[0], rm[0], rm[1]};
+  twice[1].name += "-copy";
+  const std::vector<LengthRow> rows = length_rows(twice);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].iterations == 2);
+  CHECK(rows[0].strong_p99_ms == doctest::Approx(rm[0].strong_p99_ms));
+  CHECK(rows[0].weak_p50_ms == doctest::Approx(rm[0].weak_p50_ms));
+  for (const RunMetrics& r : rm) {
+    // The run's strong ops = the sum of its clients' summary counts, and its
+    // merged p99 lies between the clients' own p99s.
+    int64_t strong = 0;
+    double lo = 1e18, hi = 0;
+    for (const ProcessRun& p : runs[static_cast<size_t>(&r - rm.data())].processes) {
+      if (!p.result) continue;
+      strong += p.result->strong.count;
+      lo = std::min(lo, p.result->strong.p99_ms);
+      hi = std::max(hi, p.result->strong.p99_ms);
+    }
+    CHECK(r.latency.strong_count() == static_cast<uint64_t>(strong));
+    CHECK(r.strong_p99_ms >= lo * 0.999);
+    CHECK(r.strong_p99_ms <= hi * 1.001);
+    CHECK(r.strong_p50_ms > 0);
+    CHECK(r.weak_p99_ms >= r.weak_p50_ms);
+  }
+}
+
+}  // namespace
+}  // namespace hd::analysis
