@@ -2,6 +2,7 @@
 
 #include "analysis/export/export_command.h"
 #include "analysis/report/report.h"
+#include "launcher/bench_command.h"
 #include "memprof/run_command.h"
 
 namespace hd::analysis {
@@ -22,6 +23,7 @@ void register_commands(CLI::App& app) {
   memprof::register_run_command(app, &set_exit_code);  // memprof: `heapdrift run -- CMD`
   register_export_command(app, &set_exit_code);        // `heapdrift export --pprof`
   register_report_commands(app, &set_exit_code);       // `heapdrift report`, `heapdrift diff`
+  bench::register_bench_command(app, &set_exit_code);  // launcher: `heapdrift bench`
 }
 
 }  // namespace hd::analysis

@@ -20,6 +20,8 @@
 #include <sstream>
 #include <thread>
 
+#include "launcher/launcher.h"
+
 extern char** environ;
 
 namespace hd::test {
@@ -54,15 +56,8 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& args,
 
 // waitpid with a deadline; returns the status or -1 on timeout.
 int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    int status = 0;
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  int status = 0;
+  return launcher::wait_pid(pid, timeout, &status) ? status : -1;
 }
 
 std::string read_file(const std::string& path) {
@@ -79,16 +74,12 @@ std::string bin_path(const std::string& name) {
 }
 
 uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a = loopback(0);
-  uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    socklen_t len = sizeof a;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) port = ntohs(a.sin_port);
-  }
-  close(fd);
-  return port;
+  return launcher::free_port("127.0.0.1");
+}
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::string t = "/tmp/" + prefix + "-XXXXXX";
+  return mkdtemp(t.data()) != nullptr ? t : std::string();
 }
 
 TestCluster::TestCluster(uint32_t n, const std::string& extra_config) : pids_(n, -1) {
@@ -98,18 +89,9 @@ TestCluster::TestCluster(uint32_t n, const std::string& extra_config) : pids_(n,
   config_path_ = dir_ + "/cluster.conf";
   std::ofstream out(config_path_);
   out << "// written by tests/integration/cluster_harness.cc\n-- Replicas --\n";
-  std::vector<uint16_t> ports;
+  const std::vector<uint16_t> ports = launcher::free_ports("127.0.0.1", n);
   for (uint32_t i = 0; i < n; ++i) {
-    uint16_t p = 0;
-    // Distinct ports: the kernel may hand the same free port out twice.
-    for (int tries = 0; tries < 20; ++tries) {
-      p = free_port();
-      bool dup = p == 0;
-      for (auto q : ports) dup = dup || q == p;
-      if (!dup) break;
-    }
-    ports.push_back(p);
-    out << "replica" << i << " 127.0.0.1:" << p << "\n";
+    out << "replica" << i << " 127.0.0.1:" << (i < ports.size() ? ports[i] : 0) << "\n";
   }
   out << "\nprotocol: curpht\n" << extra_config << "\n";
   out.close();

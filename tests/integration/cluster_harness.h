@@ -15,8 +15,11 @@
 
 namespace hd::test {
 
-// A port that was free on 127.0.0.1 a moment ago (bound to 0, then closed).
+// A port that was free on 127.0.0.1 a moment ago (launcher::free_port).
 uint16_t free_port();
+
+// A new folder /tmp/PREFIX-XXXXXX; "" if it could not be made.
+std::string make_temp_dir(const std::string& prefix);
 
 class TestCluster {
  public:

@@ -1,0 +1,685 @@
+// `heapdrift bench`: see bench.h. The sweep is a plain loop over allocators ×
+// lengths × iterations; each run starts a fresh cluster, waits until every
+// replica accepts connections, runs the loadgens under a hard deadline, stops
+// every process by PID and merges the loadgen results. A failed run is
+// recorded (OUT/runs/.../FAILED) and the sweep goes on; a signal stops every
+// process it started and ends the sweep.
+#include "launcher/bench.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "analysis/report/report.h"
+#include "launcher/compare.h"
+#include "launcher/launcher.h"
+#include "launcher/progress.h"
+#include "loadgen/stats/run_stats.h"
+#include "replica/config/cluster_config.h"
+
+namespace hd::bench {
+
+namespace fs = std::filesystem;
+using launcher::Launcher;
+using launcher::Process;
+using launcher::ProcessSpec;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kMarker = ".heapdrift-bench";
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr auto kReadyTimeout = seconds(20);
+constexpr auto kStopGrace = seconds(15);  // the replica writes its end profile on SIGTERM
+
+volatile sig_atomic_t g_signal = 0;
+
+void on_signal(int signo) {
+  g_signal = signo;
+}
+
+// Installs the handlers for the lifetime of a sweep and restores the old ones.
+class SignalScope {
+ public:
+  SignalScope() {
+    g_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalScope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+std::string join(const std::vector<uint64_t>& v) {
+  std::string s;
+  for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
+
+std::string self_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+std::string tail_of(const std::string& path, size_t lines) {
+  std::ifstream in(path);
+  std::vector<std::string> all;
+  for (std::string l; std::getline(in, l);) all.push_back(l);
+  std::string out;
+  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
+    out += "    " + all[i] + "\n";
+  return out;
+}
+
+// The last complete line of `path` containing `token` (reads the last 16 KiB).
+std::string last_line_with(const std::string& path, const std::string& token) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return {};
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = std::max<std::streamoff>(0, size - 16384);
+  in.seekg(from);
+  std::string buf(static_cast<size_t>(size - from), '\0');
+  in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+  const auto end = buf.rfind('\n');
+  if (end == std::string::npos) return {};
+  buf.resize(end);
+  size_t pos = buf.size();
+  while (pos > 0) {
+    const auto nl = buf.rfind('\n', pos - 1);
+    const size_t start = nl == std::string::npos ? 0 : nl + 1;
+    std::string line = buf.substr(start, pos - start);
+    if (line.find(token) != std::string::npos) return line;
+    if (nl == std::string::npos) break;
+    pos = nl;
+  }
+  return {};
+}
+
+// Ops a loadgen has completed so far: its snapshots' `ops` (run folder) or
+// the `(total N)` of its last TPUT line.
+uint64_t loadgen_ops_so_far(const std::string& run_dir, const std::string& log_path) {
+  if (!run_dir.empty()) {
+    const std::string line = last_line_with(run_dir + "/snapshots.jsonl", "\"ops\":");
+    const auto at = line.find("\"ops\":");
+    if (at != std::string::npos) return std::strtoull(line.c_str() + at + 6, nullptr, 10);
+    return 0;
+  }
+  const std::string line = last_line_with(log_path, "TPUT ");
+  const auto at = line.find("(total ");
+  return at == std::string::npos ? 0 : std::strtoull(line.c_str() + at + 7, nullptr, 10);
+}
+
+struct Host {
+  std::string name;
+  std::unique_ptr<Launcher> launcher;
+};
+
+struct RunResult {
+  bool ok = false;
+  std::string error;
+  loadgen::RunStats merged;
+  std::string dir;
+};
+
+struct Plan {
+  config::ClusterConfig config;
+  std::string config_path;  // absolute
+  std::vector<uint64_t> sweep;
+  uint32_t iterations = 1;
+  std::vector<std::string> allocators;
+  bool explicit_config = false;
+};
+
+class Bench {
+ public:
+  Bench(const BenchOptions& o, Plan plan, std::string out, std::string runs, std::string bin)
+      : o_(o),
+        plan_(std::move(plan)),
+        out_(std::move(out)),
+        runs_(std::move(runs)),
+        bin_(std::move(bin)) {}
+
+  int run();
+
+ private:
+  Launcher& launcher_for(const std::string& host) {
+    for (auto& h : hosts_)
+      if (h.name == host) return *h.launcher;
+    Host h{host, nullptr};
+    for (const auto& [from, ns] : o_.netns)
+      if (from == host) h.launcher = launcher::make_netns_launcher(ns);
+    for (const auto& [from, dest] : o_.ssh)
+      if (from == host && !h.launcher)
+        h.launcher =
+            launcher::make_ssh_launcher(dest, "/tmp/heapdrift-bench-" + std::to_string(getpid()));
+    if (!h.launcher) {
+      h.launcher = launcher::is_local_host(host)
+                       ? launcher::make_local_launcher()
+                       : launcher::make_ssh_launcher(
+                             host, "/tmp/heapdrift-bench-" + std::to_string(getpid()));
+    }
+    hosts_.push_back(std::move(h));
+    return *hosts_.back().launcher;
+  }
+
+  Status prepare_hosts();
+  RunResult run_one(const std::string& alloc, uint64_t ops, uint32_t it, const std::string& dir);
+  void stop_all(std::vector<std::pair<Launcher*, Process>>& procs);
+  void print_table(const std::string& alloc);
+  void write_tsv();
+  int report();
+
+  const BenchOptions& o_;
+  Plan plan_;
+  std::string out_;
+  std::string runs_;
+  std::string bin_;
+  std::vector<Host> hosts_;
+  Progress progress_;
+  // alloc -> length -> results of its iterations
+  std::map<std::string, std::map<uint64_t, std::vector<RunResult>>> results_;
+  std::vector<std::string> failures_;
+  bool usage_error_ = false;  // a replica rejected its flags/config: stop the sweep
+};
+
+Status Bench::prepare_hosts() {
+  for (const auto& r : plan_.config.replicas) {
+    Launcher& l = launcher_for(r.host);
+    // An explicit config names its ports: one already taken is the user's to
+    // fix. (The default's ports were free a moment ago.)
+    if (!l.port_free(r.host, r.port))
+      return Status::error(r.alias + ": port " + std::to_string(r.port) + " on " + r.host + " (" +
+                           plan_.config_path + " line " + std::to_string(r.line) +
+                           ") is already in use (" + l.describe() +
+                           "); stop what listens there or choose other ports");
+  }
+  for (const auto& c : plan_.config.clients) launcher_for(c.host);
+  for (auto& h : hosts_) {
+    if (auto st = h.launcher->stage_file(plan_.config_path); !st) return st;
+  }
+  return Status::ok();
+}
+
+void Bench::stop_all(std::vector<std::pair<Launcher*, Process>>& procs) {
+  // Loadgens first (they would otherwise time out against stopped replicas),
+  // then replicas: reverse start order.
+  for (auto it = procs.rbegin(); it != procs.rend(); ++it) {
+    it->first->stop(it->second, kStopGrace);
+  }
+}
+
+RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
+                         const std::string& dir) {
+  RunResult res;
+  res.dir = dir;
+  fs::create_directories(dir);
+  const auto& cfg = plan_.config;
+  const uint64_t lanes = cfg.clients.size() * std::max<uint32_t>(1, cfg.client_threads);
+  const uint64_t per_thread = (ops + lanes - 1) / lanes;
+  const uint32_t timeout_s =
+      o_.phase_timeout_s != 0 ? o_.phase_timeout_s : static_cast<uint32_t>(30 + ops / 500);
+  std::vector<std::pair<Launcher*, Process>> procs;
+  auto fail = [&](std::string why) {
+    stop_all(procs);
+    res.ok = false;
+    res.error = std::move(why);
+    std::ofstream(dir + "/FAILED") << res.error << "\n";
+    return res;
+  };
+
+  // Phase 1: replicas, ready when their port accepts a connection.
+  progress_.phase("start", ops);
+  for (const auto& r : cfg.replicas) {
+    Launcher& l = launcher_for(r.host);
+    ProcessSpec spec;
+    spec.name = r.alias;
+    spec.program = bin_ + "/replica";
+    spec.args = {"--config", l.remote_path(plan_.config_path), "--alias", r.alias, "--allocator",
+                 alloc};
+    if (o_.profile) {
+      spec.run_dir = dir + "/" + r.alias;
+      spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir)});
+    }
+    if (!o_.plant.empty()) spec.args.insert(spec.args.end(), {"--plant", o_.plant});
+    spec.log_path = dir + "/" + r.alias + ".log";
+    auto p = l.start(spec);
+    if (!p) return fail(p.status().message());
+    procs.emplace_back(&l, std::move(p).value());
+  }
+  const auto ready_deadline = Clock::now() + kReadyTimeout;
+  std::vector<bool> ready(cfg.replicas.size(), false);
+  while (true) {
+    bool all = true;
+    for (size_t i = 0; i < cfg.replicas.size(); ++i) {
+      if (ready[i]) continue;
+      auto& [l, p] = procs[i];
+      if (l->poll(p)) {
+        const int code = p.exit_code();
+        const std::string why = p.name + " exited with code " + std::to_string(code) +
+                                " while starting; " + p.spec.log_path + ":\n" +
+                                tail_of(p.spec.log_path, 4);
+        if (code == 2) usage_error_ = true;  // bad flags/config: every run would fail
+        return fail(why);
+      }
+      ready[i] = l->accepting(cfg.replicas[i].host, cfg.replicas[i].port);
+      all = all && ready[i];
+    }
+    if (all) break;
+    if (g_signal != 0) return fail("interrupted");
+    if (Clock::now() >= ready_deadline)
+      return fail("replicas did not accept connections within " +
+                  std::to_string(kReadyTimeout.count()) + " s; see " + dir);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+
+  // Phase 2: the load, under a hard deadline.
+  progress_.phase("load", ops);
+  const size_t first_client = procs.size();
+  for (const auto& c : cfg.clients) {
+    Launcher& l = launcher_for(c.host);
+    ProcessSpec spec;
+    spec.name = c.alias;
+    spec.program = bin_ + "/loadgen";
+    spec.args = {"--config",    l.remote_path(plan_.config_path),
+                 "--alias",     c.alias,
+                 "--reqs",      std::to_string(per_thread),
+                 "--seed",      std::to_string(it),
+                 "--allocator", alloc,
+                 "--deadline",  std::to_string(timeout_s)};
+    if (o_.profile) {
+      spec.run_dir = dir + "/" + c.alias;
+      spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir), "--json",
+                                         l.remote_path(spec.run_dir + "/result.json")});
+    } else {
+      spec.args.insert(spec.args.end(), {"--json", l.remote_path(dir + "/" + c.alias + ".json")});
+    }
+    spec.args.insert(spec.args.end(), o_.loadgen_args.begin(), o_.loadgen_args.end());
+    spec.log_path = dir + "/" + c.alias + ".log";
+    auto p = l.start(spec);
+    if (!p) return fail(p.status().message());
+    procs.emplace_back(&l, std::move(p).value());
+  }
+  const auto load_deadline = Clock::now() + seconds(timeout_s + 10);
+  while (true) {
+    bool all_done = true;
+    uint64_t done_ops = 0;
+    for (size_t i = first_client; i < procs.size(); ++i) {
+      auto& [l, p] = procs[i];
+      if (!l->poll(p)) all_done = false;
+      done_ops += loadgen_ops_so_far(p.spec.run_dir, p.spec.log_path);
+    }
+    for (size_t i = 0; i < first_client; ++i) {
+      auto& [l, p] = procs[i];
+      if (l->poll(p))
+        return fail(p.name + " exited during the load (code " + std::to_string(p.exit_code()) +
+                    "); " + p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+    }
+    progress_.update(std::min(done_ops, ops));
+    if (all_done) break;
+    if (g_signal != 0) return fail("interrupted");
+    if (Clock::now() >= load_deadline)
+      return fail("the load did not finish within " + std::to_string(timeout_s + 10) +
+                  " s (phase timeout)");
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  for (size_t i = first_client; i < procs.size(); ++i) {
+    const auto& p = procs[i].second;
+    if (p.exit_code() != 0)
+      return fail(p.name + " exited with code " + std::to_string(p.exit_code()) + "; " +
+                  p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+  }
+
+  // Phase 3: stop the replicas (SIGTERM: they write their end profile) and
+  // bring every run folder home.
+  progress_.phase("stop", ops);
+  stop_all(procs);
+  for (size_t i = 0; i < first_client; ++i) {
+    const auto& p = procs[i].second;
+    if (p.exit_code() != 0)
+      return fail(p.name + " did not shut down cleanly (code " + std::to_string(p.exit_code()) +
+                  "); " + p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+  }
+  for (auto& [l, p] : procs) {
+    if (auto st = l->collect(p); !st) return fail(st.message());
+  }
+
+  // The merged result block (true merged percentiles).
+  for (const auto& c : cfg.clients) {
+    const std::string path =
+        o_.profile ? dir + "/" + c.alias + "/result.json" : dir + "/" + c.alias + ".json";
+    std::ifstream in(path);
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const nlohmann::json::exception& e) {
+      return fail(path + ": " + e.what());
+    }
+    auto r = loadgen::RunStats::from_json(j);
+    if (!r) return fail(path + ": " + r.status().message());
+    res.merged.merge(*r);
+  }
+  std::ofstream(dir + "/merged.json") << res.merged.to_json().dump(1) << "\n";
+  res.ok = true;
+  return res;
+}
+
+void Bench::print_table(const std::string& alloc) {
+  std::printf("\n=== Sweep summary (%s, allocator %s) ===\n", plan_.config_path.c_str(),
+              alloc.c_str());
+  std::printf("%-10s %-22s %-22s %-22s %-10s %-8s %s\n", "Ops", "Throughput (ops/s)",
+              "Weak p50 / p99 (ms)", "Strong p50 / p99 (ms)", "Slow path", "Timeouts", "Runs");
+  for (const auto& [len, runs] : results_[alloc]) {
+    std::vector<double> tput;
+    loadgen::RunStats all;
+    for (const auto& r : runs) {
+      if (!r.ok) continue;
+      tput.push_back(r.merged.throughput_ops_s());
+      all.merge(r.merged);
+    }
+    double mean = 0, var = 0;
+    for (double t : tput) mean += t / static_cast<double>(tput.size());
+    for (double t : tput) var += (t - mean) * (t - mean) / static_cast<double>(tput.size());
+    const auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    const auto weak = all.weak();
+    const auto strong = all.strong();
+    char buf[4][64];
+    std::snprintf(buf[0], sizeof buf[0], "%.0f +- %.0f", mean, std::sqrt(var));
+    std::snprintf(buf[1], sizeof buf[1], "%.2f / %.2f", ms(weak.latency.quantile_ns(0.5)),
+                  ms(weak.latency.quantile_ns(0.99)));
+    std::snprintf(buf[2], sizeof buf[2], "%.2f / %.2f", ms(strong.latency.quantile_ns(0.5)),
+                  ms(strong.latency.quantile_ns(0.99)));
+    std::snprintf(buf[3], sizeof buf[3], "%zu ok / %zu", tput.size(), runs.size());
+    std::printf("%-10llu %-22s %-22s %-22s %-10llu %-8llu %s\n",
+                static_cast<unsigned long long>(len), tput.empty() ? "-" : buf[0], buf[1], buf[2],
+                static_cast<unsigned long long>(strong.slow_path),
+                static_cast<unsigned long long>(all.timeouts()), buf[3]);
+  }
+  std::fflush(stdout);
+}
+
+// RUNS/table.tsv: one row per successful run, for scripts
+// (bench/loadgen_target.sh reads it). Latencies in ms.
+void Bench::write_tsv() {
+  std::ofstream out(runs_ + "/table.tsv");
+  out << "ops\titer\tthroughput\tweak_p50_ms\tweak_p99_ms\tstrong_p50_ms\tstrong_p99_ms\t"
+         "slow_path\ttimeouts\tallocator\n";
+  const auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+  for (const auto& [alloc, lengths] : results_)
+    for (const auto& [len, runs] : lengths)
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const RunResult& r = runs[i];
+        if (!r.ok) continue;
+        const auto weak = r.merged.weak();
+        const auto strong = r.merged.strong();
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "%llu\t%zu\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%llu\t%llu\t%s\n",
+                      static_cast<unsigned long long>(len), i + 1, r.merged.throughput_ops_s(),
+                      ms(weak.latency.quantile_ns(0.5)), ms(weak.latency.quantile_ns(0.99)),
+                      ms(strong.latency.quantile_ns(0.5)), ms(strong.latency.quantile_ns(0.99)),
+                      static_cast<unsigned long long>(strong.slow_path),
+                      static_cast<unsigned long long>(r.merged.timeouts()), alloc.c_str());
+        out << line;
+      }
+}
+
+int Bench::report() {
+  int rc = 0;
+  bool first = true;
+  std::vector<std::pair<std::string, std::string>> written;  // (allocator, report folder)
+  for (const auto& alloc : plan_.allocators) {
+    std::vector<std::string> dirs;
+    for (const auto& [len, runs] : results_[alloc])
+      for (const auto& r : runs)
+        if (r.ok) dirs.push_back(r.dir);
+    // The first allocator's report is OUT itself; others go to OUT/<allocator>/.
+    const std::string dest = first ? out_ : out_ + "/" + alloc;
+    first = false;
+    if (dirs.empty()) {
+      std::fprintf(stderr, "heapdrift bench: no successful run for %s: no report\n", alloc.c_str());
+      rc = kExitFailed;
+      continue;
+    }
+    progress_.phase("report " + alloc, 0);
+    progress_.clear();
+    if (auto st = analysis::run_report(dirs, dest, false); !st) {
+      std::fprintf(stderr, "heapdrift bench: report (%s) failed: %s\n", alloc.c_str(),
+                   st.message().c_str());
+      rc = kExitFailed;
+      continue;
+    }
+    std::ifstream in(dest + "/summary.json");
+    nlohmann::json j;
+    try {
+      in >> j;
+      std::printf("\n== Finding (%s) ==\n%s\n", alloc.c_str(),
+                  j.at("finding").at("text").get<std::string>().c_str());
+    } catch (const nlohmann::json::exception& e) {
+      std::fprintf(stderr, "heapdrift bench: %s/summary.json: %s\n", dest.c_str(), e.what());
+      rc = kExitFailed;
+    }
+    std::printf("report: %s/index.html\n", dest.c_str());
+    written.emplace_back(alloc, dest);
+  }
+  // Several allocators: one table side by side, in the main report.
+  if (written.size() > 1 && written.front().second == out_) {
+    if (auto st = write_allocator_comparison(written, out_); !st) {
+      std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n", st.message().c_str());
+      rc = kExitFailed;
+    } else {
+      std::ifstream in(out_ + "/allocators.md");
+      std::printf("\n%s", std::string(std::istreambuf_iterator<char>(in), {}).c_str());
+    }
+  }
+  std::fflush(stdout);
+  return rc;
+}
+
+int Bench::run() {
+  if (auto st = prepare_hosts(); !st) {
+    std::fprintf(stderr, "heapdrift bench: %s\n", st.message().c_str());
+    return kExitUsage;
+  }
+  uint64_t total = 0;
+  for (auto ops : plan_.sweep) total += ops * plan_.iterations;
+  total *= plan_.allocators.size();
+  progress_.start(total, o_.progress);
+  const auto started = Clock::now();
+  int interrupted = 0;
+  for (const auto& alloc : plan_.allocators) {
+    for (auto ops : plan_.sweep) {
+      for (uint32_t it = 1; it <= plan_.iterations && interrupted == 0 && !usage_error_; ++it) {
+        const std::string dir = runs_ + (plan_.allocators.size() > 1 ? "/" + alloc : "") + "/ops" +
+                                std::to_string(ops) + "-it" + std::to_string(it);
+        progress_.run_label(alloc + " " + std::to_string(ops) + " ops it " + std::to_string(it) +
+                            "/" + std::to_string(plan_.iterations));
+        RunResult r = run_one(alloc, ops, it, dir);
+        progress_.finish_run(ops);
+        progress_.clear();
+        if (g_signal != 0) interrupted = g_signal;
+        if (r.ok) {
+          std::printf("%s", loadgen::format_summary(
+                                r.merged, "Merged Results (" + alloc + ", " + std::to_string(ops) +
+                                              " ops, iteration " + std::to_string(it) + ")")
+                                .c_str());
+          std::fflush(stdout);
+        } else if (interrupted == 0) {
+          failures_.push_back(dir + ": " + r.error);
+          std::fprintf(stderr, "heapdrift bench: run failed: %s: %s\n", dir.c_str(),
+                       r.error.c_str());
+        }
+        results_[alloc][ops].push_back(std::move(r));
+      }
+    }
+  }
+  progress_.clear();
+  for (auto& h : hosts_) h.launcher->cleanup();
+  if (interrupted != 0) {
+    std::fprintf(stderr,
+                 "heapdrift bench: interrupted (signal %d); every started process stopped\n",
+                 interrupted);
+    return 128 + interrupted;
+  }
+  if (usage_error_) {
+    std::fprintf(stderr,
+                 "heapdrift bench: a replica rejected its arguments or the config; "
+                 "sweep abandoned\n");
+    return kExitUsage;
+  }
+  for (const auto& alloc : plan_.allocators) print_table(alloc);
+  write_tsv();
+  int rc = failures_.empty() ? 0 : kExitFailed;
+  if (o_.profile) rc = std::max(rc, report());
+  const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+  std::printf("\nsweep: %zu runs, %zu failed, %.1f s; runs in %s\n",
+              plan_.sweep.size() * plan_.iterations * plan_.allocators.size(), failures_.size(),
+              wall_s, runs_.c_str());
+  for (const auto& f : failures_) std::printf("  failed: %s\n", f.c_str());
+  return rc;
+}
+
+// OUT must be new, empty, or an earlier bench output (marker file), which is
+// replaced. Nothing else is touched.
+Status prepare_out(const std::string& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec)) {
+    if (!fs::is_directory(out, ec)) return Status::error(out + ": exists and is not a folder");
+    const bool ours = fs::exists(out + "/" + kMarker, ec);
+    const bool empty = fs::is_empty(out, ec);
+    if (!ours && !empty)
+      return Status::error(out + ": not empty and not written by heapdrift bench; choose --out");
+    if (ours) {
+      for (const auto& e : fs::directory_iterator(out, ec)) fs::remove_all(e.path(), ec);
+    }
+  }
+  fs::create_directories(out, ec);
+  if (ec) return Status::error(out + ": " + ec.message());
+  std::ofstream(out + "/" + kMarker) << "written by heapdrift bench; replaced by the next run\n";
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string default_config_text(const std::vector<uint16_t>& ports,
+                                const std::vector<uint64_t>& sweep) {
+  // Heap-profile milestones: the default 10K..100K for the default sweep,
+  // otherwise ten steps of the longest run (each process counts its own ops,
+  // about half the total). Short sweeps snapshot every 25 ms, not 100.
+  const uint64_t longest = sweep.empty() ? 100000 : *std::max_element(sweep.begin(), sweep.end());
+  std::string milestones = "10000,25000,50000,100000";
+  if (sweep != std::vector<uint64_t>{10000, 100000}) {
+    std::vector<uint64_t> m;
+    for (uint64_t k = 1; k <= 8; ++k) m.push_back(std::max<uint64_t>(1, longest * k / 10));
+    milestones = join(m);
+  }
+  std::ostringstream s;
+  s << "// heapdrift bench: the embedded default (configs/local.conf on free ports)\n"
+    << "-- Replicas --\n";
+  for (int i = 0; i < 3; ++i) s << "replica" << i << " 127.0.0.1:" << ports.at(i) << "\n";
+  s << "\n-- Clients --\n";
+  for (int i = 0; i < 2; ++i) s << "client" << i << " 127.0.0.1:" << ports.at(3 + i) << "\n";
+  s << "\nprotocol: curpht\n"
+    << "reqs: 2500\nwrites: 5\nconflicts: 0\ncommandSize: 100\nclientThreads: 2\n"
+    << "pipeline: true\npendings: 10\nweakRatio: 50\nweakWrites: 5\nkeySpace: 1000000\n"
+    << "zipfSkew: 0.99\n"
+    << "heapProfileAt: " << milestones << "\n"
+    << "snapshotIntervalMs: " << (longest >= 50000 ? 100 : 25) << "\n"
+    << "opsSweep: " << join(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep) << "\n"
+    << "iterations: 1\n";
+  return s.str();
+}
+
+int run_bench(const BenchOptions& o) {
+  std::error_code ec;
+  const std::string out = fs::absolute(o.out_dir, ec).lexically_normal().string();
+  const std::string bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
+  for (const char* prog : {"replica", "loadgen"}) {
+    if (access((bin + "/" + prog).c_str(), X_OK) != 0) {
+      std::fprintf(stderr, "heapdrift bench: %s/%s is missing (build it first)\n", bin.c_str(),
+                   prog);
+      return kExitUsage;
+    }
+  }
+  Plan plan;
+  plan.explicit_config = !o.config_path.empty();
+  if (plan.explicit_config && !fs::exists(o.config_path, ec)) {
+    std::fprintf(stderr, "heapdrift bench: no config file %s\n", o.config_path.c_str());
+    return kExitUsage;
+  }
+  const std::string runs =
+      o.runs_dir.empty() ? out + "/runs" : fs::absolute(o.runs_dir, ec).lexically_normal().string();
+  for (const auto& dir : {out, runs}) {
+    if (dir == out + "/runs") continue;  // inside OUT: prepared with it
+    if (auto st = prepare_out(dir); !st) {
+      std::fprintf(stderr, "heapdrift bench: %s\n", st.message().c_str());
+      return kExitUsage;
+    }
+  }
+  if (plan.explicit_config) {
+    plan.config_path = fs::absolute(o.config_path, ec).lexically_normal().string();
+  } else {
+    const auto ports = launcher::free_ports("127.0.0.1", 5);
+    if (ports.empty()) {
+      std::fprintf(stderr, "heapdrift bench: no free ports on 127.0.0.1\n");
+      return kExitUsage;
+    }
+    plan.config_path = out + "/cluster.conf";
+    std::ofstream(plan.config_path) << default_config_text(ports, o.sweep);
+  }
+  auto loaded = config::load_cluster_config(plan.config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "heapdrift bench: %s\n", loaded.status().message().c_str());
+    return kExitUsage;
+  }
+  plan.config = *loaded;
+  if (plan.config.replicas.size() < 3 || plan.config.clients.empty()) {
+    std::fprintf(stderr, "heapdrift bench: %s: need >= 3 replicas and >= 1 client\n",
+                 plan.config_path.c_str());
+    return kExitUsage;
+  }
+  plan.sweep = !o.sweep.empty()                 ? o.sweep
+               : !plan.config.ops_sweep.empty() ? plan.config.ops_sweep
+                                                : std::vector<uint64_t>{10000, 100000};
+  plan.iterations =
+      o.iterations != 0 ? o.iterations : std::max<uint32_t>(1, plan.config.iterations);
+  plan.allocators =
+      o.allocators.empty() ? std::vector<std::string>{plan.config.allocator} : o.allocators;
+  std::printf("heapdrift bench: %s; sweep %s ops x %u iteration(s); allocator(s)",
+              plan.config_path.c_str(), join(plan.sweep).c_str(), plan.iterations);
+  for (const auto& a : plan.allocators) std::printf(" %s", a.c_str());
+  std::printf("%s%s; output %s\n", o.plant.empty() ? "" : "; replica plant ", o.plant.c_str(),
+              out.c_str());
+  std::fflush(stdout);
+
+  SignalScope signals;
+  Bench bench(o, std::move(plan), out, runs, bin);
+  return bench.run();
+}
+
+}  // namespace hd::bench

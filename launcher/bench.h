@@ -1,0 +1,46 @@
+// `heapdrift bench`: the profiled sweep. Starts a replica cluster and one
+// loadgen per client of the config through a Launcher per host, for every
+// allocator × run length × iteration, with each process recording its run
+// folder under OUT/runs/ (OUT/runs/ops<N>-it<K>/<alias>/, with an
+// <allocator>/ level when several allocators run), then writes the report
+// into OUT and prints the finding. Single-threaded; installs SIGINT/SIGTERM handlers for its run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "replica/base/status.h"
+
+namespace hd::bench {
+
+struct BenchOptions {
+  std::string config_path;      // "" = the embedded default (free loopback ports)
+  std::vector<uint64_t> sweep;  // total ops per run; empty = config opsSweep / default
+  uint32_t iterations = 0;      // 0 = config iterations
+  std::string out_dir = "reports/latest";
+  std::string runs_dir;                   // run folders and table.tsv; "" = OUT/runs
+  std::vector<std::string> allocators;    // empty = the config's allocator
+  std::string plant;                      // replica --plant; "" = none
+  bool profile = true;                    // false: no run folders, no report
+  std::vector<std::string> loadgen_args;  // extra flags for every loadgen
+  std::vector<std::pair<std::string, std::string>> netns;  // config host -> network namespace
+  std::vector<std::pair<std::string, std::string>> ssh;    // config host -> ssh destination
+  std::string bin_dir;                                     // "" = folder of this program
+  uint32_t phase_timeout_s = 0;                            // 0 = derived from the run length
+  int progress = -1;                                       // -1 auto (bar on a TTY), 0 lines, 1 bar
+};
+
+// Runs the sweep and the report. Exit code: 0 every run and the report ok;
+// 1 some run or the report failed (the others still ran); 2 usage or
+// configuration error (e.g. a port in use); 128 + signal when interrupted.
+int run_bench(const BenchOptions& options);
+
+// The embedded default cluster (configs/local.conf with the given ports:
+// 3 replicas then 2 clients) and its sweep; `sweep` sets opsSweep and the
+// heap-profile milestones.
+std::string default_config_text(const std::vector<uint16_t>& ports,
+                                const std::vector<uint64_t>& sweep);
+
+}  // namespace hd::bench

@@ -1,0 +1,99 @@
+// `heapdrift bench [CONFIG] [flags]`: the command line of the profiled sweep.
+#include "launcher/bench_command.h"
+
+#include <sstream>
+
+#include "launcher/bench.h"
+
+namespace hd::bench {
+
+namespace {
+
+// "HOST=VALUE" pairs of a repeated flag.
+bool split_pairs(const std::vector<std::string>& in,
+                 std::vector<std::pair<std::string, std::string>>* out) {
+  for (const auto& s : in) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) return false;
+    out->emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return true;
+}
+
+}  // namespace
+
+void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "The profiled sweep: start a replica cluster and one loadgen per client of CONFIG\n"
+      "(default: the embedded configs/local.conf on free 127.0.0.1 ports: 3 replicas,\n"
+      "2 clients x 2 threads, seed workload, jemalloc, sweep 10000,100000 ops, 1\n"
+      "iteration) for every allocator x run length x iteration, each process recording\n"
+      "its run folder under OUT/runs/<allocator>/ops<N>-it<K>/<alias>/, then write the\n"
+      "report (OUT/index.html, summary.md, summary.json) and print the finding.\n"
+      "A failed run is reported and the sweep goes on (exit 1 at the end); Ctrl-C or\n"
+      "SIGTERM stops every process it started (exit 128+signal). Nothing is written\n"
+      "outside OUT. Hosts in CONFIG that are not this machine are reached with\n"
+      "`ssh -o BatchMode=yes` (same binary paths there); --netns runs a host's\n"
+      "processes in a network namespace.");
+  auto opts = std::make_shared<BenchOptions>();
+  auto loadgen_args = std::make_shared<std::string>();
+  auto netns = std::make_shared<std::vector<std::string>>();
+  auto ssh = std::make_shared<std::vector<std::string>>();
+  auto no_profile = std::make_shared<bool>(false);
+  auto bar = std::make_shared<std::string>("auto");
+  cmd->add_option("config", opts->config_path,
+                  "Cluster + workload config (seed-style .conf; ports must be free)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--sweep", opts->sweep,
+                  "Run lengths, total ops per run (default: config opsSweep, else 10000,100000)")
+      ->delimiter(',');
+  cmd->add_option("--iterations", opts->iterations,
+                  "Iterations of each length (default: config iterations, else 1)")
+      ->check(CLI::Range(1u, 1000u));
+  cmd->add_option("--out,-o", opts->out_dir,
+                  "Output folder: report files and runs/ (default reports/latest; an earlier\n"
+                  "bench output there is replaced, any other non-empty folder is refused)");
+  cmd->add_option("--runs-dir", opts->runs_dir,
+                  "Where the run folders and table.tsv go (default OUT/runs)");
+  cmd->add_option("--allocators", opts->allocators,
+                  "Run the sweep under each: jemalloc,tcmalloc,glibc (default: the config's).\n"
+                  "The first one's report is OUT/, the others OUT/<allocator>/, and a\n"
+                  "comparison table of all of them is added")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
+  cmd->add_option("--plant", opts->plant,
+                  "Deliberate pathology passed to every replica (`replica --help` lists them,\n"
+                  "e.g. retain-history), to check the finding against a known answer");
+  cmd->add_flag("--no-profile", *no_profile,
+                "No run folders and no report: just the load and the result table");
+  cmd->add_option("--loadgen-args", *loadgen_args,
+                  "Extra flags for every loadgen, space-separated (e.g. \"--rate 4000\")");
+  cmd->add_option("--netns", *netns,
+                  "HOST=NS: run the processes of config host HOST in network namespace NS\n"
+                  "(ip netns exec; repeatable)");
+  cmd->add_option("--ssh", *ssh,
+                  "HOST=[USER@]MACHINE: reach config host HOST through this ssh destination\n"
+                  "(default: HOST itself for every non-local host; repeatable)");
+  cmd->add_option("--bin-dir", opts->bin_dir,
+                  "Folder of the replica and loadgen programs (default: next to heapdrift)");
+  cmd->add_option("--phase-timeout", opts->phase_timeout_s,
+                  "Hard limit in seconds for a run's load (default 30 + ops/500)");
+  cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
+      ->check(CLI::IsMember({"auto", "bar", "lines"}));
+  cmd->callback([=] {
+    BenchOptions o = *opts;
+    o.profile = !*no_profile;
+    std::istringstream words(*loadgen_args);
+    for (std::string w; words >> w;) o.loadgen_args.push_back(w);
+    if (!split_pairs(*netns, &o.netns) || !split_pairs(*ssh, &o.ssh)) {
+      std::fprintf(stderr, "heapdrift bench: --netns/--ssh take HOST=VALUE\n");
+      set_exit_code(2);
+      return;
+    }
+    o.progress = *bar == "bar" ? 1 : *bar == "lines" ? 0 : -1;
+    set_exit_code(run_bench(o));
+  });
+}
+
+}  // namespace hd::bench

@@ -1,0 +1,22 @@
+// spawn: fork + execvpe of one child with stdout/stderr on a given descriptor,
+// stdin on /dev/null and PR_SET_PDEATHSIG(SIGTERM), so a child never outlives
+// an orchestrator that died without stopping it. Call from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "replica/base/status.h"
+
+namespace hd::launcher {
+
+// argv[0] is looked up in PATH when it has no '/'. `env` entries replace or add
+// to the inherited environment. `out_fd` (>= 0) becomes the child's stdout and
+// stderr. Returns the child's PID, or the exec error.
+Result<pid_t> spawn(const std::vector<std::string>& argv,
+                    const std::vector<std::pair<std::string, std::string>>& env, int out_fd);
+
+}  // namespace hd::launcher

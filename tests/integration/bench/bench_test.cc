@@ -1,0 +1,181 @@
+// `heapdrift bench` end to end with real processes on 127.0.0.1: a short
+// sweep with a leak plant must name the planted site as accumulating, the same
+// sweep without a plant must not blame any replica site, a port in use is a
+// clear error, and SIGINT mid-sweep leaves none of its processes behind.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/cluster_harness.h"
+#include "launcher/launcher.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_dir(const char* tag) {
+  std::string dir = hd::test::make_temp_dir("hd-bench-" + std::string(tag));
+  REQUIRE(!dir.empty());
+  return dir;
+}
+
+void remove_unless_kept(const std::string& dir) {
+  if (std::getenv("HD_KEEP_TEST_DIRS") == nullptr) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path);
+  return nlohmann::json::parse(in);
+}
+
+// (process name, site function) of every replica site with this verdict, in
+// the longest run of summary.json.
+std::set<std::pair<std::string, std::string>> replica_sites(const nlohmann::json& summary,
+                                                            const std::string& verdict) {
+  std::set<std::pair<std::string, std::string>> out;
+  int64_t longest = 0;
+  for (const auto& r : summary.at("runs"))
+    longest = std::max(longest, r.at("length_ops").get<int64_t>());
+  for (const auto& r : summary.at("runs")) {
+    if (r.at("length_ops").get<int64_t>() != longest) continue;
+    for (const auto& p : r.at("processes")) {
+      if (p.at("program") != "replica") continue;
+      for (const auto& s : p.at("sites"))
+        if (s.at("verdict") == verdict)
+          out.emplace(p.at("name").get<std::string>(), s.at("function").get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::string bench_bin() {
+  return hd::test::bin_path("heapdrift");
+}
+
+// Every PID a run folder of the sweep recorded (meta.json).
+std::vector<pid_t> recorded_pids(const std::string& out) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(out, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->path().filename() != "meta.json") continue;
+    try {
+      std::ifstream in(it->path());
+      pids.push_back(nlohmann::json::parse(in).at("pid").get<pid_t>());
+    } catch (const std::exception&) {
+      // written while we read: the next poll sees it whole
+    }
+  }
+  return pids;
+}
+
+bool pid_alive(pid_t pid) {
+  return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+}  // namespace
+
+TEST_CASE("bench: without a plant no replica site accumulates") {
+  const std::string out = temp_dir("clean") + "/report";
+  std::string log;
+  const int status = hd::test::run_to_exit(
+      bench_bin(), {"bench", "--sweep", "2000,40000", "--out", out, "--progress", "lines"},
+      std::chrono::minutes(4), &log);
+  INFO(log);
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  const auto summary = read_json(out + "/summary.json");
+  // The report did look at sites (a vacuous pass would hide a broken ingest).
+  size_t sites = 0;
+  for (const auto& r : summary.at("runs"))
+    for (const auto& p : r.at("processes")) sites += p.at("sites").size();
+  CHECK(sites > 0);
+  const auto acc = replica_sites(summary, "accumulates");
+  for (const auto& [proc, fn] : acc) INFO(proc << ": " << fn);
+  CHECK(acc.empty());
+  remove_unless_kept(fs::path(out).parent_path().string());
+}
+
+TEST_CASE("bench: a config port already in use is a clear error") {
+  const std::string dir = temp_dir("port");
+  // Hold a listening socket on the port replica1 will be given.
+  const uint16_t busy = hd::launcher::free_port();
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(busy);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(listen(fd, 1) == 0);
+  const auto ports = hd::launcher::free_ports("127.0.0.1", 2);
+  REQUIRE(ports.size() == 2);
+  const std::string conf = dir + "/busy.conf";
+  std::ofstream(conf) << "-- Replicas --\nreplica0 127.0.0.1:" << ports[0]
+                      << "\nreplica1 127.0.0.1:" << busy << "\nreplica2 127.0.0.1:" << ports[1]
+                      << "\n-- Clients --\nclient0 127.0.0.1\nprotocol: curpht\n";
+  std::string log;
+  const int status = hd::test::run_to_exit(bench_bin(), {"bench", conf, "--out", dir + "/out"},
+                                           std::chrono::seconds(30), &log);
+  close(fd);
+  INFO(log);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(log.find("replica1: port " + std::to_string(busy)) != std::string::npos);
+  CHECK(log.find("already in use") != std::string::npos);
+  CHECK(!fs::exists(dir + "/out/runs"));
+  remove_unless_kept(dir);
+}
+
+TEST_CASE("bench: SIGINT mid-sweep stops every process it started") {
+  const std::string dir = temp_dir("sigint");
+  const std::string out = dir + "/report";
+  auto local = hd::launcher::make_local_launcher();
+  hd::launcher::ProcessSpec spec;
+  spec.name = "bench";
+  spec.program = bench_bin();
+  spec.args = {"bench", "--sweep", "400000", "--out", out, "--progress", "lines"};
+  spec.log_path = dir + "/bench.log";
+  auto started = local->start(spec);
+  REQUIRE(started.is_ok());
+  hd::launcher::Process bench = std::move(started).value();
+  // Wait (bounded) until the loadgens run: 5 run folders = 3 replicas + 2 clients.
+  std::vector<pid_t> pids;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && !local->poll(bench)) {
+    pids = recorded_pids(out);
+    if (pids.size() == 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE_MESSAGE(pids.size() == 5, "bench log:\n" << std::ifstream(spec.log_path).rdbuf());
+  for (pid_t p : pids) CHECK(pid_alive(p));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-load
+  REQUIRE(kill(bench.pid, SIGINT) == 0);
+  int status = 0;
+  const bool exited = hd::launcher::wait_pid(bench.pid, std::chrono::seconds(60), &status);
+  if (!exited) local->stop(bench, std::chrono::seconds(1));
+  REQUIRE(exited);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGINT);
+  for (pid_t p : pids) CHECK_MESSAGE(!pid_alive(p), "pid " << p << " still running");
+  remove_unless_kept(dir);
+}
