@@ -18,10 +18,12 @@
 //               leader --Snapshot chunks--> follower whose next entry the leader released
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <variant>
 #include <vector>
 
+#include "replica/core/live_count.h"
 #include "replica/core/types.h"
 
 namespace hd::core {
@@ -36,6 +38,7 @@ struct Propose {
   // leader may forget saved replies for them (RIFL-style reply cache pruning).
   SeqNo acked_below;
   Command cmd;
+  [[no_unique_address]] LiveCount<Propose> live{};  // memprof gauge live.<type>
   bool operator==(const Propose&) const = default;
 };
 
@@ -46,6 +49,7 @@ struct WeakWrite {
   SeqNo acked_below;
   Key key = 0;
   Value value;
+  [[no_unique_address]] LiveCount<WeakWrite> live{};  // memprof gauge live.<type>
   bool operator==(const WeakWrite&) const = default;
 };
 
@@ -58,6 +62,7 @@ struct WeakRead {
   // has executed at least this slot, so read-your-writes and monotonic reads
   // hold even after the client cache evicted the key.
   LogIndex min_index;
+  [[no_unique_address]] LiveCount<WeakRead> live{};  // memprof gauge live.<type>
   bool operator==(const WeakRead&) const = default;
 };
 
@@ -77,6 +82,7 @@ struct ProposeReply {
   LogIndex slot;
   Value value;
   LogIndex version;
+  [[no_unique_address]] LiveCount<ProposeReply> live{};  // memprof gauge live.<type>
   bool operator==(const ProposeReply&) const = default;
 };
 
@@ -87,6 +93,7 @@ struct StrongCommit {
   LogIndex slot;
   Value value;
   LogIndex version;
+  [[no_unique_address]] LiveCount<StrongCommit> live{};  // memprof gauge live.<type>
   bool operator==(const StrongCommit&) const = default;
 };
 
@@ -94,6 +101,7 @@ struct WeakWriteReply {
   ClientId client;
   SeqNo seq;
   LogIndex slot;
+  [[no_unique_address]] LiveCount<WeakWriteReply> live{};  // memprof gauge live.<type>
   bool operator==(const WeakWriteReply&) const = default;
 };
 
@@ -103,6 +111,7 @@ struct WeakReadReply {
   SeqNo seq;
   Value value;
   LogIndex version;  // slot of the write that produced value; 0: never written
+  [[no_unique_address]] LiveCount<WeakReadReply> live{};  // memprof gauge live.<type>
   bool operator==(const WeakReadReply&) const = default;
 };
 
@@ -113,6 +122,7 @@ struct LogEntry {
   SeqNo seq;
   bool strong = false;  // strong commands are also held by witnesses
   Command cmd;
+  [[no_unique_address]] LiveCount<LogEntry> live{};  // memprof gauge live.<type>
   bool operator==(const LogEntry&) const = default;
 };
 
@@ -124,6 +134,7 @@ struct Accept {
   LogIndex first;
   std::vector<LogEntry> entries;
   LogIndex commit;
+  [[no_unique_address]] LiveCount<Accept> live{};  // memprof gauge live.<type>
   bool operator==(const Accept&) const = default;
 };
 
@@ -133,6 +144,7 @@ struct AcceptAck {
   ReplicaId from;
   LogIndex last_contiguous;
   LogIndex applied;
+  [[no_unique_address]] LiveCount<AcceptAck> live{};  // memprof gauge live.<type>
   bool operator==(const AcceptAck&) const = default;
 };
 
@@ -140,6 +152,7 @@ struct KvEntry {
   Key key = 0;
   Value value;
   LogIndex version;
+  [[no_unique_address]] LiveCount<KvEntry> live{};  // memprof gauge live.<type>
   bool operator==(const KvEntry&) const = default;
 };
 
@@ -152,6 +165,7 @@ struct Snapshot {
   uint32_t chunk = 0;
   bool last = false;
   std::vector<KvEntry> entries;
+  [[no_unique_address]] LiveCount<Snapshot> live{};  // memprof gauge live.<type>
   bool operator==(const Snapshot&) const = default;
 };
 
@@ -174,5 +188,27 @@ struct Outgoing {
   Destination to;
   Message msg;
 };
+
+// Live objects per protocol type, for memprof's `live.<type>` gauges (names
+// are [a-z0-9_.], written into JSON unescaped).
+struct LiveTypeCount {
+  const char* gauge;
+  uint64_t live;
+};
+inline std::array<LiveTypeCount, 13> live_type_counts() {
+  return {{{"live.command", LiveCount<Command>::live()},
+           {"live.log_entry", LiveCount<LogEntry>::live()},
+           {"live.kv_entry", LiveCount<KvEntry>::live()},
+           {"live.propose", LiveCount<Propose>::live()},
+           {"live.weak_write", LiveCount<WeakWrite>::live()},
+           {"live.weak_read", LiveCount<WeakRead>::live()},
+           {"live.propose_reply", LiveCount<ProposeReply>::live()},
+           {"live.strong_commit", LiveCount<StrongCommit>::live()},
+           {"live.weak_write_reply", LiveCount<WeakWriteReply>::live()},
+           {"live.weak_read_reply", LiveCount<WeakReadReply>::live()},
+           {"live.accept", LiveCount<Accept>::live()},
+           {"live.accept_ack", LiveCount<AcceptAck>::live()},
+           {"live.snapshot", LiveCount<Snapshot>::live()}}};
+}
 
 }  // namespace hd::core

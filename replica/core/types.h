@@ -7,6 +7,7 @@
 #include <string>
 
 #include "replica/base/strong_id.h"
+#include "replica/core/live_count.h"
 
 namespace hd::core {
 
@@ -34,6 +35,8 @@ struct Command {
   OpKind kind = OpKind::kGet;
   Key key = 0;
   Value value;  // empty for kGet
+
+  [[no_unique_address]] LiveCount<Command> live{};  // memprof gauge live.command
 
   bool is_write() const { return kind == OpKind::kPut; }
   bool operator==(const Command&) const = default;

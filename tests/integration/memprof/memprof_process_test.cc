@@ -322,6 +322,21 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
     CHECK_MESSAGE(g.contains(k), k);
   }
   CHECK(g.at("client_table_entries").get<uint64_t>() >= 2);
+  // Per-type live counts (core::LiveCount) agree with the containers that hold
+  // those objects, on every snapshot: each retained log entry is a LogEntry,
+  // which holds a Command; each saved reply is a StrongCommit. Both sides are
+  // published together by the io thread, so they are one consistent reading.
+  for (const char* k : {"live.command", "live.log_entry", "live.propose", "live.accept"}) {
+    CHECK_MESSAGE(g.contains(k), k);
+  }
+  for (const auto& s : rs) {
+    const auto& sg = s.at("gauges");
+    if (!sg.contains("live.log_entry")) continue;  // written before the server registered
+    CHECK(sg.at("live.log_entry").get<uint64_t>() >= sg.at("log_entries_retained").get<uint64_t>());
+    CHECK(sg.at("live.command").get<uint64_t>() >= sg.at("live.log_entry").get<uint64_t>());
+    CHECK(sg.at("live.strong_commit").get<uint64_t>() >= sg.at("saved_replies").get<uint64_t>());
+  }
+  CHECK(g.at("saved_replies").get<uint64_t>() > 0);    // unacked replies of the last ops remain
   CHECK(rs.back().at("ops").get<uint64_t>() >= 2000);  // the leader answers every op here
   if (alloc == "jemalloc") CHECK(fs::exists(runs + "/replica0/profiles/heap.ops-000000500.heap"));
 
