@@ -94,6 +94,42 @@ bool pid_alive(pid_t pid) {
 
 }  // namespace
 
+TEST_CASE("bench: a leak plant is named as the accumulating replica site") {
+  const std::string out = temp_dir("leak") + "/report";
+  std::string log;
+  const int status = hd::test::run_to_exit(bench_bin(),
+                                           {"bench", "--sweep", "2000,40000", "--out", out,
+                                            "--plant", "leak:1024", "--progress", "lines"},
+                                           std::chrono::minutes(4), &log);
+  INFO(log);
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(fs::exists(out + "/index.html"));
+  CHECK(log.find("report: " + out + "/index.html") != std::string::npos);
+  CHECK(log.find("== Finding") != std::string::npos);
+  // Layout of docs/report.md: OUT/runs/ops<N>-it<K>/<alias>/.
+  for (const char* p : {"replica0", "replica1", "replica2", "client0", "client1"}) {
+    CHECK_MESSAGE(fs::exists(out + "/runs/ops40000-it1/" + std::string(p) + "/meta.json"), p);
+  }
+  CHECK(fs::exists(out + "/runs/ops2000-it1/client0/result.json"));
+  const auto summary = read_json(out + "/summary.json");
+  // 1 KiB per op a replica counts: 20-32 MiB per replica over the long run,
+  // far above the report's growth threshold (4 x the 512 KiB sample period),
+  // yet only 40-60 heap samples, so one replica may come out `saturating`.
+  // Only the planted site accumulates.
+  const auto acc = replica_sites(summary, "accumulates");
+  size_t leaking = 0;
+  for (const char* r : {"replica0", "replica1", "replica2"})
+    leaking += acc.count({r, "hd::core::MemoryPlant::leak_plant_accumulate(unsigned long)"});
+  CHECK(leaking >= 2);
+  for (const auto& [proc, fn] : acc)
+    CHECK_MESSAGE(fn.find("leak_plant_accumulate") != std::string::npos, proc << ": " << fn);
+  const std::string finding = summary.at("finding").at("text").get<std::string>();
+  CHECK(finding.find("leak_plant_accumulate") != std::string::npos);
+  remove_unless_kept(fs::path(out).parent_path().string());
+}
+
 TEST_CASE("bench: without a plant no replica site accumulates") {
   const std::string out = temp_dir("clean") + "/report";
   std::string log;
