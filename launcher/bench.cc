@@ -587,7 +587,7 @@ Status prepare_out(const std::string& out) {
 }  // namespace
 
 std::string default_config_text(const std::vector<uint16_t>& ports,
-                                const std::vector<uint64_t>& sweep) {
+                                const std::vector<uint64_t>& sweep, bool cpu_profile) {
   // Heap-profile milestones: the default 10K..100K for the default sweep,
   // otherwise ten steps of the longest run (each process counts its own ops,
   // about half the total). Short sweeps snapshot every 25 ms, not 100.
@@ -611,7 +611,8 @@ std::string default_config_text(const std::vector<uint16_t>& ports,
     << "heapProfileAt: " << milestones << "\n"
     << "snapshotIntervalMs: " << (longest >= 50000 ? 100 : 25) << "\n"
     << "opsSweep: " << join(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep) << "\n"
-    << "iterations: 1\n";
+    << "iterations: 1\n"
+    << (cpu_profile ? "cpuProfile: true\n" : "");
   return s.str();
 }
 
@@ -650,7 +651,7 @@ int run_bench(const BenchOptions& o) {
       return kExitUsage;
     }
     plan.config_path = out + "/cluster.conf";
-    std::ofstream(plan.config_path) << default_config_text(ports, o.sweep);
+    std::ofstream(plan.config_path) << default_config_text(ports, o.sweep, o.allocators.size() > 1);
   }
   auto loaded = config::load_cluster_config(plan.config_path);
   if (!loaded) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 namespace hd::bench {
@@ -37,9 +38,14 @@ Result<std::vector<Row>> rows_of(const std::string& allocator, const std::string
   try {
     const auto j = nlohmann::json::parse(in);
     // Allocator share per length: from the runs (per process, may be null).
+    // bytes/op is known only where the runs have it (the lengths table
+    // reports 0 for an allocator without cumulative counters).
     std::map<int64_t, std::pair<double, int>> share;
+    std::set<int64_t> has_bytes_per_op;
     for (const auto& r : j.at("runs")) {
       for (const auto& p : r.at("processes")) {
+        if (!p.at("bytes_per_op").is_null())
+          has_bytes_per_op.insert(r.at("length_ops").get<int64_t>());
         const auto& s = p.at("allocator_share");
         if (s.is_null()) continue;
         auto& e = share[r.at("length_ops").get<int64_t>()];
@@ -64,7 +70,7 @@ Result<std::vector<Row>> rows_of(const std::string& allocator, const std::string
         if (!p.at("peak_rss_bytes").is_null())
           row.peak_rss = std::max(row.peak_rss, p.at("peak_rss_bytes").get<double>());
       }
-      if (n_bpo > 0) row.bytes_per_op = bpo / n_bpo;
+      if (n_bpo > 0 && has_bytes_per_op.count(row.length_ops) != 0) row.bytes_per_op = bpo / n_bpo;
       if (auto it = share.find(row.length_ops); it != share.end())
         row.alloc_share = it->second.first / it->second.second;
       rows.push_back(row);

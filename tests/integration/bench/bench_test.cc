@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -214,4 +215,54 @@ TEST_CASE("bench: SIGINT mid-sweep stops every process it started") {
   CHECK(WEXITSTATUS(status) == 128 + SIGINT);
   for (pid_t p : pids) CHECK_MESSAGE(!pid_alive(p), "pid " << p << " still running");
   remove_unless_kept(dir);
+}
+
+TEST_CASE("bench: --allocators puts the allocators side by side in one report") {
+  const std::string out = temp_dir("alloc") + "/report";
+  std::string log;
+  const int status =
+      hd::test::run_to_exit(bench_bin(),
+                            {"bench", "--sweep", "5000,20000", "--allocators",
+                             "jemalloc,tcmalloc,glibc", "--out", out, "--progress", "lines"},
+                            std::chrono::minutes(4), &log);
+  INFO(log);
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // One run-folder level per allocator; each allocator's report; the main one
+  // carries the comparison.
+  for (const char* a : {"jemalloc", "tcmalloc", "glibc"}) {
+    CHECK_MESSAGE(fs::exists(out + "/runs/" + std::string(a) + "/ops20000-it1/replica0/meta.json"),
+                  a);
+  }
+  CHECK(fs::exists(out + "/tcmalloc/index.html"));
+  CHECK(fs::exists(out + "/glibc/summary.json"));
+  std::ifstream in(out + "/allocators.md");
+  std::vector<std::vector<std::string>> rows;  // cells of the table's data rows
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| ", 0) != 0 || line.find("allocator |") != std::string::npos) continue;
+    std::vector<std::string> cells;
+    std::stringstream ss(line.substr(1));
+    for (std::string c; std::getline(ss, c, '|');) {
+      const auto b = c.find_first_not_of(' '), e = c.find_last_not_of(' ');
+      if (b != std::string::npos) cells.push_back(c.substr(b, e - b + 1));
+    }
+    rows.push_back(cells);
+  }
+  REQUIRE(rows.size() == 6);  // 3 allocators x 2 lengths
+  for (const auto& r : rows) {
+    REQUIRE(r.size() == 6);
+    INFO(r[0] << " " << r[1]);
+    CHECK(std::stod(r[2]) > 0);  // throughput
+    CHECK(std::stod(r[4]) > 0);  // peak RSS
+    // Only jemalloc has cumulative allocation counters.
+    CHECK((r[3] == "n/a") == (r[0] != "jemalloc"));
+    // The CPU profiles of the long runs give every allocator a share.
+    if (r[1] == "20000") CHECK(r[5] != "n/a");
+  }
+  std::ifstream html(out + "/index.html");
+  std::stringstream page;
+  page << html.rdbuf();
+  CHECK(page.str().find("Allocators side by side") != std::string::npos);
+  remove_unless_kept(fs::path(out).parent_path().string());
 }
