@@ -30,9 +30,10 @@ void Progress::start(uint64_t total_ops, int mode) {
 }
 
 void Progress::phase(std::string name, uint64_t run_ops) {
+  // A run's later phases keep the ops it has done; only "start" begins anew.
+  if (name == "start") run_done_ = 0;
   phase_ = std::move(name);
   run_ops_ = run_ops;
-  run_done_ = 0;
   render(true);
 }
 

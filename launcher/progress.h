@@ -17,7 +17,8 @@ class Progress {
   // 0 plain lines, 1 bar.
   void start(uint64_t total_ops, int mode);
   void run_label(std::string label) { label_ = std::move(label); }
-  // A new phase of the current run ("start", "load", "stop", "report").
+  // A phase of the current run ("start" begins a run; "load", "stop",
+  // "report").
   void phase(std::string name, uint64_t run_ops);
   // Ops done so far in the current run.
   void update(uint64_t run_done);
