@@ -10,10 +10,12 @@
 #include <gelf.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <unordered_map>
+#include <vector>
 
 #include "analysis/ingest/proc_maps.h"
 
@@ -64,6 +66,53 @@ std::string to_hex(const unsigned char* bits, int len) {
     s += kDigits[bits[i] & 15];
   }
   return s;
+}
+
+// Appends to out the scopes (subprograms, inlined subroutines, lexical
+// blocks) under parent that contain pc, outermost first, in one descent of
+// the CU: a scope's children are searched only when it contains pc, and
+// namespaces, classes and imported (dwz) units are looked through. This is the
+// chain dwarf_getscopes + dwarf_getscopes_die give (eu-addr2line -i), without
+// their extra passes over the whole CU to find abstract origins and the
+// innermost DIE again. Returns true when a scope containing pc was found.
+constexpr int kMaxDieDepth = 64;
+bool scopes_containing(Dwarf_Die& parent, Dwarf_Addr pc, int depth, std::vector<Dwarf_Die>& out) {
+  Dwarf_Die child;
+  if (depth > kMaxDieDepth || dwarf_child(&parent, &child) != 0) return false;
+  do {
+    switch (dwarf_tag(&child)) {
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+      case DW_TAG_try_block:
+      case DW_TAG_catch_block:
+      case DW_TAG_entry_point:
+        if (dwarf_haspc(&child, pc) == 1) {
+          out.push_back(child);
+          scopes_containing(child, pc, depth + 1, out);
+          return true;
+        }
+        break;
+      case DW_TAG_namespace:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+      case DW_TAG_module:
+        if (scopes_containing(child, pc, depth + 1, out)) return true;
+        break;
+      case DW_TAG_imported_unit: {
+        Dwarf_Attribute attr;
+        Dwarf_Die unit;
+        if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &attr), &unit) != nullptr &&
+            scopes_containing(unit, pc, depth + 1, out))
+          return true;
+        break;
+      }
+      default:
+        break;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
 }
 
 // Name of a subprogram or inlined-subroutine DIE, demangled; follows
@@ -144,17 +193,13 @@ struct Symbolizer::Module {
     }
     Dwarf_Addr bias = 0;
     Dwarf_Die* cudie = dwfl_module_addrdie(mod, addr, &bias);
-    Dwarf_Die* scopes = nullptr;
-    int n = cudie != nullptr ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
-    if (n > 0) {
-      // dwarf_getscopes continues past an inlined subroutine into its
-      // abstract origin's scopes; the concrete chain of callers comes from
-      // dwarf_getscopes_die on the innermost scope (as eu-addr2line -i does).
-      Dwarf_Die innermost = scopes[0];
-      std::free(scopes);
-      scopes = nullptr;
-      n = dwarf_getscopes_die(&innermost, &scopes);
+    // The concrete chain of scopes containing addr, innermost first.
+    std::vector<Dwarf_Die> scopes;
+    if (cudie != nullptr) {
+      scopes_containing(*cudie, addr - bias, 0, scopes);
+      std::reverse(scopes.begin(), scopes.end());
     }
+    const int n = static_cast<int>(scopes.size());
     Dwarf_Files* files = nullptr;
     size_t nfiles = 0;
     if (cudie != nullptr && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = nullptr;
@@ -182,7 +227,6 @@ struct Symbolizer::Module {
       if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &val) == 0)
         cur.line = static_cast<int>(val);
     }
-    std::free(scopes);
     if (!reached_subprogram && (sym_name != nullptr || !frames.empty() || !cur.file.empty())) {
       // No DWARF scope for the outer function: the symbol table still names it.
       cur.inlined = false;
