@@ -266,3 +266,31 @@ TEST_CASE("bench: --allocators puts the allocators side by side in one report") 
   CHECK(page.str().find("Allocators side by side") != std::string::npos);
   remove_unless_kept(fs::path(out).parent_path().string());
 }
+
+TEST_CASE("bench: a failed run is reported and the sweep goes on") {
+  const std::string out = temp_dir("fail") + "/report";
+  // 50 ops/s against a 2 s phase limit: every run misses its deadline.
+  std::string log;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int status =
+      hd::test::run_to_exit(bench_bin(),
+                            {"bench", "--sweep", "1000,2000", "--out", out, "--phase-timeout", "2",
+                             "--loadgen-args", "--rate 50", "--progress", "lines"},
+                            std::chrono::minutes(2), &log);
+  INFO(log);
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
+  // Both runs were tried, both failed with a reason, and no report was made.
+  for (const char* run : {"ops1000-it1", "ops2000-it1"}) {
+    const std::string failed = out + "/runs/" + std::string(run) + "/FAILED";
+    CHECK_MESSAGE(fs::exists(failed), run);
+    CHECK(log.find("run failed: " + out + "/runs/" + run) != std::string::npos);
+  }
+  CHECK(log.find("2 runs, 2 failed") != std::string::npos);
+  CHECK(!fs::exists(out + "/index.html"));
+  // No process of the sweep outlived it.
+  for (pid_t p : recorded_pids(out)) CHECK_MESSAGE(!pid_alive(p), "pid " << p);
+  remove_unless_kept(fs::path(out).parent_path().string());
+}
