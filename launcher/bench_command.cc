@@ -29,13 +29,14 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
       "(default: the embedded configs/local.conf on free 127.0.0.1 ports: 3 replicas,\n"
       "2 clients x 2 threads, seed workload, jemalloc, sweep 10000,100000 ops, 1\n"
       "iteration) for every allocator x run length x iteration, each process recording\n"
-      "its run folder under OUT/runs/<allocator>/ops<N>-it<K>/<alias>/, then write the\n"
-      "report (OUT/index.html, summary.md, summary.json) and print the finding.\n"
+      "its run folder under OUT/runs/ops<N>-it<K>/<alias>/ (OUT/runs/<allocator>/...\n"
+      "with several allocators), then write the report (OUT/index.html, summary.md,\n"
+      "summary.json, charts) and print the finding.\n"
       "A failed run is reported and the sweep goes on (exit 1 at the end); Ctrl-C or\n"
       "SIGTERM stops every process it started (exit 128+signal). Nothing is written\n"
-      "outside OUT. Hosts in CONFIG that are not this machine are reached with\n"
-      "`ssh -o BatchMode=yes` (same binary paths there); --netns runs a host's\n"
-      "processes in a network namespace.");
+      "outside OUT (and --runs-dir). Hosts in CONFIG that are not this machine are\n"
+      "reached with `ssh -o BatchMode=yes` (same binary paths there); --netns runs a\n"
+      "host's processes in a network namespace.");
   auto opts = std::make_shared<BenchOptions>();
   auto loadgen_args = std::make_shared<std::string>();
   auto netns = std::make_shared<std::vector<std::string>>();
@@ -63,8 +64,9 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
       ->delimiter(',')
       ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
   cmd->add_option("--plant", opts->plant,
-                  "Deliberate pathology passed to every replica (`replica --help` lists them,\n"
-                  "e.g. retain-history), to check the finding against a known answer");
+                  "Deliberate pathology passed to every replica (`replica --help` lists them:\n"
+                  "history, leak[:BYTES], fragment, slowpath[:N]), to check the finding\n"
+                  "against a known answer");
   cmd->add_flag("--no-profile", *no_profile,
                 "No run folders and no report: just the load and the result table");
   cmd->add_option("--loadgen-args", *loadgen_args,
