@@ -71,6 +71,16 @@ std::string bench_bin() {
   return hd::test::bin_path("heapdrift");
 }
 
+// Runs `heapdrift ARGS` to completion (bounded): its exit code, output in *log.
+int run_heapdrift(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                  std::string* log) {
+  const int status = hd::test::run_to_exit(bench_bin(), args, timeout, log);
+  INFO(*log);
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
 // Every PID a run folder of the sweep recorded (meta.json).
 std::vector<pid_t> recorded_pids(const std::string& out) {
   std::vector<pid_t> pids;
@@ -98,14 +108,11 @@ bool pid_alive(pid_t pid) {
 TEST_CASE("bench: a leak plant is named as the accumulating replica site") {
   const std::string out = temp_dir("leak") + "/report";
   std::string log;
-  const int status = hd::test::run_to_exit(bench_bin(),
-                                           {"bench", "--sweep", "2000,40000", "--out", out,
-                                            "--plant", "leak:1024", "--progress", "lines"},
-                                           std::chrono::minutes(4), &log);
+  const int code = run_heapdrift({"bench", "--sweep", "2000,40000", "--out", out, "--plant",
+                                  "leak:1024", "--progress", "lines"},
+                                 std::chrono::minutes(4), &log);
   INFO(log);
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(code == 0);
   CHECK(fs::exists(out + "/index.html"));
   CHECK(log.find("report: " + out + "/index.html") != std::string::npos);
   CHECK(log.find("== Finding") != std::string::npos);
@@ -134,13 +141,11 @@ TEST_CASE("bench: a leak plant is named as the accumulating replica site") {
 TEST_CASE("bench: without a plant no replica site accumulates") {
   const std::string out = temp_dir("clean") + "/report";
   std::string log;
-  const int status = hd::test::run_to_exit(
-      bench_bin(), {"bench", "--sweep", "2000,40000", "--out", out, "--progress", "lines"},
-      std::chrono::minutes(4), &log);
+  const int code =
+      run_heapdrift({"bench", "--sweep", "2000,40000", "--out", out, "--progress", "lines"},
+                    std::chrono::minutes(4), &log);
   INFO(log);
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(code == 0);
   const auto summary = read_json(out + "/summary.json");
   // The report did look at sites (a vacuous pass would hide a broken ingest).
   size_t sites = 0;
@@ -171,12 +176,11 @@ TEST_CASE("bench: a config port already in use is a clear error") {
                       << "\nreplica1 127.0.0.1:" << busy << "\nreplica2 127.0.0.1:" << ports[1]
                       << "\n-- Clients --\nclient0 127.0.0.1\nprotocol: curpht\n";
   std::string log;
-  const int status = hd::test::run_to_exit(bench_bin(), {"bench", conf, "--out", dir + "/out"},
-                                           std::chrono::seconds(30), &log);
+  const int code =
+      run_heapdrift({"bench", conf, "--out", dir + "/out"}, std::chrono::seconds(30), &log);
   close(fd);
   INFO(log);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(code == 2);
   CHECK(log.find("replica1: port " + std::to_string(busy)) != std::string::npos);
   CHECK(log.find("already in use") != std::string::npos);
   CHECK(!fs::exists(dir + "/out/runs"));
@@ -220,15 +224,11 @@ TEST_CASE("bench: SIGINT mid-sweep stops every process it started") {
 TEST_CASE("bench: --allocators puts the allocators side by side in one report") {
   const std::string out = temp_dir("alloc") + "/report";
   std::string log;
-  const int status =
-      hd::test::run_to_exit(bench_bin(),
-                            {"bench", "--sweep", "5000,20000", "--allocators",
-                             "jemalloc,tcmalloc,glibc", "--out", out, "--progress", "lines"},
-                            std::chrono::minutes(4), &log);
+  const int code = run_heapdrift({"bench", "--sweep", "5000,20000", "--allocators",
+                                  "jemalloc,tcmalloc,glibc", "--out", out, "--progress", "lines"},
+                                 std::chrono::minutes(4), &log);
   INFO(log);
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(code == 0);
   // One run-folder level per allocator; each allocator's report; the main one
   // carries the comparison.
   for (const char* a : {"jemalloc", "tcmalloc", "glibc"}) {
@@ -272,15 +272,11 @@ TEST_CASE("bench: a failed run is reported and the sweep goes on") {
   // 50 ops/s against a 2 s phase limit: every run misses its deadline.
   std::string log;
   const auto t0 = std::chrono::steady_clock::now();
-  const int status =
-      hd::test::run_to_exit(bench_bin(),
-                            {"bench", "--sweep", "1000,2000", "--out", out, "--phase-timeout", "2",
-                             "--loadgen-args", "--rate 50", "--progress", "lines"},
-                            std::chrono::minutes(2), &log);
+  const int code = run_heapdrift({"bench", "--sweep", "1000,2000", "--out", out, "--phase-timeout",
+                                  "2", "--loadgen-args", "--rate 50", "--progress", "lines"},
+                                 std::chrono::minutes(2), &log);
   INFO(log);
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(code == 1);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60));
   // Both runs were tried, both failed with a reason, and no report was made.
   for (const char* run : {"ops1000-it1", "ops2000-it1"}) {
