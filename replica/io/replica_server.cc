@@ -407,6 +407,12 @@ void ReplicaServer::memprof_register() {
   for (size_t i = 1; i < std::size(kMemprofGauges); ++i) {
     HD_CHECK(options_.probe->gauges.register_gauge(kMemprofGauges[i]) == memprof_slot0_ + i);
   }
+  // Per-type live counts follow the container gauges, in live_type_counts() order.
+  const size_t live0 = memprof_slot0_ + std::size(kMemprofGauges);
+  const auto live = core::live_type_counts();
+  for (size_t i = 0; i < live.size(); ++i) {
+    HD_CHECK(options_.probe->gauges.register_gauge(live[i].gauge) == live0 + i);
+  }
 }
 
 void ReplicaServer::memprof_publish() {
@@ -417,6 +423,10 @@ void ReplicaServer::memprof_publish() {
                         delayed_.size(),        inbound_.size(),        clients_.size()};
   static_assert(std::size(v) == std::size(kMemprofGauges));
   for (size_t i = 0; i < std::size(v); ++i) options_.probe->gauges.set(memprof_slot0_ + i, v[i]);
+  const auto live = core::live_type_counts();
+  for (size_t i = 0; i < live.size(); ++i) {
+    options_.probe->gauges.set(memprof_slot0_ + std::size(v) + i, live[i].live);
+  }
 }
 
 // Replica ops: core::client_ops(), the client requests this replica's core
