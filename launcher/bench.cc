@@ -122,17 +122,20 @@ std::string last_line_with(const std::string& path, const std::string& token) {
 }
 
 // Ops a loadgen has completed so far: its snapshots' `ops` (run folder) or
-// the `(total N)` of its last TPUT line.
+// the `(total N)` of its last TPUT line (the log is local also for a remote
+// process, whose snapshots are not).
 uint64_t loadgen_ops_so_far(const std::string& run_dir, const std::string& log_path) {
+  uint64_t ops = 0;
   if (!run_dir.empty()) {
     const std::string line = last_line_with(run_dir + "/snapshots.jsonl", "\"ops\":");
     const auto at = line.find("\"ops\":");
-    if (at != std::string::npos) return std::strtoull(line.c_str() + at + 6, nullptr, 10);
-    return 0;
+    if (at != std::string::npos) ops = std::strtoull(line.c_str() + at + 6, nullptr, 10);
   }
   const std::string line = last_line_with(log_path, "TPUT ");
   const auto at = line.find("(total ");
-  return at == std::string::npos ? 0 : std::strtoull(line.c_str() + at + 7, nullptr, 10);
+  if (at != std::string::npos)
+    ops = std::max<uint64_t>(ops, std::strtoull(line.c_str() + at + 7, nullptr, 10));
+  return ops;
 }
 
 struct Host {
@@ -317,7 +320,8 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
       spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir), "--json",
                                          l.remote_path(spec.run_dir + "/result.json")});
     } else {
-      spec.args.insert(spec.args.end(), {"--json", l.remote_path(dir + "/" + c.alias + ".json")});
+      spec.outputs = {dir + "/" + c.alias + ".json"};
+      spec.args.insert(spec.args.end(), {"--json", l.remote_path(spec.outputs[0])});
     }
     spec.args.insert(spec.args.end(), o_.loadgen_args.begin(), o_.loadgen_args.end());
     spec.log_path = dir + "/" + c.alias + ".log";

@@ -25,8 +25,9 @@ struct ProcessSpec {
   std::string program;  // executable; the same absolute path on every host
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
-  std::string run_dir;   // the process's run folder ("" = none); collect() brings it home
-  std::string log_path;  // stdout and stderr of the process (local file, appended)
+  std::string run_dir;  // the process's run folder ("" = none); collect() brings it home
+  std::vector<std::string> outputs;  // other paths it writes (result files); collected too
+  std::string log_path;              // stdout and stderr of the process (local file, appended)
 };
 
 // A started process. `pid` is a local PID this orchestrator owns: the program

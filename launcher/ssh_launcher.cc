@@ -71,8 +71,8 @@ class SshLauncher : public Launcher {
 
   Result<Process> start(const ProcessSpec& spec) override {
     std::string script;
-    if (!spec.run_dir.empty())
-      script += "mkdir -p " + shell_quote(parent_of(remote_path(spec.run_dir))) + " || exit 1; ";
+    for (const auto& path : collected(spec))
+      script += "mkdir -p " + shell_quote(parent_of(remote_path(path))) + " || exit 1; ";
     for (const auto& [k, v] : spec.env) script += k + "=" + shell_quote(v) + " ";
     script += shell_quote(spec.program);
     for (const auto& a : spec.args) script += " " + shell_quote(a);
@@ -127,20 +127,22 @@ class SshLauncher : public Launcher {
   }
 
   Status collect(const Process& p) override {
-    if (p.spec.run_dir.empty()) return Status::ok();
-    const std::string remote = remote_path(p.spec.run_dir);
-    std::string cmd;
-    for (const auto& a : ssh_argv()) cmd += shell_quote(a) + " ";
-    cmd += shell_quote(destination_) + " " +
-           shell_quote("tar -C " + shell_quote(parent_of(remote)) + " -cf - " +
-                       shell_quote(base_of(remote))) +
-           " | tar -C " + shell_quote(parent_of(p.spec.run_dir)) + " -xf -";
-    std::string out;
-    const int rc = run_command(
-        {"sh", "-c", "mkdir -p " + shell_quote(parent_of(p.spec.run_dir)) + " && " + cmd},
-        std::chrono::minutes(5), &out);
-    if (rc != 0)
-      return Status::error(p.name + ": cannot collect " + destination_ + ":" + remote + ": " + out);
+    for (const auto& path : collected(p.spec)) {
+      const std::string remote = remote_path(path);
+      std::string cmd;
+      for (const auto& w : ssh_argv()) cmd += shell_quote(w) + " ";
+      cmd += shell_quote(destination_) + " " +
+             shell_quote("tar -C " + shell_quote(parent_of(remote)) + " -cf - " +
+                         shell_quote(base_of(remote))) +
+             " | tar -C " + shell_quote(parent_of(path)) + " -xf -";
+      std::string out;
+      const int rc =
+          run_command({"sh", "-c", "mkdir -p " + shell_quote(parent_of(path)) + " && " + cmd},
+                      std::chrono::minutes(5), &out);
+      if (rc != 0)
+        return Status::error(p.name + ": cannot collect " + destination_ + ":" + remote + ": " +
+                             out);
+    }
     return Status::ok();
   }
 
@@ -154,6 +156,13 @@ class SshLauncher : public Launcher {
   }
 
  private:
+  // The run folder and the other outputs of a process: what collect() copies.
+  static std::vector<std::string> collected(const ProcessSpec& spec) {
+    std::vector<std::string> paths = spec.outputs;
+    if (!spec.run_dir.empty()) paths.insert(paths.begin(), spec.run_dir);
+    return paths;
+  }
+
   void remote_kill(const char* sig, int64_t pid) {
     std::vector<std::string> argv = ssh_argv();
     argv.push_back(destination_);

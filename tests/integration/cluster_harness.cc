@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,16 @@ uint16_t free_port() {
 std::string make_temp_dir(const std::string& prefix) {
   std::string t = "/tmp/" + prefix + "-XXXXXX";
   return mkdtemp(t.data()) != nullptr ? t : std::string();
+}
+
+std::string write_stand_in_ssh(const std::string& dir) {
+  const std::string path = dir + "/fake-ssh";
+  std::ofstream(path) << "#!/bin/sh\n"
+                         "while [ $# -gt 0 ]; do case \"$1\" in -o) shift 2;; -*) shift;; "
+                         "*) break;; esac; done\n"
+                         "shift\nexec sh -c \"$*\"\n";
+  chmod(path.c_str(), 0755);
+  return path;
 }
 
 TestCluster::TestCluster(uint32_t n, const std::string& extra_config) : pids_(n, -1) {

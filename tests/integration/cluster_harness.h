@@ -21,6 +21,11 @@ uint16_t free_port();
 // A new folder /tmp/PREFIX-XXXXXX; "" if it could not be made.
 std::string make_temp_dir(const std::string& prefix);
 
+// Writes DIR/fake-ssh, a stand-in for ssh that drops ssh's options and the
+// destination and runs the command here (as sshd would on the host), and
+// returns its path; for HEAPDRIFT_SSH (launcher/launcher.h).
+std::string write_stand_in_ssh(const std::string& dir);
+
 class TestCluster {
  public:
   // Writes the config (n replicas on free ports + `extra_config` lines) into a

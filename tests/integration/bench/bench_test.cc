@@ -290,3 +290,32 @@ TEST_CASE("bench: a failed run is reported and the sweep goes on") {
   for (pid_t p : recorded_pids(out)) CHECK_MESSAGE(!pid_alive(p), "pid " << p);
   remove_unless_kept(fs::path(out).parent_path().string());
 }
+
+TEST_CASE("bench: hosts reached through ssh are staged, run, stopped and collected") {
+  const std::string dir = temp_dir("ssh");
+  const std::string out = dir + "/report";
+  // Every process goes through the stand-in ssh, which runs it here: the
+  // config is staged, the run folders written under the "remote" base and
+  // copied home, where the report reads them.
+  const std::string fake = hd::test::write_stand_in_ssh(dir);
+  REQUIRE(setenv("HEAPDRIFT_SSH", (fake + " -o BatchMode=yes").c_str(), 1) == 0);
+  std::string log;
+  const int code = run_heapdrift({"bench", "--sweep", "1000,4000", "--out", out, "--ssh",
+                                  "127.0.0.1=somebody@host", "--progress", "lines"},
+                                 std::chrono::minutes(3), &log);
+  unsetenv("HEAPDRIFT_SSH");
+  INFO(log);
+  CHECK(code == 0);
+  for (const char* p : {"replica0", "replica1", "replica2", "client0", "client1"}) {
+    CHECK_MESSAGE(fs::exists(out + "/runs/ops4000-it1/" + std::string(p) + "/snapshots.jsonl"), p);
+    // The log names the remote PID the launcher stopped it by.
+    std::ifstream in(out + "/runs/ops4000-it1/" + std::string(p) + ".log");
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK_MESSAGE(text.str().find("heapdrift-remote-pid ") != std::string::npos, p);
+  }
+  CHECK(fs::exists(out + "/runs/ops4000-it1/client1/result.json"));
+  CHECK(fs::exists(out + "/index.html"));
+  for (pid_t p : recorded_pids(out)) CHECK_MESSAGE(!pid_alive(p), "pid " << p);
+  remove_unless_kept(dir);
+}

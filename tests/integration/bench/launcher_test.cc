@@ -102,14 +102,7 @@ TEST_CASE("launcher: local start, readiness by connect, stop by PID") {
 
 TEST_CASE("launcher: ssh through a stand-in ssh: remote PID, stage, stop, collect") {
   const std::string dir = temp_dir("ssh");
-  // The stand-in drops ssh's options and the destination and runs the command
-  // here, the way sshd would run it on the host.
-  const std::string fake = dir + "/fake-ssh";
-  std::ofstream(fake) << "#!/bin/sh\n"
-                         "while [ $# -gt 0 ]; do case \"$1\" in -o) shift 2;; -*) shift;; "
-                         "*) break;; esac; done\n"
-                         "shift\nexec sh -c \"$*\"\n";
-  REQUIRE(chmod(fake.c_str(), 0755) == 0);
+  const std::string fake = hd::test::write_stand_in_ssh(dir);
   REQUIRE(setenv("HEAPDRIFT_SSH", (fake + " -o BatchMode=yes").c_str(), 1) == 0);
   const auto ports = hl::free_ports("127.0.0.1", 3);
   REQUIRE(ports.size() == 3);
