@@ -187,38 +187,41 @@ TEST_CASE("bench: a config port already in use is a clear error") {
   remove_unless_kept(dir);
 }
 
-TEST_CASE("bench: SIGINT mid-sweep stops every process it started") {
-  const std::string dir = temp_dir("sigint");
-  const std::string out = dir + "/report";
-  auto local = hd::launcher::make_local_launcher();
-  hd::launcher::ProcessSpec spec;
-  spec.name = "bench";
-  spec.program = bench_bin();
-  spec.args = {"bench", "--sweep", "400000", "--out", out, "--progress", "lines"};
-  spec.log_path = dir + "/bench.log";
-  auto started = local->start(spec);
-  REQUIRE(started.is_ok());
-  hd::launcher::Process bench = std::move(started).value();
-  // Wait (bounded) until the loadgens run: 5 run folders = 3 replicas + 2 clients.
-  std::vector<pid_t> pids;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline && !local->poll(bench)) {
-    pids = recorded_pids(out);
-    if (pids.size() == 5) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+TEST_CASE("bench: SIGINT or SIGTERM mid-sweep stops every process it started") {
+  for (const int signo : {SIGINT, SIGTERM}) {
+    INFO("signal " << signo);
+    const std::string dir = temp_dir("signal");
+    const std::string out = dir + "/report";
+    auto local = hd::launcher::make_local_launcher();
+    hd::launcher::ProcessSpec spec;
+    spec.name = "bench";
+    spec.program = bench_bin();
+    spec.args = {"bench", "--sweep", "2000000", "--out", out, "--progress", "lines"};
+    spec.log_path = dir + "/bench.log";
+    auto started = local->start(spec);
+    REQUIRE(started.is_ok());
+    hd::launcher::Process bench = std::move(started).value();
+    // Wait (bounded) until the loadgens run: 5 run folders = 3 replicas + 2 clients.
+    std::vector<pid_t> pids;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && !local->poll(bench)) {
+      pids = recorded_pids(out);
+      if (pids.size() == 5) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE_MESSAGE(pids.size() == 5, "bench log:\n" << std::ifstream(spec.log_path).rdbuf());
+    for (pid_t p : pids) CHECK(pid_alive(p));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-load
+    REQUIRE(kill(bench.pid, signo) == 0);
+    int status = 0;
+    const bool exited = hd::launcher::wait_pid(bench.pid, std::chrono::seconds(60), &status);
+    if (!exited) local->stop(bench, std::chrono::seconds(1));
+    REQUIRE(exited);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + signo);
+    for (pid_t p : pids) CHECK_MESSAGE(!pid_alive(p), "pid " << p << " still running");
+    remove_unless_kept(dir);
   }
-  REQUIRE_MESSAGE(pids.size() == 5, "bench log:\n" << std::ifstream(spec.log_path).rdbuf());
-  for (pid_t p : pids) CHECK(pid_alive(p));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // mid-load
-  REQUIRE(kill(bench.pid, SIGINT) == 0);
-  int status = 0;
-  const bool exited = hd::launcher::wait_pid(bench.pid, std::chrono::seconds(60), &status);
-  if (!exited) local->stop(bench, std::chrono::seconds(1));
-  REQUIRE(exited);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 128 + SIGINT);
-  for (pid_t p : pids) CHECK_MESSAGE(!pid_alive(p), "pid " << p << " still running");
-  remove_unless_kept(dir);
 }
 
 TEST_CASE("bench: --allocators puts the allocators side by side in one report") {
