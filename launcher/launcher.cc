@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -28,12 +29,22 @@ namespace hd::launcher {
 
 namespace {
 
+// host: an IPv4 literal, "localhost" or a name resolved to IPv4 (config hosts
+// of remote machines are often names).
 bool parse_ipv4(const std::string& host, sockaddr_in* out, uint16_t port) {
   std::memset(out, 0, sizeof *out);
   out->sin_family = AF_INET;
   out->sin_port = htons(port);
   const std::string h = host == "localhost" ? "127.0.0.1" : host;
-  return inet_pton(AF_INET, h.c_str(), &out->sin_addr) == 1;
+  if (inet_pton(AF_INET, h.c_str(), &out->sin_addr) == 1) return true;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(h.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) return false;
+  out->sin_addr = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
+  freeaddrinfo(res);
+  return true;
 }
 
 bool tcp_connect(const std::string& host, uint16_t port) {
