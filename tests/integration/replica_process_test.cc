@@ -104,7 +104,8 @@ struct Acked {
 
 }  // namespace
 
-TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no write is lost") {
+TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no write is lost" *
+          doctest::test_suite("threads")) {
   TestCluster cluster;
   REQUIRE(cluster.start_all());
   BlockingClient client(cluster.config(), ClientId{101}, /*nearest=*/0);

@@ -34,7 +34,8 @@ int exit_code(int status) {
 
 }  // namespace
 
-TEST_CASE("loadgen: two processes x two threads, results merge into true percentiles") {
+TEST_CASE("loadgen: two processes x two threads, results merge into true percentiles" *
+          doctest::test_suite("threads")) {
   TestCluster cluster(3, kWorkload);
   REQUIRE(cluster.start_all());
   const std::string a = cluster.dir() + "/c0.json", b = cluster.dir() + "/c1.json";
@@ -78,6 +79,32 @@ TEST_CASE("loadgen: two processes x two threads, results merge into true percent
                p99b = jb["strong"]["p99_ms"];
   CHECK(p99 >= std::min(p99a, p99b) * 0.99);
   CHECK(p99 <= std::max(p99a, p99b) * 1.01);
+}
+
+// Threads sharing state inside one loadgen process: two io threads, each
+// hosting sessions, completing ops into the shared OpCounter and gauges while
+// memprof's snapshot thread reads them. Part of the ThreadSanitizer suite.
+TEST_CASE("loadgen: two io threads with the memprof recorder running" *
+          doctest::test_suite("threads")) {
+  TestCluster cluster(3, std::string(kWorkload) + "snapshotIntervalMs: 5\n");
+  REQUIRE(cluster.start_all());
+  const std::string a = cluster.dir() + "/io2.json";
+  std::string out;
+  REQUIRE(exit_code(run_to_exit(bin_path("loadgen"),
+                                {"--config", cluster.config_path(), "--alias", "client0",
+                                 "--client-threads", "4", "--io-threads", "2", "--json", a,
+                                 "--run-dir", cluster.dir() + "/runs/client0", "--quiet"},
+                                120s, &out)) == 0);
+  const auto j = read_json(a);
+  CHECK(j["ops"] == 2000);  // reqs 500 x 4 sessions
+  CHECK(j["session_violations"] == 0);
+  std::ifstream snaps(cluster.dir() + "/runs/client0/snapshots.jsonl");
+  std::string line, last;
+  while (std::getline(snaps, line)) last = line;
+  REQUIRE(!last.empty());
+  const auto js = nlohmann::json::parse(last);
+  CHECK(js["ops"] == 2000);
+  CHECK(js["gauges"]["in_flight_ops"] == 0);
 }
 
 TEST_CASE("loadgen: open loop paces ops at the given rate") {

@@ -93,7 +93,8 @@ TEST_CASE("OpCounter: batches crossing milestones fire each once") {
   CHECK(log.fired == std::vector<uint64_t>{5, 6, 20});
 }
 
-TEST_CASE("OpCounter: many threads, every milestone exactly once") {
+TEST_CASE("OpCounter: many threads, every milestone exactly once" *
+          doctest::test_suite("threads")) {
   mp::OpCounter c;
   HookLog log;
   log.counter = &c;
@@ -122,7 +123,7 @@ TEST_CASE("parse_u64_list") {
   CHECK_FALSE(mp::parse_u64_list("1;2", &v));
 }
 
-TEST_CASE("process facts: RSS, threads, CPU, faults") {
+TEST_CASE("process facts: RSS, threads, CPU, faults" * doctest::test_suite("threads")) {
   mp::ProcFacts before;
   REQUIRE(mp::read_proc_facts(&before));
   CHECK(before.rss_bytes > 0);

@@ -13,11 +13,11 @@
 
 namespace hd::test::memprof {
 
-// AddressSanitizer replaces malloc itself: no jemalloc/tcmalloc can be
+// AddressSanitizer (and ThreadSanitizer) replace malloc itself: no jemalloc/tcmalloc can be
 // preloaded into the process and the live "allocator" is ASan's, so tests
 // that need a real allocator's stats and profiles are skipped in sanitizer
 // builds (the release suite runs them). doctest reports them as skipped.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 inline constexpr bool kSanitizerBuild = true;
 #else
 inline constexpr bool kSanitizerBuild = false;
