@@ -559,7 +559,7 @@ int Bench::run() {
   for (const auto& alloc : plan_.allocators) print_table(alloc);
   write_tsv();
   int rc = failures_.empty() ? 0 : kExitFailed;
-  if (o_.profile) rc = std::max(rc, report());
+  if (o_.profile && o_.report) rc = std::max(rc, report());
   const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
   std::printf("\nsweep: %zu runs, %zu failed, %.1f s; runs in %s\n",
               plan_.sweep.size() * plan_.iterations * plan_.allocators.size(), failures_.size(),
@@ -592,12 +592,13 @@ Status prepare_out(const std::string& out) {
 
 std::string default_config_text(const std::vector<uint16_t>& ports,
                                 const std::vector<uint64_t>& sweep, bool cpu_profile) {
-  // Heap-profile milestones: the default 10K..100K for the default sweep,
-  // otherwise ten steps of the longest run (each process counts its own ops,
-  // about half the total). Short sweeps snapshot every 25 ms, not 100.
+  // Heap-profile milestones: the default 10K..100K when the longest run has
+  // 100K ops or more, otherwise steps of a tenth of the longest run up to
+  // 8/10 (each process counts its own ops, about half the total), so a short
+  // sweep still has several. Short sweeps snapshot every 25 ms, not 100.
   const uint64_t longest = sweep.empty() ? 100000 : *std::max_element(sweep.begin(), sweep.end());
   std::string milestones = "10000,25000,50000,100000";
-  if (sweep != std::vector<uint64_t>{10000, 100000}) {
+  if (longest < 100000) {
     std::vector<uint64_t> m;
     for (uint64_t k = 1; k <= 8; ++k) m.push_back(std::max<uint64_t>(1, longest * k / 10));
     milestones = join(m);

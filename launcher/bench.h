@@ -24,6 +24,7 @@ struct BenchOptions {
   std::vector<std::string> allocators;    // empty = the config's allocator
   std::string plant;                      // replica --plant; "" = none
   bool profile = true;                    // false: no run folders, no report
+  bool report = true;                     // false: run folders but no report
   std::vector<std::string> loadgen_args;  // extra flags for every loadgen
   std::vector<std::pair<std::string, std::string>> netns;  // config host -> network namespace
   std::vector<std::pair<std::string, std::string>> ssh;    // config host -> ssh destination

@@ -67,6 +67,9 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
                   "Deliberate pathology passed to every replica (`replica --help` lists them:\n"
                   "history, leak[:BYTES], fragment, slowpath[:N]), to check the finding\n"
                   "against a known answer");
+  auto no_report = std::make_shared<bool>(false);
+  cmd->add_flag("--no-report", *no_report,
+                "Record the run folders but write no report (e.g. to time the recorder)");
   cmd->add_flag("--no-profile", *no_profile,
                 "No run folders and no report: just the load and the result table");
   cmd->add_option("--loadgen-args", *loadgen_args,
@@ -86,6 +89,7 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
   cmd->callback([=] {
     BenchOptions o = *opts;
     o.profile = !*no_profile;
+    o.report = !*no_report;
     std::istringstream words(*loadgen_args);
     for (std::string w; words >> w;) o.loadgen_args.push_back(w);
     if (!split_pairs(*netns, &o.netns) || !split_pairs(*ssh, &o.ssh)) {
