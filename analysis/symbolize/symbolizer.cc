@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -151,7 +152,13 @@ struct Symbolizer::Module {
   struct Segment {
     uint64_t offset, filesz, vaddr;
   };
-  std::vector<Segment> loads;                              // PT_LOAD program headers
+  std::vector<Segment> loads;  // PT_LOAD program headers
+  // The file carries its own .debug_info. Without it (distro libraries whose
+  // DWARF is in a separate, usually zlib-compressed /usr/lib/debug file), the
+  // frame gets the symbol-table name only (the debug file's full .symtab when
+  // installed): inflating e.g. glibc's debug info cost ~half of symbolizing a
+  // whole profile, for the __libc_start_main frames every stack ends in.
+  bool own_dwarf = false;
   std::unordered_map<uint64_t, std::vector<Frame>> cache;  // by lookup address
 
   ~Module() {
@@ -183,6 +190,13 @@ struct Symbolizer::Module {
     GElf_Sym sym;
     const char* sym_name =
         dwfl_module_addrinfo(mod, addr, &sym_off, &sym, nullptr, nullptr, nullptr);
+    if (!own_dwarf) {
+      if (sym_name == nullptr) return frames;
+      // Without the symbol version of dynamic symbols ("__libc_start_main@@GLIBC_2.34").
+      const std::string_view name(sym_name);
+      frames.push_back({demangle(std::string(name.substr(0, name.find('@')))), "", 0, false});
+      return frames;
+    }
     Frame cur;
     if (Dwfl_Line* line = dwfl_module_getsrc(mod, addr)) {
       int lineno = 0;
@@ -269,6 +283,16 @@ Symbolizer::Module& Symbolizer::module_locked(const std::string& path) const {
     if (len > 0) m->status.build_id = to_hex(bits, len);
     GElf_Addr elf_bias = 0;
     Elf* elf = dwfl_module_getelf(m->mod, &elf_bias);
+    size_t shstrndx = 0;
+    if (elf != nullptr && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+      for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr && !m->own_dwarf;
+           scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr sh;
+        const char* name =
+            gelf_getshdr(scn, &sh) != nullptr ? elf_strptr(elf, shstrndx, sh.sh_name) : nullptr;
+        m->own_dwarf = name != nullptr && std::string_view(name) == ".debug_info";
+      }
+    }
     size_t phnum = 0;
     if (elf != nullptr && elf_getphdrnum(elf, &phnum) == 0) {
       for (size_t i = 0; i < phnum; ++i) {
