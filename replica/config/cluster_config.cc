@@ -15,6 +15,18 @@
 namespace hd::config {
 namespace {
 
+// An alias becomes a folder and file name (run folders, logs): a safe,
+// portable name that cannot climb out of the output folder.
+bool valid_alias(const std::string& a) {
+  if (a.empty() || a.size() > 64 || a == "." || a == "..") return false;
+  for (const char c : a) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -125,6 +137,11 @@ class Parser {
     Endpoint ep;
     ep.alias = words[0];
     ep.line = line_no;
+    if (!valid_alias(ep.alias)) {
+      return error_at(line_no, "alias '" + ep.alias +
+                                   "' must be 1-64 characters of [A-Za-z0-9_.-], not '.' or '..' "
+                                   "(aliases name run folders and files)");
+    }
     std::string host = words[1];
     if (auto colon = host.rfind(':'); colon != std::string::npos) {
       const std::string port_text = host.substr(colon + 1);
@@ -140,10 +157,13 @@ class Parser {
     if (host.empty()) return error_at(line_no, "endpoint '" + ep.alias + "': empty host");
     ep.host = host;
     auto& list = replica ? cfg_.replicas : cfg_.clients;
-    for (const Endpoint& other : list) {
-      if (other.alias == ep.alias) {
-        return error_at(line_no, "duplicate alias '" + ep.alias + "' (first at line " +
-                                     std::to_string(other.line) + ")");
+    // Unique over replicas and clients together: each process gets a run folder by alias.
+    for (const auto* others : {&cfg_.replicas, &cfg_.clients}) {
+      for (const Endpoint& other : *others) {
+        if (other.alias == ep.alias) {
+          return error_at(line_no, "duplicate alias '" + ep.alias + "' (first at line " +
+                                       std::to_string(other.line) + ")");
+        }
       }
     }
     if (replica && ep.port == 0) {

@@ -118,6 +118,12 @@ TEST_CASE("malformed lines and values are errors with file and line") {
                  "duplicate alias"));
   CHECK(contains(error_of("-- Replicas --\nreplica0 127.0.0.1:7000\nreplica1 127.0.0.1:7000\n"),
                  "already used"));
+  // Aliases name run folders: nothing that could climb out of the output folder.
+  CHECK(contains(error_of("-- Replicas --\n../x 127.0.0.1:7000\n"), "t.conf:2: alias '../x'"));
+  CHECK(contains(error_of("-- Replicas --\n.. 127.0.0.1:7000\n"), "alias '..'"));
+  CHECK(contains(error_of("-- Clients --\na/b 127.0.0.1\n"), "alias 'a/b'"));
+  CHECK(contains(error_of("-- Replicas --\nr0 127.0.0.1:7000\n-- Clients --\nr0 127.0.0.1\n"),
+                 "duplicate alias 'r0' (first at line 2)"));
   CHECK(contains(error_of("reqs: 1\nreqs: 2\n"), "given twice (first at line 1)"));
   CHECK(contains(error_of("opsSweep: 100,10\n"), "increasing"));
   CHECK(contains(error_of("opsSweep: 100,,200\n"), "list item"));
