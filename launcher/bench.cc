@@ -25,6 +25,7 @@
 #include "launcher/compare.h"
 #include "launcher/launcher.h"
 #include "launcher/progress.h"
+#include "launcher/spawn.h"
 #include "loadgen/stats/run_stats.h"
 #include "replica/config/cluster_config.h"
 
@@ -169,6 +170,7 @@ class Bench {
         bin_(std::move(bin)) {}
 
   int run();
+  int run_with_command(const std::vector<std::string>& command);
 
  private:
   Launcher& launcher_for(const std::string& host) {
@@ -192,6 +194,8 @@ class Bench {
   }
 
   Status prepare_hosts();
+  Status start_replicas(const std::string& alloc, const std::string& dir,
+                        std::vector<std::pair<Launcher*, Process>>& procs);
   RunResult run_one(const std::string& alloc, uint64_t ops, uint32_t it, const std::string& dir);
   void stop_all(std::vector<std::pair<Launcher*, Process>>& procs);
   void print_table(const std::string& alloc);
@@ -237,6 +241,94 @@ void Bench::stop_all(std::vector<std::pair<Launcher*, Process>>& procs) {
   }
 }
 
+// Starts every replica of the config (run folders under dir when profiling)
+// into procs and waits until each accepts connections. On failure the
+// caller stops procs.
+Status Bench::start_replicas(const std::string& alloc, const std::string& dir,
+                             std::vector<std::pair<Launcher*, Process>>& procs) {
+  const auto& cfg = plan_.config;
+  for (const auto& r : cfg.replicas) {
+    Launcher& l = launcher_for(r.host);
+    ProcessSpec spec;
+    spec.name = r.alias;
+    spec.program = bin_ + "/replica";
+    spec.args = {"--config", l.remote_path(plan_.config_path), "--alias", r.alias, "--allocator",
+                 alloc};
+    if (o_.profile) {
+      spec.run_dir = dir + "/" + r.alias;
+      spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir)});
+    }
+    if (!o_.plant.empty()) spec.args.insert(spec.args.end(), {"--plant", o_.plant});
+    spec.log_path = dir + "/" + r.alias + ".log";
+    auto p = l.start(spec);
+    if (!p) return p.status();
+    procs.emplace_back(&l, std::move(p).value());
+  }
+  const auto ready_deadline = Clock::now() + kReadyTimeout;
+  std::vector<bool> ready(cfg.replicas.size(), false);
+  while (true) {
+    bool all = true;
+    for (size_t i = 0; i < cfg.replicas.size(); ++i) {
+      if (ready[i]) continue;
+      auto& [l, p] = procs[i];
+      if (l->poll(p)) {
+        const int code = p.exit_code();
+        if (code == 2) usage_error_ = true;  // bad flags/config: every run would fail
+        return Status::error(p.name + " exited with code " + std::to_string(code) +
+                             " while starting; " + p.spec.log_path + ":\n" +
+                             tail_of(p.spec.log_path, 4));
+      }
+      ready[i] = l->accepting(cfg.replicas[i].host, cfg.replicas[i].port);
+      all = all && ready[i];
+    }
+    if (all) return Status::ok();
+    if (g_signal != 0) return Status::error("interrupted");
+    if (Clock::now() >= ready_deadline)
+      return Status::error("replicas did not accept connections within " +
+                           std::to_string(kReadyTimeout.count()) + " s; see " + dir);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+// `heapdrift cluster`: the replicas, then `command` (stdout/stderr shared with
+// this process) until it exits or a signal comes, then the replicas stopped.
+int Bench::run_with_command(const std::vector<std::string>& command) {
+  if (auto st = prepare_hosts(); !st) {
+    std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
+    return kExitUsage;
+  }
+  std::vector<std::pair<Launcher*, Process>> procs;
+  const std::string dir = runs_ + "/cluster";
+  fs::create_directories(dir);
+  if (auto st = start_replicas(plan_.allocators.front(), dir, procs); !st) {
+    stop_all(procs);
+    std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
+    return g_signal != 0 ? 128 + g_signal : kExitFailed;
+  }
+  std::vector<std::string> argv;
+  for (std::string a : command) {
+    for (auto at = a.find("{config}"); at != std::string::npos; at = a.find("{config}"))
+      a.replace(at, 8, plan_.config_path);
+    argv.push_back(a);
+  }
+  std::fflush(stdout);
+  auto pid = launcher::spawn(argv, {{"HEAPDRIFT_CONFIG", plan_.config_path}}, STDOUT_FILENO);
+  int rc = kExitFailed;
+  if (!pid) {
+    std::fprintf(stderr, "heapdrift cluster: %s\n", pid.status().message().c_str());
+  } else {
+    Process cmd;
+    cmd.name = argv[0];
+    cmd.pid = *pid;
+    auto local = launcher::make_local_launcher();
+    while (!local->poll(cmd) && g_signal == 0) std::this_thread::sleep_for(milliseconds(20));
+    local->stop(cmd, seconds(5));
+    rc = cmd.exit_code();
+  }
+  stop_all(procs);
+  return g_signal != 0 ? 128 + g_signal : rc;
+}
+
 RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
                          const std::string& dir) {
   RunResult res;
@@ -258,48 +350,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
 
   // Phase 1: replicas, ready when their port accepts a connection.
   progress_.phase("start", ops);
-  for (const auto& r : cfg.replicas) {
-    Launcher& l = launcher_for(r.host);
-    ProcessSpec spec;
-    spec.name = r.alias;
-    spec.program = bin_ + "/replica";
-    spec.args = {"--config", l.remote_path(plan_.config_path), "--alias", r.alias, "--allocator",
-                 alloc};
-    if (o_.profile) {
-      spec.run_dir = dir + "/" + r.alias;
-      spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir)});
-    }
-    if (!o_.plant.empty()) spec.args.insert(spec.args.end(), {"--plant", o_.plant});
-    spec.log_path = dir + "/" + r.alias + ".log";
-    auto p = l.start(spec);
-    if (!p) return fail(p.status().message());
-    procs.emplace_back(&l, std::move(p).value());
-  }
-  const auto ready_deadline = Clock::now() + kReadyTimeout;
-  std::vector<bool> ready(cfg.replicas.size(), false);
-  while (true) {
-    bool all = true;
-    for (size_t i = 0; i < cfg.replicas.size(); ++i) {
-      if (ready[i]) continue;
-      auto& [l, p] = procs[i];
-      if (l->poll(p)) {
-        const int code = p.exit_code();
-        const std::string why = p.name + " exited with code " + std::to_string(code) +
-                                " while starting; " + p.spec.log_path + ":\n" +
-                                tail_of(p.spec.log_path, 4);
-        if (code == 2) usage_error_ = true;  // bad flags/config: every run would fail
-        return fail(why);
-      }
-      ready[i] = l->accepting(cfg.replicas[i].host, cfg.replicas[i].port);
-      all = all && ready[i];
-    }
-    if (all) break;
-    if (g_signal != 0) return fail("interrupted");
-    if (Clock::now() >= ready_deadline)
-      return fail("replicas did not accept connections within " +
-                  std::to_string(kReadyTimeout.count()) + " s; see " + dir);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  if (auto st = start_replicas(alloc, dir, procs); !st) return fail(st.message());
 
   // Phase 2: the load, under a hard deadline.
   progress_.phase("load", ops);
@@ -676,16 +727,18 @@ int run_bench(const BenchOptions& o) {
       o.iterations != 0 ? o.iterations : std::max<uint32_t>(1, plan.config.iterations);
   plan.allocators =
       o.allocators.empty() ? std::vector<std::string>{plan.config.allocator} : o.allocators;
-  std::printf("heapdrift bench: %s; sweep %s ops x %u iteration(s); allocator(s)",
-              plan.config_path.c_str(), join(plan.sweep).c_str(), plan.iterations);
-  for (const auto& a : plan.allocators) std::printf(" %s", a.c_str());
-  std::printf("%s%s; output %s\n", o.plant.empty() ? "" : "; replica plant ", o.plant.c_str(),
-              out.c_str());
+  if (o.cluster_command.empty()) {
+    std::printf("heapdrift bench: %s; sweep %s ops x %u iteration(s); allocator(s)",
+                plan.config_path.c_str(), join(plan.sweep).c_str(), plan.iterations);
+    for (const auto& a : plan.allocators) std::printf(" %s", a.c_str());
+    std::printf("%s%s; output %s\n", o.plant.empty() ? "" : "; replica plant ", o.plant.c_str(),
+                out.c_str());
+  }
   std::fflush(stdout);
 
   SignalScope signals;
   Bench bench(o, std::move(plan), out, runs, bin);
-  return bench.run();
+  return o.cluster_command.empty() ? bench.run() : bench.run_with_command(o.cluster_command);
 }
 
 }  // namespace hd::bench

@@ -31,9 +31,13 @@ struct BenchOptions {
   std::string bin_dir;                                     // "" = folder of this program
   uint32_t phase_timeout_s = 0;                            // 0 = derived from the run length
   int progress = -1;                                       // -1 auto (bar on a TTY), 0 lines, 1 bar
+  // `heapdrift cluster`: instead of the sweep, start the replicas, run this
+  // command ("{config}" in an argument = the config path) and stop them.
+  std::vector<std::string> cluster_command;
 };
 
-// Runs the sweep and the report. Exit code: 0 every run and the report ok;
+// Runs the sweep and the report (or, with cluster_command, the command
+// against one cluster: its exit code). Exit code: 0 every run and the report ok;
 // 1 some run or the report failed (the others still ran); 2 usage or
 // configuration error (e.g. a port in use); 128 + signal when interrupted.
 int run_bench(const BenchOptions& options);

@@ -328,3 +328,29 @@ TEST_CASE("bench: hosts reached through ssh are staged, run, stopped and collect
   for (pid_t p : recorded_pids(out)) CHECK_MESSAGE(!pid_alive(p), "pid " << p);
   remove_unless_kept(dir);
 }
+
+TEST_CASE(
+    "heapdrift cluster: replicas for a client of one's own, its exit code, replicas stopped") {
+  const std::string dir = temp_dir("cluster");
+  std::string log;
+  const int code = run_heapdrift(
+      {"cluster", "--out", dir + "/out", "--", hd::test::bin_path("replica_bench_client"),
+       "--config", "{config}", "-s", "2", "-p", "4", "-n", "2000"},
+      std::chrono::minutes(1), &log);
+  INFO(log);
+  CHECK(code == 0);
+  CHECK(log.find("completed=2000 ") != std::string::npos);
+  for (const char* r : {"replica0", "replica1", "replica2"}) {
+    std::ifstream in(dir + "/out/runs/cluster/" + std::string(r) + ".log");
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK_MESSAGE(text.str().find("listening on 127.0.0.1") != std::string::npos, r);
+    CHECK_MESSAGE(text.str().find("stopped") != std::string::npos, r);  // SIGTERM, clean exit
+  }
+  // The command's exit code is the result.
+  const int seven = run_heapdrift({"cluster", "--out", dir + "/out2", "--", "sh", "-c",
+                                   "test -f \"$HEAPDRIFT_CONFIG\" && test -f {config} && exit 7"},
+                                  std::chrono::minutes(1), &log);
+  CHECK(seven == 7);
+  remove_unless_kept(dir);
+}
