@@ -7,10 +7,11 @@
 #      (target >= 10x), best of --repeat each.
 #   bench/report_bench.sh [RUNS_DIR] [--sweep 10000,25000,50000,100000] [--iterations 3]
 #                         [--repeat 3] [--keep]
-# RUNS_DIR: a folder of run folders (ops<N>-it<K>/, as bench/cluster_bench.sh
-# --out writes); without it the runs are recorded first with
-# bench/cluster_bench.sh --sweep --iterations --out into a scratch folder
-# (removed afterwards unless --keep).
+# RUNS_DIR: a folder of run folders (ops<N>-it<K>/, as `heapdrift bench
+# --runs-dir` or bench/cluster_bench.sh --out writes); without it the runs are
+# recorded first with `heapdrift bench --sweep --iterations --no-report` (the
+# default embedded cluster, every process profiled) into a scratch folder
+# (removed afterwards unless --keep, which keeps them under runs/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${HEAPDRIFT_BIN:-$root/build/bin}"
@@ -39,10 +40,10 @@ trap cleanup EXIT
 if [[ -z "$runs" ]]; then
   runs="$scratch/runs"
   ((keep)) && runs="$root/runs/report-bench-$(date +%Y%m%d-%H%M%S)"
-  echo "recording runs: bench/cluster_bench.sh --sweep $sweep --iterations $iterations --out $runs"
-  HEAPDRIFT_BIN="$bin" "$root/bench/cluster_bench.sh" --sweep "$sweep" --iterations "$iterations" \
-    --out "$runs" >"$scratch/cluster_bench.log" 2>&1 ||
-    { echo "report_bench: cluster_bench failed; tail of its log:" >&2; tail -20 "$scratch/cluster_bench.log" >&2; exit 1; }
+  echo "recording runs: heapdrift bench --sweep $sweep --iterations $iterations --runs-dir $runs"
+  "$bin/heapdrift" bench --sweep "$sweep" --iterations "$iterations" --runs-dir "$runs" \
+    --out "$scratch/bench-out" --no-report --progress lines >"$scratch/bench.log" 2>&1 ||
+    { echo "report_bench: heapdrift bench failed; tail of its log:" >&2; tail -20 "$scratch/bench.log" >&2; exit 1; }
 fi
 mapfile -t run_dirs < <(find "$runs" -mindepth 1 -maxdepth 1 -type d -name 'ops*-it*' | sort)
 ((${#run_dirs[@]})) || { echo "report_bench: no ops*-it* run folders in $runs" >&2; exit 2; }
