@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "analysis/diff/diff.h"
 #include "analysis/report/report.h"
 #include "launcher/compare.h"
 #include "launcher/launcher.h"
@@ -200,6 +201,7 @@ class Bench {
   void stop_all(std::vector<std::pair<Launcher*, Process>>& procs);
   void print_table(const std::string& alloc);
   void write_tsv();
+  void write_diff(const std::string& alloc, const std::string& dest);
   int report();
 
   const BenchOptions& o_;
@@ -504,6 +506,33 @@ void Bench::write_tsv() {
       }
 }
 
+// The user's "diff between the 10K and the 100K run": `heapdrift diff` of the
+// first successful run of the shortest and of the longest length, into
+// DEST/diff.txt and diff.json; its top rows printed. A diff that cannot be
+// made (no heap profiles, e.g. glibc) is a notice, not a failure.
+void Bench::write_diff(const std::string& alloc, const std::string& dest) {
+  const RunResult* shortest = nullptr;
+  const RunResult* longest = nullptr;
+  for (const auto& [len, runs] : results_[alloc]) {
+    for (const auto& r : runs) {
+      if (!r.ok) continue;
+      if (shortest == nullptr) shortest = &r;
+      longest = &r;
+      break;
+    }
+  }
+  if (shortest == nullptr || shortest == longest) return;
+  auto d = analysis::diff_inputs(shortest->dir, longest->dir);
+  if (!d) {
+    std::printf("diff: not made (%s)\n", d.status().message().c_str());
+    return;
+  }
+  std::ofstream(dest + "/diff.txt") << analysis::diff_text(*d, 50);
+  std::ofstream(dest + "/diff.json") << analysis::diff_json(*d) << "\n";
+  std::printf("\n== Diff, shortest vs longest run (top 5 of %s/diff.txt) ==\n%s", dest.c_str(),
+              analysis::diff_text(*d, 5).c_str());
+}
+
 int Bench::report() {
   int rc = 0;
   bool first = true;
@@ -540,6 +569,7 @@ int Bench::report() {
       rc = kExitFailed;
     }
     std::printf("report: %s/index.html\n", dest.c_str());
+    write_diff(alloc, dest);
     written.emplace_back(alloc, dest);
   }
   // Several allocators: one table side by side, in the main report.

@@ -139,6 +139,12 @@ TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
     CHECK_MESSAGE(fn.find("leak_plant_accumulate") != std::string::npos, proc << ": " << fn);
   const std::string finding = summary.at("finding").at("text").get<std::string>();
   CHECK(finding.find("leak_plant_accumulate") != std::string::npos);
+  // The shortest-vs-longest diff ranks sites by growth: the leak is among them.
+  std::ifstream diff(out + "/diff.txt");
+  std::stringstream diff_text;
+  diff_text << diff.rdbuf();
+  CHECK(diff_text.str().find("leak_plant_accumulate") != std::string::npos);
+  CHECK(log.find("== Diff, shortest vs longest run") != std::string::npos);
   remove_unless_kept(fs::path(out).parent_path().string());
 }
 
