@@ -646,7 +646,8 @@ int Bench::run() {
               plan_.sweep.size() * plan_.iterations * plan_.allocators.size(), failures_.size(),
               wall_s, runs_.c_str());
   for (const auto& f : failures_) std::printf("  failed: %s\n", f.c_str());
-  return rc;
+  // A signal during the report (no process left to stop) still ends with its code.
+  return g_signal != 0 ? 128 + g_signal : rc;
 }
 
 // OUT must be new, empty, or an earlier bench output (marker file), which is
