@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
   std::string plant = "none";
   std::string log_level = "info";
   uint32_t tick_ms = 5;
+  hd::io::ConnectionLimits limits;
   app.add_option("--config", config_path,
                  "Cluster config (seed-style .conf): replica endpoints, protocol (must be\n"
                  "curpht), heartbeat, networkDelay (ms, injected at receive), ...")
@@ -70,6 +71,17 @@ int run(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.add_option("--tick-ms", tick_ms, "Period of the protocol core's tick timer, in ms")
       ->check(CLI::Range(1u, 1000u));
+  app.add_option("--max-sessions-per-connection", limits.max_sessions_per_connection,
+                 "Client sessions one connection may announce; past it the connection is\n"
+                 "closed as bad input")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--max-client-window", limits.max_client_window,
+                 "How far a client session's request seq may run ahead of the oldest request it\n"
+                 "has not acked; the leader keeps a reply for each executed, unacked op, so this\n"
+                 "bounds one session's reply cache. Past it the connection is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 32));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -159,6 +171,7 @@ int run(int argc, char** argv) {
   options.tick_interval_ms = tick_ms;
   options.network_delay_ms = config.network_delay_ms;
   options.plants = plants.value();
+  options.limits = limits;
   if (recorder) options.probe = &probe;
 
   asio::io_context io(1);

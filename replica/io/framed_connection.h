@@ -33,6 +33,14 @@ struct ConnectionLimits {
   // A peer that stops reading must not make us buffer without bound: past
   // this many unsent bytes the connection is closed (the protocol retransmits).
   size_t max_pending_write_bytes = size_t{256} << 20;
+  // Enforced by ReplicaServer on client connections, so one misbehaving client
+  // cannot exhaust a replica: sessions one connection may announce (a Hello
+  // each; every session costs a client-table entry), and how far a session's
+  // Propose/WeakWrite seq may run ahead of its acked_below (the leader keeps a
+  // reply for every executed op the client has not acked). Past either limit
+  // the connection is closed as bad input.
+  uint32_t max_sessions_per_connection = 1024;
+  uint64_t max_client_window = uint64_t{1} << 18;
 };
 
 class FramedConnection : public std::enable_shared_from_this<FramedConnection> {

@@ -27,6 +27,17 @@ std::optional<uint64_t> client_request_id(const core::Message& msg) {
       msg);
 }
 
+// seq - acked_below of a Propose or WeakWrite (0 if acked_below is ahead):
+// the client's requests the leader may still owe a saved reply for.
+std::optional<uint64_t> outstanding_window(const core::Message& msg) {
+  auto span = [](core::SeqNo seq, core::SeqNo acked_below) -> uint64_t {
+    return seq.value() > acked_below.value() ? seq.value() - acked_below.value() : 0;
+  };
+  if (const auto* p = std::get_if<core::Propose>(&msg)) return span(p->seq, p->acked_below);
+  if (const auto* w = std::get_if<core::WeakWrite>(&msg)) return span(w->seq, w->acked_below);
+  return std::nullopt;
+}
+
 bool is_replica_message(const core::Message& msg) {
   return std::holds_alternative<core::Accept>(msg) ||
          std::holds_alternative<core::AcceptAck>(msg) ||
@@ -225,6 +236,14 @@ void ReplicaServer::on_inbound_frame(FramedConnection& conn, wire::Frame&& frame
     }
     if (!conn.hello().has_value()) conn.set_hello(*hello);
     auto& slot = clients_[hello->id];
+    if (slot.lock().get() != &conn &&
+        ++sessions_on_[&conn] > options_.limits.max_sessions_per_connection) {
+      clients_.erase(hello->id);
+      conn.close(CloseKind::kBadInput,
+                 "more than " + std::to_string(options_.limits.max_sessions_per_connection) +
+                     " client sessions on one connection");
+      return;
+    }
     if (auto old = slot.lock(); old && old.get() != &conn) {
       // The session reconnected (its old connection may not have noticed yet):
       // replies must follow the newest connection.
@@ -252,6 +271,14 @@ void ReplicaServer::on_inbound_frame(FramedConnection& conn, wire::Frame&& frame
     if (it == clients_.end() || it->second.lock().get() != &conn) {
       conn.close(CloseKind::kBadInput, "request for client session " + std::to_string(*id) +
                                            " not announced by a Hello on this connection");
+      return;
+    }
+    if (auto window = outstanding_window(msg);
+        window && *window > options_.limits.max_client_window) {
+      conn.close(CloseKind::kBadInput,
+                 "client session " + std::to_string(*id) + " has " + std::to_string(*window) +
+                     " requests outstanding (seq - acked_below), over the limit of " +
+                     std::to_string(options_.limits.max_client_window));
       return;
     }
   } else if (!is_replica_message(msg)) {
@@ -293,6 +320,7 @@ void ReplicaServer::on_inbound_close(FramedConnection& conn, CloseKind kind,
       ++it;
     }
   }
+  sessions_on_.erase(&conn);
   // Erase last: this may drop the final reference while conn is still in use by
   // its caller, which holds its own shared_ptr (every handler does).
   auto self = conn.shared_from_this();

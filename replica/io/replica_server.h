@@ -116,6 +116,8 @@ class ReplicaServer {
   std::unordered_set<std::shared_ptr<FramedConnection>> inbound_;
   // Client session id -> the connection its Hello arrived on (replies go there).
   std::unordered_map<uint64_t, std::weak_ptr<FramedConnection>> clients_;
+  // Client sessions announced per connection (limits.max_sessions_per_connection).
+  std::unordered_map<const FramedConnection*, uint32_t> sessions_on_;
   // Received messages waiting out network_delay_ms, in arrival order.
   std::deque<std::pair<core::TimeUs, core::Message>> delayed_;
   std::vector<FramedConnection*> touched_;  // scratch of flush()

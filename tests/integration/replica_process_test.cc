@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "integration/cluster_harness.h"
 #include "replica/client/async_client.h"
@@ -74,6 +75,21 @@ bool closed_by_peer(int fd) {
     const ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n == 0) return true;
     if (n < 0) return errno == ECONNRESET || errno == EPIPE;
+  }
+  return false;
+}
+
+// Like closed_by_peer, for a connection the replica was answering: reads (and
+// drops) its replies until EOF or reset; false if still open after 10 s.
+bool drained_until_closed(int fd) {
+  std::vector<char> buf(1 << 16);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return errno == ECONNRESET || errno == EPIPE;
+    }
   }
   return false;
 }
@@ -296,6 +312,60 @@ TEST_CASE("bad input closes only that connection; other clients keep being serve
   }
   CHECK(contains(log, "bad input"));
   CHECK(contains(log, "127.0.0.1:"));
+}
+
+// Per-connection limits (issue 7): one client that floods requests it never
+// acks, or announces session after session, is cut off at the limit while
+// another client keeps being served.
+TEST_CASE("a flooding client is cut off at its limits; other clients keep being served") {
+  TestCluster cluster;
+  const std::vector<std::string> limits = {"--max-client-window", "500",
+                                           "--max-sessions-per-connection", "8"};
+  for (uint32_t i = 0; i < 3; ++i) REQUIRE(cluster.start(i, limits));
+  for (uint32_t i = 0; i < 3; ++i) REQUIRE(cluster.wait_accepting(i, 5s));
+  BlockingClient client(cluster.config(), ClientId{401}, 0);
+  REQUIRE(client.wait_connected(3, 5s));
+  uint64_t n = 0;
+  auto served = [&] {
+    ++n;
+    auto r = client.put_strong(n, "ok" + std::to_string(n), kOpTimeout);
+    return r.is_ok() && r->outcome == Outcome::kOk;
+  };
+  REQUIRE(served());
+  std::string expected_log;
+
+  SUBCASE("requests never acked: seq runs past acked_below + window") {
+    expected_log = "has 501 requests outstanding (seq - acked_below), over the limit of 500";
+    const int fd = raw_connect(cluster.port(0));
+    REQUIRE(fd >= 0);
+    std::string flood = hello_frame(402);
+    for (uint64_t seq = 1; seq <= 400; ++seq) flood += propose_frame(402, seq, 1000 + seq);
+    REQUIRE(send_all(fd, flood));  // within the window: served, connection stays open
+    CHECK(served());
+    flood.clear();
+    for (uint64_t seq = 401; seq <= 700; ++seq) flood += propose_frame(402, seq, 1000 + seq);
+    send_all(fd, flood);  // may fail part-way once the replica closed it
+    CHECK(drained_until_closed(fd));
+    close(fd);
+  }
+  SUBCASE("a connection announcing more sessions than allowed") {
+    expected_log = "more than 8 client sessions on one connection";
+    const int fd = raw_connect(cluster.port(0));
+    REQUIRE(fd >= 0);
+    std::string hellos;
+    for (uint64_t id = 500; id < 520; ++id) hellos += hello_frame(id);
+    send_all(fd, hellos);
+    CHECK(drained_until_closed(fd));
+    close(fd);
+  }
+  CHECK(served());
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = cluster.log_text(0);
+    if (contains(log, expected_log)) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(contains(log, expected_log));
 }
 
 TEST_CASE("SIGTERM and SIGINT: the replica exits 0 promptly and logs its counters") {
