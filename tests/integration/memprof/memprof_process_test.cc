@@ -275,6 +275,28 @@ TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run fold
   CHECK(fs::exists(dir + "/profiles/heap.ops-000050000.heap"));
   CHECK(fs::exists(dir + "/profiles/heap.t-000000000ms.heap"));
   CHECK(fs::exists(dir + "/profiles/heap.end.ops-000200000.heap"));
+
+  // heapdrift export --pprof on the process folder: its last milestone profile,
+  // symbolized with the binaries meta.json recorded; the run folder above it
+  // (several processes in general) is refused with the choices named.
+  const std::string pb = fs::path(dir).parent_path().string() + "/w.pb.gz";
+  std::string export_out;
+  CHECK(hd::test::run_to_exit(hd::test::bin_path("heapdrift"), {"export", "--pprof", dir, "-o", pb},
+                              std::chrono::seconds(60), &export_out) == 0);
+  INFO("export: " << export_out);
+  CHECK(export_out.find("/profiles/heap.") != std::string::npos);
+  CHECK(export_out.find("heap.end.") == std::string::npos);
+  const std::string gz = slurp(pb);
+  REQUIRE(gz.size() > 100);
+  CHECK(static_cast<unsigned char>(gz[0]) == 0x1f);  // gzip magic
+  CHECK(static_cast<unsigned char>(gz[1]) == 0x8b);
+  const int refused = hd::test::run_to_exit(
+      hd::test::bin_path("heapdrift"),
+      {"export", "--pprof", fs::path(dir).parent_path().string(), "-o", pb + ".2"},
+      std::chrono::seconds(30), &export_out);
+  CHECK(WIFEXITED(refused));
+  CHECK(WEXITSTATUS(refused) == 1);
+  CHECK(export_out.find("export one of: " + dir) != std::string::npos);
   fs::remove_all(fs::path(dir).parent_path());
 
   // The program's exit code passes through.
