@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Soak (issue 7): the seed workload for --ops operations (default 1,000,000)
+# on a local 3-replica cluster through `heapdrift bench`, heap profiles at ten
+# points of the run, then two verdicts from the report and the run folders:
+#   * replica live-heap growth after warm-up (the first 10 % of each replica's
+#     own ops), per op: the allocation sites outside the KV store (the only
+#     legitimate grower: it fills its key space) must sum to <= 16 B/op;
+#     the `allocated` slope and the KV store's share are printed beside it;
+#   * throughput over the last 10 % of the run's seconds >= 0.95 x the first
+#     10 % after warm-up (the first 10 % of seconds).
+# The report of the run (OUT/report/index.html) is the evidence.
+#   bench/soak.sh [--ops N] [--out DIR] [--bin-dir DIR]
+# Needs python3 for the arithmetic. Not part of CI.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ops=1000000
+out=""
+bin="$root/build/bin"
+while (($#)); do
+  case "$1" in
+    --ops) ops="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --bin-dir) bin="$(cd "$2" && pwd)"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "soak: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[[ "$ops" =~ ^[0-9]+$ && "$ops" -ge 100000 ]] || { echo "soak: --ops wants an integer >= 100000" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "soak: python3 is needed for the verdicts" >&2; exit 2; }
+[[ -x "$bin/heapdrift" ]] || { echo "soak: $bin/heapdrift missing (build first)" >&2; exit 2; }
+out="${out:-$(mktemp -d /tmp/heapdrift-soak.XXXXXX)}"
+mkdir -p "$out"
+
+# The shipped local config with milestones spread over the whole run (each
+# process counts its own ops; followers count fewer, so the early ones matter).
+milestones=""
+for i in 1 2 3 4 5 6 7 8 9 10; do milestones+="${milestones:+,}$((ops * i / 20))"; done
+sed -e "s/^heapProfileAt:.*/heapProfileAt: $milestones/" "$root/configs/local.conf" >"$out/soak.conf"
+
+echo "soak: $ops ops, heap profiles at $milestones; output in $out"
+"$bin/heapdrift" bench "$out/soak.conf" --sweep "$ops" --out "$out/report" --progress lines
+
+python3 - "$out/report" <<'EOF'
+import glob, json, os, sys
+
+report = sys.argv[1]
+summary = json.load(open(os.path.join(report, "summary.json")))
+run = summary["runs"][-1]
+ok = True
+
+print("\nreplica live-heap growth after warm-up (bytes per op of each replica's own counter)")
+for p in run["processes"]:
+    if p["program"] != "replica":
+        continue
+    snaps = [json.loads(l) for l in open(glob.glob(os.path.join(report, "runs", "*", p["name"], "snapshots.jsonl"))[0])]
+    final = max(s["ops"] for s in snaps)
+    loaded = [s for s in snaps if s["ops"] >= 0.1 * final]
+    first = loaded[0]
+    last = next(s for s in snaps if s["ops"] == final)
+    d_ops = max(1, last["ops"] - first["ops"])
+    alloc_slope = (last["alloc"]["allocated"] - first["alloc"]["allocated"]) / d_ops \
+        if last["alloc"].get("allocated") is not None else float("nan")
+    kv = other = 0.0
+    growers = []
+    for s in p["sites"]:
+        slope = s["slope_bytes_per_op"] or 0.0
+        is_kv = "kv_store" in (s.get("file") or "") or "KvStore" in (s.get("function") or "")
+        if is_kv:
+            kv += slope
+        else:
+            other += slope
+            if s["verdict"] == "accumulates":
+                growers.append(f'{s["function"][:60]} {slope:.1f} B/op')
+    verdict = "ok" if other <= 16 else "OVER 16 B/op"
+    ok &= other <= 16
+    print(f'  {p["name"]}: {final} ops; allocated {alloc_slope:+.1f} B/op after warm-up; '
+          f'sites: KV store {kv:+.1f}, everything else {other:+.1f} B/op -> {verdict}')
+    for g in growers:
+        print(f'      accumulates: {g}')
+
+# Throughput per second over the seconds in which every loadgen was running
+# (each one's first and last, partial, seconds dropped), summed over loadgens.
+series = {}
+for path in glob.glob(os.path.join(report, "runs", "*", "*", "result.json")):
+    secs = {e["unix_s"]: e["ops"] for e in json.load(open(path))["tput_series"]}
+    if len(secs) > 2:
+        secs.pop(min(secs)); secs.pop(max(secs))
+    series[path] = secs
+common = sorted(set.intersection(*(set(v) for v in series.values()))) if series else []
+whole = [sum(v[t] for v in series.values()) for t in common]
+if len(whole) >= 10:
+    n = max(1, len(whole) // 10)
+    first10 = sum(whole[n:2 * n]) / n
+    last10 = sum(whole[-n:]) / n
+    ratio = last10 / first10 if first10 else float("nan")
+    ok &= ratio >= 0.95
+    print(f"\nthroughput: first 10% after warm-up {first10:,.0f} ops/s, last 10% {last10:,.0f} ops/s, "
+          f"ratio {ratio:.3f} (target >= 0.95) over {len(whole)} whole seconds of all loadgens")
+else:
+    print(f"\nthroughput: only {len(whole)} whole seconds with every loadgen running; "
+          f"10 are needed for the 10% windows (run more ops)")
+    ok = False
+print(f'\nreport: {os.path.join(report, "index.html")}')
+print("soak: PASS" if ok else "soak: FAIL")
+sys.exit(0 if ok else 1)
+EOF
