@@ -5,9 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "analysis/metrics/metrics.h"
+#include "analysis/report/report.h"
 
 namespace hd::analysis {
 namespace {
@@ -111,6 +115,24 @@ TEST_CASE("known answer: fragment -> RSS - allocated grows, allocated flat, the 
   CHECK(*r0->active_gap_growth >= 1024 * 1024);
   CHECK(a.finding.text.find("Fragmentation: replica0's RSS − allocated grew") != std::string::npos);
   CHECK(!a.finding.memory_blamed);
+
+  // summary.json carries the same facts for tools (docs/report.md schema).
+  const std::string out = (std::filesystem::temp_directory_path() / "hd_fragment_report").string();
+  std::filesystem::remove_all(out);
+  REQUIRE(write_report(a, out).is_ok());
+  std::ifstream jf(out + "/summary.json");
+  const nlohmann::json j = nlohmann::json::parse(jf);
+  bool seen = false;
+  for (const auto& p : j["runs"].back()["processes"]) {
+    if (p["name"] != "replica0") continue;
+    seen = true;
+    CHECK(p["fragmenting"] == true);
+    CHECK(p["gap_end_bytes"].get<int64_t>() - p["gap_start_bytes"].get<int64_t>() >= 1024 * 1024);
+    CHECK(p["gap_growth"]["slope"].get<double>() > 0);
+    CHECK(p["active_gap_growth_bytes"].get<int64_t>() >= 1024 * 1024);
+  }
+  CHECK(seen);
+  std::filesystem::remove_all(out);
 }
 
 TEST_CASE("no false fragmentation: clean, history and leak runs") {
