@@ -113,6 +113,24 @@ std::string propose_frame(uint64_t client, uint64_t seq, uint64_t key) {
   return out;
 }
 
+// A client that keeps its side of the protocol, beside one that misbehaves:
+// served() is one strong write, true when it completed OK.
+class WellBehavedClient {
+ public:
+  WellBehavedClient(const TestCluster& cluster, ClientId id) : client_(cluster.config(), id, 0) {
+    REQUIRE(client_.wait_connected(3, 5s));
+  }
+  bool served() {
+    ++n_;
+    auto r = client_.put_strong(n_, "ok" + std::to_string(n_), kOpTimeout);
+    return r.is_ok() && r->outcome == Outcome::kOk;
+  }
+
+ private:
+  BlockingClient client_;
+  uint64_t n_ = 0;
+};
+
 struct Acked {
   std::string value;
   uint64_t version = 0;
@@ -252,14 +270,8 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
 TEST_CASE("bad input closes only that connection; other clients keep being served") {
   TestCluster cluster;
   REQUIRE(cluster.start_all());
-  BlockingClient client(cluster.config(), ClientId{301}, 0);
-  REQUIRE(client.wait_connected(3, 5s));
-  uint64_t n = 0;
-  auto served = [&] {
-    ++n;
-    auto r = client.put_strong(n, "ok" + std::to_string(n), kOpTimeout);
-    return r.is_ok() && r->outcome == Outcome::kOk;
-  };
+  WellBehavedClient good(cluster, ClientId{301});
+  auto served = [&] { return good.served(); };
   REQUIRE(served());
 
   struct Case {
@@ -323,14 +335,8 @@ TEST_CASE("a flooding client is cut off at its limits; other clients keep being 
                                            "--max-sessions-per-connection", "8"};
   for (uint32_t i = 0; i < 3; ++i) REQUIRE(cluster.start(i, limits));
   for (uint32_t i = 0; i < 3; ++i) REQUIRE(cluster.wait_accepting(i, 5s));
-  BlockingClient client(cluster.config(), ClientId{401}, 0);
-  REQUIRE(client.wait_connected(3, 5s));
-  uint64_t n = 0;
-  auto served = [&] {
-    ++n;
-    auto r = client.put_strong(n, "ok" + std::to_string(n), kOpTimeout);
-    return r.is_ok() && r->outcome == Outcome::kOk;
-  };
+  WellBehavedClient good(cluster, ClientId{401});
+  auto served = [&] { return good.served(); };
   REQUIRE(served());
   std::string expected_log;
 
