@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <limits>
 #include <sstream>
+#include <type_traits>
 
 namespace hd::loadgen {
 
@@ -45,15 +47,71 @@ nlohmann::json class_json(const ClassStats& c) {
   return j;
 }
 
+// A JSON number as T, only when it is one exactly: nlohmann's get<integer>()
+// casts a float (UB when out of range, e.g. 2.4e86) and wraps a negative
+// value into an unsigned type. Found by loadgen_result_fuzz.
+template <typename T>
+bool exact_number(const nlohmann::json& v, T& out) {
+  if constexpr (std::is_integral_v<T>) {
+    if (!v.is_number_integer()) return false;
+    if constexpr (std::is_unsigned_v<T>) {
+      // Parsed non-negative integers are "unsigned"; built ones may be signed.
+      if (!v.is_number_unsigned() && v.get<int64_t>() < 0) return false;
+      const uint64_t u = v.get<uint64_t>();
+      if (u > std::numeric_limits<T>::max()) return false;
+      out = static_cast<T>(u);
+    } else {
+      if (v.is_number_unsigned() &&
+          v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return false;
+      }
+      const int64_t i = v.get<int64_t>();
+      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max()) return false;
+      out = static_cast<T>(i);
+    }
+    return true;
+  } else {
+    static_assert(std::is_floating_point_v<T>);
+    if (!v.is_number()) return false;
+    out = v.get<T>();
+    return true;
+  }
+}
+
 // Strict field access: errors name the JSON path.
 template <typename T>
 Status get_field(const nlohmann::json& j, const std::string& path, const char* key, T& out) {
   if (!j.is_object() || !j.contains(key))
     return Status::error("missing field '" + path + key + "'");
-  try {
-    out = j.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return Status::error("field '" + path + key + "' has the wrong type");
+  const nlohmann::json& v = j.at(key);
+  if constexpr (std::is_arithmetic_v<T>) {
+    if (!exact_number(v, out))
+      return Status::error("field '" + path + key + "' has the wrong type");
+  } else {
+    try {
+      out = v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      return Status::error("field '" + path + key + "' has the wrong type");
+    }
+  }
+  return Status::ok();
+}
+
+// histogram.buckets: [[index, count], ...] with exact non-negative integers.
+Status get_buckets(const nlohmann::json& h, const std::string& path,
+                   std::vector<std::pair<uint32_t, uint64_t>>& out) {
+  const std::string field = path + "histogram.buckets";
+  if (!h.contains("buckets")) return Status::error("missing field '" + field + "'");
+  const nlohmann::json& b = h["buckets"];
+  if (!b.is_array()) return Status::error("field '" + field + "' has the wrong type");
+  out.clear();
+  for (const auto& e : b) {
+    std::pair<uint32_t, uint64_t> p;
+    if (!e.is_array() || e.size() != 2 || !exact_number(e[0], p.first) ||
+        !exact_number(e[1], p.second)) {
+      return Status::error("field '" + field + "' has an entry that is not [index, count]");
+    }
+    out.push_back(p);
   }
   return Status::ok();
 }
@@ -79,7 +137,7 @@ Status class_from_json(const nlohmann::json& j, const std::string& path, ClassSt
   std::vector<std::pair<uint32_t, uint64_t>> buckets;
   HD_TRY(get_field(h, path + "histogram.", "min_ns", min_ns));
   HD_TRY(get_field(h, path + "histogram.", "max_ns", max_ns));
-  HD_TRY(get_field(h, path + "histogram.", "buckets", buckets));
+  HD_TRY(get_buckets(h, path, buckets));
   if (!LatencyHistogram::from_sparse(buckets, min_ns, max_ns, c.latency)) {
     return Status::error("field '" + path + "histogram' is inconsistent (bad bucket or min/max)");
   }

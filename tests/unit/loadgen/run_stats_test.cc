@@ -87,6 +87,20 @@ TEST_CASE("strict parsing names the bad field") {
   auto schema = j;
   schema["schema"] = "other/9";
   CHECK(msg(schema).find("schema") != std::string::npos);
+  // Numbers must be exact integers of the field's range: a float or a negative
+  // value is refused, never cast (loadgen_result_fuzz found a 2.4e86 max_ns).
+  auto huge = j;
+  huge["classes"]["weak_read"]["histogram"]["max_ns"] = 2.4e86;
+  CHECK(msg(huge).find("classes.weak_read.histogram.max_ns") != std::string::npos);
+  auto fractional = j;
+  fractional["retries"] = 1.5;
+  CHECK(msg(fractional).find("'retries' has the wrong type") != std::string::npos);
+  auto negative = j;
+  negative["classes"]["weak_read"]["count"] = -1;
+  CHECK(msg(negative).find("classes.weak_read.count") != std::string::npos);
+  auto bucket = j;
+  bucket["classes"]["weak_read"]["histogram"]["buckets"] = nlohmann::json::array({{1.0e30, 1}});
+  CHECK(msg(bucket).find("histogram.buckets") != std::string::npos);
 }
 
 TEST_CASE("the human block has the seed's shape") {
