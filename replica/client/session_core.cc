@@ -4,6 +4,7 @@
 #include "replica/client/session_core.h"
 
 #include <algorithm>
+#include <bit>
 #include <deque>
 #include <map>
 #include <type_traits>
@@ -21,6 +22,14 @@ using core::Message;
 using core::Outgoing;
 using core::ReplicaId;
 
+// A follower's answer about a strong op: slot 0 = witness OK in `term`;
+// slot > 0 = it holds the command's log entry at `slot`, appended in `term`.
+struct HeldNote {
+  uint32_t from = 0;
+  core::Term term;
+  LogIndex slot;
+};
+
 struct PendingOp {
   OpClass op = OpClass::kStrongRead;
   Key key = 0;
@@ -28,10 +37,13 @@ struct PendingOp {
   TimeUs submitted_us = 0;
   TimeUs last_sent_us = 0;
   uint32_t retries = 0;
-  // Strong ops: which replicas answered OK (bit i = replica i), and the
-  // leader's speculative reply once it arrived.
-  uint64_t ok_mask = 0;
+  // Strong ops: the followers' witness OKs and held notes, and the
+  // speculative reply of the leader of the highest term heard.
+  std::vector<HeldNote> notes;
   bool have_leader_reply = false;
+  bool leader_ok = false;
+  core::Term leader_term;
+  uint32_t leader_from = 0;
   Value leader_value;
   LogIndex leader_version;
   LogIndex leader_slot;
@@ -46,7 +58,10 @@ struct CacheEntry {
 
 struct SessionCore::Impl {
   SessionConfig config;
-  uint32_t super_quorum = 0;
+  uint32_t fast_quorum = 0;  // majority: the leader and f others
+  // The leader as far as this session knows, and the term it leads.
+  ReplicaId leader{0};
+  core::Term leader_term;
   SeqNo next_seq{1};
   // Ordered so that the lowest in-flight seq (acked_below) is begin().
   std::map<SeqNo, PendingOp> pending;
@@ -103,7 +118,16 @@ struct SessionCore::Impl {
         m.acked_below = acked_below();
         m.key = p.key;
         m.value = p.value;
-        outgoing.push_back(Outgoing{Destination::replica(config.leader), Message{std::move(m)}});
+        if (p.retries == 0) {
+          outgoing.push_back(Outgoing{Destination::replica(leader), Message{std::move(m)}});
+        } else {
+          // Unanswered: the leader may have changed. Every replica gets it;
+          // only a leader appends it, and the seq makes a second append of the
+          // same op a duplicate.
+          for (uint32_t r = 0; r < config.replica_count; ++r) {
+            outgoing.push_back(Outgoing{Destination::replica(ReplicaId{r}), Message{m}});
+          }
+        }
         break;
       }
       case OpClass::kWeakRead: {
@@ -112,7 +136,10 @@ struct SessionCore::Impl {
         m.seq = seq;
         m.key = p.key;
         m.min_index = min_index;
-        outgoing.push_back(Outgoing{Destination::replica(config.nearest), Message{std::move(m)}});
+        // A retry tries the next replica (the nearest may be down);
+        // min_index keeps the session guarantees whichever answers.
+        const ReplicaId to{(config.nearest.value() + p.retries) % config.replica_count};
+        outgoing.push_back(Outgoing{Destination::replica(to), Message{std::move(m)}});
         break;
       }
     }
@@ -161,27 +188,61 @@ struct SessionCore::Impl {
     return p.op == OpClass::kStrongRead || p.op == OpClass::kStrongWrite;
   }
 
+  // Fast path (docs/protocol.md "Fast path"): the leader's OK plus enough
+  // other replicas to make a majority with it, each of which
+  //  * for a write: accepted it as witness (no conflicting unsynced command)
+  //    and holds its log entry at the leader's (term, slot). The entry is then
+  //    on a majority in its own term: committed (Raft §5.4.2), so no later
+  //    leader can lose it or give it another slot (= version);
+  //  * for a read: accepted it as witness in the leader's term. The leader's
+  //    OK says the result is committed state (no pending write on the key),
+  //    and a majority still in its term says no newer leader can have
+  //    committed a write the read missed.
   void maybe_fast(TimeUs now, std::map<SeqNo, PendingOp>::iterator it) {
     const PendingOp& p = it->second;
-    if (!p.have_leader_reply) return;
-    if (static_cast<uint32_t>(__builtin_popcountll(p.ok_mask)) < super_quorum) return;
+    if (!p.have_leader_reply || !p.leader_ok) return;
+    const bool write = p.op == OpClass::kStrongWrite;
+    uint64_t ok = 0;    // witness OK (any term for a write, the leader's for a read)
+    uint64_t held = 0;  // holds the entry at the leader's (term, slot)
+    for (const HeldNote& h : p.notes) {
+      if (h.slot.value() == 0) {
+        if (write || h.term == p.leader_term) ok |= uint64_t{1} << h.from;
+      } else if (h.term == p.leader_term && h.slot == p.leader_slot) {
+        held |= uint64_t{1} << h.from;
+      }
+    }
+    const uint64_t counted = (uint64_t{1} << p.leader_from) | (write ? ok & held : ok);
+    if (static_cast<uint32_t>(std::popcount(counted)) < fast_quorum) return;
     Value v = p.leader_value;
     complete_strong(now, it, Path::kFast, v, p.leader_version, p.leader_slot);
   }
 
+  // Any replica's reply may name a newer leader.
+  void learn_leader(core::Term term, ReplicaId leader_hint) {
+    if (term <= leader_term || leader_hint.value() >= config.replica_count) return;
+    leader_term = term;
+    leader = leader_hint;
+  }
+
   void on(TimeUs now, const core::ProposeReply& m) {
+    if (m.from.value() >= config.replica_count) return;
+    learn_leader(m.term, m.from_leader ? m.from : m.leader);
     auto it = pending.find(m.seq);
     if (it == pending.end() || !is_strong(it->second)) return;
-    if (m.from.value() >= config.replica_count) return;
     PendingOp& p = it->second;
     if (m.from_leader) {
-      if (m.from != config.leader) return;
+      // The leader of the highest term wins (a deposed one may still answer).
+      if (p.have_leader_reply && m.term <= p.leader_term) return;
       p.have_leader_reply = true;
+      p.leader_ok = m.ok;
+      p.leader_term = m.term;
+      p.leader_from = m.from.value();
       p.leader_value = m.value;
       p.leader_version = m.version;
       p.leader_slot = m.slot;
+    } else if (m.ok && p.notes.size() < 4 * config.replica_count) {
+      p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot});
     }
-    if (m.ok) p.ok_mask |= uint64_t{1} << m.from.value();
     maybe_fast(now, it);
   }
 
@@ -222,8 +283,9 @@ SessionCore::SessionCore(const SessionConfig& config) : impl_(std::make_unique<I
   HD_CHECK(config.leader.value() < config.replica_count);
   HD_CHECK(config.nearest.value() < config.replica_count);
   impl_->config = config;
+  impl_->leader = config.leader;
   const uint32_t f = (config.replica_count - 1) / 2;
-  impl_->super_quorum = f + (f + 1) / 2 + 1;
+  impl_->fast_quorum = f + 1;
 }
 
 SessionCore::~SessionCore() = default;

@@ -4,10 +4,14 @@
 //   submit() an op -> take_outgoing() messages to send
 //   step() every reply, tick() periodically -> take_completions()
 // It implements: strong ops to all replicas with fast-path completion (leader
-// reply + super-quorum of witness OKs including the leader) or slow-path
+// reply + a majority, including the leader, of replicas that both accepted
+// the command as witness and hold its log entry at the leader's term and
+// slot) or slow-path
 // completion (StrongCommit), weak writes to the leader, weak reads to the
 // nearest replica carrying the session's min_index, the client cache merge
 // (higher version wins), per-op retry with the same SeqNo, and per-op timeout.
+// It follows leader changes: replies carry the replier's term and leader; a
+// weak write that was not answered is retried to every replica.
 // Not thread-safe: one thread owns a session.
 #pragma once
 
@@ -33,7 +37,7 @@ enum class Path : uint8_t { kNone, kFast, kSlow };  // kNone for weak ops
 struct SessionConfig {
   ClientId id{1};
   uint32_t replica_count = 3;
-  core::ReplicaId leader{0};
+  core::ReplicaId leader{0};          // initial leader guess; replies name newer ones
   core::ReplicaId nearest{0};         // where weak reads go
   TimeUs retry_after_us = 200'000;    // re-send an unanswered op (same SeqNo)
   TimeUs op_timeout_us = 5'000'000;   // give up: Outcome::kTimeout

@@ -16,6 +16,8 @@
 //   replication: leader --Accept(entries, commit)--> follower
 //               follower --AcceptAck(last_contiguous, applied)--> leader
 //               leader --Snapshot chunks--> follower whose next entry the leader released
+//   failover  : candidate --RequestVote(pre, then real)--> all --Vote--> candidate
+//               (terms in Accept/AcceptAck/Snapshot reject a deposed leader)
 #pragma once
 
 #include <array>
@@ -82,6 +84,13 @@ struct ProposeReply {
   LogIndex slot;
   Value value;
   LogIndex version;
+  // The replier's term and the leader it knows (a hint for clients looking
+  // for the leader; replica_count or more: unknown). A follower also sends a
+  // ProposeReply with ok=true and slot > 0 when it appends the command's log
+  // entry from the leader of the entry's term ("held"); term is then the
+  // entry's term. The fast path needs those (see docs/protocol.md).
+  Term term;
+  ReplicaId leader;
   [[no_unique_address]] LiveCount<ProposeReply> live{};  // memprof gauge live.<type>
   bool operator==(const ProposeReply&) const = default;
 };
@@ -122,6 +131,11 @@ struct LogEntry {
   SeqNo seq;
   bool strong = false;  // strong commands are also held by witnesses
   Command cmd;
+  Term term;  // term of the leader that appended it
+  // The client's acked_below when it sent the command: replicas prune saved
+  // replies with it when they execute the entry (the de-dup state travels
+  // with the log, so it survives a leader change).
+  SeqNo acked_below;
   [[no_unique_address]] LiveCount<LogEntry> live{};  // memprof gauge live.<type>
   bool operator==(const LogEntry&) const = default;
 };
@@ -134,16 +148,24 @@ struct Accept {
   LogIndex first;
   std::vector<LogEntry> entries;
   LogIndex commit;
+  Term term;       // the sender's term
+  Term prev_term;  // term of slot first - 1 in the sender's log (0 for slot 0)
+  LogIndex last;   // the sender's last slot when it sent this
   [[no_unique_address]] LiveCount<Accept> live{};  // memprof gauge live.<type>
   bool operator==(const Accept&) const = default;
 };
 
 // Follower -> leader, cumulative: the follower holds every slot up to
-// last_contiguous and has executed every slot up to applied.
+// last_contiguous as the leader of `term` has them (verified by the previous-
+// term check) and has executed every slot up to applied. reject: the last
+// Accept did not match at its previous slot (the follower dropped its
+// unexecuted entries from there); the leader goes back to last_contiguous + 1.
 struct AcceptAck {
   ReplicaId from;
   LogIndex last_contiguous;
   LogIndex applied;
+  Term term;
+  bool reject = false;
   [[no_unique_address]] LiveCount<AcceptAck> live{};  // memprof gauge live.<type>
   bool operator==(const AcceptAck&) const = default;
 };
@@ -156,6 +178,28 @@ struct KvEntry {
   bool operator==(const KvEntry&) const = default;
 };
 
+// One client session's de-duplication state at a snapshot's index: `floor`
+// (every seq below it was seen) and, per seq, whether it was seen above the
+// floor and the saved reply (strong: StrongCommit fields; weak: slot only).
+struct ClientSeqRecord {
+  SeqNo seq;
+  bool seen = false;
+  bool saved = false;
+  bool strong = false;
+  LogIndex slot;
+  Value value;
+  LogIndex version;
+  bool operator==(const ClientSeqRecord&) const = default;
+};
+
+struct ClientRecord {
+  ClientId client;
+  SeqNo acked_below;
+  SeqNo floor;
+  std::vector<ClientSeqRecord> seqs;
+  bool operator==(const ClientRecord&) const = default;
+};
+
 // Leader -> follower: state transfer of the executed state at `index`, in
 // chunks numbered 0.. ; the follower installs it when `last` arrives with all
 // chunks before it. Used when the follower needs slots the leader released.
@@ -165,12 +209,46 @@ struct Snapshot {
   uint32_t chunk = 0;
   bool last = false;
   std::vector<KvEntry> entries;
+  Term term;        // the sender's term
+  Term index_term;  // term of the entry at `index`
+  // The client tables at `index` (in the last chunk only), so that a replica
+  // caught up by state transfer still de-duplicates retries as leader.
+  std::vector<ClientRecord> clients;
   [[no_unique_address]] LiveCount<Snapshot> live{};  // memprof gauge live.<type>
   bool operator==(const Snapshot&) const = default;
 };
 
-using Message = std::variant<Propose, WeakWrite, WeakRead, ProposeReply, StrongCommit,
-                             WeakWriteReply, WeakReadReply, Accept, AcceptAck, Snapshot>;
+// Candidate -> every replica. pre: a pre-vote (Raft §9.6): would you vote for
+// me in `term`? Nobody changes state for it. probe: a restarted replica asks
+// for the replier's term (it must learn the highest term from a majority
+// before it may vote again; it never grants a probe).
+struct RequestVote {
+  ReplicaId from;
+  Term term;
+  LogIndex last_index;
+  Term last_term;
+  bool pre = false;
+  bool probe = false;
+  [[no_unique_address]] LiveCount<RequestVote> live{};  // memprof gauge live.<type>
+  bool operator==(const RequestVote&) const = default;
+};
+
+// Replica -> candidate: the answer to a RequestVote (pre and probe echoed).
+// term: the replier's term (a pre-vote answer echoes the asked term when
+// granted).
+struct Vote {
+  ReplicaId from;
+  Term term;
+  bool granted = false;
+  bool pre = false;
+  bool probe = false;
+  [[no_unique_address]] LiveCount<Vote> live{};  // memprof gauge live.<type>
+  bool operator==(const Vote&) const = default;
+};
+
+using Message =
+    std::variant<Propose, WeakWrite, WeakRead, ProposeReply, StrongCommit, WeakWriteReply,
+                 WeakReadReply, Accept, AcceptAck, Snapshot, RequestVote, Vote>;
 
 // Where an outgoing message goes. Replies to clients are addressed by
 // ClientId; the transport knows which connection that session uses.
@@ -195,7 +273,7 @@ struct LiveTypeCount {
   const char* gauge;
   uint64_t live;
 };
-inline std::array<LiveTypeCount, 13> live_type_counts() {
+inline std::array<LiveTypeCount, 15> live_type_counts() {
   return {{{"live.command", LiveCount<Command>::live()},
            {"live.log_entry", LiveCount<LogEntry>::live()},
            {"live.kv_entry", LiveCount<KvEntry>::live()},
@@ -208,7 +286,9 @@ inline std::array<LiveTypeCount, 13> live_type_counts() {
            {"live.weak_read_reply", LiveCount<WeakReadReply>::live()},
            {"live.accept", LiveCount<Accept>::live()},
            {"live.accept_ack", LiveCount<AcceptAck>::live()},
-           {"live.snapshot", LiveCount<Snapshot>::live()}}};
+           {"live.snapshot", LiveCount<Snapshot>::live()},
+           {"live.request_vote", LiveCount<RequestVote>::live()},
+           {"live.vote", LiveCount<Vote>::live()}}};
 }
 
 }  // namespace hd::core

@@ -10,7 +10,8 @@
 //   * after any step()/tick(), send everything in ready().messages (order
 //     within one destination must be preserved), then call advance();
 //   * a crash is modelled by destroying the core; a restart constructs a new
-//     one, which starts empty and catches up from the leader.
+//     one with CoreConfig::rejoin set, which starts empty, learns the current
+//     term from a majority and catches up from the leader before it may vote.
 // Not thread-safe: one thread owns a core.
 #pragma once
 
@@ -26,7 +27,11 @@ namespace hd::core {
 struct CoreConfig {
   ReplicaId self{0};
   uint32_t replica_count = 3;  // odd, >= 3
-  ReplicaId leader{0};         // fixed leader (failover is a later issue)
+  ReplicaId leader{0};         // leader of the boot term (term 1); elections follow
+  // A restarted replica (it lost its state: no disk). It neither votes nor
+  // campaigns until it has learned the highest term from a majority and caught
+  // up with a leader of that term (docs/protocol.md "Rejoining").
+  bool rejoin = false;
 
   TimeUs heartbeat_interval_us = 20'000;      // leader -> followers when idle
   TimeUs retransmit_after_us = 50'000;        // resend un-acked slots to a follower
@@ -35,6 +40,12 @@ struct CoreConfig {
   uint32_t max_accept_batch = 256;            // entries per Accept message
   uint64_t max_retained_entries = 200'000;    // hard cap on the leader's retained log
   uint32_t snapshot_chunk_entries = 4096;     // KvEntry per Snapshot message
+  // A follower that has not heard from a leader for election_timeout_us plus a
+  // jitter in [0, election_jitter_us) (deterministic: from election_seed, self
+  // and the term) starts a pre-vote, then an election.
+  TimeUs election_timeout_us = 300'000;
+  TimeUs election_jitter_us = 300'000;
+  uint64_t election_seed = 0;
   Plants plants;
 };
 
@@ -51,6 +62,8 @@ struct CoreGauges {
   LogIndex applied_index;  // highest slot executed
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
+  uint64_t term = 0;
+  bool rejoining = false;  // restarted and not yet allowed to vote
 };
 
 // Counters of work done (monotonic), for stats and tests.
@@ -63,6 +76,9 @@ struct CoreCounters {
   uint64_t duplicates_ignored = 0;
   uint64_t executed = 0;
   uint64_t released = 0;
+  uint64_t elections_started = 0;  // real (not pre-) votes asked for
+  uint64_t elections_won = 0;
+  uint64_t stale_rejected = 0;  // Accepts/Snapshots/acks of an older term refused
 };
 
 // Client requests this core handled for the first time (leader: strong
@@ -94,6 +110,9 @@ class ReplicaCore {
   void advance();
 
   bool is_leader() const;
+  // The leader this replica knows (replica_count or more: none known).
+  ReplicaId leader() const;
+  Term term() const;
   const CoreConfig& config() const;
   CoreGauges gauges() const;
   const CoreCounters& counters() const;

@@ -44,23 +44,42 @@ class ReplicatedLog {
     return entries_.front();
   }
 
+  // Term of `slot`: held slots and the last released one (first_index() - 1,
+  // Term 0 for slot 0) are known; older ones are not asked for.
+  Term term_at(LogIndex slot) const {
+    if (slot.value() + 1 == first_) return base_term_;
+    return at(slot).term;
+  }
+  Term last_term() const { return term_at(last_index()); }
+
   // Drops the oldest entry; the caller has executed it.
   void release_front() {
     HD_CHECK(!entries_.empty());
+    base_term_ = entries_.front().term;
     entries_.pop_front();
     ++first_;
   }
 
-  // Drops everything and restarts the log after `last` (state transfer):
-  // afterwards last_index() == last and nothing is held.
-  void reset_after(LogIndex last) {
+  // Drops the held entries after `slot` (a follower's unexecuted suffix that
+  // conflicts with the leader's log). slot >= first_index() - 1.
+  void truncate_after(LogIndex slot) {
+    HD_CHECK(slot.value() + 1 >= first_);
+    while (last_index() > slot) entries_.pop_back();
+  }
+
+  // Drops everything and restarts the log after `last`, whose term is
+  // `last_term` (state transfer): afterwards last_index() == last and nothing
+  // is held.
+  void reset_after(LogIndex last, Term last_term = Term{}) {
     entries_.clear();
     first_ = last.value() + 1;
+    base_term_ = last_term;
     HD_CHECK(last_index() == last);
   }
 
  private:
   uint64_t first_ = 1;  // slots start at 1
+  Term base_term_;      // term of slot first_ - 1
   std::deque<LogEntry> entries_;
 };
 

@@ -46,6 +46,14 @@ class SeqWindow {
 
   SeqNo floor() const { return SeqNo{floor_}; }
 
+  // Calls fn(seq) for every seen seq at or above the floor, in order.
+  template <typename Fn>
+  void for_each_above_floor(Fn&& fn) const {
+    for (uint64_t v = floor_; v < floor_ + kSpan; ++v) {
+      if (bits_.test(v % kSpan)) fn(SeqNo{v});
+    }
+  }
+
  private:
   // Invariant: bit (v % kSpan) is set only for seen v in [floor_, floor_ + kSpan).
   void slide_to(uint64_t new_floor) {

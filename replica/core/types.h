@@ -21,6 +21,9 @@ using ClientId = StrongId<struct ClientIdTag, uint64_t>;
 // Per-session operation number, starting at 1, increasing by 1 per new op.
 // A retry re-sends the same SeqNo (at-most-once execution at the leader).
 using SeqNo = StrongId<struct SeqNoTag, uint64_t>;
+// Leader term (election epoch). Term 1 is the boot term, led by
+// CoreConfig::leader without an election; 0 means "none / not known yet".
+using Term = StrongId<struct TermTag, uint64_t>;
 
 using Key = uint64_t;
 using Value = std::string;

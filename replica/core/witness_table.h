@@ -24,6 +24,10 @@ class WitnessTable {
   // Drops every command recorded at or before now_us - max_age_us; returns how many.
   uint64_t collect_older_than(TimeUs now_us, TimeUs max_age_us);
   uint64_t size() const { return size_; }
+  void clear() {
+    by_key_.clear();
+    size_ = 0;
+  }
 
  private:
   struct Held {

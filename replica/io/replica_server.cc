@@ -41,7 +41,9 @@ std::optional<uint64_t> outstanding_window(const core::Message& msg) {
 bool is_replica_message(const core::Message& msg) {
   return std::holds_alternative<core::Accept>(msg) ||
          std::holds_alternative<core::AcceptAck>(msg) ||
-         std::holds_alternative<core::Snapshot>(msg);
+         std::holds_alternative<core::Snapshot>(msg) ||
+         std::holds_alternative<core::RequestVote>(msg) ||
+         std::holds_alternative<core::Vote>(msg);
 }
 
 const char* message_name(const core::Message& msg) {

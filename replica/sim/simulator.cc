@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <string>
 #include <utility>
 
 #include "replica/base/check.h"
@@ -62,7 +64,17 @@ SimConfig faulty_config(uint64_t seed) {
   // Some crashes outlast follower_dead_after_us, so the leader releases the
   // slots the follower misses and must catch it up with a snapshot.
   c.crash.max_down_us = pick.between(50'000, 1'500'000);
-  c.core.follower_dead_after_us = 300'000;
+  // Leader failures: crashes (restart as a rejoining follower) and isolation
+  // from the other replicas while clients still reach it. A quarter of the
+  // seeds keep a stable leader.
+  if (pick.below(4) != 0) {
+    c.crash.leader_crash_ppm_per_tick = static_cast<uint32_t>(pick.between(0, 1'500));
+    c.net.isolate_leader_ppm_per_tick = static_cast<uint32_t>(pick.between(0, 1'000));
+  }
+  // With a follower down the fast path still has its majority, so the leader
+  // appends ~6000 slots/s: it must give up on a silent follower within 200 ms
+  // to stay under the 1500-entry retention bound.
+  c.core.follower_dead_after_us = 200'000;
   // A tiny (or no) client cache: read-your-writes and monotonic reads must
   // then come from the replicas honouring WeakRead::min_index.
   c.session.cache_capacity = pick.between(0, 3);
@@ -78,17 +90,16 @@ SimConfig clean_config(uint64_t seed) {
 }
 
 bool SimResult::ok() const {
-  return converged && linearizable.ok() && sessions.ok() && values.ok() && final_state.ok() &&
-         retention.ok();
+  return converged && election.ok() && linearizable.ok() && sessions.ok() && values.ok() &&
+         final_state.ok() && retention.ok();
 }
 
 std::string SimResult::failure() const {
   if (!converged) return "replicas did not converge before the settle limit";
-  const std::pair<const char*, const CheckResult*> checks[] = {{"linearizability", &linearizable},
-                                                               {"session guarantees", &sessions},
-                                                               {"value/version", &values},
-                                                               {"final state", &final_state},
-                                                               {"retention", &retention}};
+  const std::pair<const char*, const CheckResult*> checks[] = {
+      {"election safety", &election},    {"linearizability", &linearizable},
+      {"session guarantees", &sessions}, {"value/version", &values},
+      {"final state", &final_state},     {"retention", &retention}};
   for (const auto& [name, r] : checks) {
     if (!r->ok()) return std::string(name) + " " + to_string(r->kind) + ": " + r->detail;
   }
@@ -96,13 +107,14 @@ std::string SimResult::failure() const {
 }
 
 std::string SimResult::summary() const {
-  char buf[768];
+  char buf[1024];
   std::snprintf(
       buf, sizeof buf,
       "seed %llu: ops %llu (completed %llu, timeout %llu [sr %llu sw %llu wr %llu ww %llu]), "
       "strong %llu "
       "(fast %llu, slow %llu), retries %llu, msgs %llu (dropped %llu, dup %llu), "
-      "crashes %llu, partitions %llu, snapshots %llu, max log %llu, max witness %llu, "
+      "crashes %llu (leader %llu), partitions %llu, leader isolations %llu, elections won %llu, "
+      "longest leaderless %.3fs, snapshots %llu, max log %llu, max witness %llu, "
       "lin steps %llu (zone-decided keys %llu), t=%.3fs",
       static_cast<unsigned long long>(seed), static_cast<unsigned long long>(stats.ops_issued),
       static_cast<unsigned long long>(stats.ops_completed),
@@ -119,7 +131,11 @@ std::string SimResult::summary() const {
       static_cast<unsigned long long>(stats.messages_dropped),
       static_cast<unsigned long long>(stats.messages_duplicated),
       static_cast<unsigned long long>(stats.crashes),
+      static_cast<unsigned long long>(stats.leader_crashes),
       static_cast<unsigned long long>(stats.partitions),
+      static_cast<unsigned long long>(stats.leader_isolations),
+      static_cast<unsigned long long>(stats.elections_won),
+      static_cast<double>(stats.max_leaderless_us) / 1e6,
       static_cast<unsigned long long>(stats.snapshots_sent),
       static_cast<unsigned long long>(stats.max_log_retained),
       static_cast<unsigned long long>(stats.max_witness_entries),
@@ -142,11 +158,18 @@ struct Simulator::Impl {
   std::vector<SessionSlot> sessions;
   History history;
   SimStats stats;
+  CheckResult election;
   std::vector<RetentionSample> samples;
   TimeUs next_sample_at = 0;
   static constexpr uint32_t kFromClient = UINT32_MAX;
-  uint64_t partitioned = 0;  // follower cut off from the leader until partition_until
+  // Until partition_until, the links between cut_a (the leader when the
+  // partition started) and cut_b are cut, or every link of cut_a if isolated.
+  uint32_t cut_a = 0;
+  uint32_t cut_b = 0;
+  bool isolated = false;
   TimeUs partition_until = 0;
+  std::map<uint64_t, uint32_t> leader_of_term;  // election safety
+  TimeUs has_leader_at = 0;                     // last tick with a reachable leader
 
   explicit Impl(const SimConfig& c) : config(c), rng(c.seed) {
     HD_CHECK(config.replicas >= 3);
@@ -158,7 +181,7 @@ struct Simulator::Impl {
     if (config.crash.max_down == 0) config.crash.max_down = (config.replicas - 1) / 2;
     replicas.resize(config.replicas);
     restart_at.assign(config.replicas, 0);
-    for (uint32_t r = 0; r < config.replicas; ++r) start_replica(r);
+    for (uint32_t r = 0; r < config.replicas; ++r) start_replica(r, /*rejoin=*/false);
     sessions.resize(config.sessions);
     for (uint32_t s = 0; s < config.sessions; ++s) {
       client::SessionConfig sc = config.session;
@@ -172,11 +195,13 @@ struct Simulator::Impl {
 
   bool faults_on() const { return phase == Phase::kWorkload; }
 
-  void start_replica(uint32_t r) {
+  void start_replica(uint32_t r, bool rejoin) {
     core::CoreConfig cc = config.core;
     cc.self = core::ReplicaId{r};
     cc.replica_count = config.replicas;
     cc.leader = core::ReplicaId{0};
+    cc.rejoin = rejoin;
+    cc.election_seed = config.seed;
     replicas[r] = std::make_unique<core::ReplicaCore>(cc);
   }
 
@@ -208,11 +233,15 @@ struct Simulator::Impl {
     std::push_heap(packets.begin(), packets.end(), PacketLater{});
   }
 
-  // Partitions cut the links between the leader and one follower (both ways)
-  // for a while; clients still reach everyone.
-  bool link_cut(Destination to) const {
-    if (to.kind != Destination::Kind::kReplica) return false;
-    return now < partition_until && (to.id == partitioned || to.id == 0);
+  // Partitions cut the links between the leader and one follower, or between
+  // the leader and everyone else (both ways), for a while; clients still reach
+  // everyone.
+  bool link_cut(uint32_t from, Destination to) const {
+    if (from == kFromClient || to.kind != Destination::Kind::kReplica) return false;
+    if (now >= partition_until) return false;
+    const uint32_t t = static_cast<uint32_t>(to.id);
+    if (isolated) return from == cut_a || t == cut_a;
+    return (from == cut_a && t == cut_b) || (from == cut_b && t == cut_a);
   }
 
   TimeUs delay() {
@@ -225,7 +254,7 @@ struct Simulator::Impl {
 
   void send(uint32_t from, Destination to, Message msg) {
     ++stats.messages_sent;
-    const bool cut = from != kFromClient && link_cut(to) && (from == partitioned || from == 0);
+    const bool cut = link_cut(from, to);
     if (cut || (faults_on() && rng.chance_ppm(config.net.drop_ppm))) {
       ++stats.messages_dropped;
       return;
@@ -339,19 +368,47 @@ struct Simulator::Impl {
 
   // ---- time ---------------------------------------------------------------
 
+  // The live leader of the highest term (UINT32_MAX: none).
+  uint32_t current_leader() const {
+    uint32_t best = UINT32_MAX;
+    uint64_t best_term = 0;
+    for (uint32_t r = 0; r < config.replicas; ++r) {
+      if (replicas[r] == nullptr || !replicas[r]->is_leader()) continue;
+      const uint64_t t = replicas[r]->term().value();
+      if (best == UINT32_MAX || t > best_term) {
+        best = r;
+        best_term = t;
+      }
+    }
+    return best;
+  }
+
   void crash_and_restart() {
-    for (uint32_t r = 1; r < config.replicas; ++r) {
+    for (uint32_t r = 0; r < config.replicas; ++r) {
       if (replicas[r] == nullptr && now >= restart_at[r]) {
-        start_replica(r);
+        start_replica(r, /*rejoin=*/true);  // no disk: it lost everything
         ++stats.restarts;
       }
     }
-    if (!faults_on() || !rng.chance_ppm(config.crash.crash_ppm_per_tick)) return;
-    uint32_t down = 0;
-    for (uint32_t r = 1; r < config.replicas; ++r) down += replicas[r] == nullptr ? 1 : 0;
-    if (down >= config.crash.max_down) return;
-    // Leader (replica 0) never crashes: failover is not implemented yet.
-    const uint32_t r = 1 + static_cast<uint32_t>(rng.below(config.replicas - 1));
+    if (!faults_on()) return;
+    const bool follower_crash = rng.chance_ppm(config.crash.crash_ppm_per_tick);
+    const bool leader_crash = rng.chance_ppm(config.crash.leader_crash_ppm_per_tick);
+    if (!follower_crash && !leader_crash) return;
+    // State lost so far: replicas down, or restarted and not yet caught up.
+    uint32_t lost = 0;
+    for (uint32_t r = 0; r < config.replicas; ++r) {
+      lost += replicas[r] == nullptr || replicas[r]->gauges().rejoining ? 1 : 0;
+    }
+    if (lost >= config.crash.max_down) return;
+    const uint32_t leader = current_leader();
+    uint32_t r = 0;
+    if (leader_crash && leader != UINT32_MAX) {
+      r = leader;
+      ++stats.leader_crashes;
+    } else {
+      r = static_cast<uint32_t>(rng.below(config.replicas));
+      if (r == leader) return;
+    }
     if (replicas[r] == nullptr) return;
     replicas[r].reset();
     restart_at[r] = now + rng.between(config.crash.min_down_us, config.crash.max_down_us);
@@ -360,10 +417,44 @@ struct Simulator::Impl {
 
   void maybe_partition() {
     if (!faults_on() || now < partition_until) return;
-    if (!rng.chance_ppm(config.net.partition_ppm_per_tick)) return;
-    partitioned = 1 + rng.below(config.replicas - 1);
+    const bool cut_one = rng.chance_ppm(config.net.partition_ppm_per_tick);
+    const bool isolate = rng.chance_ppm(config.net.isolate_leader_ppm_per_tick);
+    if (!cut_one && !isolate) return;
+    const uint32_t leader = current_leader();
+    if (leader == UINT32_MAX) return;
+    cut_a = leader;
+    isolated = isolate;
+    cut_b = (leader + 1 + static_cast<uint32_t>(rng.below(config.replicas - 1))) % config.replicas;
     partition_until = now + rng.between(config.net.min_partition_us, config.net.max_partition_us);
-    ++stats.partitions;
+    if (isolate) {
+      ++stats.leader_isolations;
+    } else {
+      ++stats.partitions;
+    }
+  }
+
+  // Election safety (one leader per term) and the longest leaderless stretch.
+  void watch_leaders() {
+    bool reachable = false;
+    const uint32_t leader = current_leader();
+    for (uint32_t r = 0; r < config.replicas; ++r) {
+      if (replicas[r] == nullptr || !replicas[r]->is_leader()) continue;
+      const uint64_t t = replicas[r]->term().value();
+      auto [it, inserted] = leader_of_term.emplace(t, r);
+      if (!inserted && it->second != r && election.ok()) {
+        election =
+            CheckResult::violation("replicas " + std::to_string(it->second) + " and " +
+                                   std::to_string(r) + " both lead term " + std::to_string(t));
+      }
+    }
+    if (leader != UINT32_MAX && !(isolated && now < partition_until && leader == cut_a)) {
+      reachable = true;
+    }
+    if (reachable) {
+      has_leader_at = now;
+    } else {
+      stats.max_leaderless_us = std::max(stats.max_leaderless_us, now - has_leader_at);
+    }
   }
 
   void sample() {
@@ -375,7 +466,7 @@ struct Simulator::Impl {
       samples.push_back(RetentionSample{r, now, g.log_entries_retained, g.witness_entries});
       stats.max_log_retained = std::max(stats.max_log_retained, g.log_entries_retained);
       stats.max_witness_entries = std::max(stats.max_witness_entries, g.witness_entries);
-      if (r == 0) stats.snapshots_sent = g.snapshots_sent;
+      stats.snapshots_sent = std::max(stats.snapshots_sent, g.snapshots_sent);
     }
   }
 
@@ -387,7 +478,9 @@ struct Simulator::Impl {
   }
 
   bool converged() const {
-    const core::CoreGauges lead = replicas[0]->gauges();
+    const uint32_t leader = current_leader();
+    if (leader == UINT32_MAX) return false;
+    const core::CoreGauges lead = replicas[leader]->gauges();
     if (lead.commit_index != lead.last_index) return false;
     for (const auto& r : replicas) {
       if (r == nullptr) return false;
@@ -399,6 +492,7 @@ struct Simulator::Impl {
   void tick() {
     crash_and_restart();
     maybe_partition();
+    watch_leaders();
     for (uint32_t r = 0; r < config.replicas; ++r) {
       if (replicas[r] == nullptr) continue;
       replicas[r]->tick(now);
@@ -418,10 +512,10 @@ struct Simulator::Impl {
         slot.next_op_at = now + rng.between(0, config.max_think_us);
       }
       if (stats.ops_issued >= config.ops) {
-        // Faults stop: crashed followers come back now.
+        // Faults stop: crashed replicas come back now.
         phase = Phase::kDrain;
         stats.workload_end_us = now;
-        for (uint32_t r = 1; r < config.replicas; ++r) restart_at[r] = now;
+        for (uint32_t r = 0; r < config.replicas; ++r) restart_at[r] = now;
         partition_until = now;
       }
     } else if (phase == Phase::kDrain) {
@@ -464,6 +558,8 @@ SimResult Simulator::run() {
   res.seed = s.config.seed;
   res.converged = s.phase == Phase::kDone;
   s.stats.end_us = s.now;
+  res.election = s.election;
+  for (const auto& [term, leader] : s.leader_of_term) s.stats.elections_won += term > 1 ? 1 : 0;
   res.linearizable = check_linearizable(s.history, s.config.max_lin_steps_per_key);
   s.stats.lin_steps = res.linearizable.steps;
   s.stats.lin_zone_decided = res.linearizable.zone_decided;

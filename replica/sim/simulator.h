@@ -26,15 +26,21 @@ struct NetworkFaults {
   core::TimeUs reorder_extra_us = 20'000;
   // Per tick: cut the leader off from one follower (both directions).
   uint32_t partition_ppm_per_tick = 0;
+  // Per tick: cut the leader off from every other replica (clients still
+  // reach it): the others elect a new leader while it keeps answering.
+  uint32_t isolate_leader_ppm_per_tick = 0;
   core::TimeUs min_partition_us = 10'000;
   core::TimeUs max_partition_us = 800'000;
 };
 
 struct CrashFaults {
-  uint32_t crash_ppm_per_tick = 0;  // per tick: a live follower crashes
+  uint32_t crash_ppm_per_tick = 0;         // per tick: a live follower crashes
+  uint32_t leader_crash_ppm_per_tick = 0;  // per tick: the leader crashes
   core::TimeUs min_down_us = 20'000;
   core::TimeUs max_down_us = 400'000;
-  uint32_t max_down = 0;  // followers down at once; 0: f
+  // Replicas down or still rejoining (restarted, state lost) at once; 0: f.
+  // More would lose acknowledged writes with no disk, whatever the protocol.
+  uint32_t max_down = 0;
 };
 
 // Deliberately broken behaviour, to prove the checkers catch it.
@@ -94,9 +100,13 @@ struct SimStats {
   uint64_t messages_dropped = 0;  // by the network or to a crashed replica
   uint64_t messages_duplicated = 0;
   uint64_t crashes = 0;
+  uint64_t leader_crashes = 0;
   uint64_t restarts = 0;
   uint64_t partitions = 0;
-  uint64_t snapshots_sent = 0;  // by the leader
+  uint64_t leader_isolations = 0;
+  uint64_t elections_won = 0;          // leader changes (terms after the boot term)
+  core::TimeUs max_leaderless_us = 0;  // longest stretch with no reachable leader
+  uint64_t snapshots_sent = 0;         // by the leader
   uint64_t max_log_retained = 0;
   uint64_t max_witness_entries = 0;
   uint64_t lin_steps = 0;
@@ -110,6 +120,7 @@ struct SimResult {
   History history;
   SimStats stats;
   bool converged = false;  // replicas reached the same applied index
+  CheckResult election;    // at most one leader per term
   CheckResult linearizable;
   CheckResult sessions;
   CheckResult values;

@@ -82,7 +82,8 @@ static_assert(std::variant_size_v<core::Message> + 1 == kMaxFrameType);
 static_assert(kAt<0, core::Propose> && kAt<1, core::WeakWrite> && kAt<2, core::WeakRead> &&
               kAt<3, core::ProposeReply> && kAt<4, core::StrongCommit> &&
               kAt<5, core::WeakWriteReply> && kAt<6, core::WeakReadReply> && kAt<7, core::Accept> &&
-              kAt<8, core::AcceptAck> && kAt<9, core::Snapshot>);
+              kAt<8, core::AcceptAck> && kAt<9, core::Snapshot> && kAt<10, core::RequestVote> &&
+              kAt<11, core::Vote>);
 
 }  // namespace
 
@@ -119,6 +120,10 @@ const char* frame_type_name(uint8_t type) {
       return "AcceptAck";
     case 11:
       return "Snapshot";
+    case 12:
+      return "RequestVote";
+    case 13:
+      return "Vote";
     default:
       return "unknown";
   }

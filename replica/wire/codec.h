@@ -13,7 +13,7 @@
 namespace hd::wire {
 
 inline constexpr uint16_t kMagic = 0x4844;  // "HD"; bytes 44 48 on the wire (LE)
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;
 inline constexpr size_t kHeaderBytes = 8;
 // Decoders refuse larger payloads by default: a peer must not make us buffer
 // gigabytes on the strength of a 4-byte length.
@@ -44,9 +44,11 @@ enum class FrameType : uint8_t {
   kAccept = 9,
   kAcceptAck = 10,
   kSnapshot = 11,
+  kRequestVote = 12,
+  kVote = 13,
 };
 inline constexpr uint8_t kMinFrameType = 1;
-inline constexpr uint8_t kMaxFrameType = 11;
+inline constexpr uint8_t kMaxFrameType = 13;
 
 FrameType frame_type(const core::Message& msg);
 FrameType frame_type(const Frame& frame);

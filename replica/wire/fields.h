@@ -108,6 +108,8 @@ void fields(V& v, M& m) {
   v(m.slot, "slot");
   v(m.value, "value");
   v(m.version, "version");
+  v(m.term, "term");
+  v(m.leader, "leader");
 }
 
 template <typename V, typename M>
@@ -145,6 +147,8 @@ void fields(V& v, M& m) {
   v(m.seq, "seq");
   v(m.strong, "strong");
   v(m.cmd, "cmd");
+  v(m.term, "term");
+  v(m.acked_below, "acked_below");
 }
 
 template <typename V, typename M>
@@ -154,6 +158,9 @@ void fields(V& v, M& m) {
   v(m.first, "first");
   v(m.entries, "entries");
   v(m.commit, "commit");
+  v(m.term, "term");
+  v(m.prev_term, "prev_term");
+  v(m.last, "last");
 }
 
 template <typename V, typename M>
@@ -162,6 +169,8 @@ void fields(V& v, M& m) {
   v(m.from, "from");
   v(m.last_contiguous, "last_contiguous");
   v(m.applied, "applied");
+  v(m.term, "term");
+  v(m.reject, "reject");
 }
 
 template <typename V, typename M>
@@ -173,6 +182,27 @@ void fields(V& v, M& m) {
 }
 
 template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::ClientSeqRecord>
+void fields(V& v, M& m) {
+  v(m.seq, "seq");
+  v(m.seen, "seen");
+  v(m.saved, "saved");
+  v(m.strong, "strong");
+  v(m.slot, "slot");
+  v(m.value, "value");
+  v(m.version, "version");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::ClientRecord>
+void fields(V& v, M& m) {
+  v(m.client, "client");
+  v(m.acked_below, "acked_below");
+  v(m.floor, "floor");
+  v(m.seqs, "seqs");
+}
+
+template <typename V, typename M>
 requires std::is_same_v<std::remove_const_t<M>, core::Snapshot>
 void fields(V& v, M& m) {
   v(m.from, "from");
@@ -180,6 +210,30 @@ void fields(V& v, M& m) {
   v(m.chunk, "chunk");
   v(m.last, "last");
   v(m.entries, "entries");
+  v(m.term, "term");
+  v(m.index_term, "index_term");
+  v(m.clients, "clients");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::RequestVote>
+void fields(V& v, M& m) {
+  v(m.from, "from");
+  v(m.term, "term");
+  v(m.last_index, "last_index");
+  v(m.last_term, "last_term");
+  v(m.pre, "pre");
+  v(m.probe, "probe");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::Vote>
+void fields(V& v, M& m) {
+  v(m.from, "from");
+  v(m.term, "term");
+  v(m.granted, "granted");
+  v(m.pre, "pre");
+  v(m.probe, "probe");
 }
 
 // Payload size of `m`; the smallest possible size of a T when `m` is

@@ -1,5 +1,6 @@
-// Seeded cluster simulation: a sweep of seeds with every fault on, a
-// fault-free fast-path test, determinism, and proofs that the checkers catch
+// Seeded cluster simulation: a sweep of seeds with every fault on (leader
+// crashes and isolation included), a failover-heavy sweep, a fault-free
+// fast-path test, determinism, and proofs that the checkers catch
 // deliberately broken behaviour. Replay one seed with
 //   HEAPDRIFT_SIM_SEED=<n> build/bin/sim_tests -tc="sim: seed sweep*"
 #include <doctest/doctest.h>
@@ -53,7 +54,7 @@ void print_replay(uint64_t seed, const SimResult& r) {
 
 }  // namespace
 
-TEST_CASE("sim: seed sweep with network faults and follower crashes") {
+TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
   std::optional<uint64_t> only = env_u64("HEAPDRIFT_SIM_SEED");
   if (!only) only = cmdline_seed();
   const uint64_t first = env_u64("HEAPDRIFT_SIM_FIRST_SEED").value_or(1);
@@ -73,10 +74,12 @@ TEST_CASE("sim: seed sweep with network faults and follower crashes") {
       const SimConfig c = sweep_config(seed);
       std::printf(
           "%s\nconfig: sessions %u pendings %u keys %u max_delay %lluus drop %u dup %u "
-          "reorder %u partition %u crash %u ppm, max_down %lluus\n",
+          "reorder %u partition %u isolate-leader %u crash %u leader-crash %u ppm, max_down "
+          "%lluus\n",
           r.summary().c_str(), c.sessions, c.pendings, c.keys,
           static_cast<unsigned long long>(c.net.max_delay_us), c.net.drop_ppm, c.net.duplicate_ppm,
-          c.net.reorder_ppm, c.net.partition_ppm_per_tick, c.crash.crash_ppm_per_tick,
+          c.net.reorder_ppm, c.net.partition_ppm_per_tick, c.net.isolate_leader_ppm_per_tick,
+          c.crash.crash_ppm_per_tick, c.crash.leader_crash_ppm_per_tick,
           static_cast<unsigned long long>(c.crash.max_down_us));
     }
     total.ops_issued += r.stats.ops_issued;
@@ -85,6 +88,10 @@ TEST_CASE("sim: seed sweep with network faults and follower crashes") {
     total.strong_completed += r.stats.strong_completed;
     total.fast_path += r.stats.fast_path;
     total.crashes += r.stats.crashes;
+    total.leader_crashes += r.stats.leader_crashes;
+    total.leader_isolations += r.stats.leader_isolations;
+    total.elections_won += r.stats.elections_won;
+    total.max_leaderless_us = std::max(total.max_leaderless_us, r.stats.max_leaderless_us);
     total.lin_zone_decided += r.stats.lin_zone_decided;
     total.snapshots_sent += r.stats.snapshots_sent;
     total.partitions += r.stats.partitions;
@@ -93,7 +100,7 @@ TEST_CASE("sim: seed sweep with network faults and follower crashes") {
     total.max_witness_entries = std::max(total.max_witness_entries, r.stats.max_witness_entries);
     if (r.stats.ops_timed_out > 0 && !only) {
       // Not a failure (an op may legitimately time out under faults), but
-      // worth a look: the fixed leader never crashes.
+      // worth a look: clients retry until a new leader answers.
       std::printf("note: %s\n", r.summary().c_str());
     }
     if (!r.ok()) {
@@ -105,7 +112,8 @@ TEST_CASE("sim: seed sweep with network faults and follower crashes") {
   }
   std::printf(
       "sim sweep: %llu seeds, %llu failed; ops %llu (completed %llu, timeout %llu), strong "
-      "fast-path share %.1f%%, crashes %llu, partitions %llu, snapshots %llu, dropped msgs %llu, "
+      "fast-path share %.1f%%, crashes %llu (leader %llu), partitions %llu, leader isolations "
+      "%llu, elections won %llu, longest leaderless %.3fs, snapshots %llu, dropped msgs %llu, "
       "max log retained %llu, max witness entries %llu, keys decided by zones %llu\n",
       static_cast<unsigned long long>(ran), static_cast<unsigned long long>(failed),
       static_cast<unsigned long long>(total.ops_issued),
@@ -115,12 +123,46 @@ TEST_CASE("sim: seed sweep with network faults and follower crashes") {
                                    static_cast<double>(total.strong_completed)
                              : 0.0,
       static_cast<unsigned long long>(total.crashes),
+      static_cast<unsigned long long>(total.leader_crashes),
       static_cast<unsigned long long>(total.partitions),
+      static_cast<unsigned long long>(total.leader_isolations),
+      static_cast<unsigned long long>(total.elections_won),
+      static_cast<double>(total.max_leaderless_us) / 1e6,
       static_cast<unsigned long long>(total.snapshots_sent),
       static_cast<unsigned long long>(total.messages_dropped),
       static_cast<unsigned long long>(total.max_log_retained),
       static_cast<unsigned long long>(total.max_witness_entries),
       static_cast<unsigned long long>(total.lin_zone_decided));
+}
+
+// Every seed loses its leader several times (crashes and isolation, besides
+// the sweep's other faults): elections must happen, and every check holds.
+TEST_CASE("sim: leader failover under load keeps every check") {
+  uint64_t elections = 0;
+  uint64_t leader_crashes = 0;
+  uint64_t isolations = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SimConfig c = sweep_config(1000 + seed);
+    c.ops = 3'000;
+    c.crash.leader_crash_ppm_per_tick = 2'000;
+    c.net.isolate_leader_ppm_per_tick = 1'500;
+    const SimResult r = Simulator(c).run();
+    if (!r.ok()) {
+      std::printf(
+          "failover seed %llu FAILED: %s\n  %s\n  replay: build/bin/sim_tests "
+          "-tc=\"sim: leader failover*\"\n",
+          static_cast<unsigned long long>(1000 + seed), r.failure().c_str(), r.summary().c_str());
+    }
+    CHECK_MESSAGE(r.ok(), "seed ", 1000 + seed, ": ", r.failure());
+    elections += r.stats.elections_won;
+    leader_crashes += r.stats.leader_crashes;
+    isolations += r.stats.leader_isolations;
+  }
+  MESSAGE("elections won ", elections, ", leader crashes ", leader_crashes, ", isolations ",
+          isolations);
+  CHECK(leader_crashes >= 12);
+  CHECK(isolations >= 6);
+  CHECK(elections >= leader_crashes);
 }
 
 TEST_CASE("sim: without faults most strong ops take the fast path") {
@@ -134,6 +176,7 @@ TEST_CASE("sim: without faults most strong ops take the fast path") {
   CHECK(r.stats.ops_completed == c.ops);
   REQUIRE(r.stats.strong_completed > 0);
   CHECK(r.stats.fast_path * 10 >= r.stats.strong_completed * 8);  // >= 80%
+  CHECK(r.stats.elections_won == 0);                              // the boot leader keeps its term
 }
 
 TEST_CASE("sim: the same seed gives the same history") {

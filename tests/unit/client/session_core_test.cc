@@ -22,19 +22,29 @@ SessionConfig cfg() {
   return c;
 }
 
-core::ProposeReply witness_ok(uint32_t from, SeqNo seq, bool ok = true) {
+core::ProposeReply witness_ok(uint32_t from, SeqNo seq, bool ok = true, uint64_t term = 1) {
   core::ProposeReply r;
   r.from = ReplicaId{from};
   r.client = core::ClientId{7};
   r.seq = seq;
   r.ok = ok;
+  r.term = core::Term{term};
+  r.leader = ReplicaId{0};
   return r;
 }
 
-core::ProposeReply leader_reply(SeqNo seq, uint64_t slot, core::Value v = {},
-                                uint64_t version = 0) {
-  core::ProposeReply r = witness_ok(0, seq);
+// A follower appended the op's entry at `slot` from the leader of `term`.
+core::ProposeReply held(uint32_t from, SeqNo seq, uint64_t slot, uint64_t term = 1) {
+  core::ProposeReply r = witness_ok(from, seq, true, term);
+  r.slot = LogIndex{slot};
+  return r;
+}
+
+core::ProposeReply leader_reply(SeqNo seq, uint64_t slot, core::Value v = {}, uint64_t version = 0,
+                                uint32_t from = 0, uint64_t term = 1) {
+  core::ProposeReply r = witness_ok(from, seq, true, term);
   r.from_leader = true;
+  r.leader = ReplicaId{from};
   r.slot = LogIndex{slot};
   r.value = std::move(v);
   r.version = LogIndex{version == 0 ? slot : version};
@@ -43,7 +53,7 @@ core::ProposeReply leader_reply(SeqNo seq, uint64_t slot, core::Value v = {},
 
 }  // namespace
 
-TEST_CASE("session: strong write completes on the fast path with 3 of 3") {
+TEST_CASE("session: strong write is fast once a majority holds its entry at the leader's slot") {
   SessionCore s(cfg());
   const SeqNo seq = s.submit(10, OpClass::kStrongWrite, 5, "v1");
   auto out = s.take_outgoing();
@@ -58,14 +68,18 @@ TEST_CASE("session: strong write completes on the fast path with 3 of 3") {
   }
   s.step(20, leader_reply(seq, 4));
   s.step(21, witness_ok(1, seq));
+  s.step(21, witness_ok(2, seq));
+  CHECK(s.take_completions().empty());  // witness OKs alone do not fix the slot
+  s.step(22, held(2, seq, 3));          // another slot: not this entry
+  s.step(22, held(1, seq, 4, 2));       // another term: not this entry
   CHECK(s.take_completions().empty());
-  s.step(22, witness_ok(2, seq));
+  s.step(23, held(1, seq, 4));
   auto done = s.take_completions();
   REQUIRE(done.size() == 1);
   CHECK(done[0].path == Path::kFast);
   CHECK(done[0].outcome == Outcome::kOk);
   CHECK(done[0].version == LogIndex{4});
-  CHECK(done[0].completed_us == 22);
+  CHECK(done[0].completed_us == 23);
   CHECK(s.gauges().min_index == LogIndex{4});
   CHECK(s.gauges().in_flight == 0);
   // A late StrongCommit for a completed op is ignored.
@@ -73,13 +87,44 @@ TEST_CASE("session: strong write completes on the fast path with 3 of 3") {
   CHECK(s.take_completions().empty());
 }
 
-TEST_CASE("session: witness conflict forces the slow path") {
+TEST_CASE("session: a held entry counts only with that replica's witness OK") {
+  SessionCore s(cfg());
+  const SeqNo seq = s.submit(0, OpClass::kStrongWrite, 5, "v1");
+  s.take_outgoing();
+  s.step(1, held(1, seq, 4));
+  s.step(2, leader_reply(seq, 4));
+  s.step(3, witness_ok(1, seq, false));  // conflict at replica 1
+  s.step(4, witness_ok(2, seq));
+  CHECK(s.take_completions().empty());
+  s.step(5, held(2, seq, 4));
+  auto done = s.take_completions();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].path == Path::kFast);
+}
+
+TEST_CASE("session: strong read is fast with a witness OK in the leader's term") {
   SessionCore s(cfg());
   const SeqNo seq = s.submit(0, OpClass::kStrongRead, 1);
   s.take_outgoing();
   s.step(1, leader_reply(seq, 9, "x", 3));
   s.step(2, witness_ok(1, seq, false));
-  s.step(3, witness_ok(2, seq));
+  s.step(3, witness_ok(2, seq, true, /*term=*/0));  // an older term proves nothing
+  CHECK(s.take_completions().empty());
+  s.step(4, witness_ok(2, seq));
+  auto done = s.take_completions();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].path == Path::kFast);
+  CHECK(done[0].value == "x");
+  CHECK(done[0].version == LogIndex{3});
+}
+
+TEST_CASE("session: witness conflicts force the slow path") {
+  SessionCore s(cfg());
+  const SeqNo seq = s.submit(0, OpClass::kStrongRead, 1);
+  s.take_outgoing();
+  s.step(1, leader_reply(seq, 9, "x", 3));
+  s.step(2, witness_ok(1, seq, false));
+  s.step(3, witness_ok(2, seq, false));
   CHECK(s.take_completions().empty());
   s.step(4, core::StrongCommit{core::ClientId{7}, seq, LogIndex{9}, "x", LogIndex{3}});
   auto done = s.take_completions();
@@ -87,6 +132,17 @@ TEST_CASE("session: witness conflict forces the slow path") {
   CHECK(done[0].path == Path::kSlow);
   CHECK(done[0].value == "x");
   CHECK(done[0].version == LogIndex{3});
+}
+
+TEST_CASE("session: a leader's withheld OK forces the slow path") {
+  SessionCore s(cfg());
+  const SeqNo seq = s.submit(0, OpClass::kStrongRead, 1);
+  core::ProposeReply r = leader_reply(seq, 9, "x", 3);
+  r.ok = false;  // e.g. a pending write on the key
+  s.step(1, r);
+  s.step(2, witness_ok(1, seq));
+  s.step(3, witness_ok(2, seq));
+  CHECK(s.take_completions().empty());
 }
 
 TEST_CASE("session: StrongCommit before the fast decision completes slow") {
@@ -98,27 +154,82 @@ TEST_CASE("session: StrongCommit before the fast decision completes slow") {
   REQUIRE(done.size() == 1);
   CHECK(done[0].path == Path::kSlow);
   CHECK(done[0].version == LogIndex{2});
-  // The leader's late reply and the last OK are ignored.
+  // The leader's late reply and the last notes are ignored.
   s.step(3, leader_reply(seq, 2));
-  s.step(4, witness_ok(2, seq));
+  s.step(4, held(1, seq, 2));
   CHECK(s.take_completions().empty());
 }
 
-TEST_CASE("session: witness OKs without the leader's reply are not enough") {
+TEST_CASE("session: witness notes without the leader's reply are not enough") {
   SessionCore s(cfg());
   const SeqNo seq = s.submit(0, OpClass::kStrongWrite, 1, "a");
   s.step(1, witness_ok(1, seq));
   s.step(2, witness_ok(2, seq));
-  // A witness claiming to be the leader is ignored.
-  core::ProposeReply fake = leader_reply(seq, 3);
-  fake.from = ReplicaId{1};
-  s.step(3, fake);
+  s.step(2, held(1, seq, 3));
+  s.step(2, held(2, seq, 3));
   CHECK(s.take_completions().empty());
   s.step(4, leader_reply(seq, 3));
   CHECK(s.take_completions().size() == 1);
 }
 
-TEST_CASE("session: super-quorum for five replicas is four including the leader") {
+TEST_CASE("session: the leader of the highest term wins; a deposed one is ignored") {
+  SessionCore s(cfg());
+  const SeqNo seq = s.submit(0, OpClass::kStrongWrite, 1, "a");
+  s.take_outgoing();
+  // The new leader (replica 1, term 2) gave the op slot 7.
+  s.step(1, leader_reply(seq, 7, {}, 0, /*from=*/1, /*term=*/2));
+  // The deposed leader (replica 0, term 1) still answers, with slot 5, and a
+  // replica of its term holds slot 5: not enough, the slot is not final.
+  s.step(2, leader_reply(seq, 5));
+  s.step(3, witness_ok(2, seq, true, 1));
+  s.step(3, held(2, seq, 5, 1));
+  CHECK(s.take_completions().empty());
+  s.step(4, held(2, seq, 7, 2));
+  auto done = s.take_completions();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].path == Path::kFast);
+  CHECK(done[0].version == LogIndex{7});
+  // Weak writes now go to the new leader.
+  s.submit(5, OpClass::kWeakWrite, 2, "w");
+  auto out = s.take_outgoing();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].to == core::Destination::replica(ReplicaId{1}));
+}
+
+TEST_CASE("session: a witness's leader hint of a newer term redirects weak writes") {
+  SessionCore s(cfg());
+  const SeqNo seq = s.submit(0, OpClass::kStrongRead, 1);
+  s.take_outgoing();
+  core::ProposeReply hint = witness_ok(1, seq, true, 3);
+  hint.leader = ReplicaId{2};
+  s.step(1, hint);
+  core::ProposeReply stale = witness_ok(0, seq, true, 2);  // an older term: ignored
+  stale.leader = ReplicaId{0};
+  s.step(1, stale);
+  s.submit(2, OpClass::kWeakWrite, 2, "w");
+  auto out = s.take_outgoing();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].to == core::Destination::replica(ReplicaId{2}));
+}
+
+TEST_CASE("session: an unanswered weak write is retried to every replica, a read to the next") {
+  SessionCore s(cfg());
+  const SeqNo w = s.submit(0, OpClass::kWeakWrite, 1, "a");
+  const SeqNo r = s.submit(0, OpClass::kWeakRead, 1);
+  auto out = s.take_outgoing();
+  REQUIRE(out.size() == 2);
+  s.tick(100);
+  out = s.take_outgoing();
+  REQUIRE(out.size() == 4);  // the write to 3 replicas, the read to the next one
+  for (uint32_t i = 0; i < 3; ++i) {
+    CHECK(out[i].to == core::Destination::replica(ReplicaId{i}));
+    CHECK(std::get<core::WeakWrite>(out[i].msg).seq == w);
+  }
+  CHECK(out[3].to == core::Destination::replica(ReplicaId{0}));  // nearest 2, then 0
+  CHECK(std::get<core::WeakRead>(out[3].msg).seq == r);
+}
+
+TEST_CASE("session: fast path for five replicas is a majority (three) with the leader") {
   SessionConfig c = cfg();
   c.replica_count = 5;
   SessionCore s(c);
@@ -126,10 +237,12 @@ TEST_CASE("session: super-quorum for five replicas is four including the leader"
   CHECK(s.take_outgoing().size() == 5);
   s.step(1, leader_reply(seq, 1));
   s.step(2, witness_ok(1, seq));
+  s.step(2, held(1, seq, 1));
   s.step(3, witness_ok(2, seq, false));
+  s.step(3, held(2, seq, 1));
+  CHECK(s.take_completions().empty());  // 2 of 5
   s.step(4, witness_ok(3, seq));
-  CHECK(s.take_completions().empty());  // 3 of 5 is a majority, not a super-quorum
-  s.step(5, witness_ok(4, seq));
+  s.step(5, held(3, seq, 1));
   auto done = s.take_completions();
   REQUIRE(done.size() == 1);
   CHECK(done[0].path == Path::kFast);
@@ -187,7 +300,7 @@ TEST_CASE("session: retries resend with the same seq, then time out") {
   // Replies after the timeout are ignored.
   s.step(1001, leader_reply(seq, 1));
   s.step(1001, witness_ok(1, seq));
-  s.step(1001, witness_ok(2, seq));
+  s.step(1001, held(1, seq, 1));
   CHECK(s.take_completions().empty());
 }
 

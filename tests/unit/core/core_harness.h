@@ -21,14 +21,28 @@ class Cluster {
   }
 
   ReplicaCore& core(uint32_t i) { return *cores_[i]; }
-  ReplicaCore& leader() { return *cores_[base_.leader.value()]; }
+  ReplicaCore& leader() { return *cores_[leader_index()]; }
+  // The live (not down) leader of the highest term; the boot leader if none.
+  uint32_t leader_index() const {
+    uint32_t best = base_.leader.value();
+    uint64_t best_term = 0;
+    for (uint32_t i = 0; i < cores_.size(); ++i) {
+      if (down_[i] || !cores_[i]->is_leader()) continue;
+      if (cores_[i]->term().value() > best_term) {
+        best = i;
+        best_term = cores_[i]->term().value();
+      }
+    }
+    return best;
+  }
   TimeUs now() const { return now_; }
 
   // Messages to or from a "down" replica are dropped (it keeps its state).
   void set_down(uint32_t i, bool down) { down_[i] = down; }
-  // Crash and restart: a fresh, empty core.
-  void restart(uint32_t i) {
-    cores_[i] = make(i);
+  // Crash and restart: a fresh, empty core (rejoin: it knows it lost its
+  // state, as a restarted replica must be told).
+  void restart(uint32_t i, bool rejoin = true) {
+    cores_[i] = make(i, rejoin);
     // Drop anything queued for the old incarnation.
     std::erase_if(queue_, [&](const Hop& h) { return h.to == i; });
   }
@@ -93,9 +107,10 @@ class Cluster {
     Message msg;
   };
 
-  std::unique_ptr<ReplicaCore> make(uint32_t i) {
+  std::unique_ptr<ReplicaCore> make(uint32_t i, bool rejoin = false) {
     CoreConfig c = base_;
     c.self = ReplicaId{i};
+    c.rejoin = rejoin;
     return std::make_unique<ReplicaCore>(c);
   }
 

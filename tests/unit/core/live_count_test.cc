@@ -54,6 +54,8 @@ TEST_CASE("LiveCount: entries held in containers and inside a Message variant") 
   struct AcceptAckWithoutCounter {
     ReplicaId from;
     LogIndex last_contiguous, applied;
+    Term term;
+    bool reject;
   };
   CHECK(sizeof(AcceptAck) == sizeof(AcceptAckWithoutCounter));  // the counter costs no bytes
 }

@@ -28,7 +28,7 @@ CoreConfig small_config() {
 TEST_CASE("strong put then get: fast path replies, then StrongCommit after commit") {
   Cluster cl(small_config());
   cl.propose_all(put(101, 1, 7, "v1"));
-  // Before any replication: leader reply + two witness OKs = fast path.
+  // Before any replication: leader reply + two witness OKs.
   auto replies = cl.take<ProposeReply>(kC1);
   REQUIRE(replies.size() == 3);
   int leader_replies = 0;
@@ -52,6 +52,16 @@ TEST_CASE("strong put then get: fast path replies, then StrongCommit after commi
   CHECK(cl.core(1).gauges().witness_entries == 1);
 
   cl.run();
+  // Each follower reports holding the entry at the leader's (term, slot):
+  // with the leader's reply, a majority of those is the client's fast path.
+  auto held = cl.take<ProposeReply>(kC1);
+  REQUIRE(held.size() == 2);
+  for (const ProposeReply& r : held) {
+    CHECK_FALSE(r.from_leader);
+    CHECK(r.ok);
+    CHECK(r.slot == LogIndex{1});
+    CHECK(r.term == Term{1});
+  }
   auto commits = cl.take<StrongCommit>(kC1);
   REQUIRE(commits.size() == 1);
   CHECK(commits[0].slot == LogIndex{1});
@@ -256,11 +266,14 @@ TEST_CASE("a follower that misses messages catches up by retransmission") {
   CHECK(cl.leader().gauges().commit_index == LogIndex{40});
   CHECK(cl.core(2).gauges().applied_index == LogIndex{0});
   cl.set_down(2, false);
-  // New traffic arrives with a gap; the follower does not append past it.
+  // New traffic arrives with a gap: the follower appends nothing past it
+  // (it keeps the batch aside) and its answer to the next, entry-less
+  // Accept (the commit update) reports the gap: the leader goes back at once.
   cl.client_send(0, put(101, 41, 1, "v41"));
   cl.run();
-  CHECK(cl.core(2).gauges().last_index == LogIndex{0});
-  // Retransmission after retransmit_after_us fills the gap.
+  CHECK(cl.core(2).gauges().applied_index == LogIndex{41});
+  // Without that report (entries only), retransmission after
+  // retransmit_after_us fills a gap: see the next cases.
   for (int i = 0; i < 10; ++i) cl.tick(20'000);
   CHECK(cl.core(2).gauges().applied_index == LogIndex{41});
   for (Key k = 0; k < 5; ++k) CHECK(cl.core(2).read_executed(k) == cl.leader().read_executed(k));
@@ -432,6 +445,156 @@ TEST_CASE("a pure commit update is not acked; heartbeats are") {
   const uint64_t before = cl.replica_messages_sent();
   cl.tick(small_config().heartbeat_interval_us);
   CHECK(cl.replica_messages_sent() - before == 4);  // 2 heartbeats + 2 acks
+}
+
+}  // namespace
+}  // namespace hd::core
+
+// ---- leader failover ---------------------------------------------------------
+
+namespace hd::core {
+namespace {
+
+// Ticks in steps of 10 ms until `pred` holds or `limit_us` passed.
+template <typename Pred>
+bool tick_until(Cluster& cl, TimeUs limit_us, Pred pred) {
+  for (TimeUs t = 0; t < limit_us; t += 10'000) {
+    if (pred()) return true;
+    cl.tick(10'000);
+  }
+  return pred();
+}
+
+TEST_CASE("failover: the leader is lost, a follower is elected and keeps every committed write") {
+  Cluster cl(small_config());
+  for (uint64_t s = 1; s <= 20; ++s) {
+    cl.propose_all(put(101, s, s % 5, "v" + std::to_string(s)));
+    cl.run();
+  }
+  cl.tick(small_config().heartbeat_interval_us);  // followers learn the commit index
+  CHECK(cl.core(1).gauges().applied_index == LogIndex{20});
+  cl.set_down(0, true);
+  REQUIRE(tick_until(cl, 2'000'000, [&] { return cl.leader_index() != 0; }));
+  ReplicaCore& next = cl.leader();
+  CHECK(next.term() == Term{2});
+  CHECK(next.counters().elections_won == 1);
+  // The new leader serves at once (its no-op commits with the other follower).
+  cl.clear_inbox();
+  cl.propose_all(put(101, 21, 1, "after"));
+  cl.run();
+  auto replies = cl.take<ProposeReply>(kC1);
+  bool leader_answered = false;
+  for (const ProposeReply& r : replies) {
+    if (!r.from_leader) continue;
+    leader_answered = true;
+    CHECK(r.term == Term{2});
+    CHECK(r.slot == LogIndex{22});  // slot 21 is the new term's no-op
+  }
+  CHECK(leader_answered);
+  CHECK(cl.take<StrongCommit>(kC1).size() == 1);
+  for (Key k = 0; k < 5; ++k) {
+    CHECK(cl.core(1).read_executed(k) == cl.core(2).read_executed(k));
+  }
+  CHECK(next.read_executed(1).value == "after");
+  CHECK(next.read_executed(2).value == "v17");
+}
+
+TEST_CASE("failover: a retried op executed before the failover is answered, not re-executed") {
+  Cluster cl(small_config());
+  cl.propose_all(put(101, 1, 3, "once"));
+  cl.run();
+  cl.tick(small_config().heartbeat_interval_us);
+  cl.clear_inbox();  // the client lost every answer
+  cl.set_down(0, true);
+  REQUIRE(tick_until(cl, 2'000'000, [&] { return cl.leader_index() != 0; }));
+  const LogIndex version = cl.leader().read_executed(3).version;
+  const uint64_t executed = cl.leader().counters().executed;
+  cl.propose_all(put(101, 1, 3, "once"));  // the retry
+  cl.run();
+  auto commits = cl.take<StrongCommit>(kC1);
+  REQUIRE(commits.size() == 1);  // the saved reply, from the replicated client table
+  CHECK(commits[0].slot == version);
+  CHECK(cl.leader().counters().executed == executed);
+  CHECK(cl.leader().read_executed(3).version == version);
+}
+
+TEST_CASE("failover: a deposed leader's entries are rejected and replaced; it steps down") {
+  Cluster cl(small_config());
+  cl.propose_all(put(101, 1, 1, "committed"));
+  cl.run();
+  cl.tick(small_config().heartbeat_interval_us);
+  // Cut the leader off; it appends an op no one else sees.
+  cl.set_down(0, true);
+  cl.core(0).step(cl.now(), put(202, 1, 1, "lost"));
+  cl.core(0).ready();
+  cl.core(0).advance();
+  REQUIRE(tick_until(cl, 2'000'000, [&] { return cl.leader_index() != 0; }));
+  const uint32_t next = cl.leader_index();
+  cl.propose_all(put(101, 2, 1, "new"));
+  cl.run();
+  cl.set_down(0, false);
+  // Its heartbeats of term 1 are answered with the newer term; it steps down
+  // and the new leader overwrites its unexecuted slot.
+  REQUIRE(tick_until(cl, 1'000'000, [&] {
+    return !cl.core(0).is_leader() &&
+           cl.core(0).gauges().applied_index == cl.core(next).gauges().applied_index;
+  }));
+  CHECK(cl.core(0).term() == cl.core(next).term());
+  CHECK(cl.core(0).counters().stale_rejected == 0);
+  CHECK(cl.core(next).counters().stale_rejected + cl.core(3 - next).counters().stale_rejected > 0);
+  CHECK(cl.core(0).read_executed(1).value == "new");
+  CHECK(cl.core(0).read_executed(1) == cl.core(next).read_executed(1));
+}
+
+TEST_CASE("failover: a follower holding the leader's entry reports it to the client") {
+  Cluster cl(small_config());
+  cl.propose_all(put(101, 1, 9, "x"));
+  cl.run();
+  int held = 0;
+  for (const ProposeReply& r : cl.take<ProposeReply>(kC1)) {
+    if (!r.from_leader && r.slot == LogIndex{1}) {
+      ++held;
+      CHECK(r.term == Term{1});
+      CHECK(r.ok);
+    }
+  }
+  CHECK(held == 2);
+}
+
+TEST_CASE("failover: a restarted replica does not vote until it caught up") {
+  Cluster cl(small_config());
+  for (uint64_t s = 1; s <= 10; ++s) {
+    cl.propose_all(put(101, s, s % 3, std::to_string(s)));
+    cl.run();
+  }
+  cl.restart(2);  // rejoining
+  CHECK(cl.core(2).gauges().rejoining);
+  CHECK(cl.core(2).term() == Term{0});
+  // With the leader down before 2 caught up, 1 cannot win: 2 withholds its vote.
+  cl.set_down(0, true);
+  tick_until(cl, 1'500'000, [] { return false; });
+  CHECK_FALSE(cl.core(1).is_leader());
+  CHECK_FALSE(cl.core(2).is_leader());
+  CHECK(cl.core(2).gauges().rejoining);
+  // The old leader returns: 2 learns the term from a majority, catches up and
+  // may vote again; the cluster has a leader.
+  cl.set_down(0, false);
+  REQUIRE(tick_until(cl, 3'000'000, [&] { return !cl.core(2).gauges().rejoining; }));
+  CHECK(cl.core(2).gauges().applied_index == cl.leader().gauges().applied_index);
+  for (Key k = 0; k < 3; ++k) CHECK(cl.core(2).read_executed(k) == cl.leader().read_executed(k));
+}
+
+TEST_CASE("failover: election timeouts are deterministic and differ per replica") {
+  auto first_leader = [](uint64_t seed) {
+    CoreConfig c = small_config();
+    c.election_seed = seed;
+    Cluster cl(c);
+    cl.set_down(0, true);
+    tick_until(cl, 3'000'000, [&] { return cl.leader_index() != 0; });
+    return std::pair<uint32_t, TimeUs>{cl.leader_index(), cl.now()};
+  };
+  CHECK(first_leader(7) == first_leader(7));
+  CHECK(first_leader(7).first != 0);
 }
 
 }  // namespace

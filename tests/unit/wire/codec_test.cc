@@ -52,21 +52,23 @@ void check_round_trip(const Frame& frame) {
 TEST_CASE("wire: golden bytes of a Hello frame pin the header layout") {
   std::string out;
   encode(Hello{Hello::Role::kClient, 0x0102030405060708}, out);
-  CHECK(hex(out) == "44 48 01 01 09 00 00 00 02 08 07 06 05 04 03 02 01");
+  CHECK(hex(out) == "44 48 02 01 09 00 00 00 02 08 07 06 05 04 03 02 01");
 }
 
 TEST_CASE("wire: golden bytes of an AcceptAck and a Propose") {
   std::string out;
-  encode(core::Message{core::AcceptAck{core::ReplicaId{2}, core::LogIndex{7}, core::LogIndex{5}}},
+  encode(core::Message{core::AcceptAck{core::ReplicaId{2}, core::LogIndex{7}, core::LogIndex{5},
+                                       core::Term{3}, true}},
          out);
   CHECK(hex(out) ==
-        "44 48 01 0a 14 00 00 00 02 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00");
+        "44 48 02 0a 1d 00 00 00 02 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 "
+        "03 00 00 00 00 00 00 00 01");
   out.clear();
   encode(core::Message{core::Propose{core::ClientId{1}, core::SeqNo{2}, core::SeqNo{1},
                                      core::Command{core::OpKind::kPut, 3, "ab"}}},
          out);
   CHECK(hex(out) ==
-        "44 48 01 02 27 00 00 00 "
+        "44 48 02 02 27 00 00 00 "
         "01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 "
         "02 03 00 00 00 00 00 00 00 02 00 00 00 61 62");
 }
@@ -79,11 +81,13 @@ TEST_CASE("wire: frame type numbers follow core::Message order") {
   CHECK(frame_type(Frame{Hello{}}) == FrameType::kHello);
   CHECK(std::string(frame_type_name(9)) == "Accept");
   CHECK(std::string(frame_type_name(0)) == "unknown");
-  CHECK(std::string(frame_type_name(12)) == "unknown");
+  CHECK(std::string(frame_type_name(12)) == "RequestVote");
+  CHECK(std::string(frame_type_name(13)) == "Vote");
+  CHECK(std::string(frame_type_name(14)) == "unknown");
 }
 
 TEST_CASE("wire: fixed payload sizes match docs/wire.md") {
-  const size_t kDocumented[] = {37, 36, 32, 42, 36, 24, 32, 24, 20, 21};
+  const size_t kDocumented[] = {37, 36, 32, 54, 36, 24, 32, 48, 29, 41, 30, 15};
   testing::MessageGen gen(2);
   for (size_t i = 0; i < std::variant_size_v<core::Message>; ++i) {
     core::Message m = gen.message(i);
@@ -126,14 +130,22 @@ TEST_CASE("wire: large strings and vectors round-trip") {
   w.value[12345] = '\0';
   check_round_trip(Frame{core::Message{w}});
 
-  core::Accept a{core::ReplicaId{0}, core::LogIndex{1}, {}, core::LogIndex{0}};
+  core::Accept a{core::ReplicaId{0}, core::LogIndex{1},     {}, core::LogIndex{0}, core::Term{2},
+                 core::Term{1},      core::LogIndex{100000}};
   for (uint64_t i = 0; i < 100000; ++i) {
     a.entries.push_back(core::LogEntry{core::ClientId{i}, core::SeqNo{i + 1}, i % 2 == 0,
-                                       core::Command{core::OpKind::kPut, i, "v"}});
+                                       core::Command{core::OpKind::kPut, i, "v"}, core::Term{2},
+                                       core::SeqNo{i}});
   }
   check_round_trip(Frame{core::Message{a}});
 
-  core::Snapshot s{core::ReplicaId{1}, core::LogIndex{99}, 3, true, {}};
+  core::Snapshot s{core::ReplicaId{1}, core::LogIndex{99}, 3, true, {},
+                   core::Term{2},      core::Term{1},      {}};
+  s.clients.push_back(core::ClientRecord{
+      core::ClientId{5},
+      core::SeqNo{3},
+      core::SeqNo{4},
+      {core::ClientSeqRecord{core::SeqNo{6}, true, true, true, core::LogIndex{98}, "v", {}}}});
   for (uint64_t i = 0; i < 20000; ++i) {
     s.entries.push_back(core::KvEntry{i, std::string(i % 50, 'v'), core::LogIndex{i}});
   }

@@ -64,8 +64,9 @@ void put_u32(std::string& s, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-const std::string kValidAck = encoded(Frame{core::Message{
-    core::AcceptAck{core::ReplicaId{1}, core::LogIndex{2}, core::LogIndex{3}}}});  // 8 + 20 bytes
+const std::string kValidAck = encoded(
+    Frame{core::Message{core::AcceptAck{core::ReplicaId{1}, core::LogIndex{2}, core::LogIndex{3},
+                                        core::Term{1}, false}}});  // 8 + 29 bytes
 
 TEST_CASE("decoder: a stream fed byte by byte yields the same frames") {
   testing::MessageGen gen(11);
@@ -140,9 +141,9 @@ TEST_CASE("decoder: every strict prefix of a valid frame needs more bytes") {
 TEST_CASE("decoder: header errors") {
   SUBCASE("bad magic") {
     std::string s = kValidAck + kValidAck;
-    s[28] = 'X';
+    s[37] = 'X';
     const std::string e = error_of(s);
-    CHECK(e.find("frame at offset 28") != std::string::npos);
+    CHECK(e.find("frame at offset 37") != std::string::npos);
     CHECK(e.find("bad magic") != std::string::npos);
   }
   SUBCASE("bad magic is refused after two bytes") {
@@ -154,17 +155,17 @@ TEST_CASE("decoder: header errors") {
   }
   SUBCASE("bad version") {
     std::string s = kValidAck;
-    s[2] = 2;
+    s[2] = 1;  // the fixed-leader format
     CHECK(error_of(s) ==
-          "frame at offset 0 (type 10 AcceptAck): unsupported version 2 "
-          "(expected 1)");
+          "frame at offset 0 (type 10 AcceptAck): unsupported version 1 "
+          "(expected 2)");
   }
   SUBCASE("unknown type") {
-    for (int type : {0, 12, 200, 255}) {
+    for (int type : {0, 14, 200, 255}) {
       std::string s = kValidAck + kValidAck;
-      s[28 + 3] = static_cast<char>(type);
+      s[37 + 3] = static_cast<char>(type);
       CHECK(error_of(s) ==
-            "frame at offset 28 (type " + std::to_string(type) + " unknown): unknown frame type");
+            "frame at offset 37 (type " + std::to_string(type) + " unknown): unknown frame type");
     }
   }
   SUBCASE("oversized length fails as soon as the header arrives") {
@@ -187,15 +188,15 @@ TEST_CASE("decoder: header errors") {
 TEST_CASE("decoder: payload errors") {
   SUBCASE("truncated payload inside a complete frame") {
     std::string s = kValidAck;
-    put_u32(s, 4, 10);  // AcceptAck needs 20
+    put_u32(s, 4, 10);  // AcceptAck needs 29
     s.resize(8 + 10);
     CHECK(error_of(kValidAck + s) ==
-          "frame at offset 28 (type 10 AcceptAck): field 'last_contiguous': payload too short: "
+          "frame at offset 37 (type 10 AcceptAck): field 'last_contiguous': payload too short: "
           "needs 8 bytes at payload offset 4, 6 left");
   }
   SUBCASE("trailing bytes") {
     std::string s = kValidAck + "Z";
-    put_u32(s, 4, 21);
+    put_u32(s, 4, 30);
     CHECK(error_of(s) ==
           "frame at offset 0 (type 10 AcceptAck): 1 trailing bytes after the last field");
   }
@@ -219,8 +220,8 @@ TEST_CASE("decoder: payload errors") {
     std::string s = encoded(Frame{core::Message{core::Accept{}}});
     put_u32(s, 8 + 12, 4000000);  // entries count: after from(4) first(8)
     CHECK(error_of(kValidAck + s) ==
-          "frame at offset 28 (type 9 Accept): field 'entries': entry count 4000000 exceeds "
-          "payload (each needs at least 30 bytes, 8 left)");
+          "frame at offset 37 (type 9 Accept): field 'entries': entry count 4000000 exceeds "
+          "payload (each needs at least 46 bytes, 32 left)");
   }
   SUBCASE("string length larger than the payload") {
     std::string s = encoded(Frame{core::Message{core::WeakReadReply{}}});

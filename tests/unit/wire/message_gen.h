@@ -77,7 +77,8 @@ class MessageGen {
         return WeakRead{id<ClientId>(), id<SeqNo>(), u64(), id<LogIndex>()};
       case 3:
         return ProposeReply{id<ReplicaId>(), id<ClientId>(), id<SeqNo>(), boolean(),
-                            boolean(),       id<LogIndex>(), bytes(),     id<LogIndex>()};
+                            boolean(),       id<LogIndex>(), bytes(),     id<LogIndex>(),
+                            id<Term>(),      id<ReplicaId>()};
       case 4:
         return StrongCommit{id<ClientId>(), id<SeqNo>(), id<LogIndex>(), bytes(), id<LogIndex>()};
       case 5:
@@ -85,22 +86,38 @@ class MessageGen {
       case 6:
         return WeakReadReply{id<ReplicaId>(), id<ClientId>(), id<SeqNo>(), bytes(), id<LogIndex>()};
       case 7: {
-        Accept a{id<ReplicaId>(), id<LogIndex>(), {}, id<LogIndex>()};
+        Accept a{id<ReplicaId>(), id<LogIndex>(), {}, id<LogIndex>(), id<Term>(),
+                 id<Term>(),      id<LogIndex>()};
         a.entries.resize(length(8, 2000));
         for (LogEntry& e : a.entries) {
-          e = LogEntry{id<ClientId>(), id<SeqNo>(), boolean(), command()};
+          e = LogEntry{id<ClientId>(), id<SeqNo>(), boolean(), command(), id<Term>(), id<SeqNo>()};
           if (below(4) != 0) e.cmd.value.resize(e.cmd.value.size() % 40);  // keep it small
         }
         return a;
       }
       case 8:
-        return AcceptAck{id<ReplicaId>(), id<LogIndex>(), id<LogIndex>()};
-      default: {
-        Snapshot s{id<ReplicaId>(), id<LogIndex>(), u32(), boolean(), {}};
+        return AcceptAck{id<ReplicaId>(), id<LogIndex>(), id<LogIndex>(), id<Term>(), boolean()};
+      case 9: {
+        Snapshot s{id<ReplicaId>(), id<LogIndex>(), u32(), boolean(), {},
+                   id<Term>(),      id<Term>(),     {}};
         s.entries.resize(length(8, 2000));
         for (KvEntry& e : s.entries) e = KvEntry{u64(), bytes(16, 200), id<LogIndex>()};
+        s.clients.resize(length(2, 50));
+        for (ClientRecord& c : s.clients) {
+          c = ClientRecord{id<ClientId>(), id<SeqNo>(), id<SeqNo>(), {}};
+          c.seqs.resize(length(2, 20));
+          for (ClientSeqRecord& q : c.seqs) {
+            q = ClientSeqRecord{id<SeqNo>(),    boolean(),    boolean(),     boolean(),
+                                id<LogIndex>(), bytes(8, 40), id<LogIndex>()};
+          }
+        }
         return s;
       }
+      case 10:
+        return RequestVote{id<ReplicaId>(), id<Term>(), id<LogIndex>(),
+                           id<Term>(),      boolean(),  boolean()};
+      default:
+        return Vote{id<ReplicaId>(), id<Term>(), boolean(), boolean(), boolean()};
     }
   }
 
