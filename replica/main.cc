@@ -43,7 +43,8 @@ int run(int argc, char** argv) {
                  "curpht), heartbeat, networkDelay (ms, injected at receive), ...")
       ->required();
   app.add_option("--alias", alias,
-                 "Which replica of the config this process is (replica0 is the leader)")
+                 "Which replica of the config this process is (replica0 leads the boot\n"
+                 "term; a new leader is elected if it fails)")
       ->required();
   app.add_option("--run-dir", run_dir,
                  "Run folder for memprof output: meta.json, snapshots.jsonl, profiles/\n"
@@ -67,6 +68,11 @@ int run(int argc, char** argv) {
                  "  slowpath[:N]   after this replica counted N ops (default 3000) the leader\n"
                  "                 withholds its fast-path OK: every strong op takes the slow\n"
                  "                 path (give it to replica0)");
+  bool rejoin = false;
+  app.add_flag("--rejoin", rejoin,
+               "This replica was restarted and lost its state (there is no disk): it\n"
+               "learns the current term from a majority and catches up from the leader\n"
+               "before it may vote. Required when restarting a killed replica");
   app.add_option("--log-level", log_level, "stderr log level: debug, info, warn, error, off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.add_option("--tick-ms", tick_ms, "Period of the protocol core's tick timer, in ms")
@@ -172,6 +178,7 @@ int run(int argc, char** argv) {
   options.network_delay_ms = config.network_delay_ms;
   options.plants = plants.value();
   options.limits = limits;
+  options.rejoin = rejoin;
   if (recorder) options.probe = &probe;
 
   asio::io_context io(1);

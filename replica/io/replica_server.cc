@@ -42,8 +42,7 @@ bool is_replica_message(const core::Message& msg) {
   return std::holds_alternative<core::Accept>(msg) ||
          std::holds_alternative<core::AcceptAck>(msg) ||
          std::holds_alternative<core::Snapshot>(msg) ||
-         std::holds_alternative<core::RequestVote>(msg) ||
-         std::holds_alternative<core::Vote>(msg);
+         std::holds_alternative<core::RequestVote>(msg) || std::holds_alternative<core::Vote>(msg);
 }
 
 const char* message_name(const core::Message& msg) {
@@ -59,11 +58,12 @@ core::TimeUs steady_now_us() {
 }
 
 core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t self_index,
-                                  const core::Plants& plants) {
+                                  const core::Plants& plants, bool rejoin) {
   core::CoreConfig cc;
   cc.self = core::ReplicaId{self_index};
   cc.replica_count = static_cast<uint32_t>(config.replicas.size());
-  cc.leader = core::ReplicaId{0};
+  cc.leader = core::ReplicaId{0};  // of the boot term; elections follow
+  cc.rejoin = rejoin;
   cc.heartbeat_interval_us = core::TimeUs{config.heartbeat_ms} * 1000;
   cc.follower_dead_after_us = core::TimeUs{config.follower_dead_after_ms} * 1000;
   cc.max_retained_entries = config.max_retained_entries;
@@ -77,7 +77,7 @@ ReplicaServer::ReplicaServer(asio::io_context& io, const config::ClusterConfig& 
       config_(config),
       options_(options),
       log_(std::move(log)),
-      core_(make_core_config(config, options.self_index, options.plants)),
+      core_(make_core_config(config, options.self_index, options.plants, options.rejoin)),
       memory_plant_(options.plants),
       acceptor_(io),
       tick_timer_(io),
@@ -145,8 +145,9 @@ Status ReplicaServer::start() {
   memprof_register();
   arm_tick();
   accept_next();
-  log_.info("listening on %s:%u (replica %u of %zu, leader replica0, tick %u ms, delay %u ms%s)",
+  log_.info("listening on %s:%u (replica %u of %zu, %s, tick %u ms, delay %u ms%s)",
             self.host.c_str(), port_, options_.self_index, config_.replicas.size(),
+            options_.rejoin ? "rejoining after a restart" : "boot leader replica0",
             options_.tick_interval_ms, options_.network_delay_ms,
             options_.plants.any() ? (", plant " + core::plant_name(options_.plants)).c_str() : "");
   return Status::ok();
@@ -411,6 +412,20 @@ void ReplicaServer::flush() {
   touched_.clear();
 }
 
+void ReplicaServer::log_leader_change() {
+  const uint64_t term = core_.term().value();
+  const uint32_t leader = core_.leader().value();
+  if (term == logged_term_ && leader == logged_leader_) return;
+  logged_term_ = term;
+  logged_leader_ = leader;
+  if (leader >= config_.replicas.size()) {
+    log_.info("term %lu: no leader known", static_cast<unsigned long>(term));
+  } else {
+    log_.info("term %lu: leader %s%s", static_cast<unsigned long>(term),
+              config_.replicas[leader].alias.c_str(), core_.is_leader() ? " (this replica)" : "");
+  }
+}
+
 void ReplicaServer::arm_tick() {
   if (!running_) return;
   tick_timer_.expires_after(std::chrono::milliseconds(options_.tick_interval_ms));
@@ -419,6 +434,7 @@ void ReplicaServer::arm_tick() {
     ++counters_.ticks;
     core_.tick(steady_now_us());
     flush();
+    log_leader_change();
     if (options_.probe != nullptr) memprof_publish();
     arm_tick();
   });

@@ -31,6 +31,9 @@ struct ServerOptions {
   uint32_t self_index = 0;        // index of this replica in config.replicas
   uint32_t tick_interval_ms = 5;  // core.tick() period
   uint32_t network_delay_ms = 0;  // hold received messages this long before step()
+  // Restarted replica (it lost its state): CoreConfig::rejoin. A replica
+  // process that was killed must be restarted with it (replica --rejoin).
+  bool rejoin = false;
   core::Plants plants;
   bool handle_signals = true;  // SIGINT/SIGTERM -> stop()
   ConnectionLimits limits;
@@ -54,7 +57,7 @@ struct ServerCounters {
 
 // The core's config for replica `self_index` of `config`.
 core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t self_index,
-                                  const core::Plants& plants);
+                                  const core::Plants& plants, bool rejoin = false);
 
 // steady_clock microseconds: the injected clock of the core and sessions.
 core::TimeUs steady_now_us();
@@ -92,6 +95,7 @@ class ReplicaServer {
   void arm_tick();
   void arm_delay_timer();
   void log_counters(const char* when) const;
+  void log_leader_change();  // info line when the term or the known leader changes
   void memprof_register();   // memprof hook: gauge slots, once
   void memprof_publish();    // memprof hook: gauges, every tick
   void memprof_count_ops();  // memprof hook: after each step()
@@ -124,6 +128,8 @@ class ReplicaServer {
   ServerCounters counters_;
   size_t memprof_slot0_ = 0;       // first gauge slot (memprof hook)
   uint64_t memprof_ops_seen_ = 0;  // ops already added to the probe
+  uint64_t logged_term_ = 0;       // last term/leader change logged
+  uint32_t logged_leader_ = UINT32_MAX;
 };
 
 }  // namespace hd::io

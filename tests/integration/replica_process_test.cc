@@ -1,6 +1,7 @@
 // Integration tests with real `replica` processes on 127.0.0.1: failover of a
-// follower (kill -9, restart, catch-up), bad input on raw sockets, SIGTERM,
-// startup errors. Every loop is bounded in iterations and wall time.
+// follower (kill -9, restart, catch-up) and of the leader (kill -9, election,
+// progress gap, read-back), bad input on raw sockets, SIGTERM, startup errors. Every loop is
+// bounded in iterations and wall time.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -10,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -150,7 +153,7 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   // while the main thread kills and restarts a follower.
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> completed{0};
-  std::atomic<uint64_t> slow_after_kill{0};
+  std::atomic<uint64_t> fast_after_kill{0};
   std::atomic<bool> killed{false};
   std::mutex mu;
   std::map<uint64_t, Acked> acked;  // key -> last acknowledged write
@@ -193,7 +196,7 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
           }
         }
       }
-      if (killed.load() && c.path == Path::kSlow) ++slow_after_kill;
+      if (killed.load() && c.path == Path::kFast) ++fast_after_kill;
       ++completed;
     }
   });
@@ -211,16 +214,17 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   cluster.kill9(2);
   killed = true;
   const auto killed_at = std::chrono::steady_clock::now();
-  // Only two of three replicas are left: no super-quorum, ops finish on the
-  // slow path. Stay down past follower_dead_after (1 s) so the leader also
-  // gives up on it, and make sure progress continues after that too.
+  // Two of three replicas are left: still a majority, so strong ops keep
+  // their fast path (the leader and one follower holding the entry). Stay
+  // down past follower_dead_after (1 s) so the leader also gives up on it,
+  // and make sure progress continues after that too.
   CHECK(wait_progress(200, 15s));
   while (std::chrono::steady_clock::now() - killed_at < 1300ms) std::this_thread::sleep_for(10ms);
   CHECK(wait_progress(100, 10s));
-  CHECK(slow_after_kill.load() > 0);
+  CHECK(fast_after_kill.load() > 0);
   const uint64_t done_while_down = completed.load();
 
-  REQUIRE(cluster.start(2));
+  REQUIRE(cluster.start(2, {"--rejoin"}));
   REQUIRE(cluster.wait_accepting(2, 5s));
   CHECK(wait_progress(200, 10s));
   stop = true;
@@ -228,8 +232,8 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   {
     std::lock_guard<std::mutex> lock(mu);
     MESSAGE("ops completed: " << completed.load() << " (" << done_while_down
-                              << " by the restart), slow path after kill: "
-                              << slow_after_kill.load());
+                              << " by the restart), fast path after kill: "
+                              << fast_after_kill.load());
     INFO("first failure: " << first_failure);
     CHECK(timeouts == 0);
     CHECK(failures == 0);
@@ -264,6 +268,151 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
     REQUIRE(r.is_ok());
     REQUIRE(r->outcome == Outcome::kOk);
     CHECK_MESSAGE(r->value == a.value, "key " << key);
+  }
+}
+
+TEST_CASE(
+    "kill -9 the leader under load: a new leader takes over, every acknowledged write reads back") {
+  TestCluster cluster;
+  REQUIRE(cluster.start_all());
+  // Two sessions on one client, each running a sequential mixed workload.
+  BlockingClient client(cluster.config(), ClientId{601}, /*nearest=*/1);
+  REQUIRE(client.start_status().is_ok());
+  REQUIRE(client.wait_connected(3, 5s));
+
+  using Clock = std::chrono::steady_clock;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> completed{0};
+  std::mutex mu;
+  std::map<uint64_t, Acked> acked;      // key -> last acknowledged write
+  std::vector<Clock::time_point> done;  // completion times
+  uint64_t timeouts = 0;
+  uint64_t failures = 0;
+  std::string first_failure;
+  std::thread worker([&] {
+    for (uint64_t i = 0; i < 50000 && !stop.load(); ++i) {
+      const uint64_t key = i % 24;
+      const std::string value = "w" + std::to_string(i);
+      auto r = [&] {
+        switch (i % 4) {
+          case 0:
+            return client.put_strong(key, value, kOpTimeout);
+          case 1:
+            return client.get_strong((i + 3) % 24, kOpTimeout);  // a key written before
+          case 2:
+            return client.put_weak(key, value, kOpTimeout);
+          default:
+            return client.get_weak((i + 2) % 24, kOpTimeout);
+        }
+      }();
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.is_ok() || r->outcome != Outcome::kOk) {
+        ++timeouts;
+        if (first_failure.empty()) first_failure = r.is_ok() ? "op timeout" : r.status().message();
+        continue;
+      }
+      const Completion& c = r.value();
+      const uint64_t read_key = i % 4 == 1 ? (i + 3) % 24 : (i + 2) % 24;
+      if (i % 4 == 0 || i % 4 == 2) {
+        acked[key] = Acked{value, c.version.value()};
+      } else if (auto it = acked.find(read_key); it != acked.end()) {
+        // Sequential ops of one session: a read sees at least its own last write.
+        if (c.version.value() < it->second.version) {
+          ++failures;
+          if (first_failure.empty()) {
+            first_failure = "read of key " + std::to_string(read_key) + " returned version " +
+                            std::to_string(c.version.value()) + " < own write's " +
+                            std::to_string(it->second.version);
+          }
+        }
+      }
+      done.push_back(Clock::now());
+      ++completed;
+    }
+  });
+
+  auto wait_progress = [&](uint64_t more, std::chrono::milliseconds timeout) {
+    const uint64_t target = completed.load() + more;
+    const auto deadline = Clock::now() + timeout;
+    while (completed.load() < target && Clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return completed.load() >= target;
+  };
+
+  CHECK(wait_progress(300, 10s));
+  const pid_t leader_pid = cluster.pid(0);
+  cluster.kill9(0);
+  const auto killed_at = Clock::now();
+  const uint64_t done_at_kill = completed.load();
+  // Progress resumes once a follower is elected (election timeout 300-600 ms
+  // after the last heartbeat, plus the client's retry interval).
+  CHECK(wait_progress(300, 20s));
+  double gap_s = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    // The gap: from the kill to the first op completed after it, or the
+    // longest pause between completions after the kill, whichever is longer.
+    Clock::time_point prev = killed_at;
+    Clock::duration gap{0};
+    for (size_t i = done_at_kill; i < done.size(); ++i) {
+      if (done[i] < killed_at) continue;
+      gap = std::max(gap, done[i] - prev);
+      prev = done[i];
+    }
+    gap_s = std::chrono::duration<double>(gap).count();
+  }
+  std::printf(
+      "leader failover: replica0 (pid %d) killed with -9 under load; progress resumed "
+      "after a gap of %.3f s\n",
+      static_cast<int>(leader_pid), gap_s);
+  std::fflush(stdout);
+  CHECK(gap_s > 0);
+  CHECK(gap_s < 5.0);
+  const std::string logs = cluster.log_text(1) + cluster.log_text(2);
+  CHECK(contains(logs, "(this replica)"));  // a follower logged its election
+
+  // The old leader returns without its state and rejoins as a follower.
+  REQUIRE(cluster.start(0, {"--rejoin"}));
+  REQUIRE(cluster.wait_accepting(0, 5s));
+  CHECK(wait_progress(200, 10s));
+  stop = true;
+  worker.join();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    MESSAGE("ops completed: " << completed.load() << " (" << done_at_kill
+                              << " before the kill), failover gap " << gap_s << " s");
+    INFO("first failure: " << first_failure);
+    CHECK(timeouts == 0);
+    CHECK(failures == 0);
+  }
+
+  // Every acknowledged write reads back: with a strong read, and at the
+  // restarted replica0 once it caught up (a weak read there, same version).
+  std::map<uint64_t, Acked> snapshot;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    snapshot = acked;
+  }
+  REQUIRE(snapshot.size() == 24);
+  for (const auto& [key, a] : snapshot) {
+    auto r = client.get_strong(key, kOpTimeout);
+    REQUIRE(r.is_ok());
+    REQUIRE(r->outcome == Outcome::kOk);
+    CHECK_MESSAGE(r->value == a.value, "key " << key);
+    CHECK_MESSAGE(r->version.value() == a.version, "key " << key);
+  }
+  BlockingClient at_old_leader(cluster.config(), ClientId{602}, /*nearest=*/0);
+  REQUIRE(at_old_leader.wait_connected(3, 5s));
+  for (const auto& [key, a] : snapshot) {
+    bool same = false;
+    for (int attempt = 0; attempt < 200 && !same; ++attempt) {
+      auto r = at_old_leader.get_weak(key, kOpTimeout);
+      same = r.is_ok() && r->outcome == Outcome::kOk && r->value == a.value &&
+             r->version.value() == a.version;
+      if (!same) std::this_thread::sleep_for(25ms);
+    }
+    CHECK_MESSAGE(same, "key " << key << " at the restarted replica0");
   }
 }
 
