@@ -122,7 +122,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   // and leader ProposeReplies first. Without this, which path a strong op took
   // would depend on the order epoll reports our connections when the leader's
   // StrongCommit and the last witness reply are both already waiting: the op
-  // had its super-quorum, so it counts as fast. (Per-connection order, which
+  // had its fast-path quorum, so it counts as fast. (Per-connection order, which
   // the protocol relies on, is unchanged: only replies move ahead.)
   void deliver_inbox() {
     if (inbox.empty()) return;

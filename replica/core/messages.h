@@ -7,7 +7,9 @@
 //               leader  --ProposeReply(from_leader, slot, result)--> client
 //               witness --ProposeReply(ok | conflict)--> client
 //               leader  --StrongCommit(slot, result)--> client   (after execution)
-//               fast path = leader reply + super-quorum of OKs; else slow path.
+//               follower --ProposeReply(held: term, slot)--> client (entry appended)
+//               fast path = leader reply + a majority with witness OKs (and, for
+//               a write, held notes for the leader's term and slot); else slow path.
 //   weak write: client --WeakWrite--> leader --WeakWriteReply(slot)--> client
 //               (sent after commit and execution)
 //   weak read : client --WeakRead(min_index)--> nearest replica

@@ -26,7 +26,7 @@ inline constexpr uint64_t kDefaultSlowPathAfterOps = 3000;
 struct Plants {
   bool retain_history = false;  // never release executed log entries
   // Slow path: once this replica has counted this many client ops, the leader
-  // answers every strong proposal with ok = false, so no super-quorum forms
+  // answers every strong proposal with ok = false, so no fast-path quorum forms
   // and every strong op completes on the slow path (commit + execute).
   bool force_slow_path = false;
   uint64_t slow_path_after_ops = kDefaultSlowPathAfterOps;

@@ -372,7 +372,7 @@ struct ReplicaCore::Impl {
       return;
     }
     ++counters.strong_proposals;
-    // Plant slowpath: a leader that withholds its OK leaves no super-quorum,
+    // Plant slowpath: a leader that withholds its OK leaves no fast-path quorum,
     // so the client waits for the commit (the slow path).
     const bool plant =
         cfg.plants.force_slow_path && client_ops(counters) > cfg.plants.slow_path_after_ops;
@@ -933,7 +933,7 @@ struct ReplicaCore::Impl {
 
   // Tells the client that this replica holds its strong command at `slot`,
   // appended from the leader of the entry's own term: with the leader's reply
-  // for the same (term, slot), a super-quorum of these is the fast path.
+  // for the same (term, slot), a majority of these is a write's fast path.
   void notify_held(const LogEntry& e, LogIndex slot) {
     emit_client(
         e.client,

@@ -302,7 +302,7 @@ TEST_CASE(
           case 2:
             return client.put_weak(key, value, kOpTimeout);
           default:
-            return client.get_weak((i + 2) % 24, kOpTimeout);
+            return client.get_weak((i + 1) % 24, kOpTimeout);  // written too
         }
       }();
       std::lock_guard<std::mutex> lock(mu);
@@ -312,7 +312,7 @@ TEST_CASE(
         continue;
       }
       const Completion& c = r.value();
-      const uint64_t read_key = i % 4 == 1 ? (i + 3) % 24 : (i + 2) % 24;
+      const uint64_t read_key = i % 4 == 1 ? (i + 3) % 24 : (i + 1) % 24;
       if (i % 4 == 0 || i % 4 == 2) {
         acked[key] = Acked{value, c.version.value()};
       } else if (auto it = acked.find(read_key); it != acked.end()) {
@@ -394,7 +394,7 @@ TEST_CASE(
     std::lock_guard<std::mutex> lock(mu);
     snapshot = acked;
   }
-  REQUIRE(snapshot.size() == 24);
+  REQUIRE(snapshot.size() == 12);  // the even keys
   for (const auto& [key, a] : snapshot) {
     auto r = client.get_strong(key, kOpTimeout);
     REQUIRE(r.is_ok());
