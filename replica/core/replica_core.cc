@@ -697,6 +697,8 @@ struct ReplicaCore::Impl {
     if (new_term || leader_id != leader) {
       leader_id = leader;
       stashed.clear();
+      // A rejoining replica measures its catch-up against the leader it follows.
+      rejoin_target_known = false;
       // What matched the old leader's log proves nothing about the new one's.
       verified = std::min(verified, applied);
       leader_commit = std::max(leader_commit, applied);
