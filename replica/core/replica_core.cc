@@ -158,6 +158,7 @@ struct ReplicaCore::Impl {
   Term probe_term;             // highest term the probes reported
   bool probe_done = false;
   TimeUs last_probe_us = 0;
+  bool probe_sent = false;
   LogIndex rejoin_target;  // leader's last slot when first heard after the probes
   bool rejoin_target_known = false;
 
@@ -870,6 +871,11 @@ struct ReplicaCore::Impl {
   // Common checks of a message from a leader (Accept, Snapshot). False: drop it.
   // leader_last: the leader's last slot (Accept), or nullptr (Snapshot).
   bool accept_leader(ReplicaId from, Term t, const LogIndex* leader_last) {
+    // A restarted replica follows nobody before its probes told it the
+    // highest term: it may have been in a majority of a term it forgot, and
+    // following a leader that term deposed would let that leader's entries
+    // and reads look confirmed (held notes, witness OKs in its term).
+    HD_CHECK(!rejoining || probe_done);
     if (t < term) {
       // A deposed leader: tell it the newer term so it steps down.
       ++counters.stale_rejected;
@@ -1106,7 +1112,9 @@ struct ReplicaCore::Impl {
 
   void tick_follower() {
     if (rejoining) {
-      if (!probe_done && now_us - last_probe_us >= kProbeResendFactor * cfg.heartbeat_interval_us) {
+      if (!probe_done && (!probe_sent || now_us - last_probe_us >=
+                                             kProbeResendFactor * cfg.heartbeat_interval_us)) {
+        probe_sent = true;
         last_probe_us = now_us;
         for (uint32_t i = 0; i < cfg.replica_count; ++i) {
           if (i == cfg.self.value() || (probe_replies >> i & 1) != 0) continue;
@@ -1130,7 +1138,19 @@ struct ReplicaCore::Impl {
 
   // ---- driving -------------------------------------------------------------
 
+  // Before its probes are answered a restarted replica takes part in nothing
+  // that carries a term (docs/protocol.md "Rejoining"): it witnesses and
+  // answers weak reads in term 0, answers probes, and collects its own.
+  bool ignored_while_probing(const Message& m) const {
+    if (!rejoining || probe_done) return false;
+    if (const auto* rv = std::get_if<RequestVote>(&m)) return !rv->probe;
+    if (const auto* v = std::get_if<Vote>(&m)) return !v->probe;
+    return std::holds_alternative<Accept>(m) || std::holds_alternative<Snapshot>(m) ||
+           std::holds_alternative<AcceptAck>(m);
+  }
+
   void step(const Message& m) {
+    if (ignored_while_probing(m)) return;
     if (const auto* p = std::get_if<Propose>(&m)) {
       if (is_leader()) {
         leader_propose(*p);
