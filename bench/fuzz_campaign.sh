@@ -2,8 +2,8 @@
 # Long libFuzzer campaign (issue 7: every parser fuzzed >= 10 minutes): runs
 # each target on a scratch copy of its committed seed corpus for SECONDS,
 # JOBS targets at a time, and prints one line per target with the exec count,
-# the corpus growth and whether it crashed. CI runs the same targets for 20 s
-# each (./heapdrift test); this is the long run, not part of CI.
+# the corpus growth and whether it crashed. `./heapdrift test` runs the same
+# targets for 20 s each (CI: 10 s); this is the long run, not part of CI.
 #
 #   bench/fuzz_campaign.sh [--seconds N] [--jobs J] [--build-dir DIR] [TARGET...]
 #

@@ -8,6 +8,10 @@
 #     the `allocated` slope and the KV store's share are printed beside it;
 #   * throughput over the last 10 % of the run's seconds >= 0.95 x the first
 #     10 % after warm-up (the first 10 % of seconds).
+#   Beside it, each process's CPU time per op in both windows: when it moves
+#   in step in every process (clients included), the machine changed, not
+#   the replica. The windows need >= 10 whole seconds: on an idle 2-core
+#   machine 1M ops take ~7 s, so use --ops 3000000 there.
 # The report of the run (OUT/report/index.html) is the evidence.
 #   bench/soak.sh [--ops N] [--out DIR] [--bin-dir DIR]
 # Needs python3 for the arithmetic. Not part of CI.
@@ -21,7 +25,7 @@ while (($#)); do
     --ops) ops="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --bin-dir) bin="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +100,28 @@ if len(whole) >= 10:
     ok &= ratio >= 0.95
     print(f"\nthroughput: first 10% after warm-up {first10:,.0f} ops/s, last 10% {last10:,.0f} ops/s, "
           f"ratio {ratio:.3f} (target >= 0.95) over {len(whole)} whole seconds of all loadgens")
+    # Why, if it moved: CPU time (user + sys) per op of each process in the
+    # same two windows, from its snapshots. Flat CPU per op with less
+    # throughput means the processes did not do more work per op: the loss
+    # came from outside them (a shared machine's neighbours, frequency).
+    def cpu_per_op(snaps, t0_ms, t1_ms):
+        inside = [s for s in snaps if t0_ms <= s["unix_ms"] <= t1_ms]
+        if len(inside) < 2 or inside[-1]["ops"] <= inside[0]["ops"]:
+            return None
+        a, b = inside[0], inside[-1]
+        cpu = (b["proc"]["utime_us"] + b["proc"]["stime_us"]) - (a["proc"]["utime_us"] + a["proc"]["stime_us"])
+        return cpu / (b["ops"] - a["ops"])
+    w1 = (common[n] * 1000, (common[2 * n - 1] + 1) * 1000)
+    w2 = (common[-n] * 1000, (common[-1] + 1) * 1000)
+    print("  CPU per op (user + sys), first vs last window:")
+    for path in sorted(glob.glob(os.path.join(report, "runs", "*", "*", "snapshots.jsonl"))):
+        snaps = [json.loads(l) for l in open(path)]
+        a, b = cpu_per_op(snaps, *w1), cpu_per_op(snaps, *w2)
+        name = os.path.basename(os.path.dirname(path))
+        if a is None or b is None:
+            print(f"    {name}: too few snapshots in a window")
+            continue
+        print(f"    {name}: {a:.2f} -> {b:.2f} us/op ({b / a:.2f}x)")
 else:
     print(f"\nthroughput: only {len(whole)} whole seconds with every loadgen running; "
           f"10 are needed for the 10% windows (run more ops)")
