@@ -61,6 +61,10 @@ struct SessionCore::Impl {
   uint32_t fast_quorum = 0;  // majority: the leader and f others
   // The leader as far as this session knows, and the term it leads.
   ReplicaId leader{0};
+  // Where weak reads go first: the nearest replica until a read had to be
+  // retried elsewhere, then the replica that answered it. Without this a
+  // crashed nearest replica would cost every later read a retry timeout.
+  ReplicaId read_from{0};
   core::Term leader_term;
   SeqNo next_seq{1};
   // Ordered so that the lowest in-flight seq (acked_below) is begin().
@@ -138,7 +142,7 @@ struct SessionCore::Impl {
         m.min_index = min_index;
         // A retry tries the next replica (the nearest may be down);
         // min_index keeps the session guarantees whichever answers.
-        const ReplicaId to{(config.nearest.value() + p.retries) % config.replica_count};
+        const ReplicaId to{(read_from.value() + p.retries) % config.replica_count};
         outgoing.push_back(Outgoing{Destination::replica(to), Message{std::move(m)}});
         break;
       }
@@ -261,6 +265,7 @@ struct SessionCore::Impl {
   void on(TimeUs now, const core::WeakReadReply& m) {
     auto it = pending.find(m.seq);
     if (it == pending.end() || it->second.op != OpClass::kWeakRead) return;
+    if (it->second.retries > 0 && m.from.value() < config.replica_count) read_from = m.from;
     Value value = m.value;
     LogIndex version = m.version;
     // Merge with the cache: the higher version wins (read-your-writes and
@@ -284,6 +289,7 @@ SessionCore::SessionCore(const SessionConfig& config) : impl_(std::make_unique<I
   HD_CHECK(config.nearest.value() < config.replica_count);
   impl_->config = config;
   impl_->leader = config.leader;
+  impl_->read_from = config.nearest;
   const uint32_t f = (config.replica_count - 1) / 2;
   impl_->fast_quorum = f + 1;
 }

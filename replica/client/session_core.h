@@ -11,7 +11,9 @@
 // nearest replica carrying the session's min_index, the client cache merge
 // (higher version wins), per-op retry with the same SeqNo, and per-op timeout.
 // It follows leader changes: replies carry the replier's term and leader; a
-// weak write that was not answered is retried to every replica.
+// weak write that was not answered is retried to every replica; a weak read
+// to the next replica, and once another replica answered a retried read,
+// later reads go to that one first (a crashed nearest costs one retry).
 // Not thread-safe: one thread owns a session.
 #pragma once
 
@@ -38,7 +40,7 @@ struct SessionConfig {
   ClientId id{1};
   uint32_t replica_count = 3;
   core::ReplicaId leader{0};          // initial leader guess; replies name newer ones
-  core::ReplicaId nearest{0};         // where weak reads go
+  core::ReplicaId nearest{0};         // where weak reads go (until one is answered elsewhere)
   TimeUs retry_after_us = 200'000;    // re-send an unanswered op (same SeqNo)
   TimeUs op_timeout_us = 5'000'000;   // give up: Outcome::kTimeout
   uint64_t cache_capacity = 1 << 16;  // client-cache entries kept (0: no cache)

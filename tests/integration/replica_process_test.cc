@@ -222,6 +222,22 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   while (std::chrono::steady_clock::now() - killed_at < 1300ms) std::this_thread::sleep_for(10ms);
   CHECK(wait_progress(100, 10s));
   CHECK(fast_after_kill.load() > 0);
+  {
+    // A session whose nearest replica is the dead one: its first weak read
+    // is retried at the next replica, the later ones go there directly (not
+    // one retry timeout per read).
+    BlockingClient near_dead(cluster.config(), ClientId{303}, /*nearest=*/2);
+    REQUIRE(near_dead.wait_connected(2, 5s));
+    uint64_t retried = 0, ok = 0;
+    for (int i = 0; i < 20; ++i) {
+      auto r = near_dead.get_weak(static_cast<uint64_t>(i % 16), kOpTimeout);
+      if (!r.is_ok() || r->outcome != Outcome::kOk) continue;
+      ++ok;
+      if (r->retries > 0) ++retried;
+    }
+    CHECK(ok == 20);
+    CHECK(retried <= 1);
+  }
   const uint64_t done_while_down = completed.load();
 
   REQUIRE(cluster.start(2, {"--rejoin"}));

@@ -229,6 +229,29 @@ TEST_CASE("session: an unanswered weak write is retried to every replica, a read
   CHECK(std::get<core::WeakRead>(out[3].msg).seq == r);
 }
 
+TEST_CASE("session: after a read answered elsewhere, weak reads go first to that replica") {
+  // The nearest replica (2) has crashed: the first read costs one retry, the
+  // next ones go straight to the replica that answered (0).
+  SessionCore s(cfg());
+  const SeqNo r1 = s.submit(0, OpClass::kWeakRead, 1);
+  REQUIRE(s.take_outgoing().at(0).to == core::Destination::replica(ReplicaId{2}));
+  s.tick(100);
+  auto out = s.take_outgoing();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].to == core::Destination::replica(ReplicaId{0}));
+  core::WeakReadReply rep;
+  rep.from = ReplicaId{0};
+  rep.client = core::ClientId{7};
+  rep.seq = r1;
+  s.step(100, core::Message{rep});
+  REQUIRE(s.take_completions().size() == 1);
+  const SeqNo r2 = s.submit(100, OpClass::kWeakRead, 2);
+  out = s.take_outgoing();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].to == core::Destination::replica(ReplicaId{0}));
+  CHECK(std::get<core::WeakRead>(out[0].msg).seq == r2);
+}
+
 TEST_CASE("session: fast path for five replicas is a majority (three) with the leader") {
   SessionConfig c = cfg();
   c.replica_count = 5;
