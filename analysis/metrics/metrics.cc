@@ -253,11 +253,86 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
                                            (first.utime_us + first.stime_us)) /
                        1e6;
   m.cpu_util = cpu_s / load_s / std::max(1, p.cpus);
+  // Leadership as this replica saw it. The leader gauge names no one (a value
+  // >= the replica count; run_metrics() maps those to -1) during an election:
+  // a change is recorded when the term moves, with the leader named then, and
+  // completed when a leader becomes known in that term.
+  for (const Snapshot& s : p.snapshots) {
+    if (!s.term) continue;
+    const int64_t leader = s.leader.value_or(-1);
+    if (!m.first_term) {
+      m.first_term = *s.term;
+      continue;
+    }
+    const int64_t last_term =
+        m.leader_changes.empty() ? *m.first_term : m.leader_changes.back().term;
+    const bool named_late = !m.leader_changes.empty() && m.leader_changes.back().term == *s.term &&
+                            m.leader_changes.back().leader != leader;
+    if (named_late) {
+      m.leader_changes.back().leader = leader;
+    } else if (*s.term != last_term) {
+      m.leader_changes.push_back({(s.t_ms - first.t_ms) / 1000.0, s.ops, *s.term, leader});
+    }
+  }
   m.csw_per_s =
       static_cast<double>((load_end->nvcsw + load_end->nivcsw) - (first.nvcsw + first.nivcsw)) /
       load_s;
   return m;
 }
+
+namespace {
+
+// The run's leader changes, merged over its replicas: per term above the
+// boot term, the earliest moment a replica was in it and the leader named
+// for it. Times are seconds from the run's start (its first loadgen second,
+// else its first replica snapshot).
+void leadership(RunMetrics* r) {
+  int64_t replicas = 0, start_ms = INT64_MAX;
+  for (const ProcessMetrics& p : r->processes)
+    if (p.first_term) {
+      ++replicas;
+      start_ms = std::min(start_ms, p.start_unix_ms);
+    }
+  if (replicas == 0) return;
+  if (r->has_loadgen && r->tput_start_unix_s > 0) start_ms = r->tput_start_unix_s * 1000;
+  int64_t boot = INT64_MAX;
+  std::map<int64_t, LeaderChange> by_term;
+  for (ProcessMetrics& p : r->processes) {
+    if (!p.first_term) continue;
+    boot = std::min(boot, *p.first_term);
+    for (LeaderChange& c : p.leader_changes) {
+      if (c.leader >= replicas) c.leader = -1;  // the gauge's "no leader known"
+      const double t_s = (static_cast<double>(p.start_unix_ms - start_ms) / 1000.0) + c.t_s;
+      auto [it, fresh] = by_term.try_emplace(c.term, LeaderChange{t_s, c.ops, c.term, c.leader});
+      if (!fresh) {
+        it->second.t_s = std::min(it->second.t_s, t_s);
+        if (it->second.leader < 0) it->second.leader = c.leader;
+      }
+    }
+  }
+  for (const auto& [term, c] : by_term)
+    if (term > boot) r->leader_changes.push_back(c);
+}
+
+// "The leader changed 2 times in the 100000-op run: term 2 at 3.1 s
+// (replica1 leads), term 3 at 5.0 s (no leader known). "
+std::string leader_sentence(const RunMetrics& r) {
+  if (r.leader_changes.empty()) return {};
+  std::string s = "The leader changed " + std::to_string(r.leader_changes.size()) +
+                  (r.leader_changes.size() == 1 ? " time" : " times") + " in the " +
+                  std::to_string(r.length_ops) + "-op run: ";
+  constexpr size_t kListed = 4;
+  for (size_t i = 0; i < r.leader_changes.size() && i < kListed; ++i) {
+    const LeaderChange& c = r.leader_changes[i];
+    s += (i ? ", term " : "term ") + std::to_string(c.term) + " at " + fmt("%.1f", c.t_s) + " s (" +
+         (c.leader >= 0 ? "replica" + std::to_string(c.leader) + " leads" : "no leader known") +
+         ")";
+  }
+  if (r.leader_changes.size() > kListed) s += ", …";
+  return s + ". ";
+}
+
+}  // namespace
 
 RunMetrics run_metrics(const Run& run) {
   RunMetrics r;
@@ -305,6 +380,7 @@ RunMetrics run_metrics(const Run& run) {
     }
   }
   for (const ProcessRun& p : run.processes) r.processes.push_back(process_metrics(p));
+  leadership(&r);
   return r;
 }
 
@@ -471,11 +547,13 @@ Finding compute_finding(const Analysis& a) {
       if (!s) s = &r;
       l = &r;
     }
+  std::string failovers;  // every run's leader changes, said whatever the cause
+  for (const RunMetrics& r : a.runs) failovers += leader_sentence(r);
   if (!s || !l || s == l) {
     f.cause = "unknown";
     f.text =
         "Only one run length with loadgen results, so there is no throughput loss to explain. " +
-        memory;
+        failovers + memory;
     return f;
   }
   f.tput_change_pct = 100 * (l->tput_mean - s->tput_mean) / s->tput_mean;
@@ -498,6 +576,22 @@ Finding compute_finding(const Analysis& a) {
     if (r.length_ops == l->length_ops && r.has_loadgen) lr = &r;
   const auto [early, late] =
       lr ? early_late(lr->slow_fraction_per_s) : std::pair<double, double>{0, 0};
+  // A leader change stalls strong ops and weak writes for an election (300-
+  // 600 ms by default) and sends clients into retries: more of them in the
+  // long runs than in the short ones is a cause on its own.
+  size_t short_changes = 0, long_changes = 0;
+  for (const RunMetrics& r : a.runs) {
+    if (r.length_ops == s->length_ops)
+      short_changes = std::max(short_changes, r.leader_changes.size());
+    if (r.length_ops == l->length_ops)
+      long_changes = std::max(long_changes, r.leader_changes.size());
+  }
+  // Leader changes that do not explain the loss are still said, as facts.
+  const std::string facts = long_changes > short_changes ? "" : failovers;
+  if (long_changes > short_changes)
+    signals.push_back({"failover", failovers +
+                                       "Each change stalls strong ops and weak writes "
+                                       "while a new leader is elected, and clients retry. "});
   if (l->slow_fraction - s->slow_fraction >= kSlowPathShift || late - early >= kSlowPathShift)
     signals.push_back(
         {"slow-path", "The fast path collapsed: strong ops on the slow path went from " +
@@ -527,7 +621,7 @@ Finding compute_finding(const Analysis& a) {
     f.text = head +
              "That is no real loss (threshold -10%), so there is nothing for memory to "
              "explain. " +
-             memory;
+             facts + memory;
     for (const auto& sig : signals) f.text += sig.second;
     return f;
   }
@@ -535,7 +629,7 @@ Finding compute_finding(const Analysis& a) {
     f.cause = signals.front().first;
     f.text = head;
     for (const auto& sig : signals) f.text += sig.second;
-    f.text += "These move with the throughput; ";
+    f.text += facts + "These move with the throughput; ";
     f.text += heap_grows ? "memory grows too but is not what changed the speed. " + memory : memory;
     return f;
   }
@@ -559,9 +653,9 @@ Finding compute_finding(const Analysis& a) {
   if (heap_grows && cost) {
     f.cause = "memory";
     f.memory_blamed = true;
-    f.text = head +
-             "No non-memory signal moved (slow path, timers, retries, CPU), the heap grows " +
-             "with ops and it costs (" + cost_text + "): memory is the likely cause. " + memory;
+    f.text =
+        head + "No non-memory signal moved (slow path, timers, retries, CPU), the heap grows " +
+        "with ops and it costs (" + cost_text + "): memory is the likely cause. " + facts + memory;
     return f;
   }
   if (heap_grows) {
@@ -569,14 +663,14 @@ Finding compute_finding(const Analysis& a) {
     f.text = head +
              "No measured signal explains it: slow path, timer-valued p99, retries and CPU " +
              "do not move, and although the heap grows there is no sign that it costs time (" +
-             cost_text + ", bytes/op did not rise by 25%). " + memory;
+             cost_text + ", bytes/op did not rise by 25%). " + facts + memory;
     return f;
   }
   f.cause = "unknown";
   f.text = head +
            "None of the measured signals (slow path, timer-valued p99, retries, CPU, "
            "memory) moves with it. " +
-           memory;
+           facts + memory;
   return f;
 }
 

@@ -68,6 +68,16 @@ struct HeapPoint {
   int64_t allocated = 0, active = 0, resident = 0, rss = 0;
 };
 
+// A replica's view of the leadership changing (its `term` gauge moving on):
+// at t_s into the series, after ops of its own, it is in `term` and follows
+// `leader` (none: -1).
+struct LeaderChange {
+  double t_s = 0;
+  int64_t ops = 0;
+  int64_t term = 0;
+  int64_t leader = -1;
+};
+
 struct ProcessMetrics {
   std::string name, program, plant;
   int64_t final_ops = 0;
@@ -91,6 +101,9 @@ struct ProcessMetrics {
   double csw_per_s = 0;                      // voluntary + involuntary
   std::optional<double> allocator_share;     // of CPU samples, when cpu.prof exists
   std::vector<SiteSeries> sites;             // by final in-use bytes, descending
+  // Replicas: the term of the first snapshot and every later change of term.
+  std::optional<int64_t> first_term;
+  std::vector<LeaderChange> leader_changes;
 };
 
 struct RunMetrics {
@@ -107,6 +120,9 @@ struct RunMetrics {
   std::vector<double> tput_per_s, slow_fraction_per_s;
   int64_t tput_start_unix_s = 0;  // wall-clock second of tput_per_s[0]
   std::vector<ProcessMetrics> processes;
+  // Leader changes over the replicas, by term (ops: of the replica that saw
+  // the term first); empty when the boot leader led throughout.
+  std::vector<LeaderChange> leader_changes;
 };
 
 struct LengthRow {
@@ -128,7 +144,8 @@ struct LengthRow {
 };
 
 struct Finding {
-  std::string cause;  // "slow-path", "timer", "retries", "cpu", "memory", "none", "unknown"
+  // "failover", "slow-path", "timer", "retries", "cpu", "memory", "none", "unknown"
+  std::string cause;
   bool memory_blamed = false;
   double tput_change_pct = 0;
   std::string text;

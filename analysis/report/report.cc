@@ -130,12 +130,19 @@ std::string render_summary_json(const Analysis& a) {
            {"allocator_share", p.allocator_share ? json(*p.allocator_share) : json()},
            {"sites", sites}});
     }
+    json leader_changes = json::array();
+    for (const LeaderChange& c : r.leader_changes)
+      leader_changes.push_back({{"t_s", c.t_s},
+                                {"ops", c.ops},
+                                {"term", c.term},
+                                {"leader", c.leader >= 0 ? json(c.leader) : json()}});
     runs.push_back({{"name", r.name},
                     {"length_ops", r.length_ops},
                     {"iteration", r.iteration},
                     {"throughput_ops_s", r.throughput_ops_s},
                     {"slow_path_fraction", r.slow_fraction},
                     {"tput_per_s", r.tput_per_s},
+                    {"leader_changes", leader_changes},
                     {"processes", procs}});
   }
   j["runs"] = runs;

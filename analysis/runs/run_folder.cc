@@ -140,6 +140,9 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     s.stime_us = r.integer(proc, "stime_us");
     s.nvcsw = r.integer(proc, "nvcsw");
     s.nivcsw = r.integer(proc, "nivcsw");
+    const json& gauges = r.object(j, "gauges");
+    if (gauges.contains("term")) s.term = r.integer(gauges, "term");
+    if (gauges.contains("leader")) s.leader = r.integer(gauges, "leader");
     s.profile = r.string(j, "profile", /*nullable=*/true);
     if (!r.err.empty()) return Status::error(r.err);
     out.push_back(std::move(s));

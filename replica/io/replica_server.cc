@@ -442,10 +442,20 @@ void ReplicaServer::arm_tick() {
 
 // ---- memprof hooks (issue 4; docs/run-folder.md lists the gauges) ----------
 // Gauge order is fixed here; memprof_publish() writes them in the same order.
-constexpr const char* kMemprofGauges[] = {
-    "log_entries_retained", "witness_entries",  "pending_requests",    "client_table_entries",
-    "saved_replies",        "kv_keys",          "last_index",          "commit_index",
-    "applied_index",        "delayed_messages", "inbound_connections", "client_sessions"};
+constexpr const char* kMemprofGauges[] = {"log_entries_retained",
+                                          "witness_entries",
+                                          "pending_requests",
+                                          "client_table_entries",
+                                          "saved_replies",
+                                          "kv_keys",
+                                          "last_index",
+                                          "commit_index",
+                                          "applied_index",
+                                          "delayed_messages",
+                                          "inbound_connections",
+                                          "client_sessions",
+                                          "term",
+                                          "leader"};
 
 void ReplicaServer::memprof_register() {
   if (options_.probe == nullptr) return;
@@ -466,7 +476,8 @@ void ReplicaServer::memprof_publish() {
   const uint64_t v[] = {g.log_entries_retained, g.witness_entries,      g.pending_requests,
                         g.client_table_entries, g.saved_replies,        g.kv_keys,
                         g.last_index.value(),   g.commit_index.value(), g.applied_index.value(),
-                        delayed_.size(),        inbound_.size(),        clients_.size()};
+                        delayed_.size(),        inbound_.size(),        clients_.size(),
+                        core_.term().value(),   core_.leader().value()};
   static_assert(std::size(v) == std::size(kMemprofGauges));
   for (size_t i = 0; i < std::size(v); ++i) options_.probe->gauges.set(memprof_slot0_ + i, v[i]);
   const auto live = core::live_type_counts();

@@ -344,6 +344,9 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
     CHECK_MESSAGE(g.contains(k), k);
   }
   CHECK(g.at("client_table_entries").get<uint64_t>() >= 2);
+  // Leadership: the boot term, led by replica0, nobody failed.
+  CHECK(g.at("term").get<uint64_t>() == 1);
+  CHECK(g.at("leader").get<uint64_t>() == 0);
   // Per-type live counts (core::LiveCount) agree with the containers that hold
   // those objects, on every snapshot: each retained log entry is a LogEntry,
   // which holds a Command; each saved reply is a StrongCommit. Both sides are

@@ -187,6 +187,64 @@ TEST_CASE("finding: no throughput loss -> nothing blamed; no signal + costly gro
   CHECK(!a.finding.memory_blamed);
 }
 
+// Adds replica1 to a synthetic run; from snapshot `elect_at` on (if any) it is
+// in term 2, first knowing no leader (the gauge's replica-count value), one
+// snapshot later led by itself. replica0 stays in term 1 (a deposed leader).
+void add_election(Run* run, int elect_at) {
+  ProcessRun& rep0 = run->processes[1];
+  for (Snapshot& s : rep0.snapshots) {
+    s.term = 1;
+    s.leader = 0;
+  }
+  ProcessRun rep1 = rep0;
+  rep1.name = "replica1";
+  for (Snapshot& s : rep1.snapshots) {
+    if (elect_at >= 0 && s.seq >= elect_at) {
+      s.term = 2;
+      s.leader = s.seq == elect_at ? 2 : 1;
+    }
+  }
+  run->processes.push_back(rep1);
+}
+
+TEST_CASE("finding: leader changes in the long runs only -> failover, with when and who") {
+  Run s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.05, 0.05}, 13);
+  add_election(&s, -1);
+  add_election(&l, 12);
+  l.processes[0].result->retries = 5000;  // what the election did to the clients
+  Analysis a = analyse_synthetic({s, l});
+  REQUIRE(a.runs.back().leader_changes.size() == 1);
+  const LeaderChange& c = a.runs.back().leader_changes[0];
+  CHECK(c.term == 2);
+  CHECK(c.leader == 1);  // completed one snapshot after the term moved
+  CHECK(c.t_s == doctest::Approx(1.2));
+  CHECK(a.runs.front().leader_changes.empty());
+  CHECK(a.finding.cause == "failover");
+  CHECK(!a.finding.memory_blamed);
+  CHECK(a.finding.text.find("The leader changed 1 time in the 100000-op run: term 2 at 1.2 s "
+                            "(replica1 leads)") != std::string::npos);
+  CHECK(a.finding.text.find("Retries and timeouts rose") != std::string::npos);  // also said
+
+  // As many changes in the short runs: not the cause, still said.
+  s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  add_election(&s, 10);
+  l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.3, 0.9, 0.95, 0.95}, 13);
+  add_election(&l, 12);
+  a = analyse_synthetic({s, l});
+  CHECK(a.finding.cause == "slow-path");
+  CHECK(a.finding.text.find("The leader changed 1 time in the 10000-op run") != std::string::npos);
+
+  // No leader change at all: no failover sentence.
+  s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.3, 0.9, 0.95, 0.95}, 13);
+  add_election(&s, -1);
+  add_election(&l, -1);
+  a = analyse_synthetic({s, l});
+  CHECK(a.runs.back().leader_changes.empty());
+  CHECK(a.finding.text.find("leader changed") == std::string::npos);
+}
+
 TEST_CASE("metrics: allocation rate and per-op figures from cumulative counters") {
   Run r = synthetic_run("s", 10000, 5000, 0, {0.0}, 5);
   ProcessMetrics m = process_metrics(r.processes[1]);
