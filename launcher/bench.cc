@@ -679,12 +679,18 @@ std::string default_config_text(const std::vector<uint16_t>& ports,
   // 8/10 (each process counts its own ops, about half the total), so a short
   // sweep still has several. Short sweeps snapshot every 25 ms, not 100.
   const uint64_t longest = sweep.empty() ? 100000 : *std::max_element(sweep.begin(), sweep.end());
-  std::string milestones = "10000,25000,50000,100000";
+  const uint64_t shortest = sweep.empty() ? 10000 : *std::min_element(sweep.begin(), sweep.end());
+  std::vector<uint64_t> m = {10000, 25000, 50000, 100000};
   if (longest < 100000) {
-    std::vector<uint64_t> m;
+    m.clear();
     for (uint64_t k = 1; k <= 8; ++k) m.push_back(std::max<uint64_t>(1, longest * k / 10));
-    milestones = join(m);
   }
+  // One milestone every process reaches in the shortest run too (loadgens and
+  // followers count about half its ops), so the shortest-vs-longest diff has
+  // a steady-state profile on both sides (end profiles show the teardown).
+  const uint64_t early = std::max<uint64_t>(1, shortest * 4 / 10);
+  if (early < m.front()) m.insert(m.begin(), early);
+  const std::string milestones = join(m);
   std::ostringstream s;
   s << "// heapdrift bench: the embedded default (configs/local.conf on free ports)\n"
     << "-- Replicas --\n";

@@ -79,7 +79,7 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
     for (auto& [pb, sites_b] : sb->procs) {
       if (by_name && pa.name != pb.name) continue;
       const int64_t oa = side_ops(sites_a), ob = side_ops(sites_b);
-      if (d.a_ops == 0 && d.b_ops == 0) {
+      if ((d.a_ops == 0 || d.b_ops == 0) && oa > 0 && ob > 0) {
         d.a_ops = oa;
         d.b_ops = ob;
       }

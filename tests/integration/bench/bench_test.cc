@@ -145,6 +145,14 @@ TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
   diff_text << diff.rdbuf();
   CHECK(diff_text.str().find("leak_plant_accumulate") != std::string::npos);
   CHECK(log.find("== Diff, shortest vs longest run") != std::string::npos);
+  // Every process has a milestone profile in the shortest run too (the 4/10
+  // milestone), so both sides of the diff hold bytes for each of them.
+  const auto diff_json = read_json(out + "/diff.json");
+  std::set<std::string> with_a;
+  for (const auto& row : diff_json.at("rows"))
+    if (row.at("a_bytes").get<int64_t>() > 0) with_a.insert(row.at("process").get<std::string>());
+  for (const char* p : {"replica0", "replica1", "replica2", "client0", "client1"})
+    CHECK_MESSAGE(with_a.count(p) == 1, std::string(p));
   remove_unless_kept(fs::path(out).parent_path().string());
 }
 
