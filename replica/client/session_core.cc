@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "replica/base/check.h"
+#include "replica/core/seq_window.h"
 
 namespace hd::client {
 namespace {
@@ -36,6 +37,7 @@ struct PendingOp {
   Value value;  // value to write (writes)
   TimeUs submitted_us = 0;
   TimeUs last_sent_us = 0;
+  bool sent = false;  // held back until its seq is inside the replicas' window
   uint32_t retries = 0;
   // Strong ops: the followers' witness OKs and held notes, and the
   // speculative reply of the leader of the highest term heard.
@@ -77,6 +79,27 @@ struct SessionCore::Impl {
   std::vector<Completion> completions;
 
   SeqNo acked_below() const { return pending.empty() ? next_seq : pending.begin()->first; }
+
+  // Replicas remember a session's executed seqs in a SeqWindow of kSpan seqs
+  // above its acked_below; a seq beyond that slides their window and makes
+  // every older seq count as done. So an op goes out only while its seq is
+  // within kSpan of the oldest op still in flight: one op stuck in a leader
+  // change (retried every retry_after) must not be overtaken by 1024 newer
+  // ones, or the new leader ignores its retries as duplicates for good.
+  bool in_window(SeqNo seq) const {
+    return seq.value() < acked_below().value() + core::SeqWindow::kSpan;
+  }
+
+  // Sends the held-back ops that the window now admits, oldest first.
+  void release_held(TimeUs now) {
+    for (auto& [seq, p] : pending) {
+      if (p.sent) continue;
+      if (!in_window(seq)) return;
+      p.sent = true;
+      p.last_sent_us = now;
+      send(seq, p);
+    }
+  }
 
   void observe(LogIndex v) { min_index = std::max(min_index, v); }
 
@@ -165,6 +188,7 @@ struct SessionCore::Impl {
     c.retries = it->second.retries;
     pending.erase(it);
     completions.push_back(std::move(c));
+    release_held(now);
   }
 
   // A write completed at `slot`: the cache and min_index learn it.
@@ -308,7 +332,10 @@ SeqNo SessionCore::submit(TimeUs now, OpClass op, Key key, Value value) {
   p.last_sent_us = now;
   auto [it, inserted] = s.pending.emplace(seq, std::move(p));
   HD_CHECK(inserted);
-  s.send(seq, it->second);
+  if (s.in_window(seq)) {
+    it->second.sent = true;
+    s.send(seq, it->second);
+  }
   return seq;
 }
 
@@ -336,7 +363,7 @@ void SessionCore::tick(TimeUs now) {
       s.complete(now, cur, Outcome::kTimeout, Path::kNone, Value{}, LogIndex{});
       continue;
     }
-    if (now >= p.last_sent_us + s.config.retry_after_us) {
+    if (p.sent && now >= p.last_sent_us + s.config.retry_after_us) {
       p.last_sent_us = now;
       ++p.retries;
       s.send(cur->first, p);

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "replica/core/seq_window.h"
+
 namespace {
 
 using namespace hd;
@@ -250,6 +252,46 @@ TEST_CASE("session: after a read answered elsewhere, weak reads go first to that
   REQUIRE(out.size() == 1);
   CHECK(out[0].to == core::Destination::replica(ReplicaId{0}));
   CHECK(std::get<core::WeakRead>(out[0].msg).seq == r2);
+}
+
+TEST_CASE("session: no op goes out 1024 seqs or more past the oldest one in flight") {
+  // One strong read stuck (a leader change): newer weak reads keep completing.
+  // Replicas keep a 1024-seq window above acked_below; a seq past it would
+  // make them count the stuck op as done and ignore its retries for good.
+  SessionConfig c = cfg();
+  c.op_timeout_us = 1'000'000'000;
+  c.retry_after_us = 1'000'000'000;
+  SessionCore s(c);
+  const SeqNo stuck = s.submit(0, OpClass::kStrongRead, 1);
+  CHECK(s.take_outgoing().size() == 3);
+  core::WeakReadReply rep;
+  rep.from = ReplicaId{2};
+  rep.client = core::ClientId{7};
+  uint64_t sent = 0;
+  for (int i = 0; i < 1100; ++i) {
+    const SeqNo seq = s.submit(1, OpClass::kWeakRead, 2);
+    auto out = s.take_outgoing();
+    if (seq.value() < stuck.value() + core::SeqWindow::kSpan) {
+      REQUIRE(out.size() == 1);
+      ++sent;
+      rep.seq = seq;
+      s.step(2, core::Message{rep});
+    } else {
+      CHECK(out.empty());  // held back
+    }
+  }
+  CHECK(sent == core::SeqWindow::kSpan - 1);
+  CHECK(s.gauges().in_flight == 1 + (1100 - sent));
+  // The stuck op completes: the held ones go out, in seq order.
+  core::StrongCommit done;
+  done.client = core::ClientId{7};
+  done.seq = stuck;
+  done.slot = LogIndex{5};
+  s.step(3, core::Message{done});
+  const auto out = s.take_outgoing();
+  REQUIRE(out.size() == 1100 - sent);
+  CHECK(std::get<core::WeakRead>(out.front().msg).seq.value() ==
+        stuck.value() + core::SeqWindow::kSpan);
 }
 
 TEST_CASE("session: fast path for five replicas is a majority (three) with the leader") {
