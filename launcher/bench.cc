@@ -383,6 +383,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
     procs.emplace_back(&l, std::move(p).value());
   }
   const auto load_deadline = Clock::now() + seconds(timeout_s + 10);
+  bool leader_killed = false;  // procs[0]: the first replica, the boot leader
   while (true) {
     bool all_done = true;
     uint64_t done_ops = 0;
@@ -391,7 +392,13 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
       if (!l->poll(p)) all_done = false;
       done_ops += loadgen_ops_so_far(p.spec.run_dir, p.spec.log_path);
     }
-    for (size_t i = 0; i < first_client; ++i) {
+    if (o_.kill_leader_at_ops > 0 && !leader_killed && done_ops >= o_.kill_leader_at_ops) {
+      procs[0].first->crash(procs[0].second);
+      leader_killed = true;
+      progress_.note(procs[0].second.name + " (the boot leader) killed with SIGKILL after " +
+                     std::to_string(done_ops) + " ops");
+    }
+    for (size_t i = leader_killed ? 1 : 0; i < first_client; ++i) {
       auto& [l, p] = procs[i];
       if (l->poll(p))
         return fail(p.name + " exited during the load (code " + std::to_string(p.exit_code()) +
@@ -416,7 +423,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
   // bring every run folder home.
   progress_.phase("stop", ops);
   stop_all(procs);
-  for (size_t i = 0; i < first_client; ++i) {
+  for (size_t i = leader_killed ? 1 : 0; i < first_client; ++i) {
     const auto& p = procs[i].second;
     if (p.exit_code() != 0)
       return fail(p.name + " did not shut down cleanly (code " + std::to_string(p.exit_code()) +

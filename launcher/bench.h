@@ -31,6 +31,10 @@ struct BenchOptions {
   std::string bin_dir;                                     // "" = folder of this program
   uint32_t phase_timeout_s = 0;                            // 0 = derived from the run length
   int progress = -1;                                       // -1 auto (bar on a TTY), 0 lines, 1 bar
+  // Failover scenario: in every run that gets this far, SIGKILL the boot
+  // leader (the config's first replica) once the loadgens completed this many
+  // ops; 0 = never.
+  uint64_t kill_leader_at_ops = 0;
   // `heapdrift cluster`: instead of the sweep, start the replicas, run this
   // command ("{config}" in an argument = the config path) and stop them.
   std::vector<std::string> cluster_command;

@@ -88,6 +88,11 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
                   "Folder of the replica and loadgen programs (default: next to heapdrift)");
   cmd->add_option("--phase-timeout", opts->phase_timeout_s,
                   "Hard limit in seconds for a run's load (default 30 + ops/500)");
+  cmd->add_option("--kill-leader-at", opts->kill_leader_at_ops,
+                  "Failover scenario: kill -9 the boot leader (the config's first replica) once\n"
+                  "the loadgens completed OPS ops of a run (runs shorter than OPS are not\n"
+                  "touched); the report lists the leader change and weighs it as a cause")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
       ->check(CLI::IsMember({"auto", "bar", "lines"}));
   cmd->callback([=] {

@@ -124,6 +124,12 @@ class LocalLauncher : public Launcher {
     p.exited = wait_pid(p.pid, std::chrono::seconds(10), &p.status);
   }
 
+  void crash(Process& p) override {
+    if (p.pid <= 0 || p.exited) return;
+    kill(p.pid, SIGKILL);
+    p.exited = wait_pid(p.pid, std::chrono::seconds(10), &p.status);
+  }
+
  private:
   std::vector<std::string> prefix_;  // e.g. {"ip", "netns", "exec", NS}
 };

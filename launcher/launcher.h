@@ -64,6 +64,8 @@ class Launcher {
   // SIGTERM, up to `grace` for it to exit, then SIGKILL; always reaps the
   // local PID. Safe on a process that already exited.
   virtual void stop(Process& p, std::chrono::milliseconds grace) = 0;
+  // SIGKILL at once (a crash: no shutdown work, no end snapshot) and reap.
+  virtual void crash(Process& p) = 0;
   // Copies the process's run folder home (remote hosts); no-op on this machine.
   virtual Status collect(const Process& /*p*/) { return Status::ok(); }
   // Readiness: a TCP connection to host:port as seen from this host succeeds.

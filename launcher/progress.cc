@@ -52,6 +52,11 @@ void Progress::finish_run(uint64_t run_ops) {
   run_ops_ = 0;
 }
 
+void Progress::note(const std::string& text) {
+  clear();
+  std::fprintf(stderr, "%s: %s\n", label_.c_str(), text.c_str());
+}
+
 void Progress::clear() {
   if (bar_ && drawn_) {
     std::fputs("\r\033[K", stderr);

@@ -26,6 +26,8 @@ class Progress {
   void finish_run(uint64_t run_ops);
   // Erases the bar so other output starts on a clean line.
   void clear();
+  // One line about an event of the run ("replica0 killed ..."), on its own line.
+  void note(const std::string& text);
 
  private:
   void render(bool force);

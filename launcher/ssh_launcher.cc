@@ -117,13 +117,12 @@ class SshLauncher : public Launcher {
       p.exited = true;
       return;
     }
-    if (p.remote_pid > 0) remote_kill("KILL", p.remote_pid);
-    if (wait_pid(p.pid, std::chrono::seconds(5), &p.status)) {
-      p.exited = true;
-      return;
-    }
-    kill(p.pid, SIGKILL);  // the local ssh client
-    p.exited = wait_pid(p.pid, std::chrono::seconds(5), &p.status);
+    kill_and_reap(p);
+  }
+
+  void crash(Process& p) override {
+    if (p.pid <= 0 || poll(p)) return;
+    kill_and_reap(p);
   }
 
   Status collect(const Process& p) override {
@@ -156,6 +155,17 @@ class SshLauncher : public Launcher {
   }
 
  private:
+  // SIGKILL the remote process (the ssh session then ends), else the local
+  // ssh client; reaps the local PID.
+  void kill_and_reap(Process& p) {
+    if (p.remote_pid > 0) remote_kill("KILL", p.remote_pid);
+    if (wait_pid(p.pid, std::chrono::seconds(5), &p.status)) {
+      p.exited = true;
+      return;
+    }
+    kill(p.pid, SIGKILL);  // the local ssh client
+    p.exited = wait_pid(p.pid, std::chrono::seconds(5), &p.status);
+  }
   // The run folder and the other outputs of a process: what collect() copies.
   static std::vector<std::string> collected(const ProcessSpec& spec) {
     std::vector<std::string> paths = spec.outputs;

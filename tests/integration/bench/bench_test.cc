@@ -156,6 +156,41 @@ TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
   remove_unless_kept(fs::path(out).parent_path().string());
 }
 
+TEST_CASE(
+    "bench: --kill-leader-at crashes the boot leader; no op is lost, the report names the change" *
+    doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+  const std::string out = temp_dir("failover") + "/report";
+  std::string log;
+  const int code = run_heapdrift({"bench", "--sweep", "2000,40000", "--kill-leader-at", "10000",
+                                  "--out", out, "--progress", "lines"},
+                                 std::chrono::minutes(4), &log);
+  INFO(log);
+  CHECK(code == 0);
+  CHECK(log.find("replica0 (the boot leader) killed with SIGKILL") != std::string::npos);
+  // Every op of every session completes: none waits out its timeout behind
+  // a leader change (a stuck op's retries once looked like duplicates to the
+  // new leader after 1024 newer ops of its session).
+  for (const char* c : {"client0", "client1"}) {
+    const auto r = read_json(out + "/runs/ops40000-it1/" + std::string(c) + "/result.json");
+    CHECK_MESSAGE(r.at("ops").get<int64_t>() == 20000, c);
+    CHECK_MESSAGE(r.at("timeouts").get<int64_t>() == 0, c);
+    CHECK_MESSAGE(r.at("session_violations").get<int64_t>() == 0, c);
+  }
+  const auto summary = read_json(out + "/summary.json");
+  const auto& runs = summary.at("runs");
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].at("leader_changes").empty());  // 2000 ops: never reaches 10000
+  const auto& changes = runs[1].at("leader_changes");
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].at("term").get<int64_t>() == 2);
+  const int64_t leader = changes[0].at("leader").get<int64_t>();
+  CHECK((leader == 1 || leader == 2));
+  const std::string finding = summary.at("finding").at("text").get<std::string>();
+  CHECK(finding.find("The leader changed 1 time in the 40000-op run: term 2 at ") !=
+        std::string::npos);
+  remove_unless_kept(fs::path(out).parent_path().string());
+}
+
 TEST_CASE("bench: without a plant no replica site accumulates" *
           doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const std::string out = temp_dir("clean") + "/report";
