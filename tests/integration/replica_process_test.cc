@@ -139,6 +139,121 @@ struct Acked {
   uint64_t version = 0;
 };
 
+// One session's sequential mixed workload, run in a thread while the test
+// kills and restarts replicas: op i is a strong write, strong read, weak
+// write, weak read of keys `i % keys` (reads offset by the given amounts) in
+// turn. Records what the failover tests check: the last acknowledged write
+// per key, reads older than the session's own last write to that key,
+// failed ops, completion times and fast-path completions after mark_kill().
+class SequentialWorkload {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    uint64_t keys = 16;
+    uint64_t max_ops = 20000;
+    std::string value_prefix = "v";
+    uint64_t strong_read_offset = 0;  // op i reads key (i + offset) % keys
+    uint64_t weak_read_offset = 0;
+  };
+
+  // What the worker recorded.
+  struct Record {
+    std::map<uint64_t, Acked> acked;  // key -> last acknowledged write
+    uint64_t timeouts = 0;            // ops that failed or timed out
+    uint64_t failures = 0;            // reads older than the session's own write
+    std::string first_failure;
+  };
+
+  SequentialWorkload(BlockingClient& client, Options o)
+      : client_(client), o_(std::move(o)), worker_([this] { run(); }) {}
+  ~SequentialWorkload() { stop(); }
+
+  // Waits up to `timeout` for `more` completions.
+  bool wait_progress(uint64_t more, std::chrono::milliseconds timeout) {
+    const uint64_t target = completed_.load() + more;
+    const auto deadline = Clock::now() + timeout;
+    while (completed_.load() < target && Clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return completed_.load() >= target;
+  }
+  uint64_t completed() const { return completed_.load(); }
+  void mark_kill() { killed_ = true; }
+  uint64_t fast_after_kill() const { return fast_after_kill_.load(); }
+  // Completion times so far (the worker may still be running).
+  std::vector<Clock::time_point> done_times() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return done_;
+  }
+  // Stops the worker after its current op and returns what it recorded.
+  Record finish() {
+    stop();
+    return rec_;
+  }
+
+ private:
+  void stop() {
+    stop_ = true;
+    if (worker_.joinable()) worker_.join();
+  }
+
+  void run() {
+    for (uint64_t i = 0; i < o_.max_ops && !stop_.load(); ++i) {
+      const uint64_t key = i % o_.keys;
+      const uint64_t read_key =
+          (i + (i % 4 == 1 ? o_.strong_read_offset : o_.weak_read_offset)) % o_.keys;
+      const std::string value = o_.value_prefix + std::to_string(i);
+      auto r = [&] {
+        switch (i % 4) {
+          case 0:
+            return client_.put_strong(key, value, kOpTimeout);
+          case 1:
+            return client_.get_strong(read_key, kOpTimeout);
+          case 2:
+            return client_.put_weak(key, value, kOpTimeout);
+          default:
+            return client_.get_weak(read_key, kOpTimeout);
+        }
+      }();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!r.is_ok() || r->outcome != Outcome::kOk) {
+        ++rec_.timeouts;
+        if (rec_.first_failure.empty())
+          rec_.first_failure = r.is_ok() ? "op timeout" : r.status().message();
+        continue;
+      }
+      const Completion& c = r.value();
+      if (i % 4 == 0 || i % 4 == 2) {
+        rec_.acked[key] = Acked{value, c.version.value()};
+      } else if (auto it = rec_.acked.find(read_key); it != rec_.acked.end()) {
+        // Sequential ops of one session: a read sees at least its own last write.
+        if (c.version.value() < it->second.version) {
+          ++rec_.failures;
+          if (rec_.first_failure.empty()) {
+            rec_.first_failure = "read of key " + std::to_string(read_key) + " returned version " +
+                                 std::to_string(c.version.value()) + " < own write's " +
+                                 std::to_string(it->second.version);
+          }
+        }
+      }
+      if (killed_.load() && c.path == Path::kFast) ++fast_after_kill_;
+      done_.push_back(Clock::now());
+      ++completed_;
+    }
+  }
+
+  BlockingClient& client_;
+  const Options o_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> killed_{false};
+  std::atomic<uint64_t> completed_{0};
+  std::atomic<uint64_t> fast_after_kill_{0};
+  std::mutex mu_;  // guards done_ (read while the worker runs); rec_ is read after join
+  std::vector<Clock::time_point> done_;
+  Record rec_;
+  std::thread worker_;  // last: starts after everything it uses exists
+};
+
 }  // namespace
 
 TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no write is lost" *
@@ -151,77 +266,19 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
 
   // One worker runs a sequential mixed workload (strong/weak, reads/writes)
   // while the main thread kills and restarts a follower.
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> completed{0};
-  std::atomic<uint64_t> fast_after_kill{0};
-  std::atomic<bool> killed{false};
-  std::mutex mu;
-  std::map<uint64_t, Acked> acked;  // key -> last acknowledged write
-  uint64_t timeouts = 0;
-  uint64_t failures = 0;
-  std::string first_failure;
-  std::thread worker([&] {
-    for (uint64_t i = 0; i < 20000 && !stop.load(); ++i) {
-      const uint64_t key = i % 16;
-      const std::string value = "v" + std::to_string(i);
-      auto r = [&] {
-        switch (i % 4) {
-          case 0:
-            return client.put_strong(key, value, kOpTimeout);
-          case 1:
-            return client.get_strong(key, kOpTimeout);
-          case 2:
-            return client.put_weak(key, value, kOpTimeout);
-          default:
-            return client.get_weak(key, kOpTimeout);
-        }
-      }();
-      std::lock_guard<std::mutex> lock(mu);
-      if (!r.is_ok() || r->outcome != Outcome::kOk) {
-        ++timeouts;
-        if (first_failure.empty()) first_failure = r.is_ok() ? "op timeout" : r.status().message();
-        continue;
-      }
-      const Completion& c = r.value();
-      if (i % 4 == 0 || i % 4 == 2) {
-        acked[key] = Acked{value, c.version.value()};
-      } else if (auto it = acked.find(key); it != acked.end()) {
-        // One session, sequential ops: every read sees at least its own last write.
-        if (c.version.value() < it->second.version) {
-          ++failures;
-          if (first_failure.empty()) {
-            first_failure = "read of key " + std::to_string(key) + " returned version " +
-                            std::to_string(c.version.value()) + " < own write's " +
-                            std::to_string(it->second.version);
-          }
-        }
-      }
-      if (killed.load() && c.path == Path::kFast) ++fast_after_kill;
-      ++completed;
-    }
-  });
-
-  auto wait_progress = [&](uint64_t more, std::chrono::milliseconds timeout) {
-    const uint64_t target = completed.load() + more;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (completed.load() < target && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(5ms);
-    }
-    return completed.load() >= target;
-  };
-
-  CHECK(wait_progress(200, 10s));
+  SequentialWorkload load(client, {});
+  CHECK(load.wait_progress(200, 10s));
   cluster.kill9(2);
-  killed = true;
+  load.mark_kill();
   const auto killed_at = std::chrono::steady_clock::now();
   // Two of three replicas are left: still a majority, so strong ops keep
   // their fast path (the leader and one follower holding the entry). Stay
   // down past follower_dead_after (1 s) so the leader also gives up on it,
   // and make sure progress continues after that too.
-  CHECK(wait_progress(200, 15s));
+  CHECK(load.wait_progress(200, 15s));
   while (std::chrono::steady_clock::now() - killed_at < 1300ms) std::this_thread::sleep_for(10ms);
-  CHECK(wait_progress(100, 10s));
-  CHECK(fast_after_kill.load() > 0);
+  CHECK(load.wait_progress(100, 10s));
+  CHECK(load.fast_after_kill() > 0);
   {
     // A session whose nearest replica is the dead one: its first weak read
     // is retried at the next replica, the later ones go there directly (not
@@ -238,21 +295,19 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
     CHECK(ok == 20);
     CHECK(retried <= 1);
   }
-  const uint64_t done_while_down = completed.load();
+  const uint64_t done_while_down = load.completed();
 
   REQUIRE(cluster.start(2, {"--rejoin"}));
   REQUIRE(cluster.wait_accepting(2, 5s));
-  CHECK(wait_progress(200, 10s));
-  stop = true;
-  worker.join();
+  CHECK(load.wait_progress(200, 10s));
+  const SequentialWorkload::Record rec = load.finish();
+  MESSAGE("ops completed: " << load.completed() << " (" << done_while_down
+                            << " by the restart), fast path after kill: "
+                            << load.fast_after_kill());
   {
-    std::lock_guard<std::mutex> lock(mu);
-    MESSAGE("ops completed: " << completed.load() << " (" << done_while_down
-                              << " by the restart), fast path after kill: "
-                              << fast_after_kill.load());
-    INFO("first failure: " << first_failure);
-    CHECK(timeouts == 0);
-    CHECK(failures == 0);
+    INFO("first failure: " << rec.first_failure);
+    CHECK(rec.timeouts == 0);
+    CHECK(rec.failures == 0);
   }
 
   // Catch-up: a fresh write becomes visible to a weak read at the restarted
@@ -273,13 +328,8 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   CHECK(caught_up);
 
   // Every acknowledged write reads back with a strong read.
-  std::map<uint64_t, Acked> snapshot;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    snapshot = acked;
-  }
-  CHECK(!snapshot.empty());
-  for (const auto& [key, a] : snapshot) {
+  CHECK(!rec.acked.empty());
+  for (const auto& [key, a] : rec.acked) {
     auto r = client.get_strong(key, kOpTimeout);
     REQUIRE(r.is_ok());
     REQUIRE(r->outcome == Outcome::kOk);
@@ -296,77 +346,24 @@ TEST_CASE(
   REQUIRE(client.start_status().is_ok());
   REQUIRE(client.wait_connected(3, 5s));
 
-  using Clock = std::chrono::steady_clock;
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> completed{0};
-  std::mutex mu;
-  std::map<uint64_t, Acked> acked;      // key -> last acknowledged write
-  std::vector<Clock::time_point> done;  // completion times
-  uint64_t timeouts = 0;
-  uint64_t failures = 0;
-  std::string first_failure;
-  std::thread worker([&] {
-    for (uint64_t i = 0; i < 50000 && !stop.load(); ++i) {
-      const uint64_t key = i % 24;
-      const std::string value = "w" + std::to_string(i);
-      auto r = [&] {
-        switch (i % 4) {
-          case 0:
-            return client.put_strong(key, value, kOpTimeout);
-          case 1:
-            return client.get_strong((i + 3) % 24, kOpTimeout);  // a key written before
-          case 2:
-            return client.put_weak(key, value, kOpTimeout);
-          default:
-            return client.get_weak((i + 1) % 24, kOpTimeout);  // written too
-        }
-      }();
-      std::lock_guard<std::mutex> lock(mu);
-      if (!r.is_ok() || r->outcome != Outcome::kOk) {
-        ++timeouts;
-        if (first_failure.empty()) first_failure = r.is_ok() ? "op timeout" : r.status().message();
-        continue;
-      }
-      const Completion& c = r.value();
-      const uint64_t read_key = i % 4 == 1 ? (i + 3) % 24 : (i + 1) % 24;
-      if (i % 4 == 0 || i % 4 == 2) {
-        acked[key] = Acked{value, c.version.value()};
-      } else if (auto it = acked.find(read_key); it != acked.end()) {
-        // Sequential ops of one session: a read sees at least its own last write.
-        if (c.version.value() < it->second.version) {
-          ++failures;
-          if (first_failure.empty()) {
-            first_failure = "read of key " + std::to_string(read_key) + " returned version " +
-                            std::to_string(c.version.value()) + " < own write's " +
-                            std::to_string(it->second.version);
-          }
-        }
-      }
-      done.push_back(Clock::now());
-      ++completed;
-    }
-  });
+  using Clock = SequentialWorkload::Clock;
+  SequentialWorkload load(client, {.keys = 24,
+                                   .max_ops = 50000,
+                                   .value_prefix = "w",
+                                   .strong_read_offset = 3,
+                                   .weak_read_offset = 1});  // reads of keys written before
 
-  auto wait_progress = [&](uint64_t more, std::chrono::milliseconds timeout) {
-    const uint64_t target = completed.load() + more;
-    const auto deadline = Clock::now() + timeout;
-    while (completed.load() < target && Clock::now() < deadline) {
-      std::this_thread::sleep_for(5ms);
-    }
-    return completed.load() >= target;
-  };
-
-  CHECK(wait_progress(300, 10s));
+  CHECK(load.wait_progress(300, 10s));
   const pid_t leader_pid = cluster.pid(0);
   cluster.kill9(0);
   const auto killed_at = Clock::now();
-  const uint64_t done_at_kill = completed.load();
+  const uint64_t done_at_kill = load.completed();
   // Progress resumes once a follower is elected (election timeout 300-600 ms
   // after the last heartbeat, plus the client's retry interval).
-  CHECK(wait_progress(300, 20s));
+  CHECK(load.wait_progress(300, 20s));
   double gap_s = -1;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    const std::vector<Clock::time_point> done = load.done_times();
     // The gap: from the kill to the first op completed after it, or the
     // longest pause between completions after the kill, whichever is longer.
     Clock::time_point prev = killed_at;
@@ -391,27 +388,20 @@ TEST_CASE(
   // The old leader returns without its state and rejoins as a follower.
   REQUIRE(cluster.start(0, {"--rejoin"}));
   REQUIRE(cluster.wait_accepting(0, 5s));
-  CHECK(wait_progress(200, 10s));
-  stop = true;
-  worker.join();
+  CHECK(load.wait_progress(200, 10s));
+  const SequentialWorkload::Record rec = load.finish();
+  MESSAGE("ops completed: " << load.completed() << " (" << done_at_kill
+                            << " before the kill), failover gap " << gap_s << " s");
   {
-    std::lock_guard<std::mutex> lock(mu);
-    MESSAGE("ops completed: " << completed.load() << " (" << done_at_kill
-                              << " before the kill), failover gap " << gap_s << " s");
-    INFO("first failure: " << first_failure);
-    CHECK(timeouts == 0);
-    CHECK(failures == 0);
+    INFO("first failure: " << rec.first_failure);
+    CHECK(rec.timeouts == 0);
+    CHECK(rec.failures == 0);
   }
 
   // Every acknowledged write reads back: with a strong read, and at the
   // restarted replica0 once it caught up (a weak read there, same version).
-  std::map<uint64_t, Acked> snapshot;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    snapshot = acked;
-  }
-  REQUIRE(snapshot.size() == 12);  // the even keys
-  for (const auto& [key, a] : snapshot) {
+  REQUIRE(rec.acked.size() == 12);  // the even keys
+  for (const auto& [key, a] : rec.acked) {
     auto r = client.get_strong(key, kOpTimeout);
     REQUIRE(r.is_ok());
     REQUIRE(r->outcome == Outcome::kOk);
@@ -420,7 +410,7 @@ TEST_CASE(
   }
   BlockingClient at_old_leader(cluster.config(), ClientId{602}, /*nearest=*/0);
   REQUIRE(at_old_leader.wait_connected(3, 5s));
-  for (const auto& [key, a] : snapshot) {
+  for (const auto& [key, a] : rec.acked) {
     bool same = false;
     for (int attempt = 0; attempt < 200 && !same; ++attempt) {
       auto r = at_old_leader.get_weak(key, kOpTimeout);
