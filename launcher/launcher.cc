@@ -120,8 +120,7 @@ class LocalLauncher : public Launcher {
       p.exited = true;
       return;
     }
-    kill(p.pid, SIGKILL);
-    p.exited = wait_pid(p.pid, std::chrono::seconds(10), &p.status);
+    crash(p);
   }
 
   void crash(Process& p) override {
