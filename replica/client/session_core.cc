@@ -90,8 +90,12 @@ struct SessionCore::Impl {
     return seq.value() < acked_below().value() + core::SeqWindow::kSpan;
   }
 
-  // Sends the held-back ops that the window now admits, oldest first.
+  // Sends the held-back ops that the window now admits, oldest first. The
+  // sent ops are always a prefix of `pending` (ops are sent in seq order and
+  // never unsent; removing any op keeps that), so nothing is held when the
+  // newest one was sent: the common case costs no scan per completion.
   void release_held(TimeUs now) {
+    if (pending.empty() || pending.rbegin()->second.sent) return;
     for (auto& [seq, p] : pending) {
       if (p.sent) continue;
       if (!in_window(seq)) return;
