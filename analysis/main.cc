@@ -13,6 +13,13 @@ int main(int argc, char** argv) {
       "Subcommands record (run), analyse (report, diff, export) and benchmark (bench)."};
   app.require_subcommand(1);
   hd::analysis::register_commands(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; a bad flag or value is a usage error: 2, as the
+    // subcommands document (and as the replica program does).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   return hd::analysis::exit_code();
 }

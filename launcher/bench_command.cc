@@ -92,7 +92,12 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
                   "Failover scenario: kill -9 the boot leader (the config's first replica) once\n"
                   "the loadgens completed OPS ops of a run (runs shorter than OPS are not\n"
                   "touched); the report lists the leader change and weighs it as a cause")
-      ->check(CLI::PositiveNumber);
+      // Checked on the text: CLI11 would wrap "-5" into a huge unsigned count.
+      ->check([](const std::string& v) -> std::string {
+        const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
+        if (digits && v.find_first_not_of('0') != std::string::npos && v.size() <= 19) return {};
+        return "wants a positive whole number of ops, got '" + v + "'";
+      });
   cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
       ->check(CLI::IsMember({"auto", "bar", "lines"}));
   cmd->callback([=] {

@@ -191,6 +191,20 @@ TEST_CASE(
   remove_unless_kept(fs::path(out).parent_path().string());
 }
 
+TEST_CASE("bench: a bad --kill-leader-at is a usage error (exit 2) naming the flag") {
+  const std::string dir = temp_dir("kill-leader-bad");
+  for (const char* bad : {"0", "-5", "many", "12x", "99999999999999999999"}) {
+    std::string log;
+    const int code = run_heapdrift({"bench", "--kill-leader-at", bad, "--out", dir + "/out"},
+                                   std::chrono::seconds(30), &log);
+    INFO(std::string(bad) << ": " << log);
+    CHECK(code == 2);
+    CHECK(log.find("--kill-leader-at") != std::string::npos);
+    CHECK(!fs::exists(dir + "/out/runs"));  // nothing started
+  }
+  remove_unless_kept(dir);
+}
+
 TEST_CASE("bench: without a plant no replica site accumulates" *
           doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const std::string out = temp_dir("clean") + "/report";
