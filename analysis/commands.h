@@ -3,7 +3,7 @@
 // stores its exit code, which exit_code() returns. Single-threaded use.
 #pragma once
 
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 namespace hd::analysis {
 

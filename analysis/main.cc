@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "analysis/commands.h"
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "replica/base/cli.h"
+#include "base/cli.h"
 #include "replica/client/async_client.h"
 #include "replica/config/cluster_config.h"
 #include "replica/io/asio.h"

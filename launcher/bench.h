@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::bench {
 

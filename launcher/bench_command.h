@@ -2,7 +2,7 @@
 // heapdrift program.
 #pragma once
 
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 namespace hd::bench {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::bench {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "memprof/probe.h"
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/client/async_client.h"
 
 namespace hd::loadgen {

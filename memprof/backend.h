@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::memprof {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "memprof/backend.h"
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::memprof {
 

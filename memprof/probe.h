@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd::memprof {
 

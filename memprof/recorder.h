@@ -23,7 +23,7 @@
 
 #include "memprof/backend.h"
 #include "memprof/probe.h"
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::memprof {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 namespace hd::memprof {
 

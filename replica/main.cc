@@ -10,7 +10,7 @@
 #include "memprof/allocator_select.h"
 #include "memprof/probe.h"
 #include "memprof/recorder.h"
-#include "replica/base/cli.h"
+#include "base/cli.h"
 #include "replica/config/cluster_config.h"
 #include "replica/core/plants.h"
 #include "replica/io/asio.h"

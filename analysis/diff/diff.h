@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "replica/base/cli.h"
-#include "replica/base/status.h"
+#include "base/cli.h"
+#include "base/status.h"
 
 namespace hd::analysis {
 

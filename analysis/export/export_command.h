@@ -3,7 +3,7 @@
 // (CLI).
 #pragma once
 
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 namespace hd::analysis {
 

@@ -8,7 +8,7 @@
 
 #include "analysis/ingest/profile.h"
 #include "analysis/symbolize/symbolizer.h"
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::analysis {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::analysis::detail {
 

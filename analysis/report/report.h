@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "analysis/metrics/metrics.h"
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 namespace hd::analysis {
 

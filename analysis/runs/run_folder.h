@@ -12,7 +12,7 @@
 
 #include "analysis/symbolize/symbolizer.h"
 #include "loadgen/stats/histogram.h"
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::analysis {
 

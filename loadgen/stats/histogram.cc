@@ -8,7 +8,7 @@
 #include <bit>
 #include <cmath>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd::loadgen {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "loadgen/stats/histogram.h"
-#include "replica/base/status.h"
+#include "base/status.h"
 #include "replica/client/session_core.h"
 
 namespace hd::loadgen {

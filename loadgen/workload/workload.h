@@ -10,7 +10,7 @@
 #include <string>
 
 #include "loadgen/workload/zipf.h"
-#include "replica/base/rng.h"
+#include "base/rng.h"
 #include "replica/client/session_core.h"
 
 namespace hd::loadgen {

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd::loadgen {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "replica/base/rng.h"
+#include "base/rng.h"
 
 namespace hd::loadgen {
 

@@ -21,7 +21,7 @@
 #include "memprof/allocator_select.h"
 #include "memprof/recorder.h"
 #include "memprof/run_command.h"
-#include "replica/base/cli.h"
+#include "base/cli.h"
 
 extern "C" __attribute__((noinline, visibility("default"))) void heapdrift_probe_allocate_blocks(
     std::vector<void*>* blocks, size_t count, size_t size) {

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 #include "replica/client/session_core.h"
 #include "replica/config/cluster_config.h"
 #include "replica/io/asio.h"

@@ -12,7 +12,7 @@
 #include <utility>
 #include <variant>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/core/seq_window.h"
 
 namespace hd::client {

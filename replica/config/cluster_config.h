@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::config {
 

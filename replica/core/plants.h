@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 
 namespace hd::core {
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/core/kv_store.h"
 #include "replica/core/replicated_log.h"
 #include "replica/core/seq_window.h"

@@ -8,7 +8,7 @@
 #include <deque>
 #include <utility>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/core/messages.h"
 
 namespace hd::core {

@@ -7,7 +7,7 @@
 #include <bitset>
 #include <cstdint>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/core/types.h"
 
 namespace hd::core {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "replica/base/strong_id.h"
+#include "base/strong_id.h"
 #include "replica/core/live_count.h"
 
 namespace hd::core {

@@ -3,7 +3,7 @@
 
 #include <iterator>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd::core {
 

@@ -14,7 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 #include "replica/config/cluster_config.h"
 #include "replica/core/replica_core.h"
 #include "replica/io/asio.h"

@@ -10,7 +10,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd::sim {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <utility>
 
-#include "replica/base/check.h"
-#include "replica/base/rng.h"
+#include "base/check.h"
+#include "base/rng.h"
 
 namespace hd::sim {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/wire/fields.h"
 
 namespace hd::wire {

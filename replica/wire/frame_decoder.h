@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "replica/base/status.h"
+#include "base/status.h"
 #include "replica/wire/codec.h"
 
 namespace hd::wire {

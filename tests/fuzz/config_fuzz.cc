@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/config/cluster_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

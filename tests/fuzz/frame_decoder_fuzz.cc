@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 #include "replica/wire/codec.h"
 #include "replica/wire/frame_decoder.h"
 

@@ -8,7 +8,7 @@
 
 #include "analysis/export/pprof.h"
 #include "analysis/ingest/heap_profile.h"
-#include "replica/base/check.h"
+#include "base/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hd::analysis;

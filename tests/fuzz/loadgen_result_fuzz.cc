@@ -8,7 +8,7 @@
 
 #include "analysis/metrics/latency.h"
 #include "analysis/runs/run_folder.h"
-#include "replica/base/check.h"
+#include "base/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hd::analysis;

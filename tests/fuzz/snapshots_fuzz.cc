@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "analysis/runs/run_folder.h"
-#include "replica/base/check.h"
+#include "base/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hd::analysis;

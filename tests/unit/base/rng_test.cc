@@ -1,6 +1,6 @@
 // Unit tests of the simulator's PRNG: fixed outputs per seed (portability)
 // and range bounds.
-#include "replica/base/rng.h"
+#include "base/rng.h"
 
 #include <doctest/doctest.h>
 

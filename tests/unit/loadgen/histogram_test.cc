@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "replica/base/rng.h"
+#include "base/rng.h"
 
 using hd::Rng;
 using hd::loadgen::LatencyHistogram;

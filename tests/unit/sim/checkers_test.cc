@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "replica/base/rng.h"
+#include "base/rng.h"
 
 namespace {
 

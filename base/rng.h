@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "replica/base/check.h"
+#include "base/check.h"
 
 namespace hd {
 
