@@ -1,9 +1,12 @@
 # ctest driver: fails when any C++ source differs from .clang-format.
 # Inputs: SOURCE_DIR, CLANG_FORMAT.
-file(GLOB_RECURSE files ${SOURCE_DIR}/replica/*.cc ${SOURCE_DIR}/replica/*.h
-     ${SOURCE_DIR}/loadgen/*.cc ${SOURCE_DIR}/loadgen/*.h ${SOURCE_DIR}/memprof/*.cc
-     ${SOURCE_DIR}/memprof/*.h ${SOURCE_DIR}/analysis/*.cc ${SOURCE_DIR}/analysis/*.h
-     ${SOURCE_DIR}/tests/*.cc ${SOURCE_DIR}/tests/*.h ${SOURCE_DIR}/bench/*.cc)
+set(files)
+foreach(dir base replica loadgen memprof analysis launcher cli tests)
+  file(GLOB_RECURSE found ${SOURCE_DIR}/${dir}/*.cc ${SOURCE_DIR}/${dir}/*.h)
+  list(APPEND files ${found})
+endforeach()
+file(GLOB bench_sources ${SOURCE_DIR}/bench/*.cc)
+list(APPEND files ${bench_sources})
 execute_process(COMMAND ${CLANG_FORMAT} --dry-run --Werror ${files} RESULT_VARIABLE rc
                 ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

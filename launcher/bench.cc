@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -22,11 +21,13 @@
 #include <thread>
 
 #include "analysis/diff/diff.h"
+#include "analysis/ingest/profile.h"
 #include "analysis/report/report.h"
+#include "launcher/cluster.h"
 #include "launcher/compare.h"
+#include "launcher/default_config.h"
 #include "launcher/launcher.h"
 #include "launcher/progress.h"
-#include "launcher/spawn.h"
 #include "loadgen/stats/run_stats.h"
 #include "replica/config/cluster_config.h"
 
@@ -83,22 +84,6 @@ std::string join(const std::vector<uint64_t>& v) {
   return s;
 }
 
-std::string self_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
-}
-
-std::string tail_of(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  std::vector<std::string> all;
-  for (std::string l; std::getline(in, l);) all.push_back(l);
-  std::string out;
-  for (size_t i = all.size() > lines ? all.size() - lines : 0; i < all.size(); ++i)
-    out += "    " + all[i] + "\n";
-  return out;
-}
-
 // The last complete line of `path` containing `token` (reads the last 16 KiB).
 std::string last_line_with(const std::string& path, const std::string& token) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -140,11 +125,6 @@ uint64_t loadgen_ops_so_far(const std::string& run_dir, const std::string& log_p
   return ops;
 }
 
-struct Host {
-  std::string name;
-  std::unique_ptr<Launcher> launcher;
-};
-
 struct RunResult {
   bool ok = false;
   std::string error;
@@ -168,37 +148,15 @@ class Bench {
         plan_(std::move(plan)),
         out_(std::move(out)),
         runs_(std::move(runs)),
-        bin_(std::move(bin)) {}
+        bin_(std::move(bin)),
+        cluster_(plan_.config, plan_.config_path, launcher::HostRoutes{o.netns, o.ssh}) {}
 
   int run();
   int run_with_command(const std::vector<std::string>& command);
 
  private:
-  Launcher& launcher_for(const std::string& host) {
-    for (auto& h : hosts_)
-      if (h.name == host) return *h.launcher;
-    Host h{host, nullptr};
-    for (const auto& [from, ns] : o_.netns)
-      if (from == host) h.launcher = launcher::make_netns_launcher(ns);
-    for (const auto& [from, dest] : o_.ssh)
-      if (from == host && !h.launcher)
-        h.launcher =
-            launcher::make_ssh_launcher(dest, "/tmp/heapdrift-bench-" + std::to_string(getpid()));
-    if (!h.launcher) {
-      h.launcher = launcher::is_local_host(host)
-                       ? launcher::make_local_launcher()
-                       : launcher::make_ssh_launcher(
-                             host, "/tmp/heapdrift-bench-" + std::to_string(getpid()));
-    }
-    hosts_.push_back(std::move(h));
-    return *hosts_.back().launcher;
-  }
-
-  Status prepare_hosts();
-  Status start_replicas(const std::string& alloc, const std::string& dir,
-                        std::vector<std::pair<Launcher*, Process>>& procs);
+  Status start_replicas(const std::string& alloc, const std::string& dir);
   RunResult run_one(const std::string& alloc, uint64_t ops, uint32_t it, const std::string& dir);
-  void stop_all(std::vector<std::pair<Launcher*, Process>>& procs);
   void print_table(const std::string& alloc);
   void write_tsv();
   void write_diff(const std::string& alloc, const std::string& dest);
@@ -209,7 +167,7 @@ class Bench {
   std::string out_;
   std::string runs_;
   std::string bin_;
-  std::vector<Host> hosts_;
+  launcher::Cluster cluster_;
   Progress progress_;
   // alloc -> length -> results of its iterations
   std::map<std::string, std::map<uint64_t, std::vector<RunResult>>> results_;
@@ -217,117 +175,60 @@ class Bench {
   bool usage_error_ = false;  // a replica rejected its flags/config: stop the sweep
 };
 
-Status Bench::prepare_hosts() {
-  for (const auto& r : plan_.config.replicas) {
-    Launcher& l = launcher_for(r.host);
-    // An explicit config names its ports: one already taken is the user's to
-    // fix. (The default's ports were free a moment ago.)
-    if (!l.port_free(r.host, r.port))
-      return Status::error(r.alias + ": port " + std::to_string(r.port) + " on " + r.host + " (" +
-                           plan_.config_path + " line " + std::to_string(r.line) +
-                           ") is already in use (" + l.describe() +
-                           "); stop what listens there or choose other ports");
-  }
-  for (const auto& c : plan_.config.clients) launcher_for(c.host);
-  for (auto& h : hosts_) {
-    if (auto st = h.launcher->stage_file(plan_.config_path); !st) return st;
-  }
-  return Status::ok();
-}
-
-void Bench::stop_all(std::vector<std::pair<Launcher*, Process>>& procs) {
-  // Loadgens first (they would otherwise time out against stopped replicas),
-  // then replicas: reverse start order.
-  for (auto it = procs.rbegin(); it != procs.rend(); ++it) {
-    it->first->stop(it->second, kStopGrace);
-  }
-}
-
 // Starts every replica of the config (run folders under dir when profiling)
-// into procs and waits until each accepts connections. On failure the
-// caller stops procs.
-Status Bench::start_replicas(const std::string& alloc, const std::string& dir,
-                             std::vector<std::pair<Launcher*, Process>>& procs) {
-  const auto& cfg = plan_.config;
-  for (const auto& r : cfg.replicas) {
-    Launcher& l = launcher_for(r.host);
-    ProcessSpec spec;
-    spec.name = r.alias;
-    spec.program = bin_ + "/replica";
-    spec.args = {"--config", l.remote_path(plan_.config_path), "--alias", r.alias, "--allocator",
-                 alloc};
-    if (o_.profile) {
-      spec.run_dir = dir + "/" + r.alias;
-      spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir)});
-    }
-    if (!o_.plant.empty()) spec.args.insert(spec.args.end(), {"--plant", o_.plant});
-    spec.log_path = dir + "/" + r.alias + ".log";
-    auto p = l.start(spec);
-    if (!p) return p.status();
-    procs.emplace_back(&l, std::move(p).value());
-  }
-  const auto ready_deadline = Clock::now() + kReadyTimeout;
-  std::vector<bool> ready(cfg.replicas.size(), false);
-  while (true) {
-    bool all = true;
-    for (size_t i = 0; i < cfg.replicas.size(); ++i) {
-      if (ready[i]) continue;
-      auto& [l, p] = procs[i];
-      if (l->poll(p)) {
-        const int code = p.exit_code();
-        if (code == 2) usage_error_ = true;  // bad flags/config: every run would fail
-        return Status::error(p.name + " exited with code " + std::to_string(code) +
-                             " while starting; " + p.spec.log_path + ":\n" +
-                             tail_of(p.spec.log_path, 4));
-      }
-      ready[i] = l->accepting(cfg.replicas[i].host, cfg.replicas[i].port);
-      all = all && ready[i];
-    }
-    if (all) return Status::ok();
-    if (g_signal != 0) return Status::error("interrupted");
-    if (Clock::now() >= ready_deadline)
-      return Status::error("replicas did not accept connections within " +
-                           std::to_string(kReadyTimeout.count()) + " s; see " + dir);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+// and waits until each accepts connections. On failure the caller stops the
+// cluster.
+Status Bench::start_replicas(const std::string& alloc, const std::string& dir) {
+  launcher::ReplicaLaunch how;
+  how.program = bin_ + "/replica";
+  how.allocator = alloc;
+  how.plant = o_.plant;
+  if (o_.profile) how.run_dir = dir;
+  how.log_dir = dir;
+  Status st = cluster_.start_replicas(how, kReadyTimeout, [] { return g_signal != 0; });
+  if (cluster_.replica_rejected_arguments()) usage_error_ = true;  // every run would fail
+  if (!st && st.message().starts_with("replicas did not accept"))
+    return Status::error(st.message() + "; see " + dir);
+  return st;
 }
 
 // `heapdrift cluster`: the replicas, then `command` (stdout/stderr shared with
 // this process) until it exits or a signal comes, then the replicas stopped.
 int Bench::run_with_command(const std::vector<std::string>& command) {
-  if (auto st = prepare_hosts(); !st) {
+  if (auto st = cluster_.prepare(); !st) {
     std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
     return kExitUsage;
   }
-  std::vector<std::pair<Launcher*, Process>> procs;
   const std::string dir = runs_ + "/cluster";
   fs::create_directories(dir);
-  if (auto st = start_replicas(plan_.allocators.front(), dir, procs); !st) {
-    stop_all(procs);
+  if (auto st = start_replicas(plan_.allocators.front(), dir); !st) {
+    cluster_.stop_all(kStopGrace);
     std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
     return g_signal != 0 ? 128 + g_signal : kExitFailed;
   }
-  std::vector<std::string> argv;
+  ProcessSpec spec;
+  spec.name = command.front();
   for (std::string a : command) {
     for (auto at = a.find("{config}"); at != std::string::npos; at = a.find("{config}"))
       a.replace(at, 8, plan_.config_path);
-    argv.push_back(a);
+    if (spec.program.empty())
+      spec.program = a;
+    else
+      spec.args.push_back(a);
   }
+  spec.env = {{"HEAPDRIFT_CONFIG", plan_.config_path}};
+  // spec.log_path empty: the command shares this program's stdout and stderr.
   std::fflush(stdout);
-  auto pid = launcher::spawn(argv, {{"HEAPDRIFT_CONFIG", plan_.config_path}}, STDOUT_FILENO);
   int rc = kExitFailed;
-  if (!pid) {
-    std::fprintf(stderr, "heapdrift cluster: %s\n", pid.status().message().c_str());
+  auto cmd = cluster_.start("localhost", spec);
+  if (!cmd) {
+    std::fprintf(stderr, "heapdrift cluster: %s\n", cmd.status().message().c_str());
   } else {
-    Process cmd;
-    cmd.name = argv[0];
-    cmd.pid = *pid;
-    auto local = launcher::make_local_launcher();
-    while (!local->poll(cmd) && g_signal == 0) std::this_thread::sleep_for(milliseconds(20));
-    local->stop(cmd, seconds(5));
-    rc = cmd.exit_code();
+    while (!cluster_.poll(**cmd) && g_signal == 0) std::this_thread::sleep_for(milliseconds(20));
+    cluster_.stop(**cmd, seconds(5));
+    rc = (*cmd)->exit_code();
   }
-  stop_all(procs);
+  cluster_.stop_all(kStopGrace);
   return g_signal != 0 ? 128 + g_signal : rc;
 }
 
@@ -341,9 +242,9 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
   const uint64_t per_thread = (ops + lanes - 1) / lanes;
   const uint32_t timeout_s =
       o_.phase_timeout_s != 0 ? o_.phase_timeout_s : static_cast<uint32_t>(30 + ops / 500);
-  std::vector<std::pair<Launcher*, Process>> procs;
+  cluster_.forget();  // the previous run's processes, all stopped
   auto fail = [&](std::string why) {
-    stop_all(procs);
+    cluster_.stop_all(kStopGrace);
     res.ok = false;
     res.error = std::move(why);
     std::ofstream(dir + "/FAILED") << res.error << "\n";
@@ -352,13 +253,13 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
 
   // Phase 1: replicas, ready when their port accepts a connection.
   progress_.phase("start", ops);
-  if (auto st = start_replicas(alloc, dir, procs); !st) return fail(st.message());
+  if (auto st = start_replicas(alloc, dir); !st) return fail(st.message());
 
   // Phase 2: the load, under a hard deadline.
   progress_.phase("load", ops);
-  const size_t first_client = procs.size();
+  std::vector<Process*> clients;
   for (const auto& c : cfg.clients) {
-    Launcher& l = launcher_for(c.host);
+    Launcher& l = cluster_.launcher_for(c.host);
     ProcessSpec spec;
     spec.name = c.alias;
     spec.program = bin_ + "/loadgen";
@@ -378,31 +279,30 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
     }
     spec.args.insert(spec.args.end(), o_.loadgen_args.begin(), o_.loadgen_args.end());
     spec.log_path = dir + "/" + c.alias + ".log";
-    auto p = l.start(spec);
+    auto p = cluster_.start(c.host, spec);
     if (!p) return fail(p.status().message());
-    procs.emplace_back(&l, std::move(p).value());
+    clients.push_back(*p);
   }
   const auto load_deadline = Clock::now() + seconds(timeout_s + 10);
-  bool leader_killed = false;  // procs[0]: the first replica, the boot leader
+  bool leader_killed = false;  // replica 0: the first replica, the boot leader
   while (true) {
     bool all_done = true;
     uint64_t done_ops = 0;
-    for (size_t i = first_client; i < procs.size(); ++i) {
-      auto& [l, p] = procs[i];
-      if (!l->poll(p)) all_done = false;
-      done_ops += loadgen_ops_so_far(p.spec.run_dir, p.spec.log_path);
+    for (Process* p : clients) {
+      if (!cluster_.poll(*p)) all_done = false;
+      done_ops += loadgen_ops_so_far(p->spec.run_dir, p->spec.log_path);
     }
     if (o_.kill_leader_at_ops > 0 && !leader_killed && done_ops >= o_.kill_leader_at_ops) {
-      procs[0].first->crash(procs[0].second);
+      cluster_.crash(cluster_.replica(0));
       leader_killed = true;
-      progress_.note(procs[0].second.name + " (the boot leader) killed with SIGKILL after " +
+      progress_.note(cluster_.replica(0).name + " (the boot leader) killed with SIGKILL after " +
                      std::to_string(done_ops) + " ops");
     }
-    for (size_t i = leader_killed ? 1 : 0; i < first_client; ++i) {
-      auto& [l, p] = procs[i];
-      if (l->poll(p))
+    for (size_t i = leader_killed ? 1 : 0; i < cluster_.replica_count(); ++i) {
+      Process& p = cluster_.replica(i);
+      if (cluster_.poll(p))
         return fail(p.name + " exited during the load (code " + std::to_string(p.exit_code()) +
-                    "); " + p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+                    "); " + p.spec.log_path + ":\n" + launcher::tail_of(p.spec.log_path, 4));
     }
     progress_.update(std::min(done_ops, ops));
     if (all_done) break;
@@ -412,26 +312,23 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
                   " s (phase timeout)");
     std::this_thread::sleep_for(milliseconds(100));
   }
-  for (size_t i = first_client; i < procs.size(); ++i) {
-    const auto& p = procs[i].second;
-    if (p.exit_code() != 0)
-      return fail(p.name + " exited with code " + std::to_string(p.exit_code()) + "; " +
-                  p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+  for (const Process* p : clients) {
+    if (p->exit_code() != 0)
+      return fail(p->name + " exited with code " + std::to_string(p->exit_code()) + "; " +
+                  p->spec.log_path + ":\n" + launcher::tail_of(p->spec.log_path, 4));
   }
 
   // Phase 3: stop the replicas (SIGTERM: they write their end profile) and
   // bring every run folder home.
   progress_.phase("stop", ops);
-  stop_all(procs);
-  for (size_t i = leader_killed ? 1 : 0; i < first_client; ++i) {
-    const auto& p = procs[i].second;
+  cluster_.stop_all(kStopGrace);
+  for (size_t i = leader_killed ? 1 : 0; i < cluster_.replica_count(); ++i) {
+    const Process& p = cluster_.replica(i);
     if (p.exit_code() != 0)
       return fail(p.name + " did not shut down cleanly (code " + std::to_string(p.exit_code()) +
-                  "); " + p.spec.log_path + ":\n" + tail_of(p.spec.log_path, 4));
+                  "); " + p.spec.log_path + ":\n" + launcher::tail_of(p.spec.log_path, 4));
   }
-  for (auto& [l, p] : procs) {
-    if (auto st = l->collect(p); !st) return fail(st.message());
-  }
+  if (auto st = cluster_.collect_all(); !st) return fail(st.message());
 
   // The merged result block (true merged percentiles).
   for (const auto& c : cfg.clients) {
@@ -585,8 +482,8 @@ int Bench::report() {
       std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n", st.message().c_str());
       rc = kExitFailed;
     } else {
-      std::ifstream in(out_ + "/allocators.md");
-      std::printf("\n%s", std::string(std::istreambuf_iterator<char>(in), {}).c_str());
+      if (Result<std::string> md = analysis::read_whole_file(out_ + "/allocators.md"); md)
+        std::printf("\n%s", md->c_str());
     }
   }
   std::fflush(stdout);
@@ -594,7 +491,7 @@ int Bench::report() {
 }
 
 int Bench::run() {
-  if (auto st = prepare_hosts(); !st) {
+  if (auto st = cluster_.prepare(); !st) {
     std::fprintf(stderr, "heapdrift bench: %s\n", st.message().c_str());
     return kExitUsage;
   }
@@ -631,7 +528,7 @@ int Bench::run() {
     }
   }
   progress_.clear();
-  for (auto& h : hosts_) h.launcher->cleanup();
+  cluster_.cleanup();
   if (interrupted != 0) {
     std::fprintf(stderr,
                  "heapdrift bench: interrupted (signal %d); every started process stopped\n",
@@ -679,47 +576,10 @@ Status prepare_out(const std::string& out) {
 
 }  // namespace
 
-std::string default_config_text(const std::vector<uint16_t>& ports,
-                                const std::vector<uint64_t>& sweep, bool cpu_profile) {
-  // Heap-profile milestones: the default 10K..100K when the longest run has
-  // 100K ops or more, otherwise steps of a tenth of the longest run up to
-  // 8/10 (each process counts its own ops, about half the total), so a short
-  // sweep still has several. Short sweeps snapshot every 25 ms, not 100.
-  const uint64_t longest = sweep.empty() ? 100000 : *std::max_element(sweep.begin(), sweep.end());
-  const uint64_t shortest = sweep.empty() ? 10000 : *std::min_element(sweep.begin(), sweep.end());
-  std::vector<uint64_t> m = {10000, 25000, 50000, 100000};
-  if (longest < 100000) {
-    m.clear();
-    for (uint64_t k = 1; k <= 8; ++k) m.push_back(std::max<uint64_t>(1, longest * k / 10));
-  }
-  // One milestone every process reaches in the shortest run too (loadgens and
-  // followers count about half its ops), so the shortest-vs-longest diff has
-  // a steady-state profile on both sides (end profiles show the teardown).
-  const uint64_t early = std::max<uint64_t>(1, shortest * 4 / 10);
-  if (early < m.front()) m.insert(m.begin(), early);
-  const std::string milestones = join(m);
-  std::ostringstream s;
-  s << "// heapdrift bench: the embedded default (configs/local.conf on free ports)\n"
-    << "-- Replicas --\n";
-  for (int i = 0; i < 3; ++i) s << "replica" << i << " 127.0.0.1:" << ports.at(i) << "\n";
-  s << "\n-- Clients --\n";
-  for (int i = 0; i < 2; ++i) s << "client" << i << " 127.0.0.1:" << ports.at(3 + i) << "\n";
-  s << "\nprotocol: curpht\n"
-    << "reqs: 2500\nwrites: 5\nconflicts: 0\ncommandSize: 100\nclientThreads: 2\n"
-    << "pipeline: true\npendings: 10\nweakRatio: 50\nweakWrites: 5\nkeySpace: 1000000\n"
-    << "zipfSkew: 0.99\n"
-    << "heapProfileAt: " << milestones << "\n"
-    << "snapshotIntervalMs: " << (longest >= 50000 ? 100 : 25) << "\n"
-    << "opsSweep: " << join(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep) << "\n"
-    << "iterations: 1\n"
-    << (cpu_profile ? "cpuProfile: true\n" : "");
-  return s.str();
-}
-
 int run_bench(const BenchOptions& o) {
   std::error_code ec;
   const std::string out = fs::absolute(o.out_dir, ec).lexically_normal().string();
-  const std::string bin = o.bin_dir.empty() ? self_dir() : o.bin_dir;
+  const std::string bin = o.bin_dir.empty() ? launcher::program_dir() : o.bin_dir;
   for (const char* prog : {"replica", "loadgen"}) {
     if (access((bin + "/" + prog).c_str(), X_OK) != 0) {
       std::fprintf(stderr, "heapdrift bench: %s/%s is missing (build it first)\n", bin.c_str(),
@@ -751,7 +611,8 @@ int run_bench(const BenchOptions& o) {
       return kExitUsage;
     }
     plan.config_path = out + "/cluster.conf";
-    std::ofstream(plan.config_path) << default_config_text(ports, o.sweep, o.allocators.size() > 1);
+    std::ofstream(plan.config_path)
+        << launcher::default_config_text(ports, o.sweep, o.allocators.size() > 1);
   }
   auto loaded = config::load_cluster_config(plan.config_path);
   if (!loaded) {

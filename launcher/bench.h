@@ -46,11 +46,4 @@ struct BenchOptions {
 // configuration error (e.g. a port in use); 128 + signal when interrupted.
 int run_bench(const BenchOptions& options);
 
-// The embedded default cluster (configs/local.conf with the given ports:
-// 3 replicas then 2 clients) and its sweep; `sweep` sets opsSweep and the
-// heap-profile milestones; cpu_profile (set when allocators are compared)
-// records the CPU profiles the allocator-time share comes from.
-std::string default_config_text(const std::vector<uint16_t>& ports,
-                                const std::vector<uint64_t>& sweep, bool cpu_profile);
-
 }  // namespace hd::bench

@@ -101,10 +101,14 @@ class LocalLauncher : public Launcher {
     std::vector<std::string> argv = prefix_;
     argv.push_back(spec.program);
     argv.insert(argv.end(), spec.args.begin(), spec.args.end());
-    const int fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::error(spec.log_path + ": cannot open log: " + std::strerror(errno));
+    int fd = -1;  // no log: the caller's stdout and stderr
+    if (!spec.log_path.empty()) {
+      fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return Status::error(spec.log_path + ": cannot open log: " + std::strerror(errno));
+    }
     auto pid = spawn(argv, spec.env, fd);
-    close(fd);
+    if (fd >= 0) close(fd);
     if (!pid) return Status::error(spec.name + ": " + pid.status().message());
     Process p;
     p.name = spec.name;
@@ -225,6 +229,15 @@ bool is_local_host(const std::string& host) {
   }
   freeifaddrs(list);
   return found;
+}
+
+std::string program_dir() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  const std::string exe(buf, static_cast<size_t>(n));
+  const size_t slash = exe.find_last_of('/');
+  return slash == std::string::npos ? "." : exe.substr(0, slash);
 }
 
 std::string shell_quote(const std::string& s) {

@@ -27,7 +27,8 @@ struct ProcessSpec {
   std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
   std::string run_dir;  // the process's run folder ("" = none); collect() brings it home
   std::vector<std::string> outputs;  // other paths it writes (result files); collected too
-  std::string log_path;              // stdout and stderr of the process (local file, appended)
+  std::string log_path;              // stdout and stderr of the process (local file, appended);
+                                     // "" on this machine: the orchestrator's own
 };
 
 // A started process. `pid` is a local PID this orchestrator owns: the program
@@ -95,6 +96,10 @@ std::vector<uint16_t> free_ports(const std::string& host, size_t count);
 // True if `host` is this machine: 127.0.0.0/8, localhost, or an address of a
 // local interface.
 bool is_local_host(const std::string& host);
+// The folder of the running program (/proc/self/exe), where heapdrift finds
+// its sibling programs (replica, loadgen) and the preload library; "." if
+// unknown.
+std::string program_dir();
 // Single-quotes `s` for a POSIX shell.
 std::string shell_quote(const std::string& s);
 // Runs argv to completion (bounded by timeout; SIGKILLed after it), output

@@ -17,7 +17,8 @@ extern char** environ;
 namespace hd::launcher {
 
 Result<pid_t> spawn(const std::vector<std::string>& argv,
-                    const std::vector<std::pair<std::string, std::string>>& env, int out_fd) {
+                    const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
+                    ChildStdin in) {
   if (argv.empty()) return Status::error("spawn: empty argv");
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
@@ -58,8 +59,10 @@ Result<pid_t> spawn(const std::vector<std::string>& argv,
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
-    const int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) dup2(null_fd, 0);
+    if (in == ChildStdin::kDevNull) {
+      const int null_fd = open("/dev/null", O_RDONLY);
+      if (null_fd >= 0) dup2(null_fd, 0);
+    }
     if (out_fd >= 0) {
       dup2(out_fd, 1);
       dup2(out_fd, 2);

@@ -13,10 +13,17 @@
 
 namespace hd::launcher {
 
+// What the child's stdin is: /dev/null for a benchmark process (it must never
+// wait on the terminal), the caller's for a program a user runs under
+// `heapdrift run`.
+enum class ChildStdin { kDevNull, kInherit };
+
 // argv[0] is looked up in PATH when it has no '/'. `env` entries replace or add
 // to the inherited environment. `out_fd` (>= 0) becomes the child's stdout and
-// stderr. Returns the child's PID, or the exec error.
+// stderr; -1 keeps the caller's. Returns the child's PID, or the exec error
+// ("cannot run X: ...").
 Result<pid_t> spawn(const std::vector<std::string>& argv,
-                    const std::vector<std::pair<std::string, std::string>>& env, int out_fd);
+                    const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
+                    ChildStdin in = ChildStdin::kDevNull);
 
 }  // namespace hd::launcher

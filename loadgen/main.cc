@@ -7,11 +7,11 @@
 #include <iostream>
 #include <memory>
 
-#include "loadgen/runner.h"
-#include "memprof/allocator_select.h"
-#include "memprof/probe.h"
-#include "memprof/recorder.h"
 #include "base/cli.h"
+#include "loadgen/runner.h"
+#include "memprof/backend.h"
+#include "memprof/probe.h"
+#include "memprof/start_recording.h"
 #include "replica/config/cluster_config.h"
 
 namespace {
@@ -202,34 +202,27 @@ int main(int argc, char** argv) {
 
   // memprof: select the allocator (may re-exec this process once), then record.
   if (allocator.empty()) allocator = cfg->allocator;
-  hd::memprof::AllocatorRequest alloc_req;
-  if (!hd::memprof::parse_backend(allocator.c_str(), &alloc_req.backend))
-    return fail("allocator '" + allocator + "' is not jemalloc, tcmalloc or glibc");
-  alloc_req.profiling = !run_dir.empty();
-  alloc_req.lg_prof_sample = cfg->lg_prof_sample;
-  std::string alloc_note;
-  if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st)
-    return fail(st.message());
-  if (!alloc_note.empty()) std::fprintf(stderr, "loadgen: %s\n", alloc_note.c_str());
   static hd::memprof::Probe probe;  // static: outlives the session threads
-  std::unique_ptr<hd::memprof::Recorder> recorder;
-  if (!run_dir.empty()) {
-    hd::memprof::RecorderOptions ro;
-    ro.run_dir = run_dir;
-    ro.program = "loadgen";
-    ro.requested_allocator = allocator;
-    ro.allocator_note = alloc_note;
-    ro.snapshot_interval_ms = cfg->snapshot_interval_ms;
-    ro.heap_profile_at = cfg->heap_profile_at;
-    ro.cpu_profile = cfg->cpu_profile;
-    ro.config_path = config_path;
-    ro.settings = {{"alias", alias},
-                   {"plant", opt.never_evict_cache ? "cache" : "none"},
-                   {"threads", std::to_string(opt.threads)},
-                   {"reqs", std::to_string(opt.ops_per_thread)}};
-    auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
-    if (!started) return fail(started.status().message());
-    recorder = std::move(started).value();
+  hd::memprof::RecordingRequest rec_req;
+  rec_req.program = "loadgen";
+  rec_req.allocator = allocator;
+  rec_req.run_dir = run_dir;
+  rec_req.lg_prof_sample = cfg->lg_prof_sample;
+  rec_req.snapshot_interval_ms = cfg->snapshot_interval_ms;
+  rec_req.heap_profile_at = cfg->heap_profile_at;
+  rec_req.cpu_profile = cfg->cpu_profile;
+  rec_req.config_path = config_path;
+  rec_req.settings = {{"alias", alias},
+                      {"plant", opt.never_evict_cache ? "cache" : "none"},
+                      {"threads", std::to_string(opt.threads)},
+                      {"reqs", std::to_string(opt.ops_per_thread)}};
+  bool usage_error = false;
+  auto recording = hd::memprof::start_recording(rec_req, argv, &probe, &usage_error);
+  if (!recording) return fail(recording.status().message());
+  if (!recording->allocator_note.empty())
+    std::fprintf(stderr, "loadgen: %s\n", recording->allocator_note.c_str());
+  const std::unique_ptr<hd::memprof::Recorder>& recorder = recording->recorder;
+  if (recorder) {
     opt.probe = &probe;
     if (json_out.empty()) json_out = run_dir + "/result.json";
   }

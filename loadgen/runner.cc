@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "memprof/probe.h"
 #include "base/check.h"
+#include "memprof/probe.h"
 #include "replica/client/async_client.h"
 
 namespace hd::loadgen {

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "memprof/backend.h"
 #include "base/status.h"
+#include "memprof/backend.h"
 
 namespace hd::memprof {
 

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "memprof/backend.h"
 #include "base/status.h"
+#include "memprof/backend.h"
 
 namespace hd::memprof {
 

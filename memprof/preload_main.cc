@@ -1,5 +1,5 @@
 // libheapdrift_memprof_preload.so: a Recorder started from a constructor in
-// any dynamically linked program (see run_command.h for the environment it
+// any dynamically linked program (see preload_env.h for the environment it
 // reads). Only the process that finds HEAPDRIFT_RUN_DIR records: the variable
 // is removed at once, so children the program starts do not write into the
 // same folder. The final snapshot and end profile are written from the
@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "memprof/preload_env.h"
 #include "memprof/recorder.h"
-#include "memprof/run_command.h"
 
 namespace {
 

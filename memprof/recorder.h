@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "memprof/backend.h"
 #include "memprof/probe.h"
-#include "base/status.h"
 
 namespace hd::memprof {
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "memprof/allocator_select.h"
-#include "memprof/probe.h"
-#include "memprof/recorder.h"
 #include "base/cli.h"
+#include "memprof/backend.h"
+#include "memprof/probe.h"
+#include "memprof/start_recording.h"
 #include "replica/config/cluster_config.h"
 #include "replica/core/plants.h"
 #include "replica/io/asio.h"
@@ -131,46 +131,35 @@ int run(int argc, char** argv) {
   }
   // memprof: select the allocator (may re-exec this process once), then record.
   if (allocator.empty()) allocator = config.allocator;
-  hd::memprof::AllocatorRequest alloc_req;
-  if (!hd::memprof::parse_backend(allocator.c_str(), &alloc_req.backend)) {
-    std::fprintf(stderr, "replica: allocator '%s' is not jemalloc, tcmalloc or glibc\n",
-                 allocator.c_str());
-    return kExitUsage;
+  static hd::memprof::Probe probe;  // static: outlives every thread that may touch it
+  hd::memprof::RecordingRequest rec_req;
+  rec_req.program = "replica";
+  rec_req.allocator = allocator;
+  rec_req.run_dir = run_dir;
+  rec_req.lg_prof_sample = config.lg_prof_sample;
+  rec_req.snapshot_interval_ms = config.snapshot_interval_ms;
+  rec_req.heap_profile_at = config.heap_profile_at;
+  rec_req.cpu_profile = config.cpu_profile;
+  rec_req.config_path = config_path;
+  rec_req.settings = {{"alias", alias},
+                      {"plant", hd::core::plant_name(plants.value())},
+                      {"tick_ms", std::to_string(tick_ms)}};
+  bool usage_error = false;
+  auto recording = hd::memprof::start_recording(rec_req, argv, &probe, &usage_error);
+  if (!recording) {
+    if (usage_error) {
+      std::fprintf(stderr, "replica: %s\n", recording.status().message().c_str());
+      return kExitUsage;
+    }
+    log.error("%s", recording.status().message().c_str());
+    return kExitRuntime;
   }
-  alloc_req.profiling = !run_dir.empty();
-  alloc_req.lg_prof_sample = config.lg_prof_sample;
-  std::string alloc_note;
-  if (auto st = hd::memprof::ensure_allocator(alloc_req, argv, &alloc_note); !st.is_ok()) {
-    std::fprintf(stderr, "replica: %s\n", st.message().c_str());
-    return kExitUsage;
-  }
-  if (!alloc_note.empty()) log.warn("%s", alloc_note.c_str());
+  if (!recording->allocator_note.empty()) log.warn("%s", recording->allocator_note.c_str());
   for (const auto& notice : config.notices) log.info("config: %s", notice.c_str());
   log.info("starting: config=%s run-dir=%s allocator=%s (live: %s)", config_path.c_str(),
            run_dir.empty() ? "-" : run_dir.c_str(), allocator.c_str(),
            hd::memprof::backend_name(hd::memprof::detect_backend()));
-  static hd::memprof::Probe probe;  // static: outlives every thread that may touch it
-  std::unique_ptr<hd::memprof::Recorder> recorder;
-  if (!run_dir.empty()) {
-    hd::memprof::RecorderOptions ro;
-    ro.run_dir = run_dir;
-    ro.program = "replica";
-    ro.requested_allocator = allocator;
-    ro.allocator_note = alloc_note;
-    ro.snapshot_interval_ms = config.snapshot_interval_ms;
-    ro.heap_profile_at = config.heap_profile_at;
-    ro.cpu_profile = config.cpu_profile;
-    ro.config_path = config_path;
-    ro.settings = {{"alias", alias},
-                   {"plant", hd::core::plant_name(plants.value())},
-                   {"tick_ms", std::to_string(tick_ms)}};
-    auto started = hd::memprof::Recorder::start(std::move(ro), &probe);
-    if (!started.is_ok()) {
-      log.error("%s", started.status().message().c_str());
-      return kExitRuntime;
-    }
-    recorder = std::move(started).value();
-  }
+  const std::unique_ptr<hd::memprof::Recorder>& recorder = recording->recorder;
 
   hd::io::ServerOptions options;
   options.self_index = static_cast<uint32_t>(index);

@@ -160,30 +160,4 @@ std::string diff_json(const DiffResult& d) {
          "\n";
 }
 
-void register_diff_command(CLI::App& app, void (*set_exit_code)(int)) {
-  struct DiffOptions {
-    std::string a, b;
-    bool json = false;
-    size_t top = 25;
-  };
-  auto o = std::make_shared<DiffOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("diff", "Site-by-site difference of two runs or profiles, per op");
-  cmd->add_option("a", o->a, "run folder, process folder or heap profile")->required();
-  cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
-  cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
-  cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
-  cmd->callback([o, set_exit_code] {
-    Result<DiffResult> d = diff_inputs(o->a, o->b);
-    if (!d) {
-      std::fprintf(stderr, "heapdrift diff: %s\n", d.status().message().c_str());
-      set_exit_code(1);
-      return;
-    }
-    const std::string out = o->json ? diff_json(*d) : diff_text(*d, o->top);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    set_exit_code(0);
-  });
-}
-
 }  // namespace hd::analysis

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "base/cli.h"
 #include "base/status.h"
 
 namespace hd::analysis {
@@ -33,7 +32,5 @@ struct DiffResult {
 Result<DiffResult> diff_inputs(const std::string& a, const std::string& b);
 std::string diff_text(const DiffResult& d, size_t top);
 std::string diff_json(const DiffResult& d);
-
-void register_diff_command(CLI::App& app, void (*set_exit_code)(int));
 
 }  // namespace hd::analysis

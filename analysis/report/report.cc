@@ -320,27 +320,4 @@ Status run_report(const std::vector<std::string>& run_dirs, const std::string& o
   return st;
 }
 
-void register_report_commands(CLI::App& app, void (*set_exit_code)(int)) {
-  struct ReportOptions {
-    std::vector<std::string> dirs;
-    std::string out;
-    bool save_symbols = false;
-  };
-  auto ro = std::make_shared<ReportOptions>();
-  CLI::App* rep =
-      app.add_subcommand("report", "Analyse run folders: rates, growth, site verdicts, finding");
-  rep->add_option("run_dirs", ro->dirs,
-                  "run folders (RUN/replicaN, RUN/clientN) or process folders")
-      ->required();
-  rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();
-  rep->add_flag("--save-symbols", ro->save_symbols,
-                "write symbols.json into each process folder (keeps it readable after a rebuild)");
-  rep->callback([ro, set_exit_code] {
-    const Status st = run_report(ro->dirs, ro->out, ro->save_symbols);
-    if (!st) std::fprintf(stderr, "heapdrift report: %s\n", st.message().c_str());
-    set_exit_code(st ? 0 : 1);
-  });
-  register_diff_command(app, set_exit_code);
-}
-
 }  // namespace hd::analysis

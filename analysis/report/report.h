@@ -1,13 +1,12 @@
-// `heapdrift report RUN_DIR... -o reports/NAME` and `heapdrift diff A B`:
-// renders an Analysis as summary.md, summary.json and a self-contained
-// index.html with inline SVG charts (docs/report.md). Single-threaded (CLI).
+// The report of a set of run folders: renders an Analysis as summary.md,
+// summary.json and a self-contained index.html with inline SVG charts
+// (docs/report.md); `heapdrift report` is cli/report_command.cc. Single-threaded.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "analysis/metrics/metrics.h"
-#include "base/cli.h"
 
 namespace hd::analysis {
 
@@ -21,8 +20,5 @@ Status write_report(const Analysis& a, const std::string& out_dir);
 // lines go to stderr.
 Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
                   bool save_symbols);
-
-// Adds `report` and `diff`; callbacks report 0, or 1 with a message on stderr.
-void register_report_commands(CLI::App& app, void (*set_exit_code)(int));
 
 }  // namespace hd::analysis

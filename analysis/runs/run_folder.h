@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "analysis/symbolize/symbolizer.h"
-#include "loadgen/stats/histogram.h"
 #include "base/status.h"
+#include "loadgen/stats/histogram.h"
 
 namespace hd::analysis {
 

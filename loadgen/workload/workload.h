@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
-#include "loadgen/workload/zipf.h"
 #include "base/rng.h"
+#include "loadgen/workload/zipf.h"
 #include "replica/client/session_core.h"
 
 namespace hd::loadgen {

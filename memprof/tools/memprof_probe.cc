@@ -18,10 +18,10 @@
 #include <thread>
 #include <vector>
 
-#include "memprof/allocator_select.h"
-#include "memprof/recorder.h"
-#include "memprof/run_command.h"
 #include "base/cli.h"
+#include "memprof/allocator_select.h"
+#include "memprof/preload_env.h"
+#include "memprof/recorder.h"
 
 extern "C" __attribute__((noinline, visibility("default"))) void heapdrift_probe_allocate_blocks(
     std::vector<void*>* blocks, size_t count, size_t size) {

@@ -1,6 +1,7 @@
 // Test harness for integration tests: a temporary 3-replica config on free
 // 127.0.0.1 ports and real `replica` processes (HEAPDRIFT_BIN_DIR/replica),
-// killed by PID when the harness is destroyed, also when a test fails.
+// started, crashed and stopped through launcher::Cluster (as `heapdrift bench`
+// does), killed by PID when the harness is destroyed, also when a test fails.
 // Not thread-safe: use a TestCluster from the test's main thread only.
 #pragma once
 
@@ -8,9 +9,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "launcher/cluster.h"
 #include "replica/config/cluster_config.h"
 
 namespace hd::test {
@@ -48,8 +51,9 @@ class TestCluster {
   bool start_all(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Polls until a TCP connect to replica i succeeds, up to `timeout`.
   bool wait_accepting(uint32_t i, std::chrono::milliseconds timeout);
-  bool running(uint32_t i) const { return pids_[i] > 0; }
-  pid_t pid(uint32_t i) const { return pids_[i]; }
+  // Started, and not (yet) seen to exit.
+  bool running(uint32_t i) const;
+  pid_t pid(uint32_t i) const;
 
   // SIGKILL + reap.
   void kill9(uint32_t i);
@@ -64,7 +68,7 @@ class TestCluster {
   std::string dir_;
   std::string config_path_;
   config::ClusterConfig config_;
-  std::vector<pid_t> pids_;
+  std::unique_ptr<launcher::Cluster> cluster_;
 };
 
 // Runs `binary args...` to completion (bounded by `timeout`), stderr+stdout

@@ -17,10 +17,10 @@
 #include "memprof/allocator_select.h"
 #include "memprof/backend.h"
 #include "memprof/meta.h"
+#include "memprof/preload_env.h"
 #include "memprof/probe.h"
 #include "memprof/proc_facts.h"
 #include "memprof/recorder.h"
-#include "memprof/run_command.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace mp = hd::memprof;

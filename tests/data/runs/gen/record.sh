@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Records the golden run folders under tests/data/runs/ (the layout of
-# docs/report.md: RUN/replicaN/, RUN/clientN/): a 3-replica cluster and two
-# loadgens on free ports, jemalloc with a fine heap-profile sample rate so
-# per-site slopes are well resolved. Re-run only to refresh the goldens:
+# docs/report.md: RUN/replicaN/, RUN/clientN/): one `heapdrift bench` run of
+# configs/local.conf's 3 replicas and two loadgens on free ports, jemalloc
+# with a fine heap-profile sample rate so per-site slopes are well resolved.
+# Re-run only to refresh the goldens:
 #   tests/data/runs/gen/record.sh BIN_DIR OUT_DIR NAME TOTAL_OPS [REPLICA_PLANT] [options]
 # options:
 #   --loadgen-plant P   loadgen --plant P (e.g. cache)
@@ -32,6 +33,7 @@ while (($#)); do
 done
 dir="$out/$name"
 rm -rf "$dir"; mkdir -p "$dir"
+root="$(cd "$(dirname "$0")/../../../.." && pwd)"
 mapfile -t ports < <(python3 - <<'PY'
 import socket
 socks = []
@@ -41,68 +43,42 @@ for s in socks: print(s.getsockname()[1])
 PY
 )
 tmp="$(mktemp -d /tmp/hd-golden.XXXXXX)"
+trap 'rm -rf "$tmp"' EXIT
 config="$tmp/cluster.conf"
-cat >"$config" <<CONF
-// golden run: the seed workload on free ports, small and fine-grained.
--- Replicas --
-replica0 127.0.0.1:${ports[0]}
-replica1 127.0.0.1:${ports[1]}
-replica2 127.0.0.1:${ports[2]}
--- Clients --
-client0 127.0.0.1:${ports[3]}
-client1 127.0.0.1:${ports[4]}
-protocol: curpht
-writes: 5
-conflicts: 0
-commandSize: 100
-clientThreads: 2
-pipeline: true
-pendings: 10
-weakRatio: 50
-weakWrites: 5
-keySpace: 1000000
-zipfSkew: 0.99
-allocator: jemalloc
-snapshotIntervalMs: 20
-heapProfileAt: ${milestones}
-lgProfSample: ${lg_sample}
-networkDelay: ${delay_ms}
-CONF
+# The seed workload is configs/local.conf's (tests/unit/launcher/default_config_test.cc
+# checks every golden run against it): its endpoints on free ports, its
+# profiling keys replaced by fine-grained ones.
 # --lg-sample 12 (default): 4 KiB mean sample period; the planted history
 # (~100 B/op) gets hundreds of samples by 10K ops, so the unsampled per-site
 # slope is good to a few % (docs/report.md "Golden data" bounds the leak plant).
-per_thread=$(( (ops + 3) / 4 ))
-pids=()
-stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-             for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
-trap stop_all EXIT
-for r in 0 1 2; do
-  extra=()
-  [[ "$plant" != none ]] && extra=(--plant "$plant")
-  "$bin/replica" --config "$config" --alias "replica$r" --run-dir "$dir/replica$r" "${extra[@]}" \
-    >"$tmp/replica$r.log" 2>&1 &
-  pids+=($!)
+{
+  echo "// golden run: configs/local.conf (the seed workload) on free ports, small and fine-grained."
+  awk -v ports="${ports[*]}" '
+    BEGIN { n = split(ports, p, " "); i = 0 }
+    /^-- *(Replicas|Clients) *--/ { endpoints = 1; print; next }
+    /^--/ { endpoints = 0 }
+    endpoints && /^[A-Za-z0-9_]+[ \t]+[^ \t]+:[0-9]+/ { i++; sub(/:[0-9]+/, ":" p[i]); print; next }
+    /^(allocator|snapshotIntervalMs|heapProfileAt|lgProfSample|networkDelay)[ \t]*:/ { next }
+    { print }' "$root/configs/local.conf"
+  printf 'allocator: jemalloc\nsnapshotIntervalMs: 20\nheapProfileAt: %s\nlgProfSample: %s\nnetworkDelay: %s\n' \
+    "$milestones" "$lg_sample" "$delay_ms"
+} >"$config"
+# One run of heapdrift bench (launcher::Cluster: replicas ready before the
+# load, every process stopped by PID, run folders written); no report.
+loadgen_args="--quiet"
+if [[ "$lg_plant" != none ]]; then loadgen_args+=" --plant $lg_plant"; fi
+if [[ -n "$lg_args" ]]; then loadgen_args+=" $lg_args"; fi
+bench=("$bin/heapdrift" bench "$config" --sweep "$ops" --iterations 1 --out "$tmp/out" --no-report
+       --progress lines --bin-dir "$bin" --loadgen-args "$loadgen_args")
+if [[ "$plant" != none ]]; then bench+=(--plant "$plant"); fi
+if ! "${bench[@]}" >"$tmp/bench.log" 2>&1; then
+  cat "$tmp/bench.log" >&2
+  echo "record.sh: heapdrift bench failed" >&2
+  exit 1
+fi
+for p in "$tmp/out/runs/ops$ops-it1"/*/; do
+  if [[ -f "$p/meta.json" ]]; then mv "$p" "$dir/"; fi
 done
-for _ in $(seq 1 100); do
-  ready=0
-  for r in 0 1 2; do grep -q listening "$tmp/replica$r.log" 2>/dev/null && ready=$((ready + 1)); done
-  ((ready == 3)) && break
-  sleep 0.05
-done
-lp=()
-for c in 0 1; do
-  lg_extra=()
-  [[ "$lg_plant" != none ]] && lg_extra=(--plant "$lg_plant")
-  read -r -a more <<<"$lg_args"
-  lg_extra+=("${more[@]}")
-  "$bin/loadgen" --config "$config" --alias "client$c" --reqs "$per_thread" --quiet "${lg_extra[@]}" \
-    --run-dir "$dir/client$c" >"$tmp/client$c.log" 2>&1 &
-  lp+=($!)
-done
-for p in "${lp[@]}"; do wait "$p"; done
-sleep 0.3
-stop_all
-rm -rf "$tmp"
 if [[ -n "$keep" ]]; then
   for p in "$dir"/*/; do
     p="$(basename "$p")"

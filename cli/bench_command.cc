@@ -1,5 +1,5 @@
-// `heapdrift bench [CONFIG] [flags]`: the command line of the profiled sweep.
-#include "launcher/bench_command.h"
+// `heapdrift bench [CONFIG] [flags]`: the command line of the profiled sweep
+// (bench::run_bench, launcher/bench.h).
 
 #include <stdlib.h>
 
@@ -7,9 +7,10 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/commands.h"
 #include "launcher/bench.h"
 
-namespace hd::bench {
+namespace hd::cli {
 
 namespace {
 
@@ -26,7 +27,7 @@ bool split_pairs(const std::vector<std::string>& in,
 
 }  // namespace
 
-void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
+void add_bench_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "bench",
       "The profiled sweep: start a replica cluster and one loadgen per client of CONFIG\n"
@@ -41,7 +42,7 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
       "outside OUT (and --runs-dir). Hosts in CONFIG that are not this machine are\n"
       "reached with `ssh -o BatchMode=yes` (same binary paths there); --netns runs a\n"
       "host's processes in a network namespace.");
-  auto opts = std::make_shared<BenchOptions>();
+  auto opts = std::make_shared<bench::BenchOptions>();
   auto loadgen_args = std::make_shared<std::string>();
   auto netns = std::make_shared<std::vector<std::string>>();
   auto ssh = std::make_shared<std::vector<std::string>>();
@@ -101,59 +102,19 @@ void register_bench_command(CLI::App& app, void (*set_exit_code)(int)) {
   cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
       ->check(CLI::IsMember({"auto", "bar", "lines"}));
   cmd->callback([=] {
-    BenchOptions o = *opts;
+    bench::BenchOptions o = *opts;
     o.profile = !*no_profile;
     o.report = !*no_report;
     std::istringstream words(*loadgen_args);
     for (std::string w; words >> w;) o.loadgen_args.push_back(w);
     if (!split_pairs(*netns, &o.netns) || !split_pairs(*ssh, &o.ssh)) {
       std::fprintf(stderr, "heapdrift bench: --netns/--ssh take HOST=VALUE\n");
-      set_exit_code(2);
+      *exit_code = 2;
       return;
     }
     o.progress = *bar == "bar" ? 1 : *bar == "lines" ? 0 : -1;
-    set_exit_code(run_bench(o));
-  });
-  register_cluster_command(app, set_exit_code);
-}
-
-// `heapdrift cluster [--config FILE] [--out DIR] -- CMD ARGS...`: the
-// replicas of a config (default: the embedded one on free ports) for a client
-// program of one's own, e.g. bench/run_cluster_bench.sh.
-void register_cluster_command(CLI::App& app, void (*set_exit_code)(int)) {
-  auto* cmd = app.add_subcommand(
-      "cluster",
-      "Start the replicas of --config (default: the embedded 3-replica config on free\n"
-      "127.0.0.1 ports), wait until each accepts connections, run CMD with \"{config}\"\n"
-      "in its arguments (and HEAPDRIFT_CONFIG) set to the config path, then stop the\n"
-      "replicas by PID. Exit code: CMD's; 128+signal on SIGINT/SIGTERM. Replica logs\n"
-      "go to OUT/runs/cluster/ (default: a new /tmp/heapdrift-cluster-XXXXXX).");
-  auto opts = std::make_shared<BenchOptions>();
-  opts->out_dir.clear();
-  cmd->add_option("--config", opts->config_path, "Cluster config (.conf)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--out,-o", opts->out_dir, "Folder for the config and the replica logs");
-  cmd->add_option("--allocators", opts->allocators, "Allocator of the replicas (one)")
-      ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
-  cmd->add_option("--plant", opts->plant, "Deliberate pathology passed to every replica");
-  cmd->add_option("--bin-dir", opts->bin_dir, "Folder of the replica program");
-  cmd->add_option("command", opts->cluster_command, "The client program and its arguments")
-      ->required();
-  cmd->callback([=] {
-    BenchOptions o = *opts;
-    o.profile = false;  // replica logs only
-    if (o.allocators.size() > 1) o.allocators.resize(1);
-    if (o.out_dir.empty()) {
-      std::string t = "/tmp/heapdrift-cluster-XXXXXX";
-      if (mkdtemp(t.data()) == nullptr) {
-        std::fprintf(stderr, "heapdrift cluster: cannot make a folder in /tmp\n");
-        set_exit_code(2);
-        return;
-      }
-      o.out_dir = t;
-    }
-    set_exit_code(run_bench(o));
+    *exit_code = bench::run_bench(o);
   });
 }
 
-}  // namespace hd::bench
+}  // namespace hd::cli

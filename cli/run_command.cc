@@ -1,6 +1,8 @@
-// `heapdrift run`; see run_command.h and docs/run-folder.md.
-#include "memprof/run_command.h"
-
+// `heapdrift run [options] -- CMD ARGS...`: profiles any dynamically linked
+// program. CMD starts (through launcher::spawn) with the chosen allocator and
+// libheapdrift_memprof_preload.so in LD_PRELOAD; the preload library's
+// constructor starts a Recorder configured by the environment
+// (memprof/preload_env.h) and writes the run folder (docs/run-folder.md).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,13 +10,18 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "cli/commands.h"
+#include "launcher/launcher.h"
+#include "launcher/spawn.h"
 #include "memprof/allocator_select.h"
+#include "memprof/preload_env.h"
 
-namespace hd::memprof {
+namespace hd::cli {
 namespace {
 
 struct RunArgs {
@@ -31,15 +38,6 @@ struct RunArgs {
   std::vector<std::string> command;
 };
 
-std::string dirname_of_self() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<size_t>(n));
-  const size_t slash = p.find_last_of('/');
-  return slash == std::string::npos ? "." : p.substr(0, slash);
-}
-
 std::string absolute(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
   char cwd[4096];
@@ -47,78 +45,73 @@ std::string absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+std::string default_run_dir() {
+  char name[64];
+  const std::time_t now = std::time(nullptr);
+  struct tm tm_now;
+  localtime_r(&now, &tm_now);
+  std::strftime(name, sizeof(name), "heapdrift-run-%Y%m%d-%H%M%S", &tm_now);
+  return name;
+}
+
 int run(const RunArgs& a) {
+  using memprof::Backend;
   Backend backend = Backend::kJemalloc;
-  if (!parse_backend(a.allocator.c_str(), &backend)) {
+  if (!memprof::parse_backend(a.allocator.c_str(), &backend)) {
     std::fprintf(stderr, "heapdrift run: --allocator %s: expected jemalloc, tcmalloc or glibc\n",
                  a.allocator.c_str());
     return 2;
   }
   std::vector<uint64_t> check;
-  if (!parse_u64_list(a.profile_at_ops.c_str(), &check) ||
-      !parse_u64_list(a.profile_at_ms.c_str(), &check)) {
+  if (!memprof::parse_u64_list(a.profile_at_ops.c_str(), &check) ||
+      !memprof::parse_u64_list(a.profile_at_ms.c_str(), &check)) {
     std::fprintf(stderr, "heapdrift run: milestone lists are comma-separated integers\n");
     return 2;
   }
-  std::string preload_lib = dirname_of_self() + "/libheapdrift_memprof_preload.so";
+  std::string preload_lib = launcher::program_dir() + "/libheapdrift_memprof_preload.so";
   if (const char* e = std::getenv("HEAPDRIFT_PRELOAD_LIB")) preload_lib = e;
   if (access(preload_lib.c_str(), R_OK) != 0) {
     std::fprintf(stderr, "heapdrift run: %s not found (build target heapdrift_memprof_preload)\n",
                  preload_lib.c_str());
     return 2;
   }
-  AllocatorRequest req;
-  req.backend = backend;
-  req.profiling = !a.no_profiles && !a.exact;
-  req.lg_prof_sample = a.lg_prof_sample;
-  req.tcmalloc_sample_bytes = a.tcmalloc_sample_bytes;
   if (a.exact && backend != Backend::kTcmalloc) {
     std::fprintf(stderr, "heapdrift run: --exact applies to --allocator tcmalloc only\n");
     return 2;
   }
-  auto env = allocator_environment(req, std::getenv("LD_PRELOAD"), preload_lib);
+  memprof::AllocatorRequest req;
+  req.backend = backend;
+  req.profiling = !a.no_profiles && !a.exact;
+  req.lg_prof_sample = a.lg_prof_sample;
+  req.tcmalloc_sample_bytes = a.tcmalloc_sample_bytes;
+  auto env = memprof::allocator_environment(req, std::getenv("LD_PRELOAD"), preload_lib);
   if (!env) {
     std::fprintf(stderr, "heapdrift run: %s\n", env.status().message().c_str());
     return 2;
   }
-  std::string run_dir = a.run_dir;
-  if (run_dir.empty()) {
-    char name[64];
-    const std::time_t now = std::time(nullptr);
-    struct tm tm_now;
-    localtime_r(&now, &tm_now);
-    std::strftime(name, sizeof(name), "heapdrift-run-%Y%m%d-%H%M%S", &tm_now);
-    run_dir = name;
-  }
-  run_dir = absolute(run_dir);
+  memprof::PreloadSettings settings;
+  settings.run_dir = absolute(a.run_dir.empty() ? default_run_dir() : a.run_dir);
+  settings.requested_allocator = memprof::backend_name(backend);
+  settings.interval_ms = a.interval_ms;
+  settings.profile_at_ops = a.profile_at_ops;
+  settings.profile_at_ms = a.profile_at_ms;
+  settings.cpu_profile = a.cpu_profile;
+  settings.tcmalloc_exact = a.exact;
+  for (auto& kv : memprof::preload_environment(settings)) env->push_back(std::move(kv));
 
-  const pid_t child = fork();
-  if (child < 0) {
-    std::fprintf(stderr, "heapdrift run: fork: %s\n", std::strerror(errno));
-    return 1;
-  }
-  if (child == 0) {
-    for (const auto& [k, v] : *env) setenv(k.c_str(), v.c_str(), 1);
-    setenv(kEnvRunDir, run_dir.c_str(), 1);
-    setenv(kEnvRequestedAllocator, backend_name(backend), 1);
-    setenv(kEnvIntervalMs, std::to_string(a.interval_ms).c_str(), 1);
-    setenv(kEnvProfileAtOps, a.profile_at_ops.c_str(), 1);
-    setenv(kEnvProfileAtMs, a.profile_at_ms.c_str(), 1);
-    setenv(kEnvCpuProfile, a.cpu_profile ? "1" : "0", 1);
-    setenv(kEnvTcmallocExact, a.exact ? "1" : "0", 1);
-    std::vector<char*> argv;
-    for (const auto& s : a.command) argv.push_back(const_cast<char*>(s.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    std::fprintf(stderr, "heapdrift run: cannot execute %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  // Ctrl-C reaches the child (same process group); we wait for it.
+  // Ctrl-C reaches the program (same process group); heapdrift waits for it.
   std::signal(SIGINT, SIG_IGN);
+  Result<pid_t> child = launcher::spawn(a.command, *env, -1, launcher::ChildStdin::kInherit);
+  if (!child) {
+    std::signal(SIGINT, SIG_DFL);
+    std::fprintf(stderr, "heapdrift run: %s\n", child.status().message().c_str());
+    return 127;
+  }
   int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(*child, &status, 0) < 0 && errno == EINTR) {
   }
   std::signal(SIGINT, SIG_DFL);
+  const std::string& run_dir = settings.run_dir;
   if (access((run_dir + "/meta.json").c_str(), R_OK) != 0) {
     std::fprintf(stderr,
                  "heapdrift run: %s/meta.json was not written: the program did not load the "
@@ -134,29 +127,7 @@ int run(const RunArgs& a) {
 
 }  // namespace
 
-bool parse_u64_list(const char* text, std::vector<uint64_t>* out) {
-  out->clear();
-  const char* p = text;
-  while (*p != '\0') {
-    while (*p == ' ') ++p;
-    if (*p == '\0') break;
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(p, &end, 10);
-    if (end == p || errno != 0) return false;
-    out->push_back(v);
-    p = end;
-    while (*p == ' ') ++p;
-    if (*p == ',') {
-      ++p;
-    } else if (*p != '\0') {
-      return false;
-    }
-  }
-  return true;
-}
-
-void register_run_command(CLI::App& app, void (*set_exit_code)(int)) {
+void add_run_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand(
       "run",
@@ -187,7 +158,7 @@ void register_run_command(CLI::App& app, void (*set_exit_code)(int)) {
   cmd->add_flag("--cpu-profile", args->cpu_profile, "gperftools CPU profile to profiles/cpu.prof");
   cmd->add_flag("--no-profiles", args->no_profiles, "Snapshots only (allocator profiling off)");
   cmd->add_option("command", args->command, "The program and its arguments (after --)")->required();
-  cmd->callback([args, set_exit_code] { set_exit_code(run(*args)); });
+  cmd->callback([args, exit_code] { *exit_code = run(*args); });
 }
 
-}  // namespace hd::memprof
+}  // namespace hd::cli

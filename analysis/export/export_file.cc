@@ -1,10 +1,7 @@
-// The export subcommand: format detection by content, symbolizer warnings to
-// stderr, errors as "heapdrift export: <file>:<line or offset>: ...".
-#include "analysis/export/export_command.h"
+// Exporting a profile or a process folder as pprof; see export_file.h.
+#include "analysis/export/export_file.h"
 
-#include <cstdio>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,18 +14,8 @@ namespace hd::analysis {
 
 namespace {
 
-struct ExportOptions {
-  std::string input;
-  std::string output;
-  bool pprof = false;
-  std::vector<std::string> binaries;  // PATH=BUILDID
-};
-
-// A process folder (docs/run-folder.md) stands for its last milestone heap
-// profile (the end profile only when there is no milestone; cpu.prof when
-// there is no heap profile), symbolized with the binaries its meta.json
-// recorded. A run folder (one subfolder per process) is ambiguous: the error
-// names the process folders to choose from.
+// A process folder's profile and binaries (export_file.h); a run folder (one
+// subfolder per process) is ambiguous: the error names the process folders.
 Result<std::string> profile_of_folder(const std::string& dir,
                                       std::vector<RecordedBinary>* recorded) {
   std::error_code ec;
@@ -54,8 +41,9 @@ Result<std::string> profile_of_folder(const std::string& dir,
   return Status::error(dir + ": no heap or CPU profile under profiles/");
 }
 
-Status run_export(const ExportOptions& o) {
-  if (!o.pprof) return Status::error("only --pprof output is supported");
+}  // namespace
+
+Result<ExportOutcome> export_pprof_file(const ExportRequest& o) {
   std::vector<RecordedBinary> recorded;
   for (const std::string& b : o.binaries) {
     const size_t eq = b.rfind('=');
@@ -69,7 +57,6 @@ Status run_export(const ExportOptions& o) {
     Result<std::string> picked = profile_of_folder(input, &recorded);
     if (!picked) return picked.status();
     input = *picked;
-    std::fprintf(stderr, "heapdrift export: %s\n", input.c_str());
   }
   Result<std::string> data = read_whole_file(input);
   if (!data) return data.status();
@@ -85,34 +72,8 @@ Status run_export(const ExportOptions& o) {
     if (!p) return p.status();
     st = export_pprof(*p, symbolizer, o.output);
   }
-  for (const std::string& w : symbolizer.warnings())
-    std::fprintf(stderr, "heapdrift export: warning: %s\n", w.c_str());
-  return st;
-}
-
-}  // namespace
-
-void register_export_command(CLI::App& app, void (*set_exit_code)(int)) {
-  auto opts = std::make_shared<ExportOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "export",
-      "Write a heap or CPU profile (or a process folder's last one) as a symbolized pprof\n"
-      "profile.proto (.pb.gz)");
-  cmd->add_option("profile", opts->input,
-                  "jemalloc heap_v2, gperftools heap or gperftools CPU profile; or a process\n"
-                  "folder (RUN/replica0): its last milestone heap profile, symbolized with the\n"
-                  "binaries its meta.json recorded")
-      ->required();
-  cmd->add_flag("--pprof", opts->pprof, "pprof profile.proto output (gzipped)")->required();
-  cmd->add_option("-o,--output", opts->output, "output file, e.g. heap.pb.gz")->required();
-  cmd->add_option("--binary", opts->binaries,
-                  "PATH=BUILDID of a binary the run recorded; a file whose build-id differs "
-                  "is not used for symbols");
-  cmd->callback([opts, set_exit_code] {
-    const Status st = run_export(*opts);
-    if (!st) std::fprintf(stderr, "heapdrift export: %s\n", st.message().c_str());
-    set_exit_code(st ? 0 : 1);
-  });
+  if (!st) return st;
+  return ExportOutcome{input, symbolizer.warnings()};
 }
 
 }  // namespace hd::analysis

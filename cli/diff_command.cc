@@ -1,0 +1,38 @@
+// `heapdrift diff A B [--json] [--top N]`: analysis::diff_inputs, printed as a
+// table or as JSON (schema heapdrift.diff/1).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "analysis/diff/diff.h"
+#include "cli/commands.h"
+
+namespace hd::cli {
+
+void add_diff_command(CLI::App& app, int* exit_code) {
+  struct DiffOptions {
+    std::string a, b;
+    bool json = false;
+    size_t top = 25;
+  };
+  auto o = std::make_shared<DiffOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("diff", "Site-by-site difference of two runs or profiles, per op");
+  cmd->add_option("a", o->a, "run folder, process folder or heap profile")->required();
+  cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
+  cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
+  cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
+  cmd->callback([o, exit_code] {
+    Result<analysis::DiffResult> d = analysis::diff_inputs(o->a, o->b);
+    if (!d) {
+      std::fprintf(stderr, "heapdrift diff: %s\n", d.status().message().c_str());
+      *exit_code = 1;
+      return;
+    }
+    const std::string out = o->json ? analysis::diff_json(*d) : analysis::diff_text(*d, o->top);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    *exit_code = 0;
+  });
+}
+
+}  // namespace hd::cli

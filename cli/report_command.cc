@@ -1,0 +1,35 @@
+// `heapdrift report RUN_DIR... -o reports/NAME`: analysis::run_report over the
+// given run or process folders.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/report/report.h"
+#include "cli/commands.h"
+
+namespace hd::cli {
+
+void add_report_command(CLI::App& app, int* exit_code) {
+  struct ReportOptions {
+    std::vector<std::string> dirs;
+    std::string out;
+    bool save_symbols = false;
+  };
+  auto ro = std::make_shared<ReportOptions>();
+  CLI::App* rep =
+      app.add_subcommand("report", "Analyse run folders: rates, growth, site verdicts, finding");
+  rep->add_option("run_dirs", ro->dirs,
+                  "run folders (RUN/replicaN, RUN/clientN) or process folders")
+      ->required();
+  rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();
+  rep->add_flag("--save-symbols", ro->save_symbols,
+                "write symbols.json into each process folder (keeps it readable after a rebuild)");
+  rep->callback([ro, exit_code] {
+    const Status st = analysis::run_report(ro->dirs, ro->out, ro->save_symbols);
+    if (!st) std::fprintf(stderr, "heapdrift report: %s\n", st.message().c_str());
+    *exit_code = st ? 0 : 1;
+  });
+}
+
+}  // namespace hd::cli

@@ -1,0 +1,32 @@
+// The embedded default of `heapdrift bench`: configs/local.conf, compiled in at
+// build time (so there is one description of the seed workload), with its
+// host:port lines moved to free ports and its profiling keys set for the
+// sweep. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hd::launcher {
+
+// configs/local.conf as it was when this program was built.
+const char* local_conf_text();
+
+// `text` with the N-th `alias host:port` line of its Replicas then Clients
+// sections given ports[N] (the host kept), and each `key: value` line whose
+// key is in `overrides` given the new value (keys not present are appended).
+// Comments and every other line are kept. Fewer ports than endpoint lines
+// leave the rest unchanged.
+std::string rewrite_config(const std::string& text, const std::vector<uint16_t>& ports,
+                           const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// The embedded default with the given ports (3 replicas then 2 clients) and
+// sweep: `sweep` sets opsSweep and the heap-profile milestones; cpu_profile
+// (set when allocators are compared) records the CPU profiles the
+// allocator-time share comes from.
+std::string default_config_text(const std::vector<uint16_t>& ports,
+                                const std::vector<uint64_t>& sweep, bool cpu_profile);
+
+}  // namespace hd::launcher
