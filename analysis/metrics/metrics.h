@@ -13,24 +13,10 @@
 #include <vector>
 
 #include "analysis/metrics/latency.h"
+#include "analysis/metrics/statistics.h"
 #include "analysis/runs/run_folder.h"
 
 namespace hd::analysis {
-
-// Ordinary least squares y = intercept + slope * x. ci95 is the half width of
-// the 95 % confidence interval of the slope (Student t, n - 2 degrees of
-// freedom); 0 when n < 3.
-struct LinearFit {
-  double slope = 0;
-  double intercept = 0;
-  double ci95 = 0;
-  size_t n = 0;
-  double lo() const { return slope - ci95; }
-  double hi() const { return slope + ci95; }
-};
-LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
-// Two-sided 97.5 % quantile of Student's t with df degrees of freedom.
-double t_quantile_975(size_t df);
 
 enum class Verdict { kConstant, kChurn, kSaturating, kAccumulates };
 std::string_view verdict_name(Verdict v);

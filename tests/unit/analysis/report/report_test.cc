@@ -19,27 +19,6 @@ namespace {
 
 const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/runs/";
 
-TEST_CASE("fit_line: exact line has zero CI; noisy line's CI covers the truth") {
-  LinearFit f = fit_line({1, 2, 3, 4}, {12, 14, 16, 18});
-  CHECK(f.slope == doctest::Approx(2));
-  CHECK(f.intercept == doctest::Approx(10));
-  CHECK(f.ci95 == doctest::Approx(0).epsilon(1e-9));
-  std::vector<double> x, y;
-  for (int i = 0; i < 20; ++i) {
-    x.push_back(i * 100.0);
-    y.push_back(5000 + 3.0 * i * 100.0 + ((i % 2) ? 150.0 : -150.0));
-  }
-  f = fit_line(x, y);
-  CHECK(f.n == 20);
-  CHECK(f.lo() < 3.0);
-  CHECK(f.hi() > 3.0);
-  CHECK(f.lo() > 0);
-  // Hand check of the half width: t(18) = 2.101.
-  CHECK(t_quantile_975(18) == doctest::Approx(2.101));
-  CHECK(t_quantile_975(1000) == doctest::Approx(1.96));
-  CHECK(fit_line({1, 2}, {1, 2}).ci95 == 0);
-}
-
 std::vector<SitePoint> series(std::initializer_list<int64_t> bytes) {
   std::vector<SitePoint> v;
   int64_t ops = 0;
