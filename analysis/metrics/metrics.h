@@ -1,12 +1,11 @@
 // Metrics of issue 5 over ingested runs: allocation rates, live-heap growth
-// fits with confidence intervals, per-site verdicts, the degradation table
-// across run lengths and the finding paragraph. Pure computation except that
-// analyse() reads and symbolizes the heap/CPU profiles the runs list.
+// fits with confidence intervals, per-site verdicts and the degradation table
+// across run lengths. Pure computation except process_sites() and
+// cpu_allocator_share(), which read and symbolize the profiles a run lists.
 // Thread-compatible: no shared state.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -129,33 +128,9 @@ struct LengthRow {
   std::vector<Proc> processes;
 };
 
-struct Finding {
-  // "failover", "slow-path", "timer", "retries", "cpu", "memory", "none", "unknown"
-  std::string cause;
-  bool memory_blamed = false;
-  double tput_change_pct = 0;
-  std::string text;
-};
-
-struct Analysis {
-  std::vector<RunMetrics> runs;
-  std::vector<LengthRow> lengths;
-  Finding finding;
-  std::vector<std::string> warnings;
-};
-
-struct AnalyseOptions {
-  bool sites = true;                // read and symbolize heap profiles
-  bool write_symbol_cache = false;  // write symbols.json into each process folder
-  std::function<void(const std::string&)> progress;
-};
-
-// runs: grouped (group_runs). Errors only for unreadable/corrupt profiles.
-Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options);
 ProcessMetrics process_metrics(const ProcessRun& p);
 RunMetrics run_metrics(const Run& run);
 std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs);
-Finding compute_finding(const Analysis& a);
 
 // Per-site series of one process from its milestone profiles (symbols.json
 // in the folder first, then the recorded binaries). Exposed for `diff`.

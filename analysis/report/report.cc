@@ -55,10 +55,10 @@ std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
 std::string render_summary_json(const Analysis& a) {
   json j;
   j["schema"] = "heapdrift.report/1";
-  j["finding"] = {{"cause", a.finding.cause},
-                  {"memory_blamed", a.finding.memory_blamed},
-                  {"throughput_change_pct", a.finding.tput_change_pct},
-                  {"text", a.finding.text}};
+  j["finding"] = {{"cause", cause_name(a.finding.cause)},
+                  {"memory_blamed", a.finding.memory_blamed()},
+                  {"throughput_change_pct", a.finding.tput_change_pct()},
+                  {"text", a.finding_text}};
   json lengths = json::array();
   for (const LengthRow& r : a.lengths) {
     json procs = json::array();
@@ -151,7 +151,7 @@ std::string render_summary_json(const Analysis& a) {
 }
 
 std::string render_summary_md(const Analysis& a) {
-  std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding.text + "\n\n";
+  std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding_text + "\n\n";
   o += "## Degradation across run lengths\n\n";
   o += "| ops | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
        "process: bytes/op, growth B/op (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
@@ -198,8 +198,8 @@ std::string render_index_html(const Analysis& a) {
       "#finding{background:#fff6d5;border:1px solid #e0c060;padding:10px;font-size:15px}"
       ".charts{display:flex;flex-wrap:wrap;gap:10px}.accumulates{color:#b00;font-weight:bold}"
       "</style></head><body><h1>heapdrift report</h1>";
-  o += "<div id=\"finding\"><b>Finding (" + html_escape(a.finding.cause) + ").</b> " +
-       html_escape(a.finding.text) + "</div>";
+  o += "<div id=\"finding\"><b>Finding (" + html_escape(std::string(cause_name(a.finding.cause))) + ").</b> " +
+       html_escape(a.finding_text) + "</div>";
   o += "<h2>Charts</h2><div class=\"charts\">";
   for (const Chart& c : report_charts(a)) o += c.svg;
   o += "</div>";
