@@ -1,7 +1,7 @@
 // Metrics of issue 5 over ingested runs: allocation rates, live-heap growth
 // fits with confidence intervals, per-site verdicts and the degradation table
-// across run lengths. Pure computation except process_sites() and
-// cpu_allocator_share(), which read and symbolize the profiles a run lists.
+// across run lengths. Pure computation over ingested runs (the profiles are
+// read by site_growth.h and cpu_share.h).
 // Thread-compatible: no shared state.
 #pragma once
 
@@ -131,13 +131,5 @@ struct LengthRow {
 ProcessMetrics process_metrics(const ProcessRun& p);
 RunMetrics run_metrics(const Run& run);
 std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs);
-
-// Per-site series of one process from its milestone profiles (symbols.json
-// in the folder first, then the recorded binaries). Exposed for `diff`.
-Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
-                                              std::vector<std::string>* warnings);
-// Share of CPU-profile samples whose innermost frame is allocator code
-// (is_allocator_frame); nullopt without profiles/cpu.prof.
-Result<std::optional<double>> cpu_allocator_share(const ProcessRun& p);
 
 }  // namespace hd::analysis

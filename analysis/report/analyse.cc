@@ -2,6 +2,9 @@
 // the order matters, each step reads the one before.
 #include "analysis/report/analyse.h"
 
+#include "analysis/metrics/cpu_share.h"
+#include "analysis/metrics/site_growth.h"
+
 namespace hd::analysis {
 
 Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "analysis/diff/diff.h"
+#include "analysis/metrics/cpu_share.h"
 #include "analysis/metrics/metrics.h"
 #include "unit/analysis/synthetic_runs.h"
 
