@@ -229,44 +229,36 @@ RunMetrics run_metrics(const Run& run) {
   r.name = run.name;
   r.length_ops = run.length_ops;
   r.iteration = run.iteration;
-  int64_t ops = 0, start = INT64_MAX, end = 0, strong = 0, slow = 0, retries = 0, timeouts = 0;
-  std::map<int64_t, std::pair<int64_t, std::pair<int64_t, int64_t>>> per_s;  // ops, fast, slow
-  for (const ProcessRun& p : run.processes) {
-    if (!p.result) continue;
-    const LoadgenResult& res = *p.result;
-    r.has_loadgen = true;
-    ops += res.ops;
-    start = std::min(start, res.start_unix_ms);
-    end = std::max(end, res.end_unix_ms);
-    strong += res.strong.fast_path + res.strong.slow_path;
-    slow += res.strong.slow_path;
-    retries += res.retries;
-    timeouts += res.timeouts;
-    r.latency.add(res);
-    for (const TputSecond& t : res.tput_series) {
-      auto& e = per_s[t.unix_s];
-      e.first += t.ops;
-      e.second.first += t.fast_path;
-      e.second.second += t.slow_path;
+  // Every loadgen process of the run, merged by loadgen's own merge (the one
+  // `loadgen merge` and the bench table use).
+  loadgen::RunStats merged;
+  for (const ProcessRun& p : run.processes)
+    if (p.result) {
+      r.has_loadgen = true;
+      merged.merge(*p.result);
     }
-  }
   if (r.has_loadgen) {
-    const double dur_s = std::max(1e-3, static_cast<double>(end - start) / 1000.0);
-    r.throughput_ops_s = static_cast<double>(ops) / dur_s;
+    r.latency.add(merged);
+    const double dur_s = std::max(1e-3, merged.duration_s());
+    r.throughput_ops_s = static_cast<double>(merged.ops()) / dur_s;
     const LatencyPercentiles lat = r.latency.percentiles();
     r.strong_p50_ms = lat.strong_p50_ms;
     r.strong_p99_ms = lat.strong_p99_ms;
     r.weak_p50_ms = lat.weak_p50_ms;
     r.weak_p99_ms = lat.weak_p99_ms;
-    if (!per_s.empty()) r.tput_start_unix_s = per_s.begin()->first;
-    r.slow_fraction = strong ? static_cast<double>(slow) / static_cast<double>(strong) : 0;
-    r.retries_per_s = static_cast<double>(retries) / dur_s;
-    r.timeouts_per_s = static_cast<double>(timeouts) / dur_s;
-    for (const auto& [sec, e] : per_s) {
-      r.tput_per_s.push_back(static_cast<double>(e.first));
-      const int64_t st = e.second.first + e.second.second;
+    if (!merged.series.empty()) r.tput_start_unix_s = merged.series.begin()->first;
+    const loadgen::ClassStats strong = merged.strong();
+    const uint64_t strong_ops = strong.fast_path + strong.slow_path;
+    r.slow_fraction = strong_ops ? static_cast<double>(strong.slow_path) /
+                                       static_cast<double>(strong_ops)
+                                 : 0;
+    r.retries_per_s = static_cast<double>(merged.retries) / dur_s;
+    r.timeouts_per_s = static_cast<double>(merged.timeouts()) / dur_s;
+    for (const auto& [sec, e] : merged.series) {
+      r.tput_per_s.push_back(static_cast<double>(e.total()));
+      const uint64_t st = e.fast_path + e.slow_path;
       r.slow_fraction_per_s.push_back(
-          st ? static_cast<double>(e.second.second) / static_cast<double>(st) : 0);
+          st ? static_cast<double>(e.slow_path) / static_cast<double>(st) : 0);
     }
   }
   for (const ProcessRun& p : run.processes) r.processes.push_back(process_metrics(p));

@@ -37,35 +37,32 @@ inline Run synthetic_run(const std::string& name, int64_t ops, double tput, doub
   ProcessRun lg;
   lg.name = "client0";
   lg.program = "loadgen";
-  LoadgenResult r;
-  r.ops = ops;
-  r.duration_s = static_cast<double>(ops) / tput;
-  r.throughput_ops_s = tput;
+  // Half the ops strong (strong_read), half weak (weak_read, no latencies).
+  loadgen::RunStats r;
+  const double duration_s = static_cast<double>(ops) / tput;
   r.start_unix_ms = 0;
-  r.end_unix_ms = static_cast<int64_t>(r.duration_s * 1000);
-  r.strong.p50_ms = 4;
-  r.strong.p99_ms = strong_p99_ms;
-  r.strong.count = ops / 2;
+  r.end_unix_ms = static_cast<int64_t>(duration_s * 1000);
+  loadgen::ClassStats& strong = r.classes[0];
+  strong.count = static_cast<uint64_t>(ops / 2);
+  r.classes[2].count = static_cast<uint64_t>(ops - ops / 2);
   // The report's percentiles come from the histograms: 98 % at 4 ms, the
   // rest at strong_p99_ms.
-  for (int64_t i = 0; i < r.strong.count; ++i)
-    r.strong_latency.record(
-        i * 50 < r.strong.count * 49 ? 4000000 : static_cast<uint64_t>(strong_p99_ms * 1e6));
+  for (uint64_t i = 0; i < strong.count; ++i)
+    strong.latency.record(i * 50 < strong.count * 49 ? 4000000
+                                                     : static_cast<uint64_t>(strong_p99_ms * 1e6));
   const double mean_slow = [&] {
     double s = 0;
     for (double x : slow_shares) s += x;
     return s / static_cast<double>(slow_shares.size());
   }();
-  r.strong.slow_path = static_cast<int64_t>(mean_slow * static_cast<double>(ops / 2));
-  r.strong.fast_path = ops / 2 - r.strong.slow_path;
+  strong.slow_path = static_cast<uint64_t>(mean_slow * static_cast<double>(ops / 2));
+  strong.fast_path = strong.count - strong.slow_path;
   int64_t sec = 0;
   for (double share : slow_shares) {
-    TputSecond t;
-    t.unix_s = sec++;
-    t.ops = static_cast<int64_t>(tput * (1 - 0.7 * share));
-    t.slow_path = static_cast<int64_t>(share * 1000);
+    loadgen::SecondStats& t = r.series[sec++];
+    t.completed[0] = static_cast<uint64_t>(tput * (1 - 0.7 * share));
+    t.slow_path = static_cast<uint64_t>(share * 1000);
     t.fast_path = 1000 - t.slow_path;
-    r.tput_series.push_back(t);
   }
   lg.result = r;
   lg.snapshots = rep.snapshots;
