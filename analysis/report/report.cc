@@ -294,8 +294,8 @@ Status write_report(const Analysis& a, const std::string& out_dir) {
   return Status::ok();
 }
 
-Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                  bool save_symbols) {
+Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                             bool save_symbols) {
   std::vector<Run> runs;
   for (const std::string& d : run_dirs) {
     std::fprintf(stderr, "heapdrift report: reading %s\n", d.c_str());
@@ -313,11 +313,16 @@ Status run_report(const std::vector<std::string>& run_dirs, const std::string& o
   if (!a) return a.status();
   for (const std::string& w : a->warnings)
     std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
-  Status st = write_report(*a, out_dir);
-  if (st)
-    std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
-                 out_dir.c_str());
-  return st;
+  if (Status st = write_report(*a, out_dir); !st) return st;
+  std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
+               out_dir.c_str());
+  return a;
+}
+
+Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                  bool save_symbols) {
+  Result<Analysis> a = report_runs(run_dirs, out_dir, save_symbols);
+  return a ? Status::ok() : a.status();
 }
 
 void register_report_commands(CLI::App& app, void (*set_exit_code)(int)) {

@@ -163,6 +163,24 @@ TEST_CASE("report files: summary.json schema, finding first, charts inline") {
   CHECK(md.str().find("## Finding") == md.str().find("##"));
 }
 
+TEST_CASE("report_runs: returns the Analysis it wrote; errors name the folder") {
+  const std::string out = (std::filesystem::temp_directory_path() / "hd_report_runs_test").string();
+  std::filesystem::remove_all(out);
+  Result<Analysis> a = report_runs({kRuns + "normal-2k", kRuns + "normal-10k"}, out, false);
+  REQUIRE(a.is_ok());
+  CHECK(a->runs.size() == 2);
+  std::ifstream jf(out + "/summary.json");
+  const nlohmann::json j = nlohmann::json::parse(jf);
+  CHECK(j["finding"]["text"] == a->finding_text);
+  CHECK(j["finding"]["cause"] == std::string(cause_name(a->finding.cause)));
+  CHECK(j["lengths"].size() == a->lengths.size());
+  std::filesystem::remove_all(out);
+  Result<Analysis> missing = report_runs({kRuns + "no-such-run"}, out, false);
+  REQUIRE(!missing.is_ok());
+  CHECK(missing.status().message().find("no-such-run") != std::string::npos);
+  CHECK(!run_report({kRuns + "no-such-run"}, out, false).is_ok());
+}
+
 TEST_CASE("diff: two runs of the plant rank the replica log first per op") {
   Result<DiffResult> d = diff_inputs(kRuns + "history-2k", kRuns + "history-10k");
   REQUIRE(d.is_ok());
