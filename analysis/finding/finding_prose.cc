@@ -49,7 +49,7 @@ std::string leader_sentence(const RunLeadership& r) {
   for (size_t i = 0; i < r.changes.size() && i < kListed; ++i) {
     const LeaderChange& c = r.changes[i];
     s += (i ? ", term " : "term ") + std::to_string(c.term) + " at " + fmt("%.1f", c.t_s) + " s (" +
-         (c.leader >= 0 ? "replica" + std::to_string(c.leader) + " leads" : "no leader known") +
+         (c.leader ? "replica" + std::to_string(*c.leader) + " leads" : "no leader known") +
          ")";
   }
   if (r.changes.size() > kListed) s += ", …";

@@ -162,12 +162,13 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
                        1e6;
   m.cpu_util = cpu_s / load_s / std::max(1, p.cpus);
   // Leadership as this replica saw it. The leader gauge names no one (a value
-  // >= the replica count; run_metrics() maps those to -1) during an election:
+  // >= the replica count; run_metrics() maps those to nullopt) during an election:
   // a change is recorded when the term moves, with the leader named then, and
   // completed when a leader becomes known in that term.
   for (const Snapshot& s : p.snapshots) {
     if (!s.term) continue;
-    const int64_t leader = s.leader.value_or(-1);
+    const std::optional<int64_t> leader =
+        s.leader && *s.leader >= 0 ? s.leader : std::optional<int64_t>();
     if (!m.first_term) {
       m.first_term = *s.term;
       continue;
@@ -209,12 +210,12 @@ void leadership(RunMetrics* r) {
     if (!p.first_term) continue;
     boot = std::min(boot, *p.first_term);
     for (LeaderChange& c : p.leader_changes) {
-      if (c.leader >= replicas) c.leader = -1;  // the gauge's "no leader known"
+      if (c.leader && *c.leader >= replicas) c.leader.reset();  // the gauge's "no leader known"
       const double t_s = (static_cast<double>(p.start_unix_ms - start_ms) / 1000.0) + c.t_s;
       auto [it, fresh] = by_term.try_emplace(c.term, LeaderChange{t_s, c.ops, c.term, c.leader});
       if (!fresh) {
         it->second.t_s = std::min(it->second.t_s, t_s);
-        if (it->second.leader < 0) it->second.leader = c.leader;
+        if (!it->second.leader) it->second.leader = c.leader;
       }
     }
   }

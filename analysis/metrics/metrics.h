@@ -55,12 +55,14 @@ struct HeapPoint {
 
 // A replica's view of the leadership changing (its `term` gauge moving on):
 // at t_s into the series, after ops of its own, it is in `term` and follows
-// `leader` (none: -1).
+// `leader`; nullopt when no leader is known (summary.json: null). In a
+// ProcessMetrics the gauge's own "none" (>= the replica count) is still a
+// value; run_metrics() makes it nullopt.
 struct LeaderChange {
   double t_s = 0;
   int64_t ops = 0;
   int64_t term = 0;
-  int64_t leader = -1;
+  std::optional<int64_t> leader;
 };
 
 struct ProcessMetrics {

@@ -135,7 +135,7 @@ std::string render_summary_json(const Analysis& a) {
       leader_changes.push_back({{"t_s", c.t_s},
                                 {"ops", c.ops},
                                 {"term", c.term},
-                                {"leader", c.leader >= 0 ? json(c.leader) : json()}});
+                                {"leader", c.leader ? json(*c.leader) : json()}});
     runs.push_back({{"name", r.name},
                     {"length_ops", r.length_ops},
                     {"iteration", r.iteration},

@@ -52,6 +52,23 @@ TEST_CASE("classify_site: accumulates / saturating / churn / constant thresholds
         Verdict::kConstant);
 }
 
+TEST_CASE("leadership: a term with no leader known has no leader (null in summary.json)") {
+  Run s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.05, 0.05}, 13);
+  testing::add_election(&s, -1);
+  testing::add_election(&l, 12);
+  // replica1 never learns the new leader: the gauge stays at the replica count.
+  for (Snapshot& snap : l.processes[2].snapshots)
+    if (snap.term == 2) snap.leader = 2;
+  const Analysis a = testing::analyse_synthetic({s, l});
+  REQUIRE(a.runs.back().leader_changes.size() == 1);
+  CHECK(!a.runs.back().leader_changes[0].leader.has_value());
+  CHECK(a.finding_text.find("term 2 at 1.2 s (no leader known)") != std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(render_summary_json(a));
+  CHECK(j["runs"][1]["leader_changes"][0]["leader"].is_null());
+  CHECK(j["runs"][1]["leader_changes"][0]["term"] == 2);
+}
+
 TEST_CASE("metrics: allocation rate and per-op figures from cumulative counters") {
   Run r = synthetic_run("s", 10000, 5000, 0, {0.0}, 5);
   ProcessMetrics m = process_metrics(r.processes[1]);
