@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "unit/analysis/synthetic_runs.h"
+#include "unit/analysis/runs_test_util.h"
 
 namespace hd::analysis {
 namespace {

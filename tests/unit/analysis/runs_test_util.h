@@ -1,6 +1,7 @@
-// Synthetic runs with known answers for the analysis unit tests: a replica
-// whose heap grows at a chosen rate and a loadgen with chosen slow-path
-// shares and p99, optionally a second replica that sees an election.
+// Runs for the analysis unit tests: synthetic ones with known answers (a
+// replica whose heap grows at a chosen rate, a loadgen with chosen slow-path
+// shares and p99, optionally a second replica that sees an election) and the
+// committed golden run folders.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,6 +12,8 @@
 #include "analysis/report/analyse.h"
 
 namespace hd::analysis::testing {
+
+inline const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/runs/";
 
 // A synthetic run: one replica whose allocated heap grows heap_b_per_op, and
 // one loadgen whose per-second series has the given slow-path shares.
@@ -98,6 +101,20 @@ inline void add_election(Run* run, int elect_at) {
     }
   }
   run->processes.push_back(rep1);
+}
+
+// The committed golden runs (tests/data/runs) by name, grouped and analysed.
+inline Analysis analyse_golden(std::initializer_list<const char*> names) {
+  std::vector<Run> runs;
+  for (const char* n : names) {
+    Result<Run> r = load_run(kRuns + n);
+    REQUIRE(r.is_ok());
+    runs.push_back(std::move(*r));
+  }
+  group_runs(runs);
+  Result<Analysis> a = analyse(runs, AnalyseOptions{});
+  REQUIRE_MESSAGE(a.is_ok(), (a.is_ok() ? "" : a.status().message()));
+  return *a;
 }
 
 }  // namespace hd::analysis::testing
