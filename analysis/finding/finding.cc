@@ -38,7 +38,8 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
   m.measured = true;
   for (const ProcessMetrics& p : longest.processes) {
     if (p.allocator_share)
-      m.allocator_share = std::max(m.allocator_share.value_or(*p.allocator_share), *p.allocator_share);
+      m.allocator_share =
+          std::max(m.allocator_share.value_or(*p.allocator_share), *p.allocator_share);
     if (!p.heap_growing) continue;
     GrowingHeap g;
     g.process = p.name;
@@ -70,8 +71,8 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     const double span =
         static_cast<double>(std::max<int64_t>(1, p.heap.back().ops - p.heap.front().ops));
     m.fragmenting.push_back({p.name, p.start_gap, p.end_gap,
-                             static_cast<double>(p.end_gap - p.start_gap) / span,
-                             p.start_allocated, p.end_allocated, p.active_gap_growth});
+                             static_cast<double>(p.end_gap - p.start_gap) / span, p.start_allocated,
+                             p.end_allocated, p.active_gap_growth});
   }
   return m;
 }
@@ -177,8 +178,8 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
     f.timer = TimerSignal{l->strong_p99_ms, *timer, s->strong_p99_ms};
   if (l->retries_per_s + l->timeouts_per_s >
       std::max(1.0, 2 * (s->retries_per_s + s->timeouts_per_s)))
-    f.retries = RetriesSignal{s->retries_per_s + s->timeouts_per_s,
-                              l->retries_per_s + l->timeouts_per_s};
+    f.retries =
+        RetriesSignal{s->retries_per_s + s->timeouts_per_s, l->retries_per_s + l->timeouts_per_s};
   for (const LengthRow::Proc& p : l->processes)
     if (p.cpu_util >= kCpuSaturated) {
       f.cpu = CpuSignal{p.name, p.cpu_util, p.csw_per_s};

@@ -49,8 +49,7 @@ std::string leader_sentence(const RunLeadership& r) {
   for (size_t i = 0; i < r.changes.size() && i < kListed; ++i) {
     const LeaderChange& c = r.changes[i];
     s += (i ? ", term " : "term ") + std::to_string(c.term) + " at " + fmt("%.1f", c.t_s) + " s (" +
-         (c.leader ? "replica" + std::to_string(*c.leader) + " leads" : "no leader known") +
-         ")";
+         (c.leader ? "replica" + std::to_string(*c.leader) + " leads" : "no leader known") + ")";
   }
   if (r.changes.size() > kListed) s += ", …";
   return s + ". ";
@@ -89,16 +88,15 @@ std::string memory_text(const MemoryEvidence& m) {
     t += "Fragmentation: " + g.process + "'s RSS − allocated grew from " +
          human_bytes(g.start_gap) + " to " + human_bytes(g.end_gap) + " (+" +
          human_bytes(g.end_gap - g.start_gap) + ", " + fmt("%.0f", g.gap_per_op) +
-         " B/op) while its allocated bytes stayed flat (" + human_bytes(g.start_allocated) +
-         " → " + human_bytes(g.end_allocated) + ")";
+         " B/op) while its allocated bytes stayed flat (" + human_bytes(g.start_allocated) + " → " +
+         human_bytes(g.end_allocated) + ")";
     if (g.active_gap_growth)
       t += "; jemalloc active − allocated grew " + human_bytes(*g.active_gap_growth);
     t += ". ";
   }
   if (!m.fragmenting.empty())
-    t +=
-        "Such a process holds more and more pages that its live objects only sparsely use "
-        "(or that the allocator keeps): RSS grows although the live heap does not. ";
+    t += "Such a process holds more and more pages that its live objects only sparsely use "
+         "(or that the allocator keeps): RSS grows although the live heap does not. ";
   if (m.allocator_share)
     t += "Allocator time is " + fmt("%.1f", 100 * *m.allocator_share) + "% of CPU samples. ";
   return t;
@@ -184,8 +182,9 @@ std::string render_finding(const Finding& f) {
              facts + memory;
     default:  // a non-memory signal
       return head + signals + facts + "These move with the throughput; " +
-             (f.memory.heap_grows() ? "memory grows too but is not what changed the speed. " + memory
-                                    : memory);
+             (f.memory.heap_grows()
+                  ? "memory grows too but is not what changed the speed. " + memory
+                  : memory);
   }
 }
 

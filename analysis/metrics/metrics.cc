@@ -250,9 +250,8 @@ RunMetrics run_metrics(const Run& run) {
     if (!merged.series.empty()) r.tput_start_unix_s = merged.series.begin()->first;
     const loadgen::ClassStats strong = merged.strong();
     const uint64_t strong_ops = strong.fast_path + strong.slow_path;
-    r.slow_fraction = strong_ops ? static_cast<double>(strong.slow_path) /
-                                       static_cast<double>(strong_ops)
-                                 : 0;
+    r.slow_fraction =
+        strong_ops ? static_cast<double>(strong.slow_path) / static_cast<double>(strong_ops) : 0;
     r.retries_per_s = static_cast<double>(merged.retries) / dur_s;
     r.timeouts_per_s = static_cast<double>(merged.timeouts()) / dur_s;
     for (const auto& [sec, e] : merged.series) {

@@ -198,8 +198,8 @@ std::string render_index_html(const Analysis& a) {
       "#finding{background:#fff6d5;border:1px solid #e0c060;padding:10px;font-size:15px}"
       ".charts{display:flex;flex-wrap:wrap;gap:10px}.accumulates{color:#b00;font-weight:bold}"
       "</style></head><body><h1>heapdrift report</h1>";
-  o += "<div id=\"finding\"><b>Finding (" + html_escape(std::string(cause_name(a.finding.cause))) + ").</b> " +
-       html_escape(a.finding_text) + "</div>";
+  o += "<div id=\"finding\"><b>Finding (" + html_escape(std::string(cause_name(a.finding.cause))) +
+       ").</b> " + html_escape(a.finding_text) + "</div>";
   o += "<h2>Charts</h2><div class=\"charts\">";
   for (const Chart& c : report_charts(a)) o += c.svg;
   o += "</div>";

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "analysis/symbolize/symbolizer.h"
-#include "loadgen/stats/run_stats.h"
 #include "base/status.h"
+#include "loadgen/stats/run_stats.h"
 
 namespace hd::analysis {
 
@@ -51,10 +51,10 @@ struct ProcessRun {
   std::string plant;    // config.settings.plant, "none" when absent
   int cpus = 1;         // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
-  std::vector<RecordedBinary> binaries;  // meta.json objects[] with a build-id
-  std::vector<Snapshot> snapshots;       // file order
-  std::vector<ProfileRef> profiles;      // by ops, end last
-  std::string cpu_profile;               // path of profiles/cpu.prof, empty if none
+  std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
+  std::vector<Snapshot> snapshots;          // file order
+  std::vector<ProfileRef> profiles;         // by ops, end last
+  std::string cpu_profile;                  // path of profiles/cpu.prof, empty if none
   std::optional<loadgen::RunStats> result;  // loadgen's result.json, loadgen only
 };
 

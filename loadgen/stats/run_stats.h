@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "loadgen/stats/histogram.h"
 #include "base/status.h"
+#include "loadgen/stats/histogram.h"
 #include "replica/client/session_core.h"
 
 namespace hd::loadgen {

@@ -18,7 +18,7 @@ inline const std::string kRuns = std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/dat
 // A synthetic run: one replica whose allocated heap grows heap_b_per_op, and
 // one loadgen whose per-second series has the given slow-path shares.
 inline Run synthetic_run(const std::string& name, int64_t ops, double tput, double heap_b_per_op,
-                  std::vector<double> slow_shares, double strong_p99_ms) {
+                         std::vector<double> slow_shares, double strong_p99_ms) {
   Run run;
   run.name = name;
   ProcessRun rep;

@@ -63,8 +63,9 @@ TEST_CASE("loadgen result: read by RunStats, errors name the file and the field"
   CHECK(r.status().message() == "c.json: missing field 'start_unix_ms'");
   r = parse_loadgen_result(R"({"schema":"heapdrift.loadgen.result/2"})", "c.json");
   REQUIRE(!r.is_ok());
-  CHECK(r.status().message() == "c.json: schema 'heapdrift.loadgen.result/2' is not "
-                                "heapdrift.loadgen.result/1");
+  CHECK(r.status().message() ==
+        "c.json: schema 'heapdrift.loadgen.result/2' is not "
+        "heapdrift.loadgen.result/1");
   r = parse_loadgen_result("{\"schema\":", "c.json");
   REQUIRE(!r.is_ok());
   CHECK(r.status().message() == "c.json: not valid JSON");
