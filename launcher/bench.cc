@@ -21,7 +21,6 @@
 #include <thread>
 
 #include "analysis/diff/diff.h"
-#include "analysis/ingest/profile.h"
 #include "analysis/report/report.h"
 #include "launcher/cluster.h"
 #include "launcher/compare.h"
@@ -29,6 +28,7 @@
 #include "launcher/launcher.h"
 #include "launcher/progress.h"
 #include "loadgen/stats/run_stats.h"
+#include "loadgen/stats/spread.h"
 #include "replica/config/cluster_config.h"
 
 namespace hd::bench {
@@ -363,14 +363,12 @@ void Bench::print_table(const std::string& alloc) {
       tput.push_back(r.merged.throughput_ops_s());
       all.merge(r.merged);
     }
-    double mean = 0, var = 0;
-    for (double t : tput) mean += t / static_cast<double>(tput.size());
-    for (double t : tput) var += (t - mean) * (t - mean) / static_cast<double>(tput.size());
+    const loadgen::MeanSd spread = loadgen::mean_and_sample_sd(tput);
     const auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
     const auto weak = all.weak();
     const auto strong = all.strong();
     char buf[4][64];
-    std::snprintf(buf[0], sizeof buf[0], "%.0f +- %.0f", mean, std::sqrt(var));
+    std::snprintf(buf[0], sizeof buf[0], "%.0f +- %.0f", spread.mean, spread.sd);
     std::snprintf(buf[1], sizeof buf[1], "%.2f / %.2f", ms(weak.latency.quantile_ns(0.5)),
                   ms(weak.latency.quantile_ns(0.99)));
     std::snprintf(buf[2], sizeof buf[2], "%.2f / %.2f", ms(strong.latency.quantile_ns(0.5)),
@@ -440,7 +438,10 @@ void Bench::write_diff(const std::string& alloc, const std::string& dest) {
 int Bench::report() {
   int rc = 0;
   bool first = true;
-  std::vector<std::pair<std::string, std::string>> written;  // (allocator, report folder)
+  // (allocator, report folder, its analysis), in the allocators' order.
+  std::vector<std::string> written_dirs;
+  std::vector<analysis::Analysis> analyses;
+  std::vector<std::string> analysed;
   for (const auto& alloc : plan_.allocators) {
     std::vector<std::string> dirs;
     for (const auto& [len, runs] : results_[alloc])
@@ -456,34 +457,30 @@ int Bench::report() {
     }
     progress_.phase("report " + alloc, 0);
     progress_.clear();
-    if (auto st = analysis::run_report(dirs, dest, false); !st) {
+    Result<analysis::Analysis> a = analysis::report_runs(dirs, dest, false);
+    if (!a) {
       std::fprintf(stderr, "heapdrift bench: report (%s) failed: %s\n", alloc.c_str(),
-                   st.message().c_str());
+                   a.status().message().c_str());
       rc = kExitFailed;
       continue;
     }
-    std::ifstream in(dest + "/summary.json");
-    nlohmann::json j;
-    try {
-      in >> j;
-      std::printf("\n== Finding (%s) ==\n%s\n", alloc.c_str(),
-                  j.at("finding").at("text").get<std::string>().c_str());
-    } catch (const nlohmann::json::exception& e) {
-      std::fprintf(stderr, "heapdrift bench: %s/summary.json: %s\n", dest.c_str(), e.what());
-      rc = kExitFailed;
-    }
+    std::printf("\n== Finding (%s) ==\n%s\n", alloc.c_str(), a->finding_text.c_str());
     std::printf("report: %s/index.html\n", dest.c_str());
     write_diff(alloc, dest);
-    written.emplace_back(alloc, dest);
+    written_dirs.push_back(dest);
+    analyses.push_back(std::move(a).value());
+    analysed.push_back(alloc);
   }
   // Several allocators: one table side by side, in the main report.
-  if (written.size() > 1 && written.front().second == out_) {
-    if (auto st = write_allocator_comparison(written, out_); !st) {
-      std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n", st.message().c_str());
+  if (analyses.size() > 1 && written_dirs.front() == out_) {
+    std::vector<AllocatorReport> reports;
+    for (size_t i = 0; i < analyses.size(); ++i) reports.push_back({analysed[i], &analyses[i]});
+    if (auto md = write_allocator_comparison(reports, out_); !md) {
+      std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n",
+                   md.status().message().c_str());
       rc = kExitFailed;
     } else {
-      if (Result<std::string> md = analysis::read_whole_file(out_ + "/allocators.md"); md)
-        std::printf("\n%s", md->c_str());
+      std::printf("\n%s", md->c_str());
     }
   }
   std::fflush(stdout);

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -30,53 +29,40 @@ std::string fixed(double v, int decimals) {
   return buf;
 }
 
-Result<std::vector<Row>> rows_of(const std::string& allocator, const std::string& dir) {
-  const std::string path = dir + "/summary.json";
-  std::ifstream in(path);
-  if (!in) return Status::error(path + ": cannot open");
+// The table rows of one allocator's analysis: per run length, throughput
+// (mean ± sample SD), the replicas' bytes/op (only where the runs had
+// cumulative counters) and peak RSS, the processes' allocator CPU share.
+std::vector<Row> rows_of(const std::string& allocator, const analysis::Analysis& a) {
+  std::map<int64_t, std::pair<double, int>> share;
+  std::set<int64_t> has_bytes_per_op;
+  for (const auto& r : a.runs) {
+    for (const auto& p : r.processes) {
+      if (p.has_cum) has_bytes_per_op.insert(r.length_ops);
+      if (!p.allocator_share) continue;
+      auto& e = share[r.length_ops];
+      e.first += *p.allocator_share;
+      e.second += 1;
+    }
+  }
   std::vector<Row> rows;
-  try {
-    const auto j = nlohmann::json::parse(in);
-    // Allocator share per length: from the runs (per process, may be null).
-    // bytes/op is known only where the runs have it (the lengths table
-    // reports 0 for an allocator without cumulative counters).
-    std::map<int64_t, std::pair<double, int>> share;
-    std::set<int64_t> has_bytes_per_op;
-    for (const auto& r : j.at("runs")) {
-      for (const auto& p : r.at("processes")) {
-        if (!p.at("bytes_per_op").is_null())
-          has_bytes_per_op.insert(r.at("length_ops").get<int64_t>());
-        const auto& s = p.at("allocator_share");
-        if (s.is_null()) continue;
-        auto& e = share[r.at("length_ops").get<int64_t>()];
-        e.first += s.get<double>();
-        e.second += 1;
-      }
+  for (const auto& l : a.lengths) {
+    Row row;
+    row.allocator = allocator;
+    row.length_ops = l.length_ops;
+    row.tput_mean = l.tput_mean;
+    row.tput_sd = l.tput_sd;
+    double bpo = 0;
+    int n_bpo = 0;
+    for (const auto& p : l.processes) {
+      if (p.name.rfind("replica", 0) != 0) continue;
+      bpo += p.bytes_per_op;
+      ++n_bpo;
+      row.peak_rss = std::max(row.peak_rss, static_cast<double>(p.peak_rss));
     }
-    for (const auto& l : j.at("lengths")) {
-      Row row;
-      row.allocator = allocator;
-      row.length_ops = l.at("length_ops").get<int64_t>();
-      row.tput_mean = l.at("throughput_mean_ops_s").get<double>();
-      row.tput_sd = l.at("throughput_stddev_ops_s").get<double>();
-      double bpo = 0;
-      int n_bpo = 0;
-      for (const auto& p : l.at("processes")) {
-        if (p.at("name").get<std::string>().rfind("replica", 0) != 0) continue;
-        if (!p.at("bytes_per_op").is_null()) {
-          bpo += p.at("bytes_per_op").get<double>();
-          ++n_bpo;
-        }
-        if (!p.at("peak_rss_bytes").is_null())
-          row.peak_rss = std::max(row.peak_rss, p.at("peak_rss_bytes").get<double>());
-      }
-      if (n_bpo > 0 && has_bytes_per_op.count(row.length_ops) != 0) row.bytes_per_op = bpo / n_bpo;
-      if (auto it = share.find(row.length_ops); it != share.end())
-        row.alloc_share = it->second.first / it->second.second;
-      rows.push_back(row);
-    }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::error(path + ": " + e.what());
+    if (n_bpo > 0 && has_bytes_per_op.count(row.length_ops) != 0) row.bytes_per_op = bpo / n_bpo;
+    if (auto it = share.find(row.length_ops); it != share.end())
+      row.alloc_share = it->second.first / it->second.second;
+    rows.push_back(row);
   }
   return rows;
 }
@@ -114,13 +100,12 @@ std::string html_escape(const std::string& s) {
 
 }  // namespace
 
-Status write_allocator_comparison(const std::vector<std::pair<std::string, std::string>>& reports,
-                                  const std::string& out_dir) {
+Result<std::string> write_allocator_comparison(const std::vector<AllocatorReport>& reports,
+                                               const std::string& out_dir) {
   std::vector<Row> rows;
-  for (const auto& [alloc, dir] : reports) {
-    auto r = rows_of(alloc, dir);
-    if (!r) return r.status();
-    rows.insert(rows.end(), r->begin(), r->end());
+  for (const auto& rep : reports) {
+    auto r = rows_of(rep.allocator, *rep.analysis);
+    rows.insert(rows.end(), r.begin(), r.end());
   }
   // Same length side by side: order by length, then the given allocator order.
   std::stable_sort(rows.begin(), rows.end(),
@@ -146,8 +131,8 @@ Status write_allocator_comparison(const std::vector<std::pair<std::string, std::
   html += "</table><p>Each allocator's full report: ";
   for (size_t i = 0; i < reports.size(); ++i)
     html += std::string(i ? ", " : "") + "<a href=\"" +
-            (i == 0 ? std::string("index.html") : reports[i].first + "/index.html") + "\">" +
-            html_escape(reports[i].first) + "</a>";
+            (i == 0 ? std::string("index.html") : reports[i].allocator + "/index.html") + "\">" +
+            html_escape(reports[i].allocator) + "</a>";
   html += ".</p>";
   md +=
       "\nbytes/op needs cumulative allocation counters (jemalloc); the allocator CPU share "
@@ -165,7 +150,7 @@ Status write_allocator_comparison(const std::vector<std::pair<std::string, std::
   if (body == std::string::npos) return Status::error(index + ": no </body>");
   text.insert(body, html);
   std::ofstream(index, std::ios::trunc) << text;
-  return Status::ok();
+  return md.substr(1);
 }
 
 }  // namespace hd::bench

@@ -10,7 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "analysis/metrics/metrics.h"
+#include "analysis/metrics/site_growth.h"
 
 namespace hd::analysis {
 

@@ -10,20 +10,6 @@
 
 namespace hd::analysis {
 
-std::string_view format_name(ProfileFormat format) {
-  switch (format) {
-    case ProfileFormat::kJemallocHeapV2:
-      return "jemalloc heap_v2";
-    case ProfileFormat::kGperfHeap:
-      return "gperftools heap profile";
-    case ProfileFormat::kGperfHeapSampled:
-      return "gperftools sampled heap profile";
-    case ProfileFormat::kGperfCpu:
-      return "gperftools CPU profile";
-  }
-  return "unknown";
-}
-
 ScaledCounts unsample_counts(int64_t objs, int64_t bytes, uint64_t period) {
   if (objs <= 0 || bytes <= 0 || period <= 1) return {objs, bytes};
   const double avg = static_cast<double>(bytes) / static_cast<double>(objs);

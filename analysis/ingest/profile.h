@@ -18,7 +18,6 @@ enum class ProfileFormat {
   kGperfHeapSampled,  // gperftools GetHeapSample: "... @ heap_v2/<period>"
   kGperfCpu,          // gperftools CpuProfiler binary format
 };
-std::string_view format_name(ProfileFormat format);
 
 // One line of /proc/self/maps as recorded in a profile's MAPPED_LIBRARIES
 // section. [start, limit) are runtime addresses; file_offset is where start

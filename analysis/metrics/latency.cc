@@ -5,9 +5,9 @@
 
 namespace hd::analysis {
 
-void MergedLatency::add(const LoadgenResult& result) {
-  strong_.merge(result.strong_latency);
-  weak_.merge(result.weak_latency);
+void MergedLatency::add(const loadgen::RunStats& result) {
+  for (size_t i = 0; i < loadgen::kOpClasses; ++i)
+    (loadgen::class_is_strong(i) ? strong_ : weak_).merge(result.classes[i].latency);
 }
 
 void MergedLatency::add(const MergedLatency& other) {

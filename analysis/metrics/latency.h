@@ -7,6 +7,7 @@
 
 #include "analysis/runs/run_folder.h"
 #include "loadgen/stats/histogram.h"
+#include "loadgen/stats/run_stats.h"
 
 namespace hd::analysis {
 
@@ -18,7 +19,7 @@ struct LatencyPercentiles {
 // any number of loadgen results or other merges.
 class MergedLatency {
  public:
-  void add(const LoadgenResult& result);
+  void add(const loadgen::RunStats& result);
   void add(const MergedLatency& other);
   uint64_t strong_count() const { return strong_.count(); }
   uint64_t weak_count() const { return weak_.count(); }

@@ -1,36 +1,21 @@
 // Metrics of issue 5 over ingested runs: allocation rates, live-heap growth
-// fits with confidence intervals, per-site verdicts, the degradation table
-// across run lengths and the finding paragraph. Pure computation except that
-// analyse() reads and symbolizes the heap/CPU profiles the runs list.
+// fits with confidence intervals, per-site verdicts and the degradation table
+// across run lengths. Pure computation over ingested runs (the profiles are
+// read by site_growth.h and cpu_share.h).
 // Thread-compatible: no shared state.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "analysis/metrics/latency.h"
+#include "analysis/metrics/statistics.h"
 #include "analysis/runs/run_folder.h"
 
 namespace hd::analysis {
-
-// Ordinary least squares y = intercept + slope * x. ci95 is the half width of
-// the 95 % confidence interval of the slope (Student t, n - 2 degrees of
-// freedom); 0 when n < 3.
-struct LinearFit {
-  double slope = 0;
-  double intercept = 0;
-  double ci95 = 0;
-  size_t n = 0;
-  double lo() const { return slope - ci95; }
-  double hi() const { return slope + ci95; }
-};
-LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
-// Two-sided 97.5 % quantile of Student's t with df degrees of freedom.
-double t_quantile_975(size_t df);
 
 enum class Verdict { kConstant, kChurn, kSaturating, kAccumulates };
 std::string_view verdict_name(Verdict v);
@@ -70,12 +55,14 @@ struct HeapPoint {
 
 // A replica's view of the leadership changing (its `term` gauge moving on):
 // at t_s into the series, after ops of its own, it is in `term` and follows
-// `leader` (none: -1).
+// `leader`; nullopt when no leader is known (summary.json: null). In a
+// ProcessMetrics the gauge's own "none" (>= the replica count) is still a
+// value; run_metrics() makes it nullopt.
 struct LeaderChange {
   double t_s = 0;
   int64_t ops = 0;
   int64_t term = 0;
-  int64_t leader = -1;
+  std::optional<int64_t> leader;
 };
 
 struct ProcessMetrics {
@@ -143,40 +130,8 @@ struct LengthRow {
   std::vector<Proc> processes;
 };
 
-struct Finding {
-  // "failover", "slow-path", "timer", "retries", "cpu", "memory", "none", "unknown"
-  std::string cause;
-  bool memory_blamed = false;
-  double tput_change_pct = 0;
-  std::string text;
-};
-
-struct Analysis {
-  std::vector<RunMetrics> runs;
-  std::vector<LengthRow> lengths;
-  Finding finding;
-  std::vector<std::string> warnings;
-};
-
-struct AnalyseOptions {
-  bool sites = true;                // read and symbolize heap profiles
-  bool write_symbol_cache = false;  // write symbols.json into each process folder
-  std::function<void(const std::string&)> progress;
-};
-
-// runs: grouped (group_runs). Errors only for unreadable/corrupt profiles.
-Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options);
 ProcessMetrics process_metrics(const ProcessRun& p);
 RunMetrics run_metrics(const Run& run);
 std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs);
-Finding compute_finding(const Analysis& a);
-
-// Per-site series of one process from its milestone profiles (symbols.json
-// in the folder first, then the recorded binaries). Exposed for `diff`.
-Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
-                                              std::vector<std::string>* warnings);
-// Share of CPU-profile samples whose innermost frame is allocator code
-// (is_allocator_frame); nullopt without profiles/cpu.prof.
-Result<std::optional<double>> cpu_allocator_share(const ProcessRun& p);
 
 }  // namespace hd::analysis

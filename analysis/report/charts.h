@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/metrics/metrics.h"
+#include "analysis/report/analyse.h"
 
 namespace hd::analysis {
 

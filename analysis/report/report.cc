@@ -55,10 +55,10 @@ std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
 std::string render_summary_json(const Analysis& a) {
   json j;
   j["schema"] = "heapdrift.report/1";
-  j["finding"] = {{"cause", a.finding.cause},
-                  {"memory_blamed", a.finding.memory_blamed},
-                  {"throughput_change_pct", a.finding.tput_change_pct},
-                  {"text", a.finding.text}};
+  j["finding"] = {{"cause", cause_name(a.finding.cause)},
+                  {"memory_blamed", a.finding.memory_blamed()},
+                  {"throughput_change_pct", a.finding.tput_change_pct()},
+                  {"text", a.finding_text}};
   json lengths = json::array();
   for (const LengthRow& r : a.lengths) {
     json procs = json::array();
@@ -135,7 +135,7 @@ std::string render_summary_json(const Analysis& a) {
       leader_changes.push_back({{"t_s", c.t_s},
                                 {"ops", c.ops},
                                 {"term", c.term},
-                                {"leader", c.leader >= 0 ? json(c.leader) : json()}});
+                                {"leader", c.leader ? json(*c.leader) : json()}});
     runs.push_back({{"name", r.name},
                     {"length_ops", r.length_ops},
                     {"iteration", r.iteration},
@@ -151,7 +151,7 @@ std::string render_summary_json(const Analysis& a) {
 }
 
 std::string render_summary_md(const Analysis& a) {
-  std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding.text + "\n\n";
+  std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding_text + "\n\n";
   o += "## Degradation across run lengths\n\n";
   o += "| ops | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
        "process: bytes/op, growth B/op (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
@@ -198,8 +198,8 @@ std::string render_index_html(const Analysis& a) {
       "#finding{background:#fff6d5;border:1px solid #e0c060;padding:10px;font-size:15px}"
       ".charts{display:flex;flex-wrap:wrap;gap:10px}.accumulates{color:#b00;font-weight:bold}"
       "</style></head><body><h1>heapdrift report</h1>";
-  o += "<div id=\"finding\"><b>Finding (" + html_escape(a.finding.cause) + ").</b> " +
-       html_escape(a.finding.text) + "</div>";
+  o += "<div id=\"finding\"><b>Finding (" + html_escape(std::string(cause_name(a.finding.cause))) +
+       ").</b> " + html_escape(a.finding_text) + "</div>";
   o += "<h2>Charts</h2><div class=\"charts\">";
   for (const Chart& c : report_charts(a)) o += c.svg;
   o += "</div>";
@@ -294,8 +294,8 @@ Status write_report(const Analysis& a, const std::string& out_dir) {
   return Status::ok();
 }
 
-Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                  bool save_symbols) {
+Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                             bool save_symbols) {
   std::vector<Run> runs;
   for (const std::string& d : run_dirs) {
     std::fprintf(stderr, "heapdrift report: reading %s\n", d.c_str());
@@ -313,11 +313,16 @@ Status run_report(const std::vector<std::string>& run_dirs, const std::string& o
   if (!a) return a.status();
   for (const std::string& w : a->warnings)
     std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
-  Status st = write_report(*a, out_dir);
-  if (st)
-    std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
-                 out_dir.c_str());
-  return st;
+  if (Status st = write_report(*a, out_dir); !st) return st;
+  std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
+               out_dir.c_str());
+  return a;
+}
+
+Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                  bool save_symbols) {
+  Result<Analysis> a = report_runs(run_dirs, out_dir, save_symbols);
+  return a ? Status::ok() : a.status();
 }
 
 }  // namespace hd::analysis

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/metrics/metrics.h"
+#include "analysis/report/analyse.h"
 
 namespace hd::analysis {
 
@@ -17,7 +17,12 @@ std::string render_index_html(const Analysis& a);
 Status write_report(const Analysis& a, const std::string& out_dir);
 
 // Loads RUN_DIRs, groups them, analyses and writes the report; progress
-// lines go to stderr.
+// lines go to stderr. Returns the Analysis it wrote, so a caller (heapdrift
+// bench) has the finding and the table without reading summary.json back.
+Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                             bool save_symbols);
+// report_runs without the result, for callers that only need the files
+// (`heapdrift report`, launcher/bench.cc and tests/browser until they move).
 Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
                   bool save_symbols);
 

@@ -228,16 +228,4 @@ std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& ser
   return o + "</svg>";
 }
 
-std::string svg_line_chart(const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<ChartSeries>& series,
-                           int width, int height) {
-  ChartSpec spec;
-  spec.title = title;
-  spec.x_label = x_label;
-  spec.y_label = y_label;
-  spec.width = width;
-  spec.height = height;
-  return svg_chart(spec, series);
-}
-
 }  // namespace hd::analysis

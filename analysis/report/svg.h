@@ -38,11 +38,6 @@ struct ChartSpec {
 // says "no data".
 std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series);
 
-// One-scale shorthand.
-std::string svg_line_chart(const std::string& title, const std::string& x_label,
-                           const std::string& y_label, const std::vector<ChartSeries>& series,
-                           int width = 560, int height = 300);
-
 // Escapes &, <, >, " for HTML/SVG text.
 std::string html_escape(const std::string& s);
 

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/ingest/profile.h"
-#include "loadgen/stats/run_stats.h"
 
 namespace hd::analysis {
 
@@ -90,16 +89,6 @@ Result<json> parse_json(std::string_view text, const std::string& source) {
   return j;
 }
 
-LatencySummary read_latency(FieldReader& r, const json& o) {
-  LatencySummary l;
-  l.count = r.integer(o, "count");
-  l.p50_ms = r.number(o, "p50_ms");
-  l.p99_ms = r.number(o, "p99_ms");
-  l.fast_path = r.integer(o, "fast_path");
-  l.slow_path = r.integer(o, "slow_path");
-  return l;
-}
-
 }  // namespace
 
 Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source) {
@@ -151,50 +140,12 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
   return out;
 }
 
-Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_view source) {
-  Result<json> jr = parse_json(text, std::string(source));
-  if (!jr) return jr.status();
-  const json& j = *jr;
-  FieldReader r{std::string(source), {}};
-  if (r.string(j, "schema") != "heapdrift.loadgen.result/1" && r.err.empty())
-    return Status::error(std::string(source) + ": field 'schema': not heapdrift.loadgen.result/1");
-  LoadgenResult res;
-  res.ops = r.integer(j, "ops");
-  res.warmup_ops = r.integer(j, "warmup_ops");
-  res.duration_s = r.number(j, "duration_s");
-  res.throughput_ops_s = r.number(j, "throughput_ops_s");
-  res.start_unix_ms = r.integer(j, "start_unix_ms");
-  res.end_unix_ms = r.integer(j, "end_unix_ms");
-  res.retries = r.integer(j, "retries");
-  res.timeouts = r.integer(j, "timeouts");
-  res.errors = r.integer(j, "errors");
-  res.strong = read_latency(r, r.object(j, "strong"));
-  res.weak = read_latency(r, r.object(j, "weak"));
-  const json* series = r.find(j, "tput_series");
-  if (series && !series->is_array())
-    r.err = std::string(source) + ": 'tput_series' is not an array";
-  if (!r.err.empty()) return Status::error(r.err);
-  for (size_t i = 0; i < series->size(); ++i) {
-    r.where = std::string(source) + ": tput_series[" + std::to_string(i) + "]";
-    const json& e = (*series)[i];
-    TputSecond t;
-    t.unix_s = r.integer(e, "unix_s");
-    t.ops = r.integer(e, "ops");
-    t.fast_path = r.integer(e, "fast_path");
-    t.slow_path = r.integer(e, "slow_path");
-    t.retries = r.integer(e, "retries");
-    t.timeouts = r.integer(e, "timeouts");
-    if (!r.err.empty()) return Status::error(r.err);
-    res.tput_series.push_back(t);
-  }
-  // The histograms, read (and checked against their counts) by loadgen's own
-  // strict reader.
-  Result<loadgen::RunStats> stats = loadgen::RunStats::from_json(j);
+Result<loadgen::RunStats> parse_loadgen_result(std::string_view text, std::string_view source) {
+  Result<json> j = parse_json(text, std::string(source));
+  if (!j) return j.status();
+  Result<loadgen::RunStats> stats = loadgen::RunStats::from_json(*j);
   if (!stats) return Status::error(std::string(source) + ": " + stats.status().message());
-  for (size_t i = 0; i < loadgen::kOpClasses; ++i)
-    (loadgen::class_is_strong(i) ? res.strong_latency : res.weak_latency)
-        .merge(stats->classes[i].latency);
-  return res;
+  return stats;
 }
 
 Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p) {
@@ -272,7 +223,7 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
   if (fs::exists(result_path)) {
     Result<std::string> text = read_whole_file(result_path);
     if (!text) return text.status();
-    Result<LoadgenResult> res = parse_loadgen_result(*text, result_path);
+    Result<loadgen::RunStats> res = parse_loadgen_result(*text, result_path);
     if (!res) return res.status();
     p.result = std::move(*res);
   }
@@ -315,7 +266,7 @@ int64_t run_length_ops(const Run& run) {
   for (const ProcessRun& p : run.processes) {
     if (p.result) {
       any_result = true;
-      loadgen_ops += p.result->ops + p.result->warmup_ops;
+      loadgen_ops += static_cast<int64_t>(p.result->ops() + p.result->warmup_ops);
     }
     if (!p.snapshots.empty()) max_ops = std::max(max_ops, p.snapshots.back().ops);
   }

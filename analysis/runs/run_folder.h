@@ -1,7 +1,7 @@
 // Run-folder ingest (docs/run-folder.md, docs/loadgen-result.md): strict
-// readers for meta.json, snapshots.jsonl and loadgen's result.json, and the
-// grouping of process folders into runs (docs/report.md). Pure functions over
-// files the caller names; thread-safe.
+// readers for meta.json and snapshots.jsonl, loadgen's result.json through
+// loadgen::RunStats, and the grouping of process folders into runs
+// (docs/report.md). Pure functions over files the caller names; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "analysis/symbolize/symbolizer.h"
 #include "base/status.h"
-#include "loadgen/stats/histogram.h"
+#include "loadgen/stats/run_stats.h"
 
 namespace hd::analysis {
 
@@ -35,35 +35,6 @@ struct Snapshot {
   std::string profile;  // run-folder-relative path, empty when none
 };
 
-struct TputSecond {
-  int64_t unix_s = 0;
-  int64_t ops = 0;
-  int64_t fast_path = 0, slow_path = 0;
-  int64_t retries = 0, timeouts = 0;
-};
-
-struct LatencySummary {
-  int64_t count = 0;
-  double p50_ms = 0, p99_ms = 0;
-  int64_t fast_path = 0, slow_path = 0;
-};
-
-// The parts of a loadgen result (schema heapdrift.loadgen.result/1) the
-// report uses.
-struct LoadgenResult {
-  int64_t ops = 0;
-  int64_t warmup_ops = 0;
-  double duration_s = 0;
-  double throughput_ops_s = 0;
-  int64_t start_unix_ms = 0, end_unix_ms = 0;
-  int64_t retries = 0, timeouts = 0, errors = 0;
-  LatencySummary strong, weak;
-  // classes.* histograms merged per kind (strong_read + strong_write, weak_*),
-  // for true merged percentiles across processes (analysis/metrics/latency.h).
-  loadgen::LatencyHistogram strong_latency, weak_latency;
-  std::vector<TputSecond> tput_series;
-};
-
 // A heap profile of the folder with the op count it was taken at (from its
 // snapshot line). end: the final profile.
 struct ProfileRef {
@@ -80,11 +51,11 @@ struct ProcessRun {
   std::string plant;    // config.settings.plant, "none" when absent
   int cpus = 1;         // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
-  std::vector<RecordedBinary> binaries;  // meta.json objects[] with a build-id
-  std::vector<Snapshot> snapshots;       // file order
-  std::vector<ProfileRef> profiles;      // by ops, end last
-  std::string cpu_profile;               // path of profiles/cpu.prof, empty if none
-  std::optional<LoadgenResult> result;   // loadgen only
+  std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
+  std::vector<Snapshot> snapshots;          // file order
+  std::vector<ProfileRef> profiles;         // by ops, end last
+  std::string cpu_profile;                  // path of profiles/cpu.prof, empty if none
+  std::optional<loadgen::RunStats> result;  // loadgen's result.json, loadgen only
 };
 
 // One run = one run length x iteration: the processes of one cluster run.
@@ -99,8 +70,9 @@ struct Run {
 // text: the whole snapshots.jsonl. Errors "source:line: ...". Every line
 // must end in '\n' (a cut line is truncation, not a shorter record).
 Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source);
-// Errors "source: field: ...".
-Result<LoadgenResult> parse_loadgen_result(std::string_view text, std::string_view source);
+// result.json, read by loadgen's own strict reader (RunStats::from_json): the
+// one model of a loadgen result. Errors "source: ...".
+Result<loadgen::RunStats> parse_loadgen_result(std::string_view text, std::string_view source);
 // meta.json (docs/run-folder.md): fills p's program, plant, cpus, sample
 // period and binaries. Errors "source: field: ...".
 Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p);

@@ -152,14 +152,8 @@ Status class_from_json(const nlohmann::json& j, const std::string& path, ClassSt
 size_t class_index(client::OpClass op) {
   return static_cast<size_t>(op);
 }
-const char* class_name(size_t index) {
-  return kClassNames[index];
-}
 bool class_is_strong(size_t index) {
   return index < 2;
-}
-bool class_is_write(size_t index) {
-  return index % 2 == 1;
 }
 
 void ClassStats::merge(const ClassStats& o) {

@@ -23,9 +23,7 @@ inline constexpr const char* kResultSchema = "heapdrift.loadgen.result/1";
 
 constexpr size_t kOpClasses = 4;
 size_t class_index(client::OpClass op);
-const char* class_name(size_t index);  // "strong_read", ...
 bool class_is_strong(size_t index);
-bool class_is_write(size_t index);
 
 struct ClassStats {
   LatencyHistogram latency;  // completed ops only, warm-up excluded

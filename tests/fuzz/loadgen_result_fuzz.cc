@@ -1,5 +1,5 @@
-// libFuzzer target for the loadgen result.json reader (analysis/runs, with
-// loadgen/stats' strict histogram reader inside): any input gives a result or
+// libFuzzer target for the loadgen result.json reader (analysis/runs over
+// loadgen/stats' strict RunStats::from_json): any input gives a result or
 // an error naming the source, never a crash; an accepted result's histograms
 // merge and give ordered percentiles.
 #include <cstddef>
@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hd::analysis;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  hd::Result<LoadgenResult> r = parse_loadgen_result(text, "fuzz/result.json");
+  hd::Result<hd::loadgen::RunStats> r = parse_loadgen_result(text, "fuzz/result.json");
   if (!r.is_ok()) {
     HD_CHECK(r.status().message().starts_with("fuzz/result.json"));
     return 0;
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MergedLatency m;
   m.add(*r);
   m.add(*r);
-  HD_CHECK(m.strong_count() == 2 * r->strong_latency.count());
+  HD_CHECK(m.strong_count() == 2 * r->strong().latency.count());
   const LatencyPercentiles p = m.percentiles();
   HD_CHECK(p.strong_p50_ms <= p.strong_p99_ms);
   HD_CHECK(p.weak_p50_ms <= p.weak_p99_ms);

@@ -56,14 +56,33 @@ TEST_CASE("snapshots.jsonl: a missing or mistyped field is named") {
   CHECK(s.status().message() == "f:2: field 'rss_bytes' is not an integer");
 }
 
-TEST_CASE("loadgen result: strict fields, errors name the field") {
-  Result<LoadgenResult> r =
+TEST_CASE("loadgen result: read by RunStats, errors name the file and the field") {
+  Result<loadgen::RunStats> r =
       parse_loadgen_result(R"({"schema":"heapdrift.loadgen.result/1"})", "c.json");
   REQUIRE(!r.is_ok());
-  CHECK(r.status().message() == "c.json: missing field 'ops'");
+  CHECK(r.status().message() == "c.json: missing field 'start_unix_ms'");
+  r = parse_loadgen_result(R"({"schema":"heapdrift.loadgen.result/2"})", "c.json");
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message() ==
+        "c.json: schema 'heapdrift.loadgen.result/2' is not "
+        "heapdrift.loadgen.result/1");
   r = parse_loadgen_result("{\"schema\":", "c.json");
   REQUIRE(!r.is_ok());
   CHECK(r.status().message() == "c.json: not valid JSON");
+  // What RunStats writes, the report reads back whole.
+  loadgen::RunStats w;
+  w.classes[0].latency.record(2000000);
+  w.classes[0].count = 1;
+  w.classes[0].fast_path = 1;
+  w.start_unix_ms = 1000;
+  w.end_unix_ms = 3000;
+  w.retries = 4;
+  r = parse_loadgen_result(w.to_json().dump(), "w.json");
+  REQUIRE(r.is_ok());
+  CHECK(r->ops() == 1);
+  CHECK(r->strong().fast_path == 1);
+  CHECK(r->retries == 4);
+  CHECK(r->duration_s() == doctest::Approx(2));
 }
 
 TEST_CASE("golden run folders load and group by length") {

@@ -1,0 +1,202 @@
+// The decision of the finding. Non-memory signals are weighed first: a
+// growing heap is reported, but blamed for lost throughput only when nothing
+// else moves with it and there is evidence that it costs time (DESIGN §9).
+#include "analysis/finding/finding.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hd::analysis {
+
+namespace {
+
+constexpr double kLossThreshold = -0.10;       // a throughput change below -10 % is a loss
+constexpr double kSlowPathShift = 0.15;        // slow-path share moving by >= 15 points
+constexpr double kTimerTolerance = 0.25;       // p99 within 25 % of a timer value
+constexpr double kCpuSaturated = 0.90;         // of the CPUs the process may use
+constexpr double kAllocatorShareBlame = 0.10;  // allocator >= 10 % of CPU samples
+constexpr double kBytesPerOpRise = 1.25;       // or allocation per op up by >= 25 %
+
+// Slow-path share in the first and last third of the per-second series.
+std::pair<double, double> early_late(const std::vector<double>& v) {
+  if (v.size() < 3) return {v.empty() ? 0 : v.front(), v.empty() ? 0 : v.back()};
+  const size_t third = v.size() / 3;
+  std::vector<double> a(v.begin(), v.begin() + static_cast<long>(third));
+  std::vector<double> b(v.end() - static_cast<long>(third), v.end());
+  return {mean(a), mean(b)};
+}
+
+// The client and election timers (ms) a stuck op's latency would sit at.
+std::optional<double> near_timer(double p99_ms) {
+  for (double t : {200.0, 1000.0, 2000.0})
+    if (p99_ms >= t * (1 - kTimerTolerance) && p99_ms <= t * (1 + kTimerTolerance)) return t;
+  return std::nullopt;
+}
+
+MemoryEvidence memory_evidence(const RunMetrics& longest) {
+  MemoryEvidence m;
+  m.measured = true;
+  for (const ProcessMetrics& p : longest.processes) {
+    if (p.allocator_share)
+      m.allocator_share =
+          std::max(m.allocator_share.value_or(*p.allocator_share), *p.allocator_share);
+    if (!p.heap_growing) continue;
+    GrowingHeap g;
+    g.process = p.name;
+    g.fit = p.heap_fit;
+    const double span =
+        p.heap.empty() ? 0 : static_cast<double>(p.heap.back().ops - p.heap.front().ops);
+    g.growth_bytes = p.heap_fit.slope * span;
+    g.final_ops = p.final_ops;
+    g.start_allocated = p.start_allocated;
+    const SiteSeries* top = nullptr;
+    for (const SiteSeries& s : p.sites)
+      if (s.verdict == Verdict::kAccumulates && (!top || s.fit.slope > top->fit.slope)) top = &s;
+    if (top) g.top_site = GrowingHeap::Site{top->function, top->file, top->line, top->fit.slope};
+    m.growing.push_back(std::move(g));
+  }
+  if (m.heap_grows()) {
+    for (const ProcessMetrics& p : longest.processes)
+      if (!p.heap_growing && !p.heap.empty()) m.flat.push_back(p.name);
+  } else {
+    const ProcessMetrics* biggest = nullptr;
+    for (const ProcessMetrics& p : longest.processes)
+      if (!biggest || std::fabs(p.heap_fit.slope) > std::fabs(biggest->heap_fit.slope))
+        biggest = &p;
+    if (biggest) m.largest_slope = MemoryEvidence::Slope{biggest->name, biggest->heap_fit};
+  }
+  // Fragmentation: pages held beyond the live bytes, growing with ops.
+  for (const ProcessMetrics& p : longest.processes) {
+    if (!p.fragmenting) continue;
+    const double span =
+        static_cast<double>(std::max<int64_t>(1, p.heap.back().ops - p.heap.front().ops));
+    m.fragmenting.push_back({p.name, p.start_gap, p.end_gap,
+                             static_cast<double>(p.end_gap - p.start_gap) / span, p.start_allocated,
+                             p.end_allocated, p.active_gap_growth});
+  }
+  return m;
+}
+
+// A growing heap costs throughput only through the allocator or the memory
+// system; without evidence of that cost it is reported, not blamed.
+MemoryCost memory_cost(const MemoryEvidence& m, const RunMetrics* longest, const LengthRow& s) {
+  MemoryCost c;
+  c.costs = m.allocator_share && *m.allocator_share >= kAllocatorShareBlame;
+  if (m.allocator_share || !longest) return c;
+  for (const ProcessMetrics& p : longest->processes) {
+    if (!p.heap_growing) continue;
+    for (const LengthRow::Proc& sp : s.processes)
+      if (sp.name == p.name && sp.bytes_per_op > 0 &&
+          p.bytes_per_op >= kBytesPerOpRise * sp.bytes_per_op) {
+        c.costs = true;
+        c.rise = MemoryCost::BytesPerOpRise{p.name, sp.bytes_per_op, p.bytes_per_op};
+      }
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string_view cause_name(Cause c) {
+  switch (c) {
+    case Cause::kUnknown:
+      return "unknown";
+    case Cause::kNoLoss:
+      return "none";
+    case Cause::kFailover:
+      return "failover";
+    case Cause::kSlowPath:
+      return "slow-path";
+    case Cause::kTimer:
+      return "timer";
+    case Cause::kRetries:
+      return "retries";
+    case Cause::kCpu:
+      return "cpu";
+    case Cause::kMemory:
+      return "memory";
+  }
+  return "unknown";
+}
+
+std::vector<Cause> Finding::signals() const {
+  std::vector<Cause> v;
+  if (failover) v.push_back(Cause::kFailover);
+  if (slow_path) v.push_back(Cause::kSlowPath);
+  if (timer) v.push_back(Cause::kTimer);
+  if (retries) v.push_back(Cause::kRetries);
+  if (cpu) v.push_back(Cause::kCpu);
+  return v;
+}
+
+Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<LengthRow>& lengths) {
+  Finding f;
+  const RunMetrics* longest_run = runs.empty() ? nullptr : &runs.back();
+  if (longest_run) f.memory = memory_evidence(*longest_run);
+  for (const RunMetrics& r : runs)
+    if (!r.leader_changes.empty()) f.leadership.push_back({r.length_ops, r.leader_changes});
+
+  const LengthRow* s = nullptr;
+  const LengthRow* l = nullptr;
+  for (const LengthRow& r : lengths)
+    if (r.tput_mean > 0) {
+      if (!s) s = &r;
+      l = &r;
+    }
+  if (!s || !l || s == l) return f;  // kUnknown: no change to explain
+  ThroughputChange& c = f.change.emplace();
+  c.short_length = s->length_ops;
+  c.long_length = l->length_ops;
+  c.short_tput = s->tput_mean;
+  c.long_tput = l->tput_mean;
+  c.change_pct = 100 * (l->tput_mean - s->tput_mean) / s->tput_mean;
+  for (const RunMetrics& r : runs)
+    if (r.length_ops == s->length_ops && r.has_loadgen && r.throughput_ops_s > 0 &&
+        static_cast<double>(r.length_ops) / r.throughput_ops_s < 1.0)
+      c.short_runs_under_a_second = true;
+
+  // A leader change stalls strong ops and weak writes for an election (300-
+  // 600 ms by default) and sends clients into retries: more of them in the
+  // long runs than in the short ones is a cause on its own.
+  size_t short_changes = 0, long_changes = 0;
+  for (const RunMetrics& r : runs) {
+    if (r.length_ops == s->length_ops)
+      short_changes = std::max(short_changes, r.leader_changes.size());
+    if (r.length_ops == l->length_ops)
+      long_changes = std::max(long_changes, r.leader_changes.size());
+  }
+  if (long_changes > short_changes) f.failover = FailoverSignal{short_changes, long_changes};
+  const RunMetrics* lr = nullptr;
+  for (const RunMetrics& r : runs)
+    if (r.length_ops == l->length_ops && r.has_loadgen) lr = &r;
+  const auto [early, late] =
+      lr ? early_late(lr->slow_fraction_per_s) : std::pair<double, double>{0, 0};
+  if (l->slow_fraction - s->slow_fraction >= kSlowPathShift || late - early >= kSlowPathShift)
+    f.slow_path = SlowPathSignal{s->slow_fraction, l->slow_fraction, early, late};
+  if (const std::optional<double> timer = near_timer(l->strong_p99_ms);
+      timer && !near_timer(s->strong_p99_ms))
+    f.timer = TimerSignal{l->strong_p99_ms, *timer, s->strong_p99_ms};
+  if (l->retries_per_s + l->timeouts_per_s >
+      std::max(1.0, 2 * (s->retries_per_s + s->timeouts_per_s)))
+    f.retries =
+        RetriesSignal{s->retries_per_s + s->timeouts_per_s, l->retries_per_s + l->timeouts_per_s};
+  for (const LengthRow::Proc& p : l->processes)
+    if (p.cpu_util >= kCpuSaturated) {
+      f.cpu = CpuSignal{p.name, p.cpu_util, p.csw_per_s};
+      break;
+    }
+  f.memory_cost = memory_cost(f.memory, longest_run, *s);
+
+  const std::vector<Cause> moved = f.signals();
+  if (c.change_pct > kLossThreshold * 100)
+    f.cause = Cause::kNoLoss;
+  else if (!moved.empty())
+    f.cause = moved.front();
+  else if (f.memory.heap_grows() && f.memory_cost.costs)
+    f.cause = Cause::kMemory;
+  else
+    f.cause = Cause::kUnknown;
+  return f;
+}
+
+}  // namespace hd::analysis

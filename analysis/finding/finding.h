@@ -1,0 +1,127 @@
+// The finding as a decision: what explains the throughput change between the
+// shortest and the longest run length (DESIGN §9, docs/report.md "Finding"),
+// with the figures behind every cause considered. decide_finding() decides;
+// render_finding() (finding_prose.cc) only words the decision, so tests check
+// causes and evidence and the prose can change on its own. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/metrics/metrics.h"
+
+namespace hd::analysis {
+
+// kNoLoss: throughput fell by less than 10 %, nothing to explain. kUnknown:
+// one run length only, or a loss nothing measured explains. The rest name
+// the signal that moved with the loss (the first, in this order, when several).
+enum class Cause { kUnknown, kNoLoss, kFailover, kSlowPath, kTimer, kRetries, kCpu, kMemory };
+// summary.json's finding.cause: "unknown", "none", "failover", "slow-path",
+// "timer", "retries", "cpu", "memory".
+std::string_view cause_name(Cause c);
+
+// Throughput of the shortest and the longest length with loadgen results.
+struct ThroughputChange {
+  int64_t short_length = 0, long_length = 0;
+  double short_tput = 0, long_tput = 0;  // mean over iterations, ops/s
+  double change_pct = 0;                 // (long - short) / short, in %
+  bool short_runs_under_a_second = false;
+};
+
+// Non-memory signals; each is present only when it moved.
+struct FailoverSignal {  // more leader changes in the long runs than in the short ones
+  size_t short_changes = 0, long_changes = 0;
+};
+struct SlowPathSignal {  // share of strong ops on the slow path
+  double short_fraction = 0, long_fraction = 0;
+  double early = 0, late = 0;  // first and last third of the longest run
+};
+struct TimerSignal {  // the long runs' strong p99 sits at a timer value
+  double long_p99_ms = 0, timer_ms = 0, short_p99_ms = 0;
+};
+struct RetriesSignal {  // retries + timeouts per second
+  double short_per_s = 0, long_per_s = 0;
+};
+struct CpuSignal {  // the first process of the longest length near its CPU limit
+  std::string process;
+  double cpu_util = 0, csw_per_s = 0;
+};
+
+// Memory as the longest run shows it; said whatever the cause.
+struct GrowingHeap {
+  std::string process;
+  LinearFit fit;            // allocated bytes vs ops
+  double growth_bytes = 0;  // fit slope x the ops its heap points span
+  int64_t final_ops = 0;
+  int64_t start_allocated = 0;
+  struct Site {  // the accumulating site with the steepest slope
+    std::string function, file;
+    int line = 0;
+    double slope = 0;
+  };
+  std::optional<Site> top_site;
+};
+struct Fragmentation {
+  std::string process;
+  int64_t start_gap = 0, end_gap = 0;  // RSS - allocated
+  double gap_per_op = 0;
+  int64_t start_allocated = 0, end_allocated = 0;
+  std::optional<int64_t> active_gap_growth;  // jemalloc only
+};
+struct MemoryEvidence {
+  bool measured = false;             // there is a longest run
+  std::vector<GrowingHeap> growing;  // in process order
+  std::vector<std::string> flat;     // with heap points, not growing (said when some grow)
+  struct Slope {
+    std::string process;
+    LinearFit fit;
+  };
+  std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
+  std::vector<Fragmentation> fragmenting;
+  std::optional<double> allocator_share;  // largest share of CPU samples in allocator code
+  bool heap_grows() const { return !growing.empty(); }
+};
+// Whether the growth costs time: allocator share >= 10 %, or, without a CPU
+// profile, a growing process's allocation per op up >= 25 % on the short runs.
+struct MemoryCost {
+  bool costs = false;
+  struct BytesPerOpRise {
+    std::string process;
+    double short_bytes_per_op = 0, long_bytes_per_op = 0;
+  };
+  std::optional<BytesPerOpRise> rise;  // the last such process
+};
+
+// A run's leader changes, said as facts whatever the cause.
+struct RunLeadership {
+  int64_t length_ops = 0;
+  std::vector<LeaderChange> changes;
+};
+
+struct Finding {
+  Cause cause = Cause::kUnknown;
+  std::optional<ThroughputChange> change;  // none: fewer than two lengths with loadgen
+  std::optional<FailoverSignal> failover;
+  std::optional<SlowPathSignal> slow_path;
+  std::optional<TimerSignal> timer;
+  std::optional<RetriesSignal> retries;
+  std::optional<CpuSignal> cpu;
+  MemoryEvidence memory;
+  MemoryCost memory_cost;                 // with a change only
+  std::vector<RunLeadership> leadership;  // runs with leader changes, in run order
+
+  bool memory_blamed() const { return cause == Cause::kMemory; }
+  double tput_change_pct() const { return change ? change->change_pct : 0; }
+  // The non-memory signals that moved, in the order above.
+  std::vector<Cause> signals() const;
+};
+
+// runs: by (length, name) as group_runs() orders them; lengths: length_rows(runs).
+Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<LengthRow>& lengths);
+// The paragraph of summary.md, summary.json and index.html.
+std::string render_finding(const Finding& f);
+
+}  // namespace hd::analysis

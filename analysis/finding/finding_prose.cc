@@ -1,0 +1,191 @@
+// The finding's wording. Every number said comes from the Finding's evidence;
+// nothing here decides. The sentences are those of the reports committed so
+// far (tests/data/runs/expected): change them only on purpose.
+#include <cmath>
+#include <cstdio>
+
+#include "analysis/finding/finding.h"
+
+namespace hd::analysis {
+
+namespace {
+
+// Callers pass only literal one-double formats; the wrapper keeps lines short.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+#pragma GCC diagnostic pop
+
+std::string human_bytes(double b) {
+  const double a = std::fabs(b);
+  if (a >= 1024.0 * 1024) return fmt("%.1f MiB", b / (1024.0 * 1024));
+  if (a >= 1024.0) return fmt("%.1f KiB", b / 1024.0);
+  return fmt("%.0f B", b);
+}
+
+std::string human_bytes(int64_t b) {
+  return human_bytes(static_cast<double>(b));
+}
+
+// The last three components ("replica/core/replicated_log.h"): enough to
+// find the file, without the build machine's checkout path.
+std::string short_path(const std::string& path) {
+  size_t cut = path.size();
+  for (int i = 0; i < 3 && cut != std::string::npos && cut > 0; ++i) cut = path.rfind('/', cut - 1);
+  return cut == std::string::npos ? path : path.substr(cut + 1);
+}
+
+// "The leader changed 2 times in the 100000-op run: term 2 at 3.1 s
+// (replica1 leads), term 3 at 5.0 s (no leader known). "
+std::string leader_sentence(const RunLeadership& r) {
+  std::string s = "The leader changed " + std::to_string(r.changes.size()) +
+                  (r.changes.size() == 1 ? " time" : " times") + " in the " +
+                  std::to_string(r.length_ops) + "-op run: ";
+  constexpr size_t kListed = 4;
+  for (size_t i = 0; i < r.changes.size() && i < kListed; ++i) {
+    const LeaderChange& c = r.changes[i];
+    s += (i ? ", term " : "term ") + std::to_string(c.term) + " at " + fmt("%.1f", c.t_s) + " s (" +
+         (c.leader ? "replica" + std::to_string(*c.leader) + " leads" : "no leader known") + ")";
+  }
+  if (r.changes.size() > kListed) s += ", …";
+  return s + ". ";
+}
+
+std::string memory_text(const MemoryEvidence& m) {
+  if (!m.measured) return {};
+  std::string t;
+  for (const GrowingHeap& g : m.growing) {
+    t += "Memory does grow: " + g.process + "'s live heap rises " + fmt("%.0f", g.fit.slope) +
+         " B/op (95% CI " + fmt("%.0f", g.fit.lo()) + "–" + fmt("%.0f", g.fit.hi()) + "), " +
+         human_bytes(g.growth_bytes) + " over its " + std::to_string(g.final_ops) + " ops (from " +
+         human_bytes(g.start_allocated) + ")";
+    if (g.top_site)
+      t += "; the top accumulating site is " + g.top_site->function + " (" +
+           short_path(g.top_site->file) + ":" + std::to_string(g.top_site->line) + ") at " +
+           fmt("%.0f", g.top_site->slope) + " B/op";
+    t += ". ";
+  }
+  if (m.heap_grows() && !m.flat.empty()) {
+    std::string flat;
+    for (const std::string& name : m.flat) flat += (flat.empty() ? "" : ", ") + name;
+    t += "Flat heaps: " + flat + ". ";
+  }
+  if (!m.heap_grows()) {
+    t = "The live heap is flat: no process's allocated bytes grow significantly with ops";
+    if (m.largest_slope)
+      t += " (largest slope " + m.largest_slope->process + " " +
+           fmt("%.1f", m.largest_slope->fit.slope) + " B/op, 95% CI " +
+           fmt("%.1f", m.largest_slope->fit.lo()) + "–" + fmt("%.1f", m.largest_slope->fit.hi()) +
+           ")";
+    t += m.fragmenting.empty() ? ", so memory is not the cause. "
+                               : ", so live objects are not the cause. ";
+  }
+  for (const Fragmentation& g : m.fragmenting) {
+    t += "Fragmentation: " + g.process + "'s RSS − allocated grew from " +
+         human_bytes(g.start_gap) + " to " + human_bytes(g.end_gap) + " (+" +
+         human_bytes(g.end_gap - g.start_gap) + ", " + fmt("%.0f", g.gap_per_op) +
+         " B/op) while its allocated bytes stayed flat (" + human_bytes(g.start_allocated) + " → " +
+         human_bytes(g.end_allocated) + ")";
+    if (g.active_gap_growth)
+      t += "; jemalloc active − allocated grew " + human_bytes(*g.active_gap_growth);
+    t += ". ";
+  }
+  if (!m.fragmenting.empty())
+    t += "Such a process holds more and more pages that its live objects only sparsely use "
+         "(or that the allocator keeps): RSS grows although the live heap does not. ";
+  if (m.allocator_share)
+    t += "Allocator time is " + fmt("%.1f", 100 * *m.allocator_share) + "% of CPU samples. ";
+  return t;
+}
+
+// The moved signals' sentences, in Finding::signals() order.
+std::string signals_text(const Finding& f, const std::string& failovers) {
+  std::string t;
+  if (f.failover)
+    t += failovers +
+         "Each change stalls strong ops and weak writes while a new leader is elected, and "
+         "clients retry. ";
+  if (const auto& s = f.slow_path)
+    t += "The fast path collapsed: strong ops on the slow path went from " +
+         fmt("%.0f", 100 * s->short_fraction) + "% in the short runs to " +
+         fmt("%.0f", 100 * s->long_fraction) + "% in the long ones (within the longest run " +
+         fmt("%.0f", 100 * s->early) + "% in its first third, " + fmt("%.0f", 100 * s->late) +
+         "% in its last third). ";
+  if (const auto& s = f.timer)
+    t += "Strong p99 sits at " + fmt("%.0f", s->long_p99_ms) + " ms, a timer value (" +
+         fmt("%.0f", s->timer_ms) + " ms), against " + fmt("%.1f", s->short_p99_ms) +
+         " ms in the short runs. ";
+  if (const auto& s = f.retries)
+    t += "Retries and timeouts rose from " + fmt("%.1f", s->short_per_s) + "/s to " +
+         fmt("%.1f", s->long_per_s) + "/s. ";
+  if (const auto& s = f.cpu)
+    t += s->process + " was CPU-bound (" + fmt("%.0f", 100 * s->cpu_util) + "% of its CPUs, " +
+         fmt("%.0f", s->csw_per_s) + " context switches/s). ";
+  return t;
+}
+
+std::string cost_text(const Finding& f) {
+  if (f.memory.allocator_share)
+    return "allocator time " + fmt("%.1f", 100 * *f.memory.allocator_share) + "%";
+  if (const auto& r = f.memory_cost.rise)
+    return r->process + "'s allocation rose from " + fmt("%.0f", r->short_bytes_per_op) + " to " +
+           fmt("%.0f", r->long_bytes_per_op) + " bytes/op";
+  return "no CPU profile";
+}
+
+}  // namespace
+
+std::string render_finding(const Finding& f) {
+  std::string failovers;  // every run's leader changes, said whatever the cause
+  for (const RunLeadership& r : f.leadership) failovers += leader_sentence(r);
+  const std::string memory = memory_text(f.memory);
+  if (!f.change)
+    return "Only one run length with loadgen results, so there is no throughput loss to "
+           "explain. " +
+           failovers + memory;
+  const ThroughputChange& c = *f.change;
+  std::string head = "Throughput went from " + fmt("%.0f", c.short_tput) + " ops/s at " +
+                     std::to_string(c.short_length) + " ops to " + fmt("%.0f", c.long_tput) +
+                     " ops/s at " + std::to_string(c.long_length) + " ops (" +
+                     fmt("%+.1f", c.change_pct) + "%). ";
+  if (c.short_runs_under_a_second)
+    head +=
+        "(The shortest runs last under a second, so start-up and the last ops dominate "
+        "their throughput.) ";
+  // Leader changes that do not explain the loss are still said, as facts.
+  const std::string facts = f.failover ? "" : failovers;
+  const std::string signals = signals_text(f, failovers);
+  switch (f.cause) {
+    case Cause::kNoLoss:
+      return head +
+             "That is no real loss (threshold -10%), so there is nothing for memory to "
+             "explain. " +
+             facts + memory + signals;
+    case Cause::kMemory:
+      return head +
+             "No non-memory signal moved (slow path, timers, retries, CPU), the heap grows with "
+             "ops and it costs (" +
+             cost_text(f) + "): memory is the likely cause. " + facts + memory;
+    case Cause::kUnknown:
+      if (f.memory.heap_grows())
+        return head +
+               "No measured signal explains it: slow path, timer-valued p99, retries and CPU "
+               "do not move, and although the heap grows there is no sign that it costs time (" +
+               cost_text(f) + ", bytes/op did not rise by 25%). " + facts + memory;
+      return head +
+             "None of the measured signals (slow path, timer-valued p99, retries, CPU, "
+             "memory) moves with it. " +
+             facts + memory;
+    default:  // a non-memory signal
+      return head + signals + facts + "These move with the throughput; " +
+             (f.memory.heap_grows()
+                  ? "memory grows too but is not what changed the speed. " + memory
+                  : memory);
+  }
+}
+
+}  // namespace hd::analysis

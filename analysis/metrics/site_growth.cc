@@ -1,0 +1,73 @@
+// Per-site series from a process's milestone heap profiles; symbols through
+// the folder's SymbolCache (symbols.json, else the recorded binaries).
+#include "analysis/metrics/site_growth.h"
+
+#include <algorithm>
+#include <map>
+
+#include "analysis/ingest/heap_profile.h"
+#include "analysis/metrics/symbol_cache.h"
+#include "analysis/symbolize/fold.h"
+
+namespace hd::analysis {
+
+Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
+                                              std::vector<std::string>* warnings) {
+  std::vector<SiteSeries> out;
+  // The replica's and loadgen's end profiles are written after shutdown
+  // (docs/run-folder.md; loadgen's sessions and their caches are gone by
+  // then) and show the teardown, not the steady state: milestones only.
+  std::vector<const ProfileRef*> used;
+  for (const ProfileRef& r : p.profiles)
+    if (!r.end || (p.program != "replica" && p.program != "loadgen")) used.push_back(&r);
+  if (used.empty()) return out;
+  SymbolCache resolver(p, warnings);
+  std::map<std::string, SiteSeries> by_key;
+  uint64_t period = 0;
+  for (size_t k = 0; k < used.size(); ++k) {
+    Result<HeapProfile> raw = load_heap_profile(used[k]->path);
+    if (!raw) return raw.status();
+    period = std::max(period, raw->sample_period);
+    const HeapProfile prof = unsample(*raw);
+    std::map<std::string, SitePoint> point;
+    std::map<std::string, int64_t> alloc;
+    for (const HeapSample& s : prof.samples) {
+      std::vector<SymbolizedLocation> stack;
+      for (size_t i = 0; i < s.stack.size(); ++i)
+        stack.push_back(resolver.resolve(prof.mappings, s.stack[i], /*is_return=*/true));
+      const Site site = allocation_site(stack);
+      SiteSeries& series = by_key[site.key];
+      if (series.key.empty()) {
+        series.key = site.key;
+        series.function = site.function;
+        series.file = site.file;
+        series.line = site.line;
+        series.module = site.module;
+        series.points.resize(used.size());
+      }
+      SitePoint& pt = series.points[k];
+      pt.inuse_bytes += s.inuse_bytes;
+      pt.inuse_objs += s.inuse_objs;
+      if (prof.has_alloc) {
+        if (k + 1 == used.size())
+          series.alloc_bytes = series.alloc_bytes.value_or(0) + s.alloc_bytes;
+      }
+    }
+    for (auto& [key, series] : by_key) series.points[k].ops = used[k]->ops;
+  }
+  for (auto& [key, series] : by_key) {
+    // Sites first seen late get zero points at the earlier milestones.
+    for (size_t k = 0; k < used.size(); ++k) series.points[k].ops = used[k]->ops;
+    series.verdict = classify_site(series.points, series.alloc_bytes, period, &series.fit);
+    out.push_back(std::move(series));
+  }
+  std::sort(out.begin(), out.end(), [](const SiteSeries& a, const SiteSeries& b) {
+    const int64_t x = a.points.back().inuse_bytes, y = b.points.back().inuse_bytes;
+    return x != y ? x > y : a.key < b.key;
+  });
+  resolver.flush_warnings();
+  if (write_symbol_cache) resolver.save();
+  return out;
+}
+
+}  // namespace hd::analysis

@@ -1,0 +1,36 @@
+// Metrics per run, then the table across lengths, then the finding over both:
+// the order matters, each step reads the one before.
+#include "analysis/report/analyse.h"
+
+#include "analysis/metrics/cpu_share.h"
+#include "analysis/metrics/site_growth.h"
+
+namespace hd::analysis {
+
+Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options) {
+  Analysis a;
+  for (const Run& run : runs) {
+    if (options.progress) options.progress("metrics: " + run.name);
+    RunMetrics rm = run_metrics(run);
+    for (size_t i = 0; i < run.processes.size(); ++i) {
+      if (!options.sites) continue;
+      if (options.progress && !run.processes[i].profiles.empty())
+        options.progress("sites: " + run.name + "/" + run.processes[i].name + " (" +
+                         std::to_string(run.processes[i].profiles.size()) + " profiles)");
+      Result<std::vector<SiteSeries>> sites =
+          process_sites(run.processes[i], options.write_symbol_cache, &a.warnings);
+      if (!sites) return sites.status();
+      rm.processes[i].sites = std::move(*sites);
+      Result<std::optional<double>> share = cpu_allocator_share(run.processes[i]);
+      if (!share) return share.status();
+      rm.processes[i].allocator_share = *share;
+    }
+    a.runs.push_back(std::move(rm));
+  }
+  a.lengths = length_rows(a.runs);
+  a.finding = decide_finding(a.runs, a.lengths);
+  a.finding_text = render_finding(a.finding);
+  return a;
+}
+
+}  // namespace hd::analysis

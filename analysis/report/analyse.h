@@ -1,0 +1,34 @@
+// Analysis: everything one report shows (per-run metrics, the degradation
+// table, the finding as a decision and as prose, warnings) and analyse(),
+// which computes it from grouped runs, reading and symbolizing the profiles
+// they list. Thread-compatible: no shared state.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "analysis/finding/finding.h"
+#include "analysis/metrics/metrics.h"
+#include "analysis/runs/run_folder.h"
+
+namespace hd::analysis {
+
+struct Analysis {
+  std::vector<RunMetrics> runs;
+  std::vector<LengthRow> lengths;
+  Finding finding;
+  std::string finding_text;  // render_finding(finding)
+  std::vector<std::string> warnings;
+};
+
+struct AnalyseOptions {
+  bool sites = true;                // read and symbolize heap profiles
+  bool write_symbol_cache = false;  // write symbols.json into each process folder
+  std::function<void(const std::string&)> progress;
+};
+
+// runs: grouped (group_runs). Errors only for unreadable/corrupt profiles.
+Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& options);
+
+}  // namespace hd::analysis

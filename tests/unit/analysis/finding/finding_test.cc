@@ -1,0 +1,153 @@
+// The finding as a decision (analysis/finding/finding.h) on synthetic runs
+// with known answers: which cause, and the figures behind it. Wording is
+// checked in a few places only; the golden expected files pin all of it.
+#include "analysis/finding/finding.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "unit/analysis/runs_test_util.h"
+
+namespace hd::analysis {
+namespace {
+
+using testing::add_election;
+using testing::analyse_synthetic;
+using testing::synthetic_run;
+
+TEST_CASE("finding: a fast-path collapse with a flat heap names the slow path, not memory") {
+  Analysis a =
+      analyse_synthetic({synthetic_run("short", 10000, 18000, 0, {0.05, 0.05, 0.05}, 13),
+                         synthetic_run("long", 100000, 6500, 0,
+                                       {0.05, 0.05, 0.1, 0.6, 0.9, 0.95, 0.95, 0.95, 0.95}, 2000)});
+  CHECK(a.finding.cause == Cause::kSlowPath);
+  CHECK(!a.finding.memory_blamed());
+  CHECK(a.finding.tput_change_pct() == doctest::Approx(-63.9).epsilon(0.01));
+  REQUIRE(a.finding.slow_path.has_value());
+  CHECK(a.finding.slow_path->early < 0.15);
+  CHECK(a.finding.slow_path->late > 0.9);
+  REQUIRE(a.finding.timer.has_value());  // the timer-valued p99
+  CHECK(a.finding.timer->timer_ms == 2000);
+  CHECK(a.finding.timer->short_p99_ms < 20);
+  CHECK(a.finding.signals() == std::vector<Cause>{Cause::kSlowPath, Cause::kTimer});
+  CHECK(!a.finding.memory.heap_grows());
+  REQUIRE(a.finding.memory.largest_slope.has_value());
+  CHECK(a.finding.memory.largest_slope->fit.lo() <= 0);
+  CHECK(!a.runs.back().processes[1].heap_growing);
+}
+
+TEST_CASE("finding: a growing heap alongside a slow-path collapse is reported but not blamed") {
+  Analysis a = analyse_synthetic(
+      {synthetic_run("short", 10000, 18000, 3400, {0.05, 0.05, 0.05}, 13),
+       synthetic_run("long", 100000, 6500, 3400, {0.05, 0.3, 0.9, 0.95, 0.95, 0.95}, 30)});
+  CHECK(a.finding.cause == Cause::kSlowPath);
+  CHECK(!a.finding.memory_blamed());
+  const ProcessMetrics& rep = a.runs.back().processes[1];
+  CHECK(rep.heap_growing);
+  CHECK(rep.heap_fit.slope == doctest::Approx(3400).epsilon(0.01));
+  CHECK(rep.heap_fit.lo() > 3300);
+  REQUIRE(a.finding.memory.growing.size() == 1);
+  CHECK(a.finding.memory.growing[0].process == "replica0");
+  CHECK(a.finding.memory.growing[0].fit.slope == doctest::Approx(3400).epsilon(0.01));
+  CHECK(a.finding.memory.flat == std::vector<std::string>{"client0"});
+}
+
+TEST_CASE("finding: no throughput loss -> nothing blamed; no signal + costly growth -> memory") {
+  Analysis a = analyse_synthetic({synthetic_run("s", 10000, 7000, 0, {0.05, 0.05}, 13),
+                                  synthetic_run("l", 100000, 7100, 0, {0.05, 0.05, 0.05}, 13)});
+  CHECK(a.finding.cause == Cause::kNoLoss);
+  CHECK(!a.finding.memory_blamed());
+  // Growth whose allocation per op doubles with length, nothing else moving.
+  Run s = synthetic_run("s", 10000, 18000, 3400, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 100000, 6500, 3400, {0.05, 0.05, 0.05}, 13);
+  for (Snapshot& snap : l.processes[1].snapshots) snap.cum_alloc_bytes = snap.ops * 1000;
+  a = analyse_synthetic({s, l});
+  CHECK(a.finding.cause == Cause::kMemory);
+  CHECK(a.finding.memory_blamed());
+  CHECK(a.finding.signals().empty());
+  CHECK(a.finding.memory_cost.costs);
+  REQUIRE(a.finding.memory_cost.rise.has_value());  // no CPU profile: bytes/op is the evidence
+  CHECK(a.finding.memory_cost.rise->short_bytes_per_op == doctest::Approx(500));
+  CHECK(a.finding.memory_cost.rise->long_bytes_per_op == doctest::Approx(1000));
+  // The same without the rise in bytes/op: growth alone is not blamed.
+  l = synthetic_run("l", 100000, 6500, 3400, {0.05, 0.05, 0.05}, 13);
+  a = analyse_synthetic({s, l});
+  CHECK(a.finding.cause == Cause::kUnknown);
+  CHECK(!a.finding.memory_blamed());
+  CHECK(a.finding.memory.heap_grows());
+  CHECK(!a.finding.memory_cost.costs);
+}
+
+TEST_CASE("finding: leader changes in the long runs only -> failover, with when and who") {
+  Run s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.05, 0.05}, 13);
+  add_election(&s, -1);
+  add_election(&l, 12);
+  l.processes[0].result->retries = 5000;  // what the election did to the clients
+  Analysis a = analyse_synthetic({s, l});
+  REQUIRE(a.runs.back().leader_changes.size() == 1);
+  const LeaderChange& c = a.runs.back().leader_changes[0];
+  CHECK(c.term == 2);
+  CHECK(c.leader == 1);  // completed one snapshot after the term moved
+  CHECK(c.t_s == doctest::Approx(1.2));
+  CHECK(a.runs.front().leader_changes.empty());
+  CHECK(a.finding.cause == Cause::kFailover);
+  CHECK(!a.finding.memory_blamed());
+  REQUIRE(a.finding.failover.has_value());
+  CHECK(a.finding.failover->short_changes == 0);
+  CHECK(a.finding.failover->long_changes == 1);
+  CHECK(a.finding.retries.has_value());  // also moved
+  REQUIRE(a.finding.leadership.size() == 1);
+  CHECK(a.finding.leadership[0].length_ops == 100000);
+  // Wording: when and who.
+  CHECK(a.finding_text.find("The leader changed 1 time in the 100000-op run: term 2 at 1.2 s "
+                            "(replica1 leads)") != std::string::npos);
+  CHECK(a.finding_text.find("Retries and timeouts rose") != std::string::npos);
+
+  // As many changes in the short runs: not the cause, still said.
+  s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  add_election(&s, 10);
+  l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.3, 0.9, 0.95, 0.95}, 13);
+  add_election(&l, 12);
+  a = analyse_synthetic({s, l});
+  CHECK(a.finding.cause == Cause::kSlowPath);
+  CHECK(!a.finding.failover.has_value());
+  REQUIRE(a.finding.leadership.size() == 2);  // still said, as facts
+  CHECK(a.finding.leadership[0].length_ops == 10000);
+  CHECK(a.finding_text.find("The leader changed 1 time in the 10000-op run") != std::string::npos);
+
+  // No leader change at all: no failover sentence.
+  s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.3, 0.9, 0.95, 0.95}, 13);
+  add_election(&s, -1);
+  add_election(&l, -1);
+  a = analyse_synthetic({s, l});
+  CHECK(a.runs.back().leader_changes.empty());
+  CHECK(a.finding.leadership.empty());
+  CHECK(a.finding_text.find("leader changed") == std::string::npos);
+}
+
+TEST_CASE("finding: one run length -> unknown, and the prose says there is nothing to explain") {
+  const Analysis a = analyse_synthetic({synthetic_run("only", 10000, 7000, 0, {0.05, 0.05}, 13)});
+  CHECK(a.finding.cause == Cause::kUnknown);
+  CHECK(!a.finding.change.has_value());
+  CHECK(a.finding.tput_change_pct() == 0);
+  CHECK(a.finding.memory.measured);
+  CHECK(a.finding_text.rfind("Only one run length with loadgen results", 0) == 0);
+}
+
+TEST_CASE("finding: cause names are summary.json's") {
+  CHECK(cause_name(Cause::kUnknown) == "unknown");
+  CHECK(cause_name(Cause::kNoLoss) == "none");
+  CHECK(cause_name(Cause::kFailover) == "failover");
+  CHECK(cause_name(Cause::kSlowPath) == "slow-path");
+  CHECK(cause_name(Cause::kTimer) == "timer");
+  CHECK(cause_name(Cause::kRetries) == "retries");
+  CHECK(cause_name(Cause::kCpu) == "cpu");
+  CHECK(cause_name(Cause::kMemory) == "memory");
+}
+
+}  // namespace
+}  // namespace hd::analysis
