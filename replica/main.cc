@@ -7,15 +7,15 @@
 #include <memory>
 #include <string>
 
+#include "base/cli.h"
 #include "memprof/allocator_select.h"
 #include "memprof/probe.h"
 #include "memprof/recorder.h"
-#include "base/cli.h"
 #include "replica/config/cluster_config.h"
-#include "replica/core/plants.h"
 #include "replica/io/asio.h"
 #include "replica/io/log.h"
 #include "replica/io/replica_server.h"
+#include "replica/plants/plants.h"
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "replica/core/messages.h"
-#include "replica/core/plants.h"
+#include "replica/core/plant_flags.h"
 
 namespace hd::core {
 

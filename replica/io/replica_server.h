@@ -20,6 +20,7 @@
 #include "replica/io/asio.h"
 #include "replica/io/framed_connection.h"
 #include "replica/io/log.h"
+#include "replica/plants/plants.h"
 
 namespace hd::memprof {
 struct Probe;  // memprof/probe.h (header-only): gauges + op counter
