@@ -7,15 +7,16 @@
 #include <algorithm>
 #include <bit>
 #include <deque>
-#include <functional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/check.h"
+#include "replica/core/client_table.h"
 #include "replica/core/kv_store.h"
+#include "replica/core/peer_progress.h"
 #include "replica/core/replicated_log.h"
-#include "replica/core/seq_window.h"
+#include "replica/core/snapshot_transfer.h"
 #include "replica/core/witness_table.h"
 
 namespace hd::core {
@@ -36,10 +37,6 @@ constexpr uint64_t kProbeResendFactor = 5;
 // "No replica": no leader known / no vote cast.
 constexpr uint32_t kNone = UINT32_MAX;
 
-LogIndex next_of(LogIndex i) {
-  return LogIndex{i.value() + 1};
-}
-
 uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
   x += 0x9E3779B97F4A7C15ULL;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -53,39 +50,6 @@ bool is_noop(const LogEntry& e) {
   return e.client == ClientId{0} && e.seq == SeqNo{0};
 }
 
-// A reply kept for retries: StrongCommit for strong ops; for weak writes only
-// client/seq/slot are used (a WeakWriteReply is rebuilt from it).
-struct SavedReply {
-  bool strong = false;
-  StrongCommit reply;
-};
-
-// Per client session, on every replica: `seen` = seqs executed here (or
-// below the client's acked_below), `saved` = replies of executed ops not yet
-// acked. Leader only: `inflight` = seqs in the log, not executed yet.
-struct ClientState {
-  SeqWindow seen;
-  SeqNo acked_below{0};
-  std::vector<SavedReply> saved;
-  std::vector<SeqNo> inflight;
-};
-
-// The leader's view of one follower.
-struct Peer {
-  LogIndex match;           // follower holds every slot <= match (acked)
-  LogIndex next{1};         // next slot to send in the normal stream
-  LogIndex sent_commit;     // highest commit index told
-  LogIndex snapshot_index;  // index of the last state transfer sent (0: none)
-  TimeUs last_ack_us = 0;
-  TimeUs last_progress_us = 0;  // match advanced (or a retransmission was made)
-  TimeUs last_sent_us = 0;
-  TimeUs snapshot_sent_us = 0;
-  bool snapshot_ever = false;
-  // After a timeout go-back, send nothing more until an ack shows progress:
-  // a dead follower then costs one batch per retransmit interval.
-  bool hold = false;
-};
-
 struct ParkedRead {
   ClientId client;
   SeqNo seq;
@@ -98,7 +62,12 @@ enum class Role : uint8_t { kFollower, kCandidate, kLeader };
 }  // namespace
 
 struct ReplicaCore::Impl {
-  explicit Impl(const CoreConfig& c) : cfg(c) {
+  explicit Impl(const CoreConfig& c)
+      : cfg(c),
+        progress(c.self, c.replica_count,
+                 ProgressTracker::Limits{c.follower_dead_after_us,
+                                         kSnapshotResendFactor * c.retransmit_after_us,
+                                         kInFlightBatches * c.max_accept_batch}) {
     HD_CHECK(cfg.replica_count >= 3);
     HD_CHECK(cfg.replica_count % 2 == 1);
     HD_CHECK(cfg.replica_count <= 64);  // vote masks are 64-bit
@@ -106,8 +75,6 @@ struct ReplicaCore::Impl {
     HD_CHECK(cfg.leader.value() < cfg.replica_count);
     HD_CHECK(cfg.max_accept_batch > 0);
     HD_CHECK(cfg.snapshot_chunk_entries > 0);
-    peers.resize(cfg.replica_count);
-    match_scratch.reserve(cfg.replica_count);
     if (cfg.rejoin) {
       // Restarted without state: term and vote unknown until probed.
       rejoining = true;
@@ -134,8 +101,7 @@ struct ReplicaCore::Impl {
   KvStore kv;
   LogIndex commit;   // leader: majority-held; follower: min(leader commit, verified)
   LogIndex applied;  // highest slot executed
-  std::unordered_map<ClientId, ClientState> clients;
-  uint64_t saved_count = 0;
+  ClientTable clients;
   std::deque<ParkedRead> parked;
   WitnessTable witness;
   TimeUs last_gc_us = 0;
@@ -164,12 +130,11 @@ struct ReplicaCore::Impl {
 
   // ---- leader --------------------------------------------------------------
 
-  std::vector<Peer> peers;  // indexed by ReplicaId; peers[self] unused
+  ProgressTracker progress;  // the followers
   // key -> slot of the latest not-yet-executed write, so speculative results
   // see every earlier slot without touching executed state.
   std::unordered_map<Key, LogIndex> overlay;
   bool repl_dirty = false;
-  std::vector<LogIndex> match_scratch;
 
   // ---- follower ------------------------------------------------------------
 
@@ -184,15 +149,7 @@ struct ReplicaCore::Impl {
   // does not wait for the leader's retransmission. Bounded; cleared when the
   // leader changes.
   std::vector<Accept> stashed;
-  // Snapshot being assembled (chunks of one index).
-  LogIndex snap_index;
-  std::vector<std::vector<KvEntry>> snap_chunks;
-  std::vector<bool> snap_have;
-  uint32_t snap_received = 0;
-  bool snap_last_known = false;
-  uint32_t snap_last_chunk = 0;
-  Term snap_index_term;
-  std::vector<ClientRecord> snap_clients;
+  SnapshotAssembly snapshot_in;  // the state transfer being received
 
   bool is_leader() const { return role == Role::kLeader; }
   uint32_t majority() const { return cfg.replica_count / 2 + 1; }
@@ -212,11 +169,7 @@ struct ReplicaCore::Impl {
     if (started) return;
     started = true;
     // Peers count as heard from at start, so none is "dead" before it could ack.
-    for (Peer& p : peers) {
-      p.last_ack_us = now_us;
-      p.last_progress_us = now_us;
-      p.last_sent_us = now_us;
-    }
+    progress.mark_all_heard(now_us);
     last_gc_us = now_us;
     last_leader_us = now_us;
     reset_election_timer();
@@ -230,20 +183,6 @@ struct ReplicaCore::Impl {
 
   ReplicaId leader_hint() const {
     return ReplicaId{leader_id == kNone ? cfg.replica_count : leader_id};
-  }
-
-  ClientState& client(ClientId id) { return clients[id]; }
-
-  // Records acked_below: replies below it are no longer needed, and every seq
-  // below it is finished (so it counts as seen).
-  void note_acked_below(ClientState& c, SeqNo acked_below) {
-    if (acked_below <= c.acked_below) return;
-    c.acked_below = acked_below;
-    c.seen.raise_floor(acked_below);
-    const size_t before = c.saved.size();
-    std::erase_if(c.saved, [&](const SavedReply& s) { return s.reply.seq < acked_below; });
-    HD_CHECK(saved_count >= before - c.saved.size());
-    saved_count -= before - c.saved.size();
   }
 
   // ---- weak reads (any role) -----------------------------------------------
@@ -311,16 +250,7 @@ struct ReplicaCore::Impl {
     ++counters.executed;
     if (is_noop(e)) return reply;
     if (e.strong) witness.remove(e.client, e.seq, e.cmd.key);
-    ClientState& c = client(e.client);
-    note_acked_below(c, e.acked_below);
-    c.seen.insert(e.seq);
-    std::erase(c.inflight, e.seq);
-    // Keep it for retries (also on followers: a retry may reach them as the
-    // next leader) unless the client already declared it finished.
-    if (e.seq >= c.acked_below) {
-      c.saved.push_back(SavedReply{e.strong, reply});
-      ++saved_count;
-    }
+    clients.record_executed(e, reply);
     return reply;
   }
 
@@ -330,33 +260,23 @@ struct ReplicaCore::Impl {
   // otherwise (still in the log) the answer is coming.
   void leader_duplicate(const ClientState& c, ClientId id, SeqNo seq) {
     ++counters.duplicates_ignored;
-    for (const SavedReply& s : c.saved) {
-      if (s.reply.seq != seq) continue;
-      if (s.strong) {
-        emit_client(id, s.reply);
-      } else {
-        emit_client(id, WeakWriteReply{id, seq, s.reply.slot});
-      }
-      return;
+    const SavedReply* s = ClientTable::find_saved(c, seq);
+    if (s == nullptr) return;
+    if (s->strong) {
+      emit_client(id, s->reply);
+    } else {
+      emit_client(id, WeakWriteReply{id, seq, s->reply.slot});
     }
-  }
-
-  // True if the op is new: not executed, not in the log.
-  bool leader_is_new(const ClientState& c, SeqNo seq) const {
-    if (c.seen.contains(seq)) return false;
-    return std::find(c.inflight.begin(), c.inflight.end(), seq) == c.inflight.end();
   }
 
   // Appends a command at the next slot; updates the speculative overlay.
   LogIndex leader_append(LogEntry entry) {
     // A caught-up follower starts lagging now: its retransmit timer starts
     // here, not at its last (possibly long past) ack.
-    for (Peer& p : peers) {
-      if (p.match == log.last_index()) p.last_progress_us = now_us;
-    }
+    progress.on_append(log.last_index(), now_us);
     const bool write = entry.cmd.is_write();
     const Key key = entry.cmd.key;
-    if (!is_noop(entry)) client(entry.client).inflight.push_back(entry.seq);
+    if (!is_noop(entry)) clients.get(entry.client).inflight.push_back(entry.seq);
     const LogIndex slot = log.append(std::move(entry));
     HD_CHECK(slot > applied);
     HD_CHECK(slot > commit);
@@ -366,9 +286,9 @@ struct ReplicaCore::Impl {
   }
 
   void leader_propose(const Propose& p) {
-    ClientState& c = client(p.client);
-    note_acked_below(c, p.acked_below);
-    if (!leader_is_new(c, p.seq)) {
+    ClientState& c = clients.get(p.client);
+    clients.note_acked_below(c, p.acked_below);
+    if (!ClientTable::is_new(c, p.seq)) {
       leader_duplicate(c, p.client, p.seq);
       return;
     }
@@ -407,9 +327,9 @@ struct ReplicaCore::Impl {
   }
 
   void leader_weak_write(const WeakWrite& w) {
-    ClientState& c = client(w.client);
-    note_acked_below(c, w.acked_below);
-    if (!leader_is_new(c, w.seq)) {
+    ClientState& c = clients.get(w.client);
+    clients.note_acked_below(c, w.acked_below);
+    if (!ClientTable::is_new(c, w.seq)) {
       leader_duplicate(c, w.client, w.seq);
       return;
     }
@@ -420,39 +340,12 @@ struct ReplicaCore::Impl {
 
   // ---- leader: replication -------------------------------------------------
 
-  bool peer_alive(const Peer& p) const {
-    return now_us - p.last_ack_us < cfg.follower_dead_after_us;
-  }
-
   void leader_ack(const AcceptAck& a) {
-    Peer& p = peers[a.from.value()];
     // From a follower of an earlier incarnation of this (restarted) leader:
     // it claims slots this log never had. Ignore.
     if (a.last_contiguous > log.last_index()) return;
-    p.last_ack_us = now_us;
-    if (a.last_contiguous > p.match) {
-      p.match = a.last_contiguous;
-      p.last_progress_us = now_us;
-      p.hold = false;
-    } else if (a.last_contiguous < p.match && a.last_contiguous == LogIndex{0} &&
-               a.applied == LogIndex{0}) {
-      // The follower restarted empty (no disk): start over from slot 1, or
-      // from a state transfer if slot 1 is released.
-      p.match = LogIndex{0};
-      p.next = LogIndex{1};
-      p.last_progress_us = now_us;
-      p.hold = false;
-      p.snapshot_ever = false;  // it needs a transfer now, not after the pacing delay
-      p.snapshot_index = LogIndex{0};
-    }
-    // Other regressions are stale acks reordered by the network: ignored.
-    if (a.reject) {
-      // The follower's log ends (or diverged) at last_contiguous: resend from
-      // there (a stale reject can only cost a resend).
-      p.next = std::min(p.next, next_of(std::max(p.match, a.last_contiguous)));
-      p.hold = false;
-    }
-    if (p.next <= p.match) p.next = next_of(p.match);
+    PeerProgress& p = progress.at(a.from.value());
+    p.on_ack(a, now_us);
     HD_CHECK(p.match <= log.last_index());
     advance_commit();
     leader_release();
@@ -460,13 +353,7 @@ struct ReplicaCore::Impl {
   }
 
   void advance_commit() {
-    match_scratch.clear();
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      match_scratch.push_back(i == cfg.self.value() ? log.last_index() : peers[i].match);
-    }
-    auto nth = match_scratch.begin() + (majority() - 1);
-    std::nth_element(match_scratch.begin(), nth, match_scratch.end(), std::greater<LogIndex>());
-    const LogIndex candidate = *nth;
+    const LogIndex candidate = progress.quorum_match(log.last_index());
     HD_CHECK(candidate <= log.last_index());
     if (candidate <= commit) return;
     // Raft §5.4.2: only an entry of the leader's own term is committed by
@@ -499,11 +386,7 @@ struct ReplicaCore::Impl {
   // hard cap even against live laggards (they get a state transfer instead).
   void leader_release() {
     if (cfg.plants.retain_history) return;
-    LogIndex bound = applied;
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i == cfg.self.value() || !peer_alive(peers[i])) continue;
-      bound = std::min(bound, peers[i].match);
-    }
+    const LogIndex bound = progress.release_bound(applied, now_us);
     while (!log.empty() && log.first_index() <= bound) release_one();
     while (log.size() > cfg.max_retained_entries && log.first_index() <= applied) release_one();
   }
@@ -523,10 +406,8 @@ struct ReplicaCore::Impl {
   }
 
   void send_accept(uint32_t peer_id, Accept a) {
-    Peer& p = peers[peer_id];
     HD_CHECK(a.commit <= log.last_index());
-    p.sent_commit = std::max(p.sent_commit, a.commit);
-    p.last_sent_us = now_us;
+    progress.at(peer_id).on_accept_sent(a.commit, now_us);
     emit_replica(peer_id, std::move(a));
   }
 
@@ -537,104 +418,27 @@ struct ReplicaCore::Impl {
   // State transfer of the executed state at `applied` in chunks; the stream
   // then continues at applied + 1, which is never released before execution.
   void send_snapshot(uint32_t peer_id) {
-    Peer& p = peers[peer_id];
     const LogIndex index = applied;
     HD_CHECK(next_of(index) >= log.first_index());
-    const Term index_term = log.term_at(index);
-    const uint64_t chunk_size = cfg.snapshot_chunk_entries;
-    const uint64_t keys = kv.size();
-    const uint64_t chunks = keys == 0 ? 1 : (keys + chunk_size - 1) / chunk_size;
-    Snapshot cur{cfg.self, index, 0, chunks == 1, {}, term, index_term, {}};
-    cur.entries.reserve(std::min(keys, chunk_size));
-    uint64_t emitted = 0;
-    kv.for_each([&](Key key, const KvStore::Cell& cell) {
-      cur.entries.push_back(KvEntry{key, cell.value, cell.version});
-      if (cur.entries.size() == chunk_size && cur.chunk + 1 < chunks) {
-        const uint32_t next_chunk = cur.chunk + 1;
-        emit_replica(peer_id, std::move(cur));
-        ++emitted;
-        cur = Snapshot{cfg.self, index, next_chunk, next_chunk + 1 == chunks,
-                       {},       term,  index_term, {}};
-        cur.entries.reserve(std::min(keys - emitted * chunk_size, chunk_size));
-      }
-    });
-    HD_CHECK(cur.last);
-    cur.clients = client_records();
-    emit_replica(peer_id, std::move(cur));
-    ++emitted;
-    HD_CHECK(emitted == chunks);
+    build_snapshot_chunks(SnapshotOrigin{cfg.self, term, index, log.term_at(index)}, kv,
+                          cfg.snapshot_chunk_entries, clients.records(),
+                          [&](Snapshot&& chunk) { emit_replica(peer_id, std::move(chunk)); });
     ++snapshots_sent;
-    p.snapshot_ever = true;
-    p.snapshot_sent_us = now_us;
-    p.snapshot_index = index;
-    p.next = next_of(index);
-    p.last_sent_us = now_us;
-  }
-
-  // The client tables, for a state transfer.
-  std::vector<ClientRecord> client_records() const {
-    std::vector<ClientRecord> records;
-    records.reserve(clients.size());
-    for (const auto& [id, c] : clients) {
-      ClientRecord r{id, c.acked_below, c.seen.floor(), {}};
-      c.seen.for_each_above_floor([&](SeqNo seq) {
-        r.seqs.push_back(ClientSeqRecord{seq, true, false, false, {}, {}, {}});
-      });
-      for (const SavedReply& sr : c.saved) {
-        auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
-                               [&](const ClientSeqRecord& x) { return x.seq == sr.reply.seq; });
-        if (it == r.seqs.end()) {
-          r.seqs.push_back(ClientSeqRecord{sr.reply.seq, false, false, false, {}, {}, {}});
-          it = r.seqs.end() - 1;
-        }
-        it->saved = true;
-        it->strong = sr.strong;
-        it->slot = sr.reply.slot;
-        it->value = sr.reply.value;
-        it->version = sr.reply.version;
-      }
-      records.push_back(std::move(r));
-    }
-    return records;
-  }
-
-  // Replaces the client tables with a state transfer's.
-  void install_client_records(const std::vector<ClientRecord>& records) {
-    clients.clear();
-    saved_count = 0;
-    for (const ClientRecord& r : records) {
-      ClientState& c = clients[r.client];
-      c.acked_below = r.acked_below;
-      c.seen.raise_floor(r.floor);
-      for (const ClientSeqRecord& x : r.seqs) {
-        if (x.seen) c.seen.insert(x.seq);
-        if (!x.saved) continue;
-        c.saved.push_back(
-            SavedReply{x.strong, StrongCommit{r.client, x.seq, x.slot, x.value, x.version}});
-        ++saved_count;
-      }
-    }
-  }
-
-  bool may_send_snapshot(const Peer& p) const {
-    return !p.snapshot_ever ||
-           now_us - p.snapshot_sent_us >= kSnapshotResendFactor * cfg.retransmit_after_us;
+    progress.at(peer_id).on_snapshot_sent(index, now_us);
   }
 
   // Sends what peer needs from p.next, up to the in-flight window and at most
   // max_entries; a commit-only Accept when there is nothing new but commit moved.
   void flush_peer(uint32_t peer_id, uint64_t max_entries) {
-    Peer& p = peers[peer_id];
+    PeerProgress& p = progress.at(peer_id);
     bool sent = false;
     if (p.next < log.first_index()) {
-      if (!may_send_snapshot(p)) return;  // paced; tick() retries later
+      if (!progress.may_send_snapshot(p, now_us)) return;  // paced; tick() retries later
       send_snapshot(peer_id);
       sent = true;
     }
     if (!p.hold) {
-      const uint64_t window = kInFlightBatches * cfg.max_accept_batch;
-      const uint64_t base = std::max(p.match, p.snapshot_index).value();
-      const uint64_t limit = std::min(log.last_index().value(), base + window);
+      const uint64_t limit = progress.send_limit(p, log.last_index()).value();
       uint64_t budget = max_entries;
       while (p.next.value() <= limit && budget > 0) {
         HD_CHECK(log.holds(p.next));
@@ -648,7 +452,7 @@ struct ReplicaCore::Impl {
       }
     }
     // Followers execute only what they know committed: tell live ones promptly.
-    if (!sent && p.sent_commit < commit && peer_alive(p)) send_empty_accept(peer_id);
+    if (!sent && p.sent_commit < commit && progress.alive(p, now_us)) send_empty_accept(peer_id);
   }
 
   void flush_leader() {
@@ -666,12 +470,11 @@ struct ReplicaCore::Impl {
     const LogIndex last = log.last_index();
     for (uint32_t i = 0; i < cfg.replica_count; ++i) {
       if (i == cfg.self.value()) continue;
-      Peer& p = peers[i];
+      PeerProgress& p = progress.at(i);
       if (p.match < last && now_us - p.last_progress_us >= cfg.retransmit_after_us) {
         // Go-back-N from the last acked slot, one batch per interval while no
         // progress is seen.
-        p.next = next_of(p.match);
-        p.hold = false;
+        p.go_back();
         flush_peer(i, cfg.max_accept_batch);
         p.hold = true;
         p.last_progress_us = now_us;
@@ -711,7 +514,7 @@ struct ReplicaCore::Impl {
   // committed and released as a follower would have.
   void step_down() {
     overlay.clear();
-    for (auto& [id, c] : clients) c.inflight.clear();
+    clients.clear_inflight();
     while (!log.empty() && log.first_index() <= applied) {
       log.release_front();
       ++counters.released;
@@ -769,14 +572,7 @@ struct ReplicaCore::Impl {
     role = Role::kLeader;
     leader_id = cfg.self.value();
     ++counters.elections_won;
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      Peer& p = peers[i];
-      p = Peer{};
-      p.next = next_of(log.last_index());
-      p.last_ack_us = now_us;
-      p.last_progress_us = now_us;
-      p.last_sent_us = now_us;
-    }
+    progress.reset(next_of(log.last_index()), now_us);
     // Our log holds exactly the unexecuted slots (a follower releases what it
     // executes): their clients' seqs are in flight, their writes pending.
     HD_CHECK(log.first_index() == next_of(applied));
@@ -785,8 +581,8 @@ struct ReplicaCore::Impl {
       const LogEntry& e = log.at(s);
       if (e.cmd.is_write()) overlay[e.cmd.key] = s;
       if (is_noop(e)) continue;
-      ClientState& c = client(e.client);
-      if (leader_is_new(c, e.seq)) c.inflight.push_back(e.seq);
+      ClientState& c = clients.get(e.client);
+      if (ClientTable::is_new(c, e.seq)) c.inflight.push_back(e.seq);
     }
     // The witness role ends with leadership; a new term starts with a no-op
     // that commits every earlier entry it follows (Raft §8).
@@ -907,7 +703,7 @@ struct ReplicaCore::Impl {
   // ---- follower ------------------------------------------------------------
 
   void step_witness(const Propose& p) {
-    ClientState& c = client(p.client);
+    ClientState& c = clients.get(p.client);
     c.seen.raise_floor(p.acked_below);
     bool ok = true;
     if (c.seen.contains(p.seq)) {
@@ -1034,67 +830,33 @@ struct ReplicaCore::Impl {
   }
 
   void follower_snapshot(const Snapshot& s) {
-    ack_dirty = true;                  // the leader learns where we are either way
-    if (s.index <= applied) return;    // stale: we are already past it
-    if (s.index < snap_index) return;  // older transfer than the one in progress
-    if (s.index > snap_index) reset_snapshot_assembly(s.index);
-    snap_index_term = s.index_term;
-    if (s.chunk >= snap_chunks.size()) {
-      snap_chunks.resize(s.chunk + 1);
-      snap_have.resize(s.chunk + 1, false);
-    }
-    if (!snap_have[s.chunk]) {
-      snap_have[s.chunk] = true;
-      snap_chunks[s.chunk] = s.entries;
-      ++snap_received;
-    }
-    if (s.last) {
-      snap_last_known = true;
-      snap_last_chunk = s.chunk;
-      snap_clients = s.clients;
-    }
-    if (!snap_last_known || snap_received != snap_last_chunk + 1) return;
-    if (snap_chunks.size() != snap_last_chunk + 1) return;  // a chunk beyond "last": corrupt set
-    install_snapshot();
-  }
-
-  void reset_snapshot_assembly(LogIndex index) {
-    snap_index = index;
-    snap_chunks.clear();
-    snap_have.clear();
-    snap_received = 0;
-    snap_last_known = false;
-    snap_last_chunk = 0;
+    ack_dirty = true;                // the leader learns where we are either way
+    if (s.index <= applied) return;  // stale: we are already past it
+    if (snapshot_in.add(s)) install_snapshot();
   }
 
   void install_snapshot() {
-    const LogIndex index = snap_index;
+    const LogIndex index = snapshot_in.index();
+    const Term index_term = snapshot_in.index_term();
     HD_CHECK(index > applied);
-    kv.clear();
-    uint64_t total = 0;
-    for (const auto& chunk : snap_chunks) total += chunk.size();
-    kv.reserve(total);
-    for (auto& chunk : snap_chunks) {
-      for (KvEntry& e : chunk) kv.put(e.key, std::move(e.value), e.version);
-    }
+    snapshot_in.load_into(kv);
     // Keep held slots beyond the snapshot if they continue the leader's log
     // at index; drop the ones it covers.
-    if (log.last_index() <= index || log.term_at(index) != snap_index_term) {
-      log.reset_after(index, snap_index_term);
+    if (log.last_index() <= index || log.term_at(index) != index_term) {
+      log.reset_after(index, index_term);
     } else {
       while (log.first_index() <= index) {
         log.release_front();
         ++counters.released;
       }
     }
-    install_client_records(snap_clients);
-    snap_clients.clear();
+    clients.install(snapshot_in.take_clients());
     applied = index;
     commit = std::max(commit, index);
     verified = index;  // the snapshot is the leader's state at index
     leader_commit = std::max(leader_commit, index);
     ++snapshots_installed;
-    reset_snapshot_assembly(index);
+    snapshot_in.reset(index);
     HD_CHECK(log.first_index() == next_of(applied));
     follower_execute();
     maybe_finish_rejoin();
@@ -1258,7 +1020,7 @@ CoreGauges ReplicaCore::gauges() const {
   const uint64_t unexecuted = m.log.last_index().value() - m.applied.value();
   g.pending_requests = (m.is_leader() ? unexecuted : 0) + m.parked.size();
   g.client_table_entries = m.clients.size();
-  g.saved_replies = m.saved_count;
+  g.saved_replies = m.clients.saved_replies();
   g.kv_keys = m.kv.size();
   g.last_index = m.log.last_index();
   g.commit_index = m.commit;
