@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -34,8 +35,6 @@ constexpr uint64_t kSnapshotResendFactor = 4;
 constexpr size_t kMaxStashed = 32;
 // A rejoining replica re-sends its term probe this often (heartbeat units).
 constexpr uint64_t kProbeResendFactor = 5;
-// "No replica": no leader known / no vote cast.
-constexpr uint32_t kNone = UINT32_MAX;
 
 uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
   x += 0x9E3779B97F4A7C15ULL;
@@ -81,8 +80,8 @@ struct ReplicaCore::Impl {
     } else {
       // Boot term: every replica agrees that cfg.leader leads term 1.
       term = Term{1};
-      leader_id = cfg.leader.value();
-      voted_for = cfg.leader.value();
+      leader_id = cfg.leader;
+      voted_for = cfg.leader;
       role = cfg.self == cfg.leader ? Role::kLeader : Role::kFollower;
     }
   }
@@ -110,8 +109,8 @@ struct ReplicaCore::Impl {
 
   Role role = Role::kFollower;
   Term term;
-  uint32_t leader_id = kNone;
-  uint32_t voted_for = kNone;
+  std::optional<ReplicaId> leader_id;  // none: no leader known
+  std::optional<ReplicaId> voted_for;  // none: no vote cast in this term
   TimeUs election_deadline_us = 0;
   TimeUs last_leader_us = 0;  // last Accept/Snapshot from the current leader
   uint64_t timer_draws = 0;
@@ -177,13 +176,11 @@ struct ReplicaCore::Impl {
 
   void emit(Destination to, Message msg) { out.messages.push_back(Outgoing{to, std::move(msg)}); }
   void emit_client(ClientId c, Message msg) { emit(Destination::client(c), std::move(msg)); }
-  void emit_replica(uint32_t r, Message msg) {
-    emit(Destination::replica(ReplicaId{r}), std::move(msg));
-  }
+  void emit_replica(ReplicaId r, Message msg) { emit(Destination::replica(r), std::move(msg)); }
 
-  ReplicaId leader_hint() const {
-    return ReplicaId{leader_id == kNone ? cfg.replica_count : leader_id};
-  }
+  // The leader as ProposeReply::leader carries it: replica_count when none
+  // is known (the wire has no "none").
+  ReplicaId wire_leader_hint() const { return leader_id.value_or(ReplicaId{cfg.replica_count}); }
 
   // ---- weak reads (any role) -----------------------------------------------
 
@@ -408,7 +405,7 @@ struct ReplicaCore::Impl {
   void send_accept(uint32_t peer_id, Accept a) {
     HD_CHECK(a.commit <= log.last_index());
     progress.at(peer_id).on_accept_sent(a.commit, now_us);
-    emit_replica(peer_id, std::move(a));
+    emit_replica(ReplicaId{peer_id}, std::move(a));
   }
 
   void send_empty_accept(uint32_t peer_id) {
@@ -421,8 +418,9 @@ struct ReplicaCore::Impl {
     const LogIndex index = applied;
     HD_CHECK(next_of(index) >= log.first_index());
     build_snapshot_chunks(SnapshotOrigin{cfg.self, term, index, log.term_at(index)}, kv,
-                          cfg.snapshot_chunk_entries, clients.records(),
-                          [&](Snapshot&& chunk) { emit_replica(peer_id, std::move(chunk)); });
+                          cfg.snapshot_chunk_entries, clients.records(), [&](Snapshot&& chunk) {
+                            emit_replica(ReplicaId{peer_id}, std::move(chunk));
+                          });
     ++snapshots_sent;
     progress.at(peer_id).on_snapshot_sent(index, now_us);
   }
@@ -487,13 +485,13 @@ struct ReplicaCore::Impl {
 
   // ---- terms, elections, leadership changes ---------------------------------
 
-  // Adopts `t` (>= term) and follows `leader` (kNone: not known yet).
-  void become_follower(Term t, uint32_t leader) {
+  // Adopts `t` (>= term) and follows `leader` (none: not known yet).
+  void become_follower(Term t, std::optional<ReplicaId> leader) {
     HD_CHECK(t >= term);
     const bool new_term = t > term;
     if (new_term) {
       term = t;
-      voted_for = kNone;
+      voted_for.reset();
     }
     if (role == Role::kLeader) step_down();
     role = Role::kFollower;
@@ -535,13 +533,13 @@ struct ReplicaCore::Impl {
   // cannot depose it.
   bool leader_recent() const {
     if (role == Role::kLeader) return true;
-    return role == Role::kFollower && leader_id != kNone &&
+    return role == Role::kFollower && leader_id.has_value() &&
            now_us - last_leader_us < cfg.election_timeout_us;
   }
 
   void broadcast(const Message& m) {
     for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i != cfg.self.value()) emit_replica(i, m);
+      if (i != cfg.self.value()) emit_replica(ReplicaId{i}, m);
     }
   }
 
@@ -557,8 +555,8 @@ struct ReplicaCore::Impl {
   void start_election() {
     term = next_term();
     role = Role::kCandidate;
-    voted_for = cfg.self.value();
-    leader_id = kNone;
+    voted_for = cfg.self;
+    leader_id.reset();
     pre_term = Term{0};
     votes = uint64_t{1} << cfg.self.value();
     verified = std::min(verified, applied);
@@ -570,7 +568,7 @@ struct ReplicaCore::Impl {
   void become_leader() {
     HD_CHECK(role == Role::kCandidate);
     role = Role::kLeader;
-    leader_id = cfg.self.value();
+    leader_id = cfg.self;
     ++counters.elections_won;
     progress.reset(next_of(log.last_index()), now_us);
     // Our log holds exactly the unexecuted slots (a follower releases what it
@@ -595,28 +593,28 @@ struct ReplicaCore::Impl {
 
   void on_request_vote(const RequestVote& rv) {
     if (rv.probe) {
-      emit_replica(rv.from.value(), Vote{cfg.self, term, false, false, true});
+      emit_replica(rv.from, Vote{cfg.self, term, false, false, true});
       return;
     }
     if (rv.pre) {
       const bool grant = !rejoining && !leader_recent() && rv.term > term &&
                          log_up_to_date(rv.last_term, rv.last_index);
-      emit_replica(rv.from.value(), Vote{cfg.self, grant ? rv.term : term, grant, true, false});
+      emit_replica(rv.from, Vote{cfg.self, grant ? rv.term : term, grant, true, false});
       return;
     }
     if (leader_recent() && rv.term > term) return;  // sticky: ignore, keep the term
     if (rv.term < term) {
-      emit_replica(rv.from.value(), Vote{cfg.self, term, false, false, false});
+      emit_replica(rv.from, Vote{cfg.self, term, false, false, false});
       return;
     }
-    if (rv.term > term) become_follower(rv.term, kNone);
-    const bool grant = !rejoining && (voted_for == kNone || voted_for == rv.from.value()) &&
+    if (rv.term > term) become_follower(rv.term, std::nullopt);
+    const bool grant = !rejoining && (!voted_for || *voted_for == rv.from) &&
                        log_up_to_date(rv.last_term, rv.last_index);
     if (grant) {
-      voted_for = rv.from.value();
+      voted_for = rv.from;
       reset_election_timer();
     }
-    emit_replica(rv.from.value(), Vote{cfg.self, term, grant, false, false});
+    emit_replica(rv.from, Vote{cfg.self, term, grant, false, false});
   }
 
   void on_vote(const Vote& v) {
@@ -629,14 +627,14 @@ struct ReplicaCore::Impl {
       // voted or committed before we lost our state.
       if (static_cast<uint32_t>(std::popcount(probe_replies)) >= majority()) {
         probe_done = true;
-        if (probe_term > term) become_follower(probe_term, kNone);
+        if (probe_term > term) become_follower(probe_term, std::nullopt);
         maybe_finish_rejoin();
       }
       return;
     }
     if (v.pre) {
       if (pre_term == Term{0} || v.term != pre_term || !v.granted || role == Role::kLeader) {
-        if (v.term > term && !v.granted) become_follower(v.term, kNone);
+        if (v.term > term && !v.granted) become_follower(v.term, std::nullopt);
         return;
       }
       pre_votes |= bit;
@@ -644,7 +642,7 @@ struct ReplicaCore::Impl {
       return;
     }
     if (v.term > term) {
-      become_follower(v.term, kNone);
+      become_follower(v.term, std::nullopt);
       return;
     }
     if (role != Role::kCandidate || v.term != term || !v.granted) return;
@@ -661,7 +659,7 @@ struct ReplicaCore::Impl {
     if (verified < rejoin_target) return;
     rejoining = false;
     // It may have voted in this term before the restart.
-    voted_for = cfg.self.value();
+    voted_for = cfg.self;
   }
 
   // Common checks of a message from a leader (Accept, Snapshot). False: drop it.
@@ -675,12 +673,12 @@ struct ReplicaCore::Impl {
     if (t < term) {
       // A deposed leader: tell it the newer term so it steps down.
       ++counters.stale_rejected;
-      emit_replica(from.value(), AcceptAck{cfg.self, LogIndex{0}, applied, term, true});
+      emit_replica(from, AcceptAck{cfg.self, LogIndex{0}, applied, term, true});
       return false;
     }
     HD_CHECK(!(role == Role::kLeader && t == term));  // one leader per term
-    if (t > term || role != Role::kFollower || leader_id != from.value()) {
-      become_follower(t, from.value());
+    if (t > term || role != Role::kFollower || leader_id != from) {
+      become_follower(t, from);
     }
     last_leader_us = now_us;
     reset_election_timer();
@@ -693,7 +691,7 @@ struct ReplicaCore::Impl {
 
   void on_ack(const AcceptAck& a) {
     if (a.term > term) {
-      become_follower(a.term, kNone);
+      become_follower(a.term, std::nullopt);
       return;
     }
     if (a.term < term || role != Role::kLeader) return;
@@ -732,17 +730,23 @@ struct ReplicaCore::Impl {
                                        {},
                                        LogIndex{0},
                                        term,
-                                       leader_hint()});
+                                       wire_leader_hint()});
   }
 
   // Tells the client that this replica holds its strong command at `slot`,
   // appended from the leader of the entry's own term: with the leader's reply
   // for the same (term, slot), a majority of these is a write's fast path.
   void notify_held(const LogEntry& e, LogIndex slot) {
-    emit_client(
-        e.client,
-        ProposeReply{
-            cfg.self, e.client, e.seq, false, true, slot, {}, LogIndex{0}, e.term, leader_hint()});
+    emit_client(e.client, ProposeReply{cfg.self,
+                                       e.client,
+                                       e.seq,
+                                       false,
+                                       true,
+                                       slot,
+                                       {},
+                                       LogIndex{0},
+                                       e.term,
+                                       wire_leader_hint()});
   }
 
   void follower_accept(const Accept& a) {
@@ -868,8 +872,8 @@ struct ReplicaCore::Impl {
     ack_dirty = false;
     const bool reject = ack_reject;
     ack_reject = false;
-    if (leader_id == kNone || leader_id == cfg.self.value()) return;
-    emit_replica(leader_id, AcceptAck{cfg.self, verified, applied, term, reject});
+    if (!leader_id || *leader_id == cfg.self) return;
+    emit_replica(*leader_id, AcceptAck{cfg.self, verified, applied, term, reject});
   }
 
   void tick_follower() {
@@ -880,7 +884,7 @@ struct ReplicaCore::Impl {
         last_probe_us = now_us;
         for (uint32_t i = 0; i < cfg.replica_count; ++i) {
           if (i == cfg.self.value() || (probe_replies >> i & 1) != 0) continue;
-          emit_replica(i,
+          emit_replica(ReplicaId{i},
                        RequestVote{cfg.self, term, log.last_index(), log.last_term(), false, true});
         }
       }
@@ -1002,8 +1006,8 @@ void ReplicaCore::advance() {
 bool ReplicaCore::is_leader() const {
   return impl_->is_leader();
 }
-ReplicaId ReplicaCore::leader() const {
-  return impl_->leader_hint();
+std::optional<ReplicaId> ReplicaCore::leader() const {
+  return impl_->leader_id;
 }
 Term ReplicaCore::term() const {
   return impl_->term;

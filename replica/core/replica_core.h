@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "replica/core/messages.h"
@@ -110,8 +111,8 @@ class ReplicaCore {
   void advance();
 
   bool is_leader() const;
-  // The leader this replica knows (replica_count or more: none known).
-  ReplicaId leader() const;
+  // The leader this replica knows (none: no leader known).
+  std::optional<ReplicaId> leader() const;
   Term term() const;
   const CoreConfig& config() const;
   CoreGauges gauges() const;
