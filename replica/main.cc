@@ -12,10 +12,10 @@
 #include "memprof/probe.h"
 #include "memprof/start_recording.h"
 #include "replica/config/cluster_config.h"
-#include "replica/core/plants.h"
 #include "replica/io/asio.h"
 #include "replica/io/log.h"
 #include "replica/io/replica_server.h"
+#include "replica/plants/plants.h"
 
 namespace {
 

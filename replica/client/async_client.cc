@@ -26,16 +26,6 @@ SessionConfig session_config_from(const config::ClusterConfig& config, ClientId 
   return sc;
 }
 
-uint32_t nearest_replica_for(const config::ClusterConfig& config, const std::string& client_alias) {
-  const int c = config.client_index(client_alias);
-  if (c < 0) return 0;
-  const std::string& host = config.clients[static_cast<size_t>(c)].host;
-  for (size_t i = 0; i < config.replicas.size(); ++i) {
-    if (config.replicas[i].host == host) return static_cast<uint32_t>(i);
-  }
-  return 0;
-}
-
 // One session hosted by the client, with the callbacks of its ops in flight.
 struct SessionSlot {
   explicit SessionSlot(const SessionConfig& config) : core(config) {}

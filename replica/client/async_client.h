@@ -35,11 +35,6 @@ struct AsyncClientOptions {
 SessionConfig session_config_from(const config::ClusterConfig& config, ClientId id,
                                   uint32_t nearest);
 
-// The replica a client process should send weak reads to: the first replica
-// on the same host as `client_alias` in the config's Clients section, else
-// replica0 (also when the alias is unknown).
-uint32_t nearest_replica_for(const config::ClusterConfig& config, const std::string& client_alias);
-
 class AsyncClient {
  public:
   using Callback = std::function<void(const Completion&)>;

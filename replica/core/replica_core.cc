@@ -1,24 +1,18 @@
-// ReplicaCore: CURP-HT with leader election (see docs/protocol.md). Roles are
-// separate step functions; replication output is built lazily in ready() so a
-// transport that steps a whole read batch gets one Accept per follower.
-// Not thread-safe: one thread owns a core.
+// ReplicaCore: CURP-HT with leader election (see docs/protocol.md), after etcd
+// raft: step() handles what every role treats the same, then dispatches to the
+// role (step_leader / step_follower / step_candidate). Replication output is
+// built lazily in ready() so a transport that steps a whole read batch gets
+// one Accept per follower. Not thread-safe: one thread owns a core.
 #include "replica/core/replica_core.h"
 
 #include <algorithm>
-#include <bit>
-#include <deque>
-#include <functional>
-#include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include "base/check.h"
-#include "replica/core/kv_store.h"
-#include "replica/core/replicated_log.h"
-#include "replica/core/seq_window.h"
-#include "replica/core/witness_table.h"
+#include "replica/core/replica_core_impl.h"
 
 namespace hd::core {
+
 namespace {
 
 // Parked weak reads beyond this are dropped oldest-first: a restarted follower
@@ -29,1184 +23,208 @@ constexpr uint64_t kMaxParkedReads = 4096;
 constexpr uint64_t kInFlightBatches = 8;
 // Snapshot resend pacing, in units of retransmit_after_us.
 constexpr uint64_t kSnapshotResendFactor = 4;
-// Out-of-order Accepts a follower keeps until the gap before them fills.
-constexpr size_t kMaxStashed = 32;
-// A rejoining replica re-sends its term probe this often (heartbeat units).
-constexpr uint64_t kProbeResendFactor = 5;
-// "No replica": no leader known / no vote cast.
-constexpr uint32_t kNone = UINT32_MAX;
-
-LogIndex next_of(LogIndex i) {
-  return LogIndex{i.value() + 1};
-}
-
-uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// The leader's no-op of a new term (Raft §8): it commits the entries of
-// earlier terms. It has no client and executes as nothing.
-bool is_noop(const LogEntry& e) {
-  return e.client == ClientId{0} && e.seq == SeqNo{0};
-}
-
-// A reply kept for retries: StrongCommit for strong ops; for weak writes only
-// client/seq/slot are used (a WeakWriteReply is rebuilt from it).
-struct SavedReply {
-  bool strong = false;
-  StrongCommit reply;
-};
-
-// Per client session, on every replica: `seen` = seqs executed here (or
-// below the client's acked_below), `saved` = replies of executed ops not yet
-// acked. Leader only: `inflight` = seqs in the log, not executed yet.
-struct ClientState {
-  SeqWindow seen;
-  SeqNo acked_below{0};
-  std::vector<SavedReply> saved;
-  std::vector<SeqNo> inflight;
-};
-
-// The leader's view of one follower.
-struct Peer {
-  LogIndex match;           // follower holds every slot <= match (acked)
-  LogIndex next{1};         // next slot to send in the normal stream
-  LogIndex sent_commit;     // highest commit index told
-  LogIndex snapshot_index;  // index of the last state transfer sent (0: none)
-  TimeUs last_ack_us = 0;
-  TimeUs last_progress_us = 0;  // match advanced (or a retransmission was made)
-  TimeUs last_sent_us = 0;
-  TimeUs snapshot_sent_us = 0;
-  bool snapshot_ever = false;
-  // After a timeout go-back, send nothing more until an ack shows progress:
-  // a dead follower then costs one batch per retransmit interval.
-  bool hold = false;
-};
-
-struct ParkedRead {
-  ClientId client;
-  SeqNo seq;
-  Key key = 0;
-  LogIndex min_index;
-};
-
-enum class Role : uint8_t { kFollower, kCandidate, kLeader };
 
 }  // namespace
 
-struct ReplicaCore::Impl {
-  explicit Impl(const CoreConfig& c) : cfg(c) {
-    HD_CHECK(cfg.replica_count >= 3);
-    HD_CHECK(cfg.replica_count % 2 == 1);
-    HD_CHECK(cfg.replica_count <= 64);  // vote masks are 64-bit
-    HD_CHECK(cfg.self.value() < cfg.replica_count);
-    HD_CHECK(cfg.leader.value() < cfg.replica_count);
-    HD_CHECK(cfg.max_accept_batch > 0);
-    HD_CHECK(cfg.snapshot_chunk_entries > 0);
-    peers.resize(cfg.replica_count);
-    match_scratch.reserve(cfg.replica_count);
-    if (cfg.rejoin) {
-      // Restarted without state: term and vote unknown until probed.
-      rejoining = true;
+ReplicaCore::Impl::Impl(const CoreConfig& c)
+    : cfg(c),
+      progress(c.self, c.replica_count,
+               ProgressTracker::Limits{c.follower_dead_after_us,
+                                       kSnapshotResendFactor * c.retransmit_after_us,
+                                       kInFlightBatches * c.max_accept_batch}) {
+  HD_CHECK(cfg.replica_count >= 3);
+  HD_CHECK(cfg.replica_count % 2 == 1);
+  HD_CHECK(cfg.replica_count <= 64);  // vote masks are 64-bit
+  HD_CHECK(cfg.self.value() < cfg.replica_count);
+  HD_CHECK(cfg.leader.value() < cfg.replica_count);
+  HD_CHECK(cfg.max_accept_batch > 0);
+  HD_CHECK(cfg.snapshot_chunk_entries > 0);
+  if (cfg.rejoin) {
+    // Restarted without state: term and vote unknown until probed.
+    rejoining = true;
+  } else {
+    // Boot term: every replica agrees that cfg.leader leads term 1.
+    term = Term{1};
+    leader_id = cfg.leader;
+    voted_for = cfg.leader;
+    role = cfg.self == cfg.leader ? Role::kLeader : Role::kFollower;
+  }
+}
+
+void ReplicaCore::Impl::observe_time(TimeUs now) {
+  now_us = std::max(now_us, now);
+  if (started) return;
+  started = true;
+  // Peers count as heard from at start, so none is "dead" before it could ack.
+  progress.mark_all_heard(now_us);
+  last_gc_us = now_us;
+  last_leader_us = now_us;
+  reset_election_timer();
+}
+
+// ---- weak reads (any role) ---------------------------------------------------
+
+void ReplicaCore::Impl::answer_read(ClientId c, SeqNo seq, Key key) {
+  WeakReadReply r{cfg.self, c, seq, {}, LogIndex{0}};
+  if (const KvStore::Cell* cell = kv.find(key)) {
+    r.value = cell->value;
+    r.version = cell->version;
+  }
+  emit_client(c, std::move(r));
+}
+
+void ReplicaCore::Impl::on_weak_read(const WeakRead& r) {
+  ++counters.weak_reads;
+  if (applied >= r.min_index) {
+    answer_read(r.client, r.seq, r.key);
+    return;
+  }
+  parked.push_back(ParkedRead{r.client, r.seq, r.key, r.min_index});
+  if (parked.size() > kMaxParkedReads) parked.pop_front();
+  HD_CHECK(parked.size() <= kMaxParkedReads);
+}
+
+// Called whenever applied advances.
+void ReplicaCore::Impl::answer_parked_reads() {
+  if (parked.empty()) return;
+  auto keep = parked.begin();
+  for (auto it = parked.begin(); it != parked.end(); ++it) {
+    if (applied >= it->min_index) {
+      answer_read(it->client, it->seq, it->key);
     } else {
-      // Boot term: every replica agrees that cfg.leader leads term 1.
-      term = Term{1};
-      leader_id = cfg.leader.value();
-      voted_for = cfg.leader.value();
-      role = cfg.self == cfg.leader ? Role::kLeader : Role::kFollower;
+      if (keep != it) *keep = std::move(*it);
+      ++keep;
     }
   }
+  parked.erase(keep, parked.end());
+}
 
-  // ---- shared --------------------------------------------------------------
+// ---- execution (any role) ----------------------------------------------------
 
-  CoreConfig cfg;
-  CoreCounters counters;
-  uint64_t snapshots_sent = 0;
-  uint64_t snapshots_installed = 0;
-  Ready out;
-  TimeUs now_us = 0;
-  bool started = false;
-
-  ReplicatedLog log;  // leader: unreleased slots; follower: unexecuted slots
-  KvStore kv;
-  LogIndex commit;   // leader: majority-held; follower: min(leader commit, verified)
-  LogIndex applied;  // highest slot executed
-  std::unordered_map<ClientId, ClientState> clients;
-  uint64_t saved_count = 0;
-  std::deque<ParkedRead> parked;
-  WitnessTable witness;
-  TimeUs last_gc_us = 0;
-
-  // ---- terms and elections -------------------------------------------------
-
-  Role role = Role::kFollower;
-  Term term;
-  uint32_t leader_id = kNone;
-  uint32_t voted_for = kNone;
-  TimeUs election_deadline_us = 0;
-  TimeUs last_leader_us = 0;  // last Accept/Snapshot from the current leader
-  uint64_t timer_draws = 0;
-  Term pre_term;           // term of the pre-vote in progress (0: none)
-  uint64_t pre_votes = 0;  // bit per replica
-  uint64_t votes = 0;      // bit per replica (candidate)
-  // Rejoin after a restart.
-  bool rejoining = false;
-  uint64_t probe_replies = 0;  // bit per replica
-  Term probe_term;             // highest term the probes reported
-  bool probe_done = false;
-  TimeUs last_probe_us = 0;
-  bool probe_sent = false;
-  LogIndex rejoin_target;  // leader's last slot when first heard after the probes
-  bool rejoin_target_known = false;
-
-  // ---- leader --------------------------------------------------------------
-
-  std::vector<Peer> peers;  // indexed by ReplicaId; peers[self] unused
-  // key -> slot of the latest not-yet-executed write, so speculative results
-  // see every earlier slot without touching executed state.
-  std::unordered_map<Key, LogIndex> overlay;
-  bool repl_dirty = false;
-  std::vector<LogIndex> match_scratch;
-
-  // ---- follower ------------------------------------------------------------
-
-  LogIndex leader_commit;  // highest commit index heard from the current leader
-  // Every slot <= verified matches the current leader's log (checked through
-  // Accept::prev_term); only those may be executed or acked.
-  LogIndex verified;
-  bool ack_dirty = false;
-  bool ack_reject = false;  // the pending ack asks the leader to go back
-  // Accepts of the current leader that arrived before the slots they follow
-  // (the network reorders): applied once the gap fills, so a reordered batch
-  // does not wait for the leader's retransmission. Bounded; cleared when the
-  // leader changes.
-  std::vector<Accept> stashed;
-  // Snapshot being assembled (chunks of one index).
-  LogIndex snap_index;
-  std::vector<std::vector<KvEntry>> snap_chunks;
-  std::vector<bool> snap_have;
-  uint32_t snap_received = 0;
-  bool snap_last_known = false;
-  uint32_t snap_last_chunk = 0;
-  Term snap_index_term;
-  std::vector<ClientRecord> snap_clients;
-
-  bool is_leader() const { return role == Role::kLeader; }
-  uint32_t majority() const { return cfg.replica_count / 2 + 1; }
-  bool valid_peer(ReplicaId r) const { return r.value() < cfg.replica_count && r != cfg.self; }
-
-  TimeUs election_timeout() {
-    const uint64_t h =
-        mix64(cfg.election_seed ^ mix64(cfg.self.value() * 1000003ULL + term.value()) ^
-              mix64(++timer_draws));
-    const TimeUs jitter = cfg.election_jitter_us == 0 ? 0 : h % cfg.election_jitter_us;
-    return cfg.election_timeout_us + jitter;
-  }
-  void reset_election_timer() { election_deadline_us = now_us + election_timeout(); }
-
-  void observe_time(TimeUs now) {
-    now_us = std::max(now_us, now);
-    if (started) return;
-    started = true;
-    // Peers count as heard from at start, so none is "dead" before it could ack.
-    for (Peer& p : peers) {
-      p.last_ack_us = now_us;
-      p.last_progress_us = now_us;
-      p.last_sent_us = now_us;
+// Executes slot applied + 1 (entry e) against the KV store, records it in
+// the client's table (seen, saved reply) and returns the client's answer.
+// `move_value`: the entry is released right after (followers).
+StrongCommit ReplicaCore::Impl::execute_next(LogEntry& e, bool move_value) {
+  const LogIndex slot = next_of(applied);
+  StrongCommit reply{e.client, e.seq, slot, {}, LogIndex{0}};
+  if (e.cmd.is_write()) {
+    if (move_value) {
+      kv.put(e.cmd.key, std::move(e.cmd.value), slot);
+    } else {
+      kv.put(e.cmd.key, e.cmd.value, slot);  // copy: followers may still need the entry
     }
-    last_gc_us = now_us;
-    last_leader_us = now_us;
-    reset_election_timer();
-  }
-
-  void emit(Destination to, Message msg) { out.messages.push_back(Outgoing{to, std::move(msg)}); }
-  void emit_client(ClientId c, Message msg) { emit(Destination::client(c), std::move(msg)); }
-  void emit_replica(uint32_t r, Message msg) {
-    emit(Destination::replica(ReplicaId{r}), std::move(msg));
-  }
-
-  ReplicaId leader_hint() const {
-    return ReplicaId{leader_id == kNone ? cfg.replica_count : leader_id};
-  }
-
-  ClientState& client(ClientId id) { return clients[id]; }
-
-  // Records acked_below: replies below it are no longer needed, and every seq
-  // below it is finished (so it counts as seen).
-  void note_acked_below(ClientState& c, SeqNo acked_below) {
-    if (acked_below <= c.acked_below) return;
-    c.acked_below = acked_below;
-    c.seen.raise_floor(acked_below);
-    const size_t before = c.saved.size();
-    std::erase_if(c.saved, [&](const SavedReply& s) { return s.reply.seq < acked_below; });
-    HD_CHECK(saved_count >= before - c.saved.size());
-    saved_count -= before - c.saved.size();
-  }
-
-  // ---- weak reads (any role) -----------------------------------------------
-
-  void answer_read(ClientId c, SeqNo seq, Key key) {
-    WeakReadReply r{cfg.self, c, seq, {}, LogIndex{0}};
-    if (const KvStore::Cell* cell = kv.find(key)) {
-      r.value = cell->value;
-      r.version = cell->version;
-    }
-    emit_client(c, std::move(r));
-  }
-
-  void on_weak_read(const WeakRead& r) {
-    ++counters.weak_reads;
-    if (applied >= r.min_index) {
-      answer_read(r.client, r.seq, r.key);
-      return;
-    }
-    parked.push_back(ParkedRead{r.client, r.seq, r.key, r.min_index});
-    if (parked.size() > kMaxParkedReads) parked.pop_front();
-    HD_CHECK(parked.size() <= kMaxParkedReads);
-  }
-
-  // Called whenever applied advances.
-  void answer_parked_reads() {
-    if (parked.empty()) return;
-    auto keep = parked.begin();
-    for (auto it = parked.begin(); it != parked.end(); ++it) {
-      if (applied >= it->min_index) {
-        answer_read(it->client, it->seq, it->key);
-      } else {
-        if (keep != it) *keep = std::move(*it);
-        ++keep;
-      }
-    }
-    parked.erase(keep, parked.end());
-  }
-
-  // ---- execution (any role) ------------------------------------------------
-
-  // Executes slot applied + 1 (entry e) against the KV store, records it in
-  // the client's table (seen, saved reply) and returns the client's answer.
-  // `move_value`: the entry is released right after (followers).
-  StrongCommit execute_next(LogEntry& e, bool move_value) {
-    const LogIndex slot = next_of(applied);
-    StrongCommit reply{e.client, e.seq, slot, {}, LogIndex{0}};
-    if (e.cmd.is_write()) {
-      if (move_value) {
-        kv.put(e.cmd.key, std::move(e.cmd.value), slot);
-      } else {
-        kv.put(e.cmd.key, e.cmd.value, slot);  // copy: followers may still need the entry
-      }
-      reply.version = slot;
-      auto it = overlay.find(e.cmd.key);
-      if (it != overlay.end()) {
-        HD_CHECK(it->second >= slot);
-        if (it->second == slot) overlay.erase(it);
-      }
-    } else if (const KvStore::Cell* cell = kv.find(e.cmd.key)) {
-      reply.value = cell->value;
-      reply.version = cell->version;
-    }
-    applied = slot;
-    ++counters.executed;
-    if (is_noop(e)) return reply;
-    if (e.strong) witness.remove(e.client, e.seq, e.cmd.key);
-    ClientState& c = client(e.client);
-    note_acked_below(c, e.acked_below);
-    c.seen.insert(e.seq);
-    std::erase(c.inflight, e.seq);
-    // Keep it for retries (also on followers: a retry may reach them as the
-    // next leader) unless the client already declared it finished.
-    if (e.seq >= c.acked_below) {
-      c.saved.push_back(SavedReply{e.strong, reply});
-      ++saved_count;
-    }
-    return reply;
-  }
-
-  // ---- leader: client requests ---------------------------------------------
-
-  // A retried op the leader has seen: resend the final answer if it has one;
-  // otherwise (still in the log) the answer is coming.
-  void leader_duplicate(const ClientState& c, ClientId id, SeqNo seq) {
-    ++counters.duplicates_ignored;
-    for (const SavedReply& s : c.saved) {
-      if (s.reply.seq != seq) continue;
-      if (s.strong) {
-        emit_client(id, s.reply);
-      } else {
-        emit_client(id, WeakWriteReply{id, seq, s.reply.slot});
-      }
-      return;
-    }
-  }
-
-  // True if the op is new: not executed, not in the log.
-  bool leader_is_new(const ClientState& c, SeqNo seq) const {
-    if (c.seen.contains(seq)) return false;
-    return std::find(c.inflight.begin(), c.inflight.end(), seq) == c.inflight.end();
-  }
-
-  // Appends a command at the next slot; updates the speculative overlay.
-  LogIndex leader_append(LogEntry entry) {
-    // A caught-up follower starts lagging now: its retransmit timer starts
-    // here, not at its last (possibly long past) ack.
-    for (Peer& p : peers) {
-      if (p.match == log.last_index()) p.last_progress_us = now_us;
-    }
-    const bool write = entry.cmd.is_write();
-    const Key key = entry.cmd.key;
-    if (!is_noop(entry)) client(entry.client).inflight.push_back(entry.seq);
-    const LogIndex slot = log.append(std::move(entry));
-    HD_CHECK(slot > applied);
-    HD_CHECK(slot > commit);
-    if (write) overlay[key] = slot;
-    repl_dirty = true;
-    return slot;
-  }
-
-  void leader_propose(const Propose& p) {
-    ClientState& c = client(p.client);
-    note_acked_below(c, p.acked_below);
-    if (!leader_is_new(c, p.seq)) {
-      leader_duplicate(c, p.client, p.seq);
-      return;
-    }
-    ++counters.strong_proposals;
-    // Plant slowpath: a leader that withholds its OK leaves no fast-path quorum,
-    // so the client waits for the commit (the slow path).
-    const bool plant =
-        cfg.plants.force_slow_path && client_ops(counters) > cfg.plants.slow_path_after_ops;
-    // A read of a key with a pending (possibly uncommitted) write could
-    // return a value a leader change loses: no fast path for it.
-    const bool ok = !plant && (p.cmd.is_write() || !overlay.contains(p.cmd.key));
-    ProposeReply r{cfg.self,    p.client, p.seq,       true, ok,
-                   LogIndex{0}, {},       LogIndex{0}, term, cfg.self};
-    if (!p.cmd.is_write()) speculative_read(p.cmd.key, &r.value, &r.version);
-    r.slot = leader_append(LogEntry{p.client, p.seq, true, p.cmd, term, p.acked_below});
-    if (p.cmd.is_write()) r.version = r.slot;
-    emit_client(p.client, std::move(r));
-  }
-
-  // The result of a Get appended now: the latest pending write, else executed state.
-  void speculative_read(Key key, Value* value, LogIndex* version) const {
-    auto it = overlay.find(key);
+    reply.version = slot;
+    auto it = overlay.find(e.cmd.key);
     if (it != overlay.end()) {
-      HD_CHECK(it->second > applied);
-      const LogEntry& e = log.at(it->second);
-      HD_CHECK(e.cmd.key == key);
-      HD_CHECK(e.cmd.is_write());
-      *value = e.cmd.value;
-      *version = it->second;
-      return;
+      HD_CHECK(it->second >= slot);
+      if (it->second == slot) overlay.erase(it);
     }
-    if (const KvStore::Cell* cell = kv.find(key)) {
-      *value = cell->value;
-      *version = cell->version;
-    }
+  } else if (const KvStore::Cell* cell = kv.find(e.cmd.key)) {
+    reply.value = cell->value;
+    reply.version = cell->version;
   }
+  applied = slot;
+  ++counters.executed;
+  if (is_noop(e)) return reply;
+  if (e.strong) witness.remove(e.client, e.seq, e.cmd.key);
+  clients.record_executed(e, reply);
+  return reply;
+}
 
-  void leader_weak_write(const WeakWrite& w) {
-    ClientState& c = client(w.client);
-    note_acked_below(c, w.acked_below);
-    if (!leader_is_new(c, w.seq)) {
-      leader_duplicate(c, w.client, w.seq);
-      return;
-    }
-    ++counters.weak_writes;
-    leader_append(LogEntry{w.client, w.seq, false, Command{OpKind::kPut, w.key, w.value}, term,
-                           w.acked_below});
+// ---- witnesses (any role) ---------------------------------------------------
+
+// Scan a quarter-interval at a time: entries live at most 1.25 x the GC age,
+// and the scan cost is amortised over many ticks.
+void ReplicaCore::Impl::witness_gc() {
+  const TimeUs period = std::max<TimeUs>(cfg.witness_gc_after_us / 4, 1);
+  if (now_us - last_gc_us < period) return;
+  last_gc_us = now_us;
+  witness.collect_older_than(now_us, cfg.witness_gc_after_us);
+}
+
+// ---- driving -----------------------------------------------------------------
+
+// Before its probes are answered a restarted replica takes part in nothing
+// that carries a term (docs/protocol.md "Rejoining"): it witnesses and
+// answers weak reads in term 0, answers probes, and collects its own.
+bool ReplicaCore::Impl::ignored_while_probing(const Message& m) const {
+  if (!rejoining || probe_done) return false;
+  if (const auto* rv = std::get_if<RequestVote>(&m)) return !rv->probe;
+  if (const auto* v = std::get_if<Vote>(&m)) return !v->probe;
+  return std::holds_alternative<Accept>(m) || std::holds_alternative<Snapshot>(m) ||
+         std::holds_alternative<AcceptAck>(m);
+}
+
+// As etcd raft's Step: first what every role handles the same way, then the
+// term of the replication stream, then the role's own handling.
+void ReplicaCore::Impl::step(const Message& m) {
+  if (ignored_while_probing(m)) return;
+  // Weak reads are answered by any role; votes are handled by any role (the
+  // rules look at the role themselves).
+  if (const auto* r = std::get_if<WeakRead>(&m)) {
+    on_weak_read(*r);
+    return;
   }
-
-  // ---- leader: replication -------------------------------------------------
-
-  bool peer_alive(const Peer& p) const {
-    return now_us - p.last_ack_us < cfg.follower_dead_after_us;
+  if (const auto* rv = std::get_if<RequestVote>(&m)) {
+    if (valid_peer(rv->from)) on_request_vote(*rv);
+    return;
   }
-
-  void leader_ack(const AcceptAck& a) {
-    Peer& p = peers[a.from.value()];
-    // From a follower of an earlier incarnation of this (restarted) leader:
-    // it claims slots this log never had. Ignore.
-    if (a.last_contiguous > log.last_index()) return;
-    p.last_ack_us = now_us;
-    if (a.last_contiguous > p.match) {
-      p.match = a.last_contiguous;
-      p.last_progress_us = now_us;
-      p.hold = false;
-    } else if (a.last_contiguous < p.match && a.last_contiguous == LogIndex{0} &&
-               a.applied == LogIndex{0}) {
-      // The follower restarted empty (no disk): start over from slot 1, or
-      // from a state transfer if slot 1 is released.
-      p.match = LogIndex{0};
-      p.next = LogIndex{1};
-      p.last_progress_us = now_us;
-      p.hold = false;
-      p.snapshot_ever = false;  // it needs a transfer now, not after the pacing delay
-      p.snapshot_index = LogIndex{0};
-    }
-    // Other regressions are stale acks reordered by the network: ignored.
-    if (a.reject) {
-      // The follower's log ends (or diverged) at last_contiguous: resend from
-      // there (a stale reject can only cost a resend).
-      p.next = std::min(p.next, next_of(std::max(p.match, a.last_contiguous)));
-      p.hold = false;
-    }
-    if (p.next <= p.match) p.next = next_of(p.match);
-    HD_CHECK(p.match <= log.last_index());
-    advance_commit();
-    leader_release();
-    repl_dirty = true;
+  if (const auto* v = std::get_if<Vote>(&m)) {
+    if (valid_peer(v->from)) on_vote(*v);
+    return;
   }
-
-  void advance_commit() {
-    match_scratch.clear();
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      match_scratch.push_back(i == cfg.self.value() ? log.last_index() : peers[i].match);
-    }
-    auto nth = match_scratch.begin() + (majority() - 1);
-    std::nth_element(match_scratch.begin(), nth, match_scratch.end(), std::greater<LogIndex>());
-    const LogIndex candidate = *nth;
-    HD_CHECK(candidate <= log.last_index());
-    if (candidate <= commit) return;
-    // Raft §5.4.2: only an entry of the leader's own term is committed by
-    // counting replicas; earlier ones follow it.
-    if (log.term_at(candidate) != term) return;
-    commit = candidate;
-    repl_dirty = true;
-    leader_execute();
+  if (!check_replication_term(m)) return;
+  switch (role) {
+    case Role::kLeader:
+      step_leader(m);
+      break;
+    case Role::kFollower:
+      step_follower(m);
+      break;
+    case Role::kCandidate:
+      step_candidate(m);
+      break;
   }
+}
 
-  // Executes committed slots strictly in order and answers their clients.
-  void leader_execute() {
-    HD_CHECK(commit <= log.last_index());
-    const LogIndex before = applied;
-    while (applied < commit) {
-      LogEntry& e = log.at(next_of(applied));
-      StrongCommit reply = execute_next(e, /*move_value=*/false);
-      if (is_noop(e)) continue;
-      if (e.strong) {
-        emit_client(e.client, std::move(reply));
-      } else {
-        emit_client(e.client, WeakWriteReply{e.client, e.seq, reply.slot});
-      }
-    }
-    HD_CHECK(applied == commit);
-    if (applied > before) answer_parked_reads();
-  }
-
-  // Releases executed entries no live follower still needs, then enforces the
-  // hard cap even against live laggards (they get a state transfer instead).
-  void leader_release() {
-    if (cfg.plants.retain_history) return;
-    LogIndex bound = applied;
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i == cfg.self.value() || !peer_alive(peers[i])) continue;
-      bound = std::min(bound, peers[i].match);
-    }
-    while (!log.empty() && log.first_index() <= bound) release_one();
-    while (log.size() > cfg.max_retained_entries && log.first_index() <= applied) release_one();
-  }
-
-  void release_one() {
-    HD_CHECK(log.first_index() <= applied);
-    log.release_front();
-    ++counters.released;
-  }
-
-  Accept make_accept(LogIndex first, uint64_t count) {
-    const LogIndex prev{first.value() - 1};
-    Accept a{cfg.self, first, {}, commit, term, log.term_at(prev), log.last_index()};
-    a.entries.reserve(count);
-    for (uint64_t i = 0; i < count; ++i) a.entries.push_back(log.at(LogIndex{first.value() + i}));
-    return a;
-  }
-
-  void send_accept(uint32_t peer_id, Accept a) {
-    Peer& p = peers[peer_id];
-    HD_CHECK(a.commit <= log.last_index());
-    p.sent_commit = std::max(p.sent_commit, a.commit);
-    p.last_sent_us = now_us;
-    emit_replica(peer_id, std::move(a));
-  }
-
-  void send_empty_accept(uint32_t peer_id) {
-    send_accept(peer_id, make_accept(next_of(log.last_index()), 0));
-  }
-
-  // State transfer of the executed state at `applied` in chunks; the stream
-  // then continues at applied + 1, which is never released before execution.
-  void send_snapshot(uint32_t peer_id) {
-    Peer& p = peers[peer_id];
-    const LogIndex index = applied;
-    HD_CHECK(next_of(index) >= log.first_index());
-    const Term index_term = log.term_at(index);
-    const uint64_t chunk_size = cfg.snapshot_chunk_entries;
-    const uint64_t keys = kv.size();
-    const uint64_t chunks = keys == 0 ? 1 : (keys + chunk_size - 1) / chunk_size;
-    Snapshot cur{cfg.self, index, 0, chunks == 1, {}, term, index_term, {}};
-    cur.entries.reserve(std::min(keys, chunk_size));
-    uint64_t emitted = 0;
-    kv.for_each([&](Key key, const KvStore::Cell& cell) {
-      cur.entries.push_back(KvEntry{key, cell.value, cell.version});
-      if (cur.entries.size() == chunk_size && cur.chunk + 1 < chunks) {
-        const uint32_t next_chunk = cur.chunk + 1;
-        emit_replica(peer_id, std::move(cur));
-        ++emitted;
-        cur = Snapshot{cfg.self, index, next_chunk, next_chunk + 1 == chunks,
-                       {},       term,  index_term, {}};
-        cur.entries.reserve(std::min(keys - emitted * chunk_size, chunk_size));
-      }
-    });
-    HD_CHECK(cur.last);
-    cur.clients = client_records();
-    emit_replica(peer_id, std::move(cur));
-    ++emitted;
-    HD_CHECK(emitted == chunks);
-    ++snapshots_sent;
-    p.snapshot_ever = true;
-    p.snapshot_sent_us = now_us;
-    p.snapshot_index = index;
-    p.next = next_of(index);
-    p.last_sent_us = now_us;
-  }
-
-  // The client tables, for a state transfer.
-  std::vector<ClientRecord> client_records() const {
-    std::vector<ClientRecord> records;
-    records.reserve(clients.size());
-    for (const auto& [id, c] : clients) {
-      ClientRecord r{id, c.acked_below, c.seen.floor(), {}};
-      c.seen.for_each_above_floor([&](SeqNo seq) {
-        r.seqs.push_back(ClientSeqRecord{seq, true, false, false, {}, {}, {}});
-      });
-      for (const SavedReply& sr : c.saved) {
-        auto it = std::find_if(r.seqs.begin(), r.seqs.end(),
-                               [&](const ClientSeqRecord& x) { return x.seq == sr.reply.seq; });
-        if (it == r.seqs.end()) {
-          r.seqs.push_back(ClientSeqRecord{sr.reply.seq, false, false, false, {}, {}, {}});
-          it = r.seqs.end() - 1;
-        }
-        it->saved = true;
-        it->strong = sr.strong;
-        it->slot = sr.reply.slot;
-        it->value = sr.reply.value;
-        it->version = sr.reply.version;
-      }
-      records.push_back(std::move(r));
-    }
-    return records;
-  }
-
-  // Replaces the client tables with a state transfer's.
-  void install_client_records(const std::vector<ClientRecord>& records) {
-    clients.clear();
-    saved_count = 0;
-    for (const ClientRecord& r : records) {
-      ClientState& c = clients[r.client];
-      c.acked_below = r.acked_below;
-      c.seen.raise_floor(r.floor);
-      for (const ClientSeqRecord& x : r.seqs) {
-        if (x.seen) c.seen.insert(x.seq);
-        if (!x.saved) continue;
-        c.saved.push_back(
-            SavedReply{x.strong, StrongCommit{r.client, x.seq, x.slot, x.value, x.version}});
-        ++saved_count;
-      }
-    }
-  }
-
-  bool may_send_snapshot(const Peer& p) const {
-    return !p.snapshot_ever ||
-           now_us - p.snapshot_sent_us >= kSnapshotResendFactor * cfg.retransmit_after_us;
-  }
-
-  // Sends what peer needs from p.next, up to the in-flight window and at most
-  // max_entries; a commit-only Accept when there is nothing new but commit moved.
-  void flush_peer(uint32_t peer_id, uint64_t max_entries) {
-    Peer& p = peers[peer_id];
-    bool sent = false;
-    if (p.next < log.first_index()) {
-      if (!may_send_snapshot(p)) return;  // paced; tick() retries later
-      send_snapshot(peer_id);
-      sent = true;
-    }
-    if (!p.hold) {
-      const uint64_t window = kInFlightBatches * cfg.max_accept_batch;
-      const uint64_t base = std::max(p.match, p.snapshot_index).value();
-      const uint64_t limit = std::min(log.last_index().value(), base + window);
-      uint64_t budget = max_entries;
-      while (p.next.value() <= limit && budget > 0) {
-        HD_CHECK(log.holds(p.next));
-        const uint64_t n =
-            std::min<uint64_t>({limit - p.next.value() + 1, cfg.max_accept_batch, budget});
-        const LogIndex first = p.next;
-        p.next = LogIndex{first.value() + n};
-        budget -= n;
-        send_accept(peer_id, make_accept(first, n));
-        sent = true;
-      }
-    }
-    // Followers execute only what they know committed: tell live ones promptly.
-    if (!sent && p.sent_commit < commit && peer_alive(p)) send_empty_accept(peer_id);
-  }
-
-  void flush_leader() {
-    if (!repl_dirty) return;
-    repl_dirty = false;
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i == cfg.self.value()) continue;
-      flush_peer(i, UINT64_MAX);
-    }
-  }
-
-  void tick_leader() {
-    // Pending replication first, so one follower's messages stay consecutive.
-    flush_leader();
-    const LogIndex last = log.last_index();
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i == cfg.self.value()) continue;
-      Peer& p = peers[i];
-      if (p.match < last && now_us - p.last_progress_us >= cfg.retransmit_after_us) {
-        // Go-back-N from the last acked slot, one batch per interval while no
-        // progress is seen.
-        p.next = next_of(p.match);
-        p.hold = false;
-        flush_peer(i, cfg.max_accept_batch);
-        p.hold = true;
-        p.last_progress_us = now_us;
-      }
-      if (now_us - p.last_sent_us >= cfg.heartbeat_interval_us) send_empty_accept(i);
-    }
-    // A follower may just have been declared dead: stop holding entries for it.
-    leader_release();
-  }
-
-  // ---- terms, elections, leadership changes ---------------------------------
-
-  // Adopts `t` (>= term) and follows `leader` (kNone: not known yet).
-  void become_follower(Term t, uint32_t leader) {
-    HD_CHECK(t >= term);
-    const bool new_term = t > term;
-    if (new_term) {
-      term = t;
-      voted_for = kNone;
-    }
-    if (role == Role::kLeader) step_down();
-    role = Role::kFollower;
-    pre_term = Term{0};
-    if (new_term || leader_id != leader) {
-      leader_id = leader;
-      stashed.clear();
-      // A rejoining replica measures its catch-up against the leader it follows.
-      rejoin_target_known = false;
-      // What matched the old leader's log proves nothing about the new one's.
-      verified = std::min(verified, applied);
-      leader_commit = std::max(leader_commit, applied);
-    }
-  }
-
-  // Leader -> follower: forget the leader-only state. Unexecuted entries stay
-  // (the next leader's Accepts confirm or replace them); executed ones are
-  // committed and released as a follower would have.
-  void step_down() {
-    overlay.clear();
-    for (auto& [id, c] : clients) c.inflight.clear();
-    while (!log.empty() && log.first_index() <= applied) {
-      log.release_front();
-      ++counters.released;
-    }
-    verified = applied;
-    leader_commit = std::max(leader_commit, applied);
-    repl_dirty = false;
-  }
-
-  bool log_up_to_date(Term last_term, LogIndex last_index) const {
-    const Term mine = log.last_term();
-    if (last_term != mine) return last_term > mine;
-    return last_index >= log.last_index();
-  }
-
-  // A follower that heard from its leader recently ignores elections (Raft
-  // §9.6 / §6 leader stickiness): a replica cut off from the leader alone
-  // cannot depose it.
-  bool leader_recent() const {
-    if (role == Role::kLeader) return true;
-    return role == Role::kFollower && leader_id != kNone &&
-           now_us - last_leader_us < cfg.election_timeout_us;
-  }
-
-  void broadcast(const Message& m) {
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i != cfg.self.value()) emit_replica(i, m);
-    }
-  }
-
-  void start_pre_vote() {
-    pre_term = next_term();
-    pre_votes = uint64_t{1} << cfg.self.value();
-    reset_election_timer();
-    broadcast(RequestVote{cfg.self, pre_term, log.last_index(), log.last_term(), true, false});
-  }
-
-  Term next_term() const { return Term{term.value() + 1}; }
-
-  void start_election() {
-    term = next_term();
-    role = Role::kCandidate;
-    voted_for = cfg.self.value();
-    leader_id = kNone;
-    pre_term = Term{0};
-    votes = uint64_t{1} << cfg.self.value();
-    verified = std::min(verified, applied);
-    ++counters.elections_started;
-    reset_election_timer();
-    broadcast(RequestVote{cfg.self, term, log.last_index(), log.last_term(), false, false});
-  }
-
-  void become_leader() {
-    HD_CHECK(role == Role::kCandidate);
-    role = Role::kLeader;
-    leader_id = cfg.self.value();
-    ++counters.elections_won;
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      Peer& p = peers[i];
-      p = Peer{};
-      p.next = next_of(log.last_index());
-      p.last_ack_us = now_us;
-      p.last_progress_us = now_us;
-      p.last_sent_us = now_us;
-    }
-    // Our log holds exactly the unexecuted slots (a follower releases what it
-    // executes): their clients' seqs are in flight, their writes pending.
-    HD_CHECK(log.first_index() == next_of(applied));
-    commit = applied;
-    for (LogIndex s = next_of(applied); s <= log.last_index(); s = next_of(s)) {
-      const LogEntry& e = log.at(s);
-      if (e.cmd.is_write()) overlay[e.cmd.key] = s;
-      if (is_noop(e)) continue;
-      ClientState& c = client(e.client);
-      if (leader_is_new(c, e.seq)) c.inflight.push_back(e.seq);
-    }
-    // The witness role ends with leadership; a new term starts with a no-op
-    // that commits every earlier entry it follows (Raft §8).
-    witness.clear();
-    leader_append(LogEntry{ClientId{0}, SeqNo{0}, false, Command{}, term, SeqNo{0}});
-    for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-      if (i != cfg.self.value()) send_empty_accept(i);
-    }
-  }
-
-  void on_request_vote(const RequestVote& rv) {
-    if (rv.probe) {
-      emit_replica(rv.from.value(), Vote{cfg.self, term, false, false, true});
-      return;
-    }
-    if (rv.pre) {
-      const bool grant = !rejoining && !leader_recent() && rv.term > term &&
-                         log_up_to_date(rv.last_term, rv.last_index);
-      emit_replica(rv.from.value(), Vote{cfg.self, grant ? rv.term : term, grant, true, false});
-      return;
-    }
-    if (leader_recent() && rv.term > term) return;  // sticky: ignore, keep the term
-    if (rv.term < term) {
-      emit_replica(rv.from.value(), Vote{cfg.self, term, false, false, false});
-      return;
-    }
-    if (rv.term > term) become_follower(rv.term, kNone);
-    const bool grant = !rejoining && (voted_for == kNone || voted_for == rv.from.value()) &&
-                       log_up_to_date(rv.last_term, rv.last_index);
-    if (grant) {
-      voted_for = rv.from.value();
-      reset_election_timer();
-    }
-    emit_replica(rv.from.value(), Vote{cfg.self, term, grant, false, false});
-  }
-
-  void on_vote(const Vote& v) {
-    const uint64_t bit = uint64_t{1} << v.from.value();
-    if (v.probe) {
-      if (!rejoining || probe_done) return;
-      probe_replies |= bit;
-      probe_term = std::max(probe_term, v.term);
-      // The probes of f + 1 other replicas intersect every majority that
-      // voted or committed before we lost our state.
-      if (static_cast<uint32_t>(std::popcount(probe_replies)) >= majority()) {
-        probe_done = true;
-        if (probe_term > term) become_follower(probe_term, kNone);
-        maybe_finish_rejoin();
-      }
-      return;
-    }
-    if (v.pre) {
-      if (pre_term == Term{0} || v.term != pre_term || !v.granted || role == Role::kLeader) {
-        if (v.term > term && !v.granted) become_follower(v.term, kNone);
-        return;
-      }
-      pre_votes |= bit;
-      if (static_cast<uint32_t>(std::popcount(pre_votes)) >= majority()) start_election();
-      return;
-    }
-    if (v.term > term) {
-      become_follower(v.term, kNone);
-      return;
-    }
-    if (role != Role::kCandidate || v.term != term || !v.granted) return;
-    votes |= bit;
-    if (static_cast<uint32_t>(std::popcount(votes)) >= majority()) become_leader();
-  }
-
-  // A rejoining replica may vote again once it learned the highest term from
-  // a majority and holds everything the leader of that term (or a later one)
-  // had when first heard from: every entry it acked before losing its state
-  // that was committed is then back in its log.
-  void maybe_finish_rejoin() {
-    if (!rejoining || !probe_done || !rejoin_target_known) return;
-    if (verified < rejoin_target) return;
-    rejoining = false;
-    // It may have voted in this term before the restart.
-    voted_for = cfg.self.value();
-  }
-
-  // Common checks of a message from a leader (Accept, Snapshot). False: drop it.
-  // leader_last: the leader's last slot (Accept), or nullptr (Snapshot).
-  bool accept_leader(ReplicaId from, Term t, const LogIndex* leader_last) {
-    // A restarted replica follows nobody before its probes told it the
-    // highest term: it may have been in a majority of a term it forgot, and
-    // following a leader that term deposed would let that leader's entries
-    // and reads look confirmed (held notes, witness OKs in its term).
-    HD_CHECK(!rejoining || probe_done);
-    if (t < term) {
-      // A deposed leader: tell it the newer term so it steps down.
-      ++counters.stale_rejected;
-      emit_replica(from.value(), AcceptAck{cfg.self, LogIndex{0}, applied, term, true});
-      return false;
-    }
-    HD_CHECK(!(role == Role::kLeader && t == term));  // one leader per term
-    if (t > term || role != Role::kFollower || leader_id != from.value()) {
-      become_follower(t, from.value());
-    }
-    last_leader_us = now_us;
-    reset_election_timer();
-    if (rejoining && probe_done && !rejoin_target_known && t >= probe_term && leader_last) {
-      rejoin_target = *leader_last;
-      rejoin_target_known = true;
-    }
-    return true;
-  }
-
-  void on_ack(const AcceptAck& a) {
-    if (a.term > term) {
-      become_follower(a.term, kNone);
-      return;
-    }
-    if (a.term < term || role != Role::kLeader) return;
-    leader_ack(a);
-  }
-
-  // ---- follower ------------------------------------------------------------
-
-  void step_witness(const Propose& p) {
-    ClientState& c = client(p.client);
-    c.seen.raise_floor(p.acked_below);
-    bool ok = true;
-    if (c.seen.contains(p.seq)) {
-      // Already committed here: nothing to witness, and no conflict to report.
-      ++counters.witness_accepts;
-    } else {
-      switch (witness.record(p.client, p.seq, p.cmd, now_us)) {
-        case WitnessResult::kRecorded:
-          ++counters.witness_accepts;
-          break;
-        case WitnessResult::kAlreadyHeld:
-          ++counters.duplicates_ignored;
-          break;
-        case WitnessResult::kConflict:
-          ++counters.witness_conflicts;
-          ok = false;
-          break;
-      }
-    }
-    emit_client(p.client, ProposeReply{cfg.self,
-                                       p.client,
-                                       p.seq,
-                                       false,
-                                       ok,
-                                       LogIndex{0},
-                                       {},
-                                       LogIndex{0},
-                                       term,
-                                       leader_hint()});
-  }
-
-  // Tells the client that this replica holds its strong command at `slot`,
-  // appended from the leader of the entry's own term: with the leader's reply
-  // for the same (term, slot), a majority of these is a write's fast path.
-  void notify_held(const LogEntry& e, LogIndex slot) {
-    emit_client(
-        e.client,
-        ProposeReply{
-            cfg.self, e.client, e.seq, false, true, slot, {}, LogIndex{0}, e.term, leader_hint()});
-  }
-
-  void follower_accept(const Accept& a) {
-    if (a.first == LogIndex{0}) return;  // malformed: slots start at 1
-    const bool commit_news = a.commit > leader_commit;
-    leader_commit = std::max(leader_commit, a.commit);
-    const LogIndex prev{a.first.value() - 1};
-    bool reject = false;
-    if (prev > log.last_index()) {
-      // Gap: we miss slots before these. A heartbeat that shows one makes the
-      // leader go back at once; a batch of entries (reordered) waits in the
-      // stash for the slots before it, then the leader's retransmission.
-      reject = a.entries.empty();
-      if (!a.entries.empty() && stashed.size() < kMaxStashed) stashed.push_back(a);
-    } else if (prev > applied && log.term_at(prev) != a.prev_term) {
-      // Our unexecuted entry at prev is not the leader's: drop it and what follows.
-      log.truncate_after(LogIndex{prev.value() - 1});
-      verified = std::min(verified, log.last_index());
-      reject = true;
-    } else {
-      // Slots <= prev match the leader's log (Log Matching); add the entries.
-      for (size_t i = 0; i < a.entries.size(); ++i) {
-        const LogIndex slot{a.first.value() + i};
-        if (slot <= applied) continue;  // executed: committed, hence identical
-        if (slot <= log.last_index()) {
-          if (log.term_at(slot) == a.entries[i].term) continue;  // duplicate
-          log.truncate_after(LogIndex{slot.value() - 1});        // conflict: leader wins
-        }
-        const LogIndex appended = log.append(a.entries[i]);
-        HD_CHECK(appended == slot);
-        const LogEntry& e = log.at(slot);
-        if (e.strong && e.term == a.term && !is_noop(e)) notify_held(e, slot);
-      }
-      verified = std::max(verified, LogIndex{prev.value() + a.entries.size()});
-      unstash();
-    }
-    follower_execute();
-    maybe_finish_rejoin();
-    // A pure commit update needs no answer: the leader learns nothing from it,
-    // and acking it would double the replica traffic per op. Entries, gaps
-    // (a restarted follower), rejections and heartbeats (liveness) are acked.
-    if (!a.entries.empty() || reject || prev > log.last_index() || !commit_news) {
-      ack_dirty = true;
-      ack_reject = ack_reject || reject;
-    }
-  }
-
-  // Applies stashed Accepts that now continue the log (each one removed
-  // before it is applied; the recursion ends when the stash is empty or
-  // nothing in it fits yet).
-  void unstash() {
-    for (size_t i = 0; i < stashed.size(); ++i) {
-      const Accept& a = stashed[i];
-      const uint64_t end = a.first.value() + a.entries.size() - 1;
-      if (end <= log.last_index().value()) {  // already covered
-        stashed.erase(stashed.begin() + static_cast<std::ptrdiff_t>(i));
-        --i;
-        continue;
-      }
-      if (a.first.value() - 1 > log.last_index().value()) continue;  // still a gap
-      Accept next = std::move(stashed[i]);
-      stashed.erase(stashed.begin() + static_cast<std::ptrdiff_t>(i));
-      follower_accept(next);
-      return;
-    }
-  }
-
-  // Executes committed, verified slots in order and releases them at once
-  // (followers keep no history).
-  void follower_execute() {
-    HD_CHECK(verified <= log.last_index());
-    const LogIndex target = std::min(leader_commit, verified);
-    if (target > commit) commit = target;
-    if (commit > log.last_index()) commit = log.last_index();
-    const LogIndex before = applied;
-    while (applied < commit) {
-      HD_CHECK(log.first_index() == next_of(applied));
-      execute_next(log.front(), /*move_value=*/true);
-      log.release_front();
-      ++counters.released;
-    }
-    HD_CHECK(applied == commit);
-    HD_CHECK(log.first_index() == next_of(applied));
-    if (applied > before) answer_parked_reads();
-  }
-
-  void follower_snapshot(const Snapshot& s) {
-    ack_dirty = true;                  // the leader learns where we are either way
-    if (s.index <= applied) return;    // stale: we are already past it
-    if (s.index < snap_index) return;  // older transfer than the one in progress
-    if (s.index > snap_index) reset_snapshot_assembly(s.index);
-    snap_index_term = s.index_term;
-    if (s.chunk >= snap_chunks.size()) {
-      snap_chunks.resize(s.chunk + 1);
-      snap_have.resize(s.chunk + 1, false);
-    }
-    if (!snap_have[s.chunk]) {
-      snap_have[s.chunk] = true;
-      snap_chunks[s.chunk] = s.entries;
-      ++snap_received;
-    }
-    if (s.last) {
-      snap_last_known = true;
-      snap_last_chunk = s.chunk;
-      snap_clients = s.clients;
-    }
-    if (!snap_last_known || snap_received != snap_last_chunk + 1) return;
-    if (snap_chunks.size() != snap_last_chunk + 1) return;  // a chunk beyond "last": corrupt set
-    install_snapshot();
-  }
-
-  void reset_snapshot_assembly(LogIndex index) {
-    snap_index = index;
-    snap_chunks.clear();
-    snap_have.clear();
-    snap_received = 0;
-    snap_last_known = false;
-    snap_last_chunk = 0;
-  }
-
-  void install_snapshot() {
-    const LogIndex index = snap_index;
-    HD_CHECK(index > applied);
-    kv.clear();
-    uint64_t total = 0;
-    for (const auto& chunk : snap_chunks) total += chunk.size();
-    kv.reserve(total);
-    for (auto& chunk : snap_chunks) {
-      for (KvEntry& e : chunk) kv.put(e.key, std::move(e.value), e.version);
-    }
-    // Keep held slots beyond the snapshot if they continue the leader's log
-    // at index; drop the ones it covers.
-    if (log.last_index() <= index || log.term_at(index) != snap_index_term) {
-      log.reset_after(index, snap_index_term);
-    } else {
-      while (log.first_index() <= index) {
-        log.release_front();
-        ++counters.released;
-      }
-    }
-    install_client_records(snap_clients);
-    snap_clients.clear();
-    applied = index;
-    commit = std::max(commit, index);
-    verified = index;  // the snapshot is the leader's state at index
-    leader_commit = std::max(leader_commit, index);
-    ++snapshots_installed;
-    reset_snapshot_assembly(index);
-    HD_CHECK(log.first_index() == next_of(applied));
-    follower_execute();
-    maybe_finish_rejoin();
-    answer_parked_reads();
-  }
-
-  void flush_follower() {
-    if (!ack_dirty) return;
-    ack_dirty = false;
-    const bool reject = ack_reject;
-    ack_reject = false;
-    if (leader_id == kNone || leader_id == cfg.self.value()) return;
-    emit_replica(leader_id, AcceptAck{cfg.self, verified, applied, term, reject});
-  }
-
-  void tick_follower() {
-    if (rejoining) {
-      if (!probe_done && (!probe_sent || now_us - last_probe_us >=
-                                             kProbeResendFactor * cfg.heartbeat_interval_us)) {
-        probe_sent = true;
-        last_probe_us = now_us;
-        for (uint32_t i = 0; i < cfg.replica_count; ++i) {
-          if (i == cfg.self.value() || (probe_replies >> i & 1) != 0) continue;
-          emit_replica(i,
-                       RequestVote{cfg.self, term, log.last_index(), log.last_term(), false, true});
-        }
-      }
-      return;  // a rejoining replica never campaigns
-    }
-    if (now_us >= election_deadline_us) start_pre_vote();
-  }
-
-  // Scan a quarter-interval at a time: entries live at most 1.25 x the GC age,
-  // and the scan cost is amortised over many ticks.
-  void witness_gc() {
-    const TimeUs period = std::max<TimeUs>(cfg.witness_gc_after_us / 4, 1);
-    if (now_us - last_gc_us < period) return;
-    last_gc_us = now_us;
-    witness.collect_older_than(now_us, cfg.witness_gc_after_us);
-  }
-
-  // ---- driving -------------------------------------------------------------
-
-  // Before its probes are answered a restarted replica takes part in nothing
-  // that carries a term (docs/protocol.md "Rejoining"): it witnesses and
-  // answers weak reads in term 0, answers probes, and collects its own.
-  bool ignored_while_probing(const Message& m) const {
-    if (!rejoining || probe_done) return false;
-    if (const auto* rv = std::get_if<RequestVote>(&m)) return !rv->probe;
-    if (const auto* v = std::get_if<Vote>(&m)) return !v->probe;
-    return std::holds_alternative<Accept>(m) || std::holds_alternative<Snapshot>(m) ||
-           std::holds_alternative<AcceptAck>(m);
-  }
-
-  void step(const Message& m) {
-    if (ignored_while_probing(m)) return;
-    if (const auto* p = std::get_if<Propose>(&m)) {
-      if (is_leader()) {
-        leader_propose(*p);
-      } else {
-        step_witness(*p);
-      }
-    } else if (const auto* w = std::get_if<WeakWrite>(&m)) {
-      if (is_leader()) {
-        leader_weak_write(*w);
-      } else {
-        ++counters.weak_writes;  // misdirected: the client's retry goes to every replica
-      }
-    } else if (const auto* r = std::get_if<WeakRead>(&m)) {
-      on_weak_read(*r);
-    } else if (const auto* a = std::get_if<Accept>(&m)) {
-      if (valid_peer(a->from) && accept_leader(a->from, a->term, &a->last)) follower_accept(*a);
-    } else if (const auto* s = std::get_if<Snapshot>(&m)) {
-      if (valid_peer(s->from) && accept_leader(s->from, s->term, nullptr)) follower_snapshot(*s);
-    } else if (const auto* k = std::get_if<AcceptAck>(&m)) {
-      if (valid_peer(k->from)) on_ack(*k);
-    } else if (const auto* rv = std::get_if<RequestVote>(&m)) {
-      if (valid_peer(rv->from)) on_request_vote(*rv);
-    } else if (const auto* v = std::get_if<Vote>(&m)) {
-      if (valid_peer(v->from)) on_vote(*v);
-    }
-    // Client-bound replies: ignored.
-  }
-
-  void tick() {
-    witness_gc();
-    if (is_leader()) {
+void ReplicaCore::Impl::tick() {
+  witness_gc();
+  switch (role) {
+    case Role::kLeader:
       tick_leader();
-    } else {
+      break;
+    case Role::kFollower:
       tick_follower();
-    }
+      break;
+    case Role::kCandidate:
+      tick_candidate();
+      break;
   }
+}
 
-  void flush() {
-    if (is_leader()) {
+void ReplicaCore::Impl::flush() {
+  switch (role) {
+    case Role::kLeader:
       flush_leader();
-    } else {
+      break;
+    // A candidate follows nobody: flush_follower drops its pending ack.
+    case Role::kFollower:
+    case Role::kCandidate:
       flush_follower();
-    }
+      break;
   }
+}
 
-  void check_invariants() const {
-    HD_CHECK(applied <= commit);
-    HD_CHECK(commit <= log.last_index());
-    HD_CHECK(log.first_index() <= next_of(applied));
-    HD_CHECK(parked.size() <= kMaxParkedReads);
-    if (!is_leader()) {
-      HD_CHECK(verified <= log.last_index());
-      HD_CHECK(log.first_index() == next_of(applied));
-    }
+void ReplicaCore::Impl::check_invariants() const {
+  HD_CHECK(applied <= commit);
+  HD_CHECK(commit <= log.last_index());
+  HD_CHECK(log.first_index() <= next_of(applied));
+  HD_CHECK(parked.size() <= kMaxParkedReads);
+  if (!is_leader()) {
+    HD_CHECK(verified <= log.last_index());
+    HD_CHECK(log.first_index() == next_of(applied));
   }
-};
+}
 
 ReplicaCore::ReplicaCore(const CoreConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 ReplicaCore::~ReplicaCore() = default;
@@ -1240,8 +258,8 @@ void ReplicaCore::advance() {
 bool ReplicaCore::is_leader() const {
   return impl_->is_leader();
 }
-ReplicaId ReplicaCore::leader() const {
-  return impl_->leader_hint();
+std::optional<ReplicaId> ReplicaCore::leader() const {
+  return impl_->leader_id;
 }
 Term ReplicaCore::term() const {
   return impl_->term;
@@ -1258,7 +276,7 @@ CoreGauges ReplicaCore::gauges() const {
   const uint64_t unexecuted = m.log.last_index().value() - m.applied.value();
   g.pending_requests = (m.is_leader() ? unexecuted : 0) + m.parked.size();
   g.client_table_entries = m.clients.size();
-  g.saved_replies = m.saved_count;
+  g.saved_replies = m.clients.saved_replies();
   g.kv_keys = m.kv.size();
   g.last_index = m.log.last_index();
   g.commit_index = m.commit;

@@ -17,10 +17,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "replica/core/messages.h"
-#include "replica/core/plants.h"
+#include "replica/core/plant_flags.h"
 
 namespace hd::core {
 
@@ -110,8 +111,8 @@ class ReplicaCore {
   void advance();
 
   bool is_leader() const;
-  // The leader this replica knows (replica_count or more: none known).
-  ReplicaId leader() const;
+  // The leader this replica knows (none: no leader known).
+  std::optional<ReplicaId> leader() const;
   Term term() const;
   const CoreConfig& config() const;
   CoreGauges gauges() const;

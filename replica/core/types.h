@@ -14,6 +14,10 @@ namespace hd::core {
 using ReplicaId = StrongId<struct ReplicaIdTag, uint32_t>;
 // Log slots start at 1; LogIndex{0} means "none / nothing yet".
 using LogIndex = StrongId<struct LogIndexTag, uint64_t>;
+// The slot after i.
+inline LogIndex next_of(LogIndex i) {
+  return LogIndex{i.value() + 1};
+}
 // One client *session* (one loadgen thread, one test session). Ids are chosen
 // by clients; they must be unique in a cluster (loadgen derives them from
 // process alias and thread number).

@@ -414,15 +414,17 @@ void ReplicaServer::flush() {
 
 void ReplicaServer::log_leader_change() {
   const uint64_t term = core_.term().value();
-  const uint32_t leader = core_.leader().value();
-  if (term == logged_term_ && leader == logged_leader_) return;
+  const std::optional<core::ReplicaId> leader = core_.leader();
+  if (leader_logged_ && term == logged_term_ && leader == logged_leader_) return;
+  leader_logged_ = true;
   logged_term_ = term;
   logged_leader_ = leader;
-  if (leader >= config_.replicas.size()) {
+  if (!leader) {
     log_.info("term %lu: no leader known", static_cast<unsigned long>(term));
   } else {
     log_.info("term %lu: leader %s%s", static_cast<unsigned long>(term),
-              config_.replicas[leader].alias.c_str(), core_.is_leader() ? " (this replica)" : "");
+              config_.replicas[leader->value()].alias.c_str(),
+              core_.is_leader() ? " (this replica)" : "");
   }
 }
 
@@ -471,13 +473,20 @@ void ReplicaServer::memprof_register() {
   }
 }
 
+// The `leader` gauge: the leader's index, or replica_count when none is
+// known (the number this gauge has always published; analysis reads it).
+uint64_t ReplicaServer::leader_gauge() const {
+  const std::optional<core::ReplicaId> leader = core_.leader();
+  return leader ? leader->value() : core_.config().replica_count;
+}
+
 void ReplicaServer::memprof_publish() {
   const core::CoreGauges g = core_.gauges();
   const uint64_t v[] = {g.log_entries_retained, g.witness_entries,      g.pending_requests,
                         g.client_table_entries, g.saved_replies,        g.kv_keys,
                         g.last_index.value(),   g.commit_index.value(), g.applied_index.value(),
                         delayed_.size(),        inbound_.size(),        clients_.size(),
-                        core_.term().value(),   core_.leader().value()};
+                        core_.term().value(),   leader_gauge()};
   static_assert(std::size(v) == std::size(kMemprofGauges));
   for (size_t i = 0; i < std::size(v); ++i) options_.probe->gauges.set(memprof_slot0_ + i, v[i]);
   const auto live = core::live_type_counts();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -20,6 +21,7 @@
 #include "replica/io/asio.h"
 #include "replica/io/framed_connection.h"
 #include "replica/io/log.h"
+#include "replica/plants/plants.h"
 
 namespace hd::memprof {
 struct Probe;  // memprof/probe.h (header-only): gauges + op counter
@@ -98,6 +100,7 @@ class ReplicaServer {
   void log_leader_change();  // info line when the term or the known leader changes
   void memprof_register();   // memprof hook: gauge slots, once
   void memprof_publish();    // memprof hook: gauges, every tick
+  uint64_t leader_gauge() const;
   void memprof_count_ops();  // memprof hook: after each step()
 
   asio::io_context& io_;
@@ -128,8 +131,9 @@ class ReplicaServer {
   ServerCounters counters_;
   size_t memprof_slot0_ = 0;       // first gauge slot (memprof hook)
   uint64_t memprof_ops_seen_ = 0;  // ops already added to the probe
-  uint64_t logged_term_ = 0;       // last term/leader change logged
-  uint32_t logged_leader_ = UINT32_MAX;
+  bool leader_logged_ = false;     // last term/leader change logged
+  uint64_t logged_term_ = 0;
+  std::optional<core::ReplicaId> logged_leader_;
 };
 
 }  // namespace hd::io

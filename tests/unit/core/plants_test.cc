@@ -1,7 +1,7 @@
 // Plants: --plant parsing (kinds, aliases, errors that name the option and the
 // valid kinds), the leak plant's exact bytes per op, and the slowpath plant's
 // leader withholding its fast-path OK after N ops.
-#include "replica/core/plants.h"
+#include "replica/plants/plants.h"
 
 #include <doctest/doctest.h>
 

@@ -567,9 +567,11 @@ TEST_CASE("failover: a restarted replica does not vote until it caught up") {
     cl.propose_all(put(101, s, s % 3, std::to_string(s)));
     cl.run();
   }
+  CHECK(cl.core(2).leader() == ReplicaId{0});
   cl.restart(2);  // rejoining
   CHECK(cl.core(2).gauges().rejoining);
   CHECK(cl.core(2).term() == Term{0});
+  CHECK_FALSE(cl.core(2).leader().has_value());  // no leader known before the probes
   // With the leader down before 2 caught up, 1 cannot win: 2 withholds its vote.
   cl.set_down(0, true);
   tick_until(cl, 1'500'000, [] { return false; });
@@ -581,6 +583,7 @@ TEST_CASE("failover: a restarted replica does not vote until it caught up") {
   cl.set_down(0, false);
   REQUIRE(tick_until(cl, 3'000'000, [&] { return !cl.core(2).gauges().rejoining; }));
   CHECK(cl.core(2).gauges().applied_index == cl.leader().gauges().applied_index);
+  CHECK(cl.core(2).leader() == ReplicaId{cl.leader_index()});
   for (Key k = 0; k < 3; ++k) CHECK(cl.core(2).read_executed(k) == cl.leader().read_executed(k));
 }
 

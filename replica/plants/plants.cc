@@ -1,10 +1,12 @@
 // Plants: `--plant` parsing and the memory plants (leak, fragment).
-#include "replica/core/plants.h"
+#include "replica/plants/plants.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+
+#include "base/check.h"
 
 namespace hd::core {
 

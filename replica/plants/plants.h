@@ -1,13 +1,14 @@
-// Deliberate pathologies ("plants", DESIGN §2, `replica --plant`) that give
-// the diagnostics known answers. All off by default.
+// Plants: `--plant` parsing and the memory plants (leak, fragment), which give
+// the diagnostics known answers (DESIGN §2). All off by default.
 //
-// Two kinds live here: protocol plants (retain_history, slow_path_after_ops),
-// read by ReplicaCore and deterministic like the rest of the core; and memory
-// plants (leak, fragment), which are not protocol behaviour and so are not in
-// the core's state machine: the transport owns a MemoryPlant and calls
-// on_ops() with the core's client-op count (client_ops(), the same count
-// memprof writes into the replica's snapshots) after every step(). The core
-// and the simulator never run them. Not thread-safe: one owner thread.
+// The memory plants are not protocol behaviour, so they are not in hd_core:
+// the transport owns a MemoryPlant and calls on_ops() with the core's
+// client-op count (client_ops(), the same count memprof writes into the
+// replica's snapshots) after every step(). The core and the simulator never
+// run them; the protocol plants are flags the core reads (core/plant_flags.h).
+// MemoryPlant stays in namespace hd::core: its heap-profile site name
+// (hd::core::MemoryPlant::leak_plant_accumulate) is a documented known answer.
+// Not thread-safe: one owner thread.
 #pragma once
 
 #include <cstddef>
@@ -17,24 +18,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "replica/core/plant_flags.h"
 
 namespace hd::core {
-
-inline constexpr uint32_t kDefaultLeakBytesPerOp = 256;
-inline constexpr uint64_t kDefaultSlowPathAfterOps = 3000;
-
-struct Plants {
-  bool retain_history = false;  // never release executed log entries
-  // Slow path: once this replica has counted this many client ops, the leader
-  // answers every strong proposal with ok = false, so no fast-path quorum forms
-  // and every strong op completes on the slow path (commit + execute).
-  bool force_slow_path = false;
-  uint64_t slow_path_after_ops = kDefaultSlowPathAfterOps;
-  uint32_t leak_bytes_per_op = 0;  // 0: off
-  bool fragment = false;
-
-  bool any() const { return retain_history || force_slow_path || leak_bytes_per_op || fragment; }
-};
 
 // Parses one `--plant` value: none, history (alias retain-history),
 // leak[:BYTES] (16..1048576, default 256), fragment, slowpath[:N] (N >= 0,
