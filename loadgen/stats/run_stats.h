@@ -15,7 +15,7 @@
 
 #include "base/status.h"
 #include "loadgen/stats/histogram.h"
-#include "replica/client/session_core.h"
+#include "replica/client/op_class.h"
 
 namespace hd::loadgen {
 

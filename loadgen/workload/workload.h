@@ -11,7 +11,8 @@
 
 #include "base/rng.h"
 #include "loadgen/workload/zipf.h"
-#include "replica/client/session_core.h"
+#include "replica/client/op_class.h"
+#include "replica/core/types.h"
 
 namespace hd::loadgen {
 

@@ -21,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "replica/client/op_class.h"
 #include "replica/core/messages.h"
 
 namespace hd::client {
@@ -32,7 +33,6 @@ using core::SeqNo;
 using core::TimeUs;
 using core::Value;
 
-enum class OpClass : uint8_t { kStrongRead, kStrongWrite, kWeakRead, kWeakWrite };
 enum class Outcome : uint8_t { kOk, kTimeout };
 enum class Path : uint8_t { kNone, kFast, kSlow };  // kNone for weak ops
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "replica/wire/codec.h"
-#include "unit/wire/message_gen.h"
+#include "unit/replica/wire/message_gen.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "replica/core/replica_core.h"
-#include "unit/core/core_harness.h"
+#include "unit/replica/core/core_harness.h"
 
 namespace hd::core {
 namespace {

@@ -265,8 +265,12 @@ TEST_CASE("kill -9 a follower mid-run: progress continues, it catches up, no wri
   REQUIRE(client.wait_connected(3, 5s));
 
   // One worker runs a sequential mixed workload (strong/weak, reads/writes)
-  // while the main thread kills and restarts a follower.
-  SequentialWorkload load(client, {});
+  // while the main thread kills and restarts a follower. Its cap is far above
+  // what a run does before finish(): a fast machine completed 20,000 ops
+  // before the restart, leaving no progress for the last check to see.
+  SequentialWorkload::Options options;
+  options.max_ops = 1'000'000;
+  SequentialWorkload load(client, options);
   CHECK(load.wait_progress(200, 10s));
   cluster.kill9(2);
   load.mark_kill();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "replica/wire/frame_decoder.h"
-#include "unit/wire/message_gen.h"
+#include "unit/replica/wire/message_gen.h"
 
 namespace hd::wire {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "unit/core/core_harness.h"
+#include "unit/replica/core/core_harness.h"
 
 namespace hd::core {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "unit/wire/message_gen.h"
+#include "unit/replica/wire/message_gen.h"
 
 namespace hd::wire {
 namespace {
