@@ -429,6 +429,16 @@ void Bench::write_diff(const std::string& alloc, const std::string& dest) {
     std::printf("diff: not made (%s)\n", d.status().message().c_str());
     return;
   }
+  // The sides are named relative to diff.txt's folder when the runs are
+  // inside it (OUT/runs/...), so a report folder moved or committed elsewhere
+  // still names them right and carries no path of this machine.
+  const auto relative_to_dest = [&](const std::string& dir) {
+    std::error_code ec;
+    const fs::path rel = fs::relative(dir, dest, ec);
+    return !ec && !rel.empty() && *rel.begin() != ".." ? rel.string() : dir;
+  };
+  d->a = relative_to_dest(d->a);
+  d->b = relative_to_dest(d->b);
   std::ofstream(dest + "/diff.txt") << analysis::diff_text(*d, 50);
   std::ofstream(dest + "/diff.json") << analysis::diff_json(*d) << "\n";
   std::printf("\n== Diff, shortest vs longest run (top 5 of %s/diff.txt) ==\n%s", dest.c_str(),
