@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long libFuzzer campaign (issue 7: every parser fuzzed >= 10 minutes): runs
+# Long libFuzzer campaign (every parser fuzzed >= 10 minutes): runs
 # each target on a scratch copy of its committed seed corpus for SECONDS,
 # JOBS targets at a time, and prints one line per target with the exec count,
 # the corpus growth and whether it crashed. `./heapdrift test` runs the same

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3's performance target, measured side by side in one script run: the
+# The loadgen throughput target, measured side by side in one script run: the
 # seed workload (configs/local.conf: 3 replicas, 2 loadgen processes x 2
 # threads, pendings 10, 50% weak, Zipf 0.99 over 1M keys) swept over
 # 10K/25K/50K/100K total ops x 3 iterations, then the targets:
@@ -13,7 +13,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export HEAPDRIFT_BIN="${HEAPDRIFT_BIN:-$root/build/bin}"
 out="$root/runs/loadgen-target-$(date +%Y%m%d-%H%M%S)"
-# Uninstrumented (memprof's cost is issue 4's benchmark); later flags win.
+# Uninstrumented (memprof's cost is bench/memprof_overhead.sh's); later flags win.
 args=(--sweep 10000,25000,50000,100000 --iterations 3 --no-profile "$@")
 "$root/bench/cluster_bench.sh" "${args[@]}" --out "$out"
 echo

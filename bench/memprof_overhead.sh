@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# memprof overhead (issue 4): the seed workload on a local 3-replica cluster
+# memprof overhead (docs/run-folder.md, "Cost and non-perturbation"): the
+# seed workload on a local 3-replica cluster
 # (`heapdrift bench`: the embedded default on free ports), same allocator,
 # memprof instrumentation ON (--run-dir on every replica and loadgen: 100 ms
 # snapshots, heap profiles at op milestones and at the end, jemalloc

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Analyser performance (issue 5), printed, never asserted:
+# Analyser performance (docs/report.md, "Performance"), printed, never asserted:
 #  (a) `heapdrift report` over 4 run lengths x 3 iterations with heap profiles
 #      (target <= 3 s): best and median of --repeat timed runs;
 #  (b) symbolizing one heap profile: `heapdrift export --pprof` (parse +

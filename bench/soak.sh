@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 7): the seed workload for --ops operations (default 1,000,000)
+# Soak: the seed workload for --ops operations (default 1,000,000)
 # on a local 3-replica cluster through `heapdrift bench`, heap profiles at ten
 # points of the run, then two verdicts from the report and the run folders:
 #   * replica live-heap growth after warm-up (the first 10 % of each replica's

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/schema.h"
+
 namespace hd::memprof {
 namespace {
 
@@ -100,7 +102,8 @@ std::vector<LoadedObject> loaded_objects() {
 Status write_meta(const std::string& dir, const MetaInputs& in, const AllocatorReader& reader) {
   try {
     nlohmann::json j;
-    j["schema"] = "heapdrift-run";
+    j["schema"] = schema::kRun;
+    // The version again, as readers of the older id (heapdrift-run) expect.
     j["schema_version"] = kRunFolderSchemaVersion;
     j["program"] = in.program;
     j["pid"] = static_cast<int64_t>(getpid());

@@ -272,7 +272,6 @@ void Recorder::write_line(const char* line, size_t len) {
     if (n <= 0) return;
     off += static_cast<size_t>(n);
   }
-  written_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Recorder::snapshot_now(const char* reason, const char* profile, uint64_t profile_us) {

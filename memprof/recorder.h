@@ -79,7 +79,6 @@ class Recorder {
 
   const AllocatorReader& allocator() const { return reader_; }
   const std::string& run_dir() const { return options_.run_dir; }
-  uint64_t snapshots_written() const { return written_.load(std::memory_order_relaxed); }
   uint64_t ops() const;
 
   static constexpr size_t kLineCapacity = 16384;
@@ -100,7 +99,6 @@ class Recorder {
   pid_t pid_ = 0;  // the recording process (a forked child must not stop it)
   int64_t start_mono_ns_ = 0;
   std::atomic<uint64_t> seq_{0};
-  std::atomic<uint64_t> written_{0};
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> usr2_pending_{false};
   bool stopped_ = false;

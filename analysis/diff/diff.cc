@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/metrics/site_growth.h"
+#include "base/schema.h"
 
 namespace hd::analysis {
 
@@ -150,14 +151,14 @@ std::string diff_json(const DiffResult& d) {
                     {"a_bytes_per_op", r.a_per_op},
                     {"b_bytes_per_op", r.b_per_op},
                     {"growth_bytes_per_op", r.growth_per_op}});
-  return nlohmann::json{{"schema", "heapdrift.diff/1"},
-                        {"a", d.a},
-                        {"b", d.b},
-                        {"a_ops", d.a_ops},
-                        {"b_ops", d.b_ops},
-                        {"rows", rows}}
-             .dump(2) +
-         "\n";
+  nlohmann::json j;
+  j["schema"] = schema::kDiff;
+  j["a"] = d.a;
+  j["b"] = d.b;
+  j["a_ops"] = d.a_ops;
+  j["b_ops"] = d.b_ops;
+  j["rows"] = rows;
+  return j.dump(2) + "\n";
 }
 
 }  // namespace hd::analysis

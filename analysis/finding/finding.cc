@@ -1,6 +1,6 @@
 // The decision of the finding. Non-memory signals are weighed first: a
 // growing heap is reported, but blamed for lost throughput only when nothing
-// else moves with it and there is evidence that it costs time (DESIGN §9).
+// else moves with it and there is evidence that it costs time (docs/report.md, "The finding").
 #include "analysis/finding/finding.h"
 
 #include <algorithm>

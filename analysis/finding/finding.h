@@ -1,5 +1,5 @@
 // The finding as a decision: what explains the throughput change between the
-// shortest and the longest run length (DESIGN §9, docs/report.md "Finding"),
+// shortest and the longest run length (docs/report.md, "The finding"),
 // with the figures behind every cause considered. decide_finding() decides;
 // render_finding() (finding_prose.cc) only words the decision, so tests check
 // causes and evidence and the prose can change on its own. Pure; thread-safe.

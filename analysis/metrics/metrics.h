@@ -1,4 +1,4 @@
-// Metrics of issue 5 over ingested runs: allocation rates, live-heap growth
+// The metrics of docs/report.md ("Metrics") over ingested runs: allocation rates, live-heap growth
 // fits with confidence intervals, per-site verdicts and the degradation table
 // across run lengths. Pure computation over ingested runs (the profiles are
 // read by site_growth.h and cpu_share.h).

@@ -1,4 +1,4 @@
-// symbols.json (schema heapdrift-symbols/1): one entry per resolved address
+// symbols.json (schema heapdrift.symbols/1): one entry per resolved address
 // with its module, module offset and inlined frames.
 #include "analysis/metrics/symbol_cache.h"
 
@@ -10,14 +10,14 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/schema.h"
+
 namespace hd::analysis {
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr const char* kSymbolsSchema = "heapdrift-symbols/1";
 
 // One Symbolizer per distinct set of recorded binaries, shared by every
 // process folder with that set (all replicas of a sweep, all loadgens): the
@@ -55,9 +55,18 @@ SymbolCache::SymbolCache(const ProcessRun& p, std::vector<std::string>* warnings
 
 void SymbolCache::load(std::ifstream& in) {
   json j = json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("schema", "") != kSymbolsSchema ||
-      !j.contains("locations") || !j["locations"].is_array()) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("locations") ||
+      !j["locations"].is_array()) {
     if (warnings_) warnings_->push_back(path_ + ": unreadable symbol cache, ignored");
+    return;
+  }
+  // heapdrift.symbols/1, or its older spelling heapdrift-symbols/1 (the
+  // committed golden folders carry that one).
+  const std::string schema = j.value("schema", "");
+  if (schema != schema::kSymbols && schema != schema::kLegacySymbols) {
+    if (warnings_)
+      warnings_->push_back(path_ + ": symbol cache schema '" + schema + "' is not " +
+                           schema::kSymbols + ", ignored");
     return;
   }
   for (const json& e : j["locations"]) {
@@ -94,7 +103,7 @@ void SymbolCache::save() const {
     locs.push_back({{"address", a}, {"module", loc.module}, {"offset", o}, {"frames", frames}});
   }
   std::ofstream out(path_);
-  out << json{{"schema", kSymbolsSchema}, {"locations", locs}}.dump() << "\n";
+  out << json{{"schema", schema::kSymbols}, {"locations", locs}}.dump() << "\n";
 }
 
 void SymbolCache::flush_warnings() {

@@ -11,6 +11,7 @@
 #include "analysis/diff/diff.h"
 #include "analysis/report/charts.h"
 #include "analysis/report/svg.h"
+#include "base/schema.h"
 
 namespace hd::analysis {
 
@@ -54,7 +55,7 @@ std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
 
 std::string render_summary_json(const Analysis& a) {
   json j;
-  j["schema"] = "heapdrift.report/1";
+  j["schema"] = schema::kReport;
   j["finding"] = {{"cause", cause_name(a.finding.cause)},
                   {"memory_blamed", a.finding.memory_blamed()},
                   {"throughput_change_pct", a.finding.tput_change_pct()},

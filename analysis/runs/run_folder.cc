@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/ingest/profile.h"
+#include "base/schema.h"
 
 namespace hd::analysis {
 
@@ -152,9 +153,18 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
   Result<json> meta = parse_json(text, std::string(source));
   if (!meta) return meta.status();
   FieldReader r{std::string(source), {}};
-  if (r.string(*meta, "schema") != "heapdrift-run" && r.err.empty())
-    return Status::error(std::string(source) + ": field 'schema': not heapdrift-run");
-  if (r.integer(*meta, "schema_version") != 1 && r.err.empty())
+  // heapdrift.run/1, or its older spelling heapdrift-run whose version is in
+  // schema_version (run folders recorded before the schema ids were unified).
+  // schema_version is required with the old id; with the new one it may be
+  // there (the recorder still writes it) and must agree.
+  const std::string schema = r.string(*meta, "schema");
+  if (!r.err.empty()) return Status::error(r.err);
+  if (schema != schema::kRun && schema != schema::kLegacyRun)
+    return Status::error(std::string(source) + ": field 'schema': '" + schema + "' is not " +
+                         schema::kRun + " (or the older " + schema::kLegacyRun +
+                         "); only version 1 is understood");
+  if ((schema == schema::kLegacyRun || meta->contains("schema_version")) &&
+      r.integer(*meta, "schema_version") != 1 && r.err.empty())
     return Status::error(std::string(source) +
                          ": field 'schema_version': only version 1 is understood");
   p.program = r.string(*meta, "program");

@@ -13,13 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "base/schema.h"
 #include "base/status.h"
 #include "loadgen/stats/histogram.h"
 #include "replica/client/op_class.h"
 
 namespace hd::loadgen {
 
-inline constexpr const char* kResultSchema = "heapdrift.loadgen.result/1";
+inline constexpr const char* kResultSchema = schema::kLoadgenResult;
 
 constexpr size_t kOpClasses = 4;
 size_t class_index(client::OpClass op);

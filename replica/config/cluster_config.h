@@ -1,5 +1,5 @@
 // Seed-style cluster configuration (`.conf`), read as the original system
-// wrote it (DESIGN §6): sections `-- Replicas --` / `-- Clients --` (plus the
+// wrote it (docs/config.md): sections `-- Replicas --` / `-- Clients --` (plus the
 // original's `-- Master --` / `-- Proxy --`, accepted and ignored), lines
 // `key: value` (keys case-insensitive, only the first word is the value, so a
 // trailing `// comment` is allowed), `//` and `#` comment lines, and endpoint

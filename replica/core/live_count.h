@@ -1,4 +1,5 @@
-// Per-type live-object counts (memprof gauges `live.<type>`, DESIGN §4): how
+// Per-type live-object counts (memprof gauges `live.<type>`, docs/run-folder.md
+// "Gauges"): how
 // many objects of each protocol message / command type exist in this process
 // right now, wherever they sit — the core's log, witness table and reply
 // cache, its outbox, a client's pending ops, the simulator's network.

@@ -1,4 +1,4 @@
-// Every message of the CURP-HT protocol (DESIGN §2). The core consumes and
+// Every message of the CURP-HT protocol (docs/protocol.md). The core consumes and
 // produces these; the wire codec (replica/wire) gives each a frame type. Field
 // order here is the wire order. Adding a field is a wire-version change.
 //

@@ -1,4 +1,4 @@
-// Plants: the `--plant` flags (deliberate pathologies, DESIGN §2) as the core
+// Plants: the `--plant` flags (deliberate pathologies, docs/report.md "Plants") as the core
 // sees them. The core reads the protocol plants (retain_history, slow path);
 // the memory plants (leak, fragment) are run by the transport through
 // MemoryPlant (replica/plants/plants.h), never by the core. Plain data.

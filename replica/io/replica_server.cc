@@ -442,7 +442,7 @@ void ReplicaServer::arm_tick() {
   });
 }
 
-// ---- memprof hooks (issue 4; docs/run-folder.md lists the gauges) ----------
+// ---- memprof hooks (docs/run-folder.md, "Gauges", lists them) ------------
 // Gauge order is fixed here; memprof_publish() writes them in the same order.
 constexpr const char* kMemprofGauges[] = {"log_entries_retained",
                                           "witness_entries",

@@ -1,4 +1,4 @@
-// ReplicaServer: the Asio transport hosting one ReplicaCore (DESIGN §2). It
+// ReplicaServer: the Asio transport hosting one ReplicaCore (docs/transport.md). It
 // accepts replica and client connections, dials every other replica, feeds
 // received messages (optionally after an injected delay) into the core, ticks
 // it on a timer, and flushes core.ready() as one write per connection per

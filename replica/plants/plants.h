@@ -1,5 +1,6 @@
 // Plants: `--plant` parsing and the memory plants (leak, fragment), which give
-// the diagnostics known answers (DESIGN §2). All off by default.
+// the diagnostics known answers (docs/report.md, "Plants"). All off by
+// default.
 //
 // The memory plants are not protocol behaviour, so they are not in hd_core:
 // the transport owns a MemoryPlant and calls on_ops() with the core's

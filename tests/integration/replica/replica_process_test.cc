@@ -485,9 +485,9 @@ TEST_CASE("bad input closes only that connection; other clients keep being serve
   CHECK(contains(log, "127.0.0.1:"));
 }
 
-// Per-connection limits (issue 7): one client that floods requests it never
-// acks, or announces session after session, is cut off at the limit while
-// another client keeps being served.
+// Per-connection limits (docs/transport.md, "Per-connection limits"): one
+// client that floods requests it never acks, or announces session after
+// session, is cut off at the limit while another client keeps being served.
 TEST_CASE("a flooding client is cut off at its limits; other clients keep being served") {
   TestCluster cluster;
   const std::vector<std::string> limits = {"--max-client-window", "500",

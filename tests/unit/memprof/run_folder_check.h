@@ -97,7 +97,7 @@ inline void check_snapshot_fields(const nlohmann::json& s, const std::string& ba
 inline nlohmann::json read_meta(const std::string& dir) {
   auto j = nlohmann::json::parse(slurp(dir + "/meta.json"), nullptr, false);
   REQUIRE_MESSAGE(!j.is_discarded(), dir << "/meta.json does not parse");
-  CHECK(j.at("schema") == "heapdrift-run");
+  CHECK(j.at("schema") == "heapdrift.run/1");
   CHECK(j.at("schema_version") == 1);
   for (const char* k : {"program", "pid", "start_unix_ms", "command_line", "allocator", "recorder",
                         "config", "host", "binary", "objects"}) {

@@ -85,6 +85,59 @@ TEST_CASE("loadgen result: read by RunStats, errors name the file and the field"
   CHECK(r->duration_s() == doctest::Approx(2));
 }
 
+// A meta.json with the fields parse_meta requires, under a given schema head
+// (the "schema" field, and "schema_version" when the head has one).
+std::string meta_with(const std::string& head) {
+  return "{" + head +
+         R"(, "program": "replica", "allocator": {"heap_profile_sample_bytes": 524288},)"
+         R"( "host": {"cpus_online": 2}})";
+}
+
+TEST_CASE("meta.json: the schema id heapdrift.run/1 and its older spelling are read") {
+  ProcessRun p;
+  // What the recorder writes now.
+  Status st = parse_meta(meta_with(R"("schema": "heapdrift.run/1", "schema_version": 1)"), "m", p);
+  CHECK_MESSAGE(st.is_ok(), (st.is_ok() ? "" : st.message()));
+  CHECK(p.program == "replica");
+  CHECK(p.heap_profile_sample_bytes == 524288);
+  // The id alone is enough.
+  ProcessRun q;
+  st = parse_meta(meta_with(R"("schema": "heapdrift.run/1")"), "m", q);
+  CHECK_MESSAGE(st.is_ok(), (st.is_ok() ? "" : st.message()));
+  CHECK(q.cpus == 2);
+  // What folders recorded before the ids were unified have (the golden ones too).
+  ProcessRun old;
+  st = parse_meta(meta_with(R"("schema": "heapdrift-run", "schema_version": 1)"), "m", old);
+  CHECK_MESSAGE(st.is_ok(), (st.is_ok() ? "" : st.message()));
+  CHECK(old.program == "replica");
+}
+
+TEST_CASE("meta.json: an unknown schema or version is refused, naming what is read") {
+  ProcessRun p;
+  Status st = parse_meta(meta_with(R"("schema": "heapdrift.report/1")"), "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message() ==
+        "m.json: field 'schema': 'heapdrift.report/1' is not heapdrift.run/1 (or the older "
+        "heapdrift-run); only version 1 is understood");
+  st = parse_meta(meta_with(R"("schema": "heapdrift.run/2", "schema_version": 2)"), "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message().find("'heapdrift.run/2' is not heapdrift.run/1") != std::string::npos);
+  // The old id says its version in schema_version: required, and only 1.
+  st = parse_meta(meta_with(R"("schema": "heapdrift-run", "schema_version": 2)"), "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message() == "m.json: field 'schema_version': only version 1 is understood");
+  st = parse_meta(meta_with(R"("schema": "heapdrift-run")"), "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message() == "m.json: missing field 'schema_version'");
+  // With the new id a schema_version that disagrees is refused too.
+  st = parse_meta(meta_with(R"("schema": "heapdrift.run/1", "schema_version": 2)"), "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message() == "m.json: field 'schema_version': only version 1 is understood");
+  st = parse_meta(R"({"program": "replica"})", "m.json", p);
+  REQUIRE(!st.is_ok());
+  CHECK(st.message() == "m.json: missing field 'schema'");
+}
+
 TEST_CASE("golden run folders load and group by length") {
   std::vector<Run> runs;
   for (const char* n : {"normal-10k", "history-2k", "normal-2k", "history-10k"}) {
