@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "integration/cluster_harness.h"
+#include "launcher/launcher.h"
+#include "launcher/spawn.h"
 #include "memprof/allocator_select.h"
 #include "memprof/backend.h"
 #include "unit/memprof/run_folder_check.h"
@@ -207,13 +209,10 @@ TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
   const std::string backend = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const std::string dir = temp_dir("usr2");
   const std::string bin = hd::test::bin_path("memprof_probe");
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    execl(bin.c_str(), bin.c_str(), "--allocator", backend.c_str(), "--run-dir", dir.c_str(),
-          "--linger-ms", "4000", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const hd::Result<pid_t> started = hd::launcher::spawn(
+      {bin, "--allocator", backend, "--run-dir", dir, "--linger-ms", "4000"}, {}, -1);
+  REQUIRE(started.is_ok());
+  const pid_t pid = *started;
   // Wait for the recorder to be up (its "start" line), then signal.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (slurp(dir + "/snapshots.jsonl").find("\"start\"") == std::string::npos &&
@@ -227,7 +226,11 @@ TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
     if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  if (!hd::launcher::wait_pid(pid, std::chrono::seconds(15), &status)) {
+    kill(pid, SIGKILL);
+    hd::launcher::wait_pid(pid, std::chrono::seconds(5), &status);
+    FAIL("memprof_probe did not exit within 15 s of its 4 s linger");
+  }
   CHECK(seen);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
