@@ -14,7 +14,7 @@ using hd::config::parse_cluster_config;
 namespace {
 
 std::string seed_config(const std::string& name) {
-  return std::string(HEAPDRIFT_SOURCE_DIR) + "/../shared/seed/configs/" + name;
+  return std::string(HEAPDRIFT_SOURCE_DIR) + "/tests/data/seed-configs/" + name;
 }
 
 std::string error_of(const std::string& text) {
