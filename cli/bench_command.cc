@@ -14,6 +14,10 @@ namespace hd::cli {
 
 namespace {
 
+// Ops of one run: far beyond any run this machine could make, far below
+// where ops per thread or milestones would overflow.
+constexpr uint64_t kMaxOps = 1'000'000'000'000;
+
 // "HOST=VALUE" pairs of a repeated flag.
 bool split_pairs(const std::vector<std::string>& in,
                  std::vector<std::pair<std::string, std::string>>* out) {
@@ -52,11 +56,14 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                   "Cluster + workload config (seed-style .conf; ports must be free)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--sweep", opts->sweep,
-                  "Run lengths, total ops per run (default: config opsSweep, else 10000,100000)")
-      ->delimiter(',');
+                  "Run lengths, total ops per run, distinct (default: config opsSweep, else\n"
+                  "10000,100000)")
+      ->delimiter(',')
+      ->allow_extra_args(false)  // one comma-separated word: CONFIG after it stays the config
+      ->check(cli_check::whole_number(1, kMaxOps));
   cmd->add_option("--iterations", opts->iterations,
                   "Iterations of each length (default: config iterations, else 1)")
-      ->check(CLI::Range(1u, 1000u));
+      ->check(cli_check::whole_number(1, 1000));
   cmd->add_option("--out,-o", opts->out_dir,
                   "Output folder: report files and runs/ (default reports/latest; an earlier\n"
                   "bench output there is replaced, any other non-empty folder is refused)");
@@ -88,17 +95,13 @@ void add_bench_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--bin-dir", opts->bin_dir,
                   "Folder of the replica and loadgen programs (default: next to heapdrift)");
   cmd->add_option("--phase-timeout", opts->phase_timeout_s,
-                  "Hard limit in seconds for a run's load (default 30 + ops/500)");
+                  "Hard limit in seconds for a run's load (default 30 + ops/500)")
+      ->check(cli_check::whole_number(1, 86400));
   cmd->add_option("--kill-leader-at", opts->kill_leader_at_ops,
                   "Failover scenario: kill -9 the boot leader (the config's first replica) once\n"
                   "the loadgens completed OPS ops of a run (runs shorter than OPS are not\n"
                   "touched); the report lists the leader change and weighs it as a cause")
-      // Checked on the text: CLI11 would wrap "-5" into a huge unsigned count.
-      ->check([](const std::string& v) -> std::string {
-        const bool digits = !v.empty() && v.find_first_not_of("0123456789") == std::string::npos;
-        if (digits && v.find_first_not_of('0') != std::string::npos && v.size() <= 19) return {};
-        return "wants a positive whole number of ops, got '" + v + "'";
-      });
+      ->check(cli_check::whole_number(1, kMaxOps));
   cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
       ->check(CLI::IsMember({"auto", "bar", "lines"}));
   cmd->callback([=] {

@@ -584,20 +584,23 @@ Status prepare_out(const std::string& out) {
 }  // namespace
 
 int run_bench(const BenchOptions& o) {
+  // `heapdrift cluster` runs replicas only: it needs no loadgen and no client.
+  const bool cluster_only = !o.cluster_command.empty();
+  const char* who = cluster_only ? "heapdrift cluster" : "heapdrift bench";
   std::error_code ec;
   const std::string out = fs::absolute(o.out_dir, ec).lexically_normal().string();
   const std::string bin = o.bin_dir.empty() ? launcher::program_dir() : o.bin_dir;
   for (const char* prog : {"replica", "loadgen"}) {
+    if (cluster_only && std::string(prog) == "loadgen") continue;
     if (access((bin + "/" + prog).c_str(), X_OK) != 0) {
-      std::fprintf(stderr, "heapdrift bench: %s/%s is missing (build it first)\n", bin.c_str(),
-                   prog);
+      std::fprintf(stderr, "%s: %s/%s is missing (build it first)\n", who, bin.c_str(), prog);
       return kExitUsage;
     }
   }
   Plan plan;
   plan.explicit_config = !o.config_path.empty();
   if (plan.explicit_config && !fs::exists(o.config_path, ec)) {
-    std::fprintf(stderr, "heapdrift bench: no config file %s\n", o.config_path.c_str());
+    std::fprintf(stderr, "%s: no config file %s\n", who, o.config_path.c_str());
     return kExitUsage;
   }
   const std::string runs =
@@ -605,7 +608,7 @@ int run_bench(const BenchOptions& o) {
   for (const auto& dir : {out, runs}) {
     if (dir == out + "/runs") continue;  // inside OUT: prepared with it
     if (auto st = prepare_out(dir); !st) {
-      std::fprintf(stderr, "heapdrift bench: %s\n", st.message().c_str());
+      std::fprintf(stderr, "%s: %s\n", who, st.message().c_str());
       return kExitUsage;
     }
   }
@@ -614,7 +617,7 @@ int run_bench(const BenchOptions& o) {
   } else {
     const auto ports = launcher::free_ports("127.0.0.1", 5);
     if (ports.empty()) {
-      std::fprintf(stderr, "heapdrift bench: no free ports on 127.0.0.1\n");
+      std::fprintf(stderr, "%s: no free ports on 127.0.0.1\n", who);
       return kExitUsage;
     }
     plan.config_path = out + "/cluster.conf";
@@ -623,18 +626,33 @@ int run_bench(const BenchOptions& o) {
   }
   auto loaded = config::load_cluster_config(plan.config_path);
   if (!loaded) {
-    std::fprintf(stderr, "heapdrift bench: %s\n", loaded.status().message().c_str());
+    std::fprintf(stderr, "%s: %s\n", who, loaded.status().message().c_str());
     return kExitUsage;
   }
   plan.config = *loaded;
-  if (plan.config.replicas.size() < 3 || plan.config.clients.empty()) {
-    std::fprintf(stderr, "heapdrift bench: %s: need >= 3 replicas and >= 1 client\n",
-                 plan.config_path.c_str());
+  if (plan.config.replicas.size() < 3 || (plan.config.clients.empty() && !cluster_only)) {
+    std::fprintf(stderr, "%s: %s: need >= 3 replicas%s\n", who, plan.config_path.c_str(),
+                 cluster_only ? "" : " and >= 1 client");
     return kExitUsage;
   }
   plan.sweep = !o.sweep.empty()                 ? o.sweep
                : !plan.config.ops_sweep.empty() ? plan.config.ops_sweep
                                                 : std::vector<uint64_t>{10000, 100000};
+  // A length given twice would run twice into the same run folders
+  // (ops<N>-it<K>); repeats are what --iterations is for.
+  for (size_t i = 0; i < plan.sweep.size(); ++i) {
+    const bool repeated =
+        std::find(plan.sweep.begin(), plan.sweep.begin() + static_cast<std::ptrdiff_t>(i),
+                  plan.sweep[i]) != plan.sweep.begin() + static_cast<std::ptrdiff_t>(i);
+    if (plan.sweep[i] == 0 || repeated) {
+      std::fprintf(stderr,
+                   "%s: sweep %s: run length %llu %s (each length is one run per iteration; "
+                   "repeat runs with --iterations)\n",
+                   who, join(plan.sweep).c_str(), static_cast<unsigned long long>(plan.sweep[i]),
+                   plan.sweep[i] == 0 ? "is zero" : "is given twice");
+      return kExitUsage;
+    }
+  }
   plan.iterations =
       o.iterations != 0 ? o.iterations : std::max<uint32_t>(1, plan.config.iterations);
   plan.allocators =

@@ -82,14 +82,18 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--alias", alias, "this client process's alias in the config's Clients section")
       ->capture_default_str();
-  auto* o_reqs = app.add_option("--reqs", reqs, "operations per client thread (config: reqs)");
+  // Whole numbers are checked on the text (cli_check): CLI11 would wrap "-5"
+  // into a huge unsigned count.
+  auto* o_reqs = app.add_option("--reqs", reqs, "operations per client thread (config: reqs)")
+                     ->check(hd::cli_check::whole_number(1, uint64_t{1} << 40));
   auto* o_writes =
       app.add_option("--writes", writes, "% of strong ops that are writes (config: writes)")
           ->check(CLI::Range(0, 100));
   auto* o_conf =
       app.add_option("--conflicts", conflicts, "% of ops on one shared hot key (config: conflicts)")
           ->check(CLI::Range(0, 100));
-  auto* o_cs = app.add_option("--command-size", command_size, "value bytes (config: commandSize)");
+  auto* o_cs = app.add_option("--command-size", command_size, "value bytes (config: commandSize)")
+                   ->check(hd::cli_check::whole_number(0, 1u << 20));
   auto* o_threads = app.add_option("--client-threads", threads,
                                    "threads = sessions in this process (config: clientThreads)")
                         ->check(CLI::Range(1, 256));
@@ -105,7 +109,7 @@ int main(int argc, char** argv) {
                               "% of weak ops that are writes (config: weakWrites)")
                    ->check(CLI::Range(0, 100));
   auto* o_ks = app.add_option("--key-space", key_space, "distinct keys (config: keySpace)")
-                   ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+                   ->check(hd::cli_check::whole_number(1, uint64_t{1} << 40));
   auto* o_zipf =
       app.add_option("--zipf-skew", zipf, "Zipf exponent, 0 = uniform (config: zipfSkew)")
           ->check(CLI::Range(0.0, 10.0));
@@ -114,26 +118,31 @@ int main(int argc, char** argv) {
       app.add_option("--network-delay", network_delay,
                      "one-way delay in ms injected at receive, in loadgen and (via the config) the "
                      "replicas (config: networkDelay)")
-          ->check(CLI::Range(0, 60000));
+          ->check(hd::cli_check::whole_number(0, 60000));
   app.add_option("--seed", opt.seed, "seed of the op sequence (same seed, same ops)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(hd::cli_check::whole_number(0, UINT64_MAX));
   app.add_option("--warmup-ops", opt.warmup_ops,
                  "ops per thread excluded from latency and throughput")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(hd::cli_check::whole_number(0, uint64_t{1} << 40));
   app.add_option(
          "--rate", opt.rate_ops_s,
          "open loop: ops/s for this process (0 = closed loop); latency from intended send time")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(hd::cli_check::non_negative_number());
   app.add_option("--io-threads", opt.io_threads,
                  "I/O threads serving the sessions (each thread's sessions share one connection "
                  "per replica)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_option("--nearest", opt.nearest, "replica index that serves this process's weak reads")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(hd::cli_check::whole_number(0, 1000));
   app.add_option("--deadline", opt.deadline_s,
                  "overall deadline in seconds; on expiry report what finished and exit 3")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(hd::cli_check::whole_number(1, 7 * 86400));
   app.add_option("--json", json_out, "write the result JSON here (schema: docs/loadgen-result.md)");
   std::string plant;
   app.add_option("--plant", plant,
@@ -143,7 +152,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "cache", "never-evict-cache"}));
   app.add_option("--cache-entries", opt.cache_entries,
                  "client-cache entries kept per session before the oldest is evicted (default\n"
-                 "65536; 0 = no cache); --plant cache ignores the bound");
+                 "65536; 0 = no cache); --plant cache ignores the bound")
+      ->check(hd::cli_check::whole_number(0, uint64_t{1} << 32));
   bool quiet = false;
   app.add_flag("--quiet", quiet, "no TPUT lines");
   // memprof (docs/run-folder.md)
@@ -168,7 +178,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   merge->preparse_callback([&](size_t) { app.get_option("--config")->required(false); });
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help exits 0; a bad flag or value is a usage error: 2, as documented
+    // (and as replica and heapdrift do), not CLI11's own codes.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (merge->parsed()) return run_merge(merge_files, merge_json);
 
   auto cfg = hd::config::load_cluster_config(config_path);

@@ -205,6 +205,59 @@ TEST_CASE("bench: a bad --kill-leader-at is a usage error (exit 2) naming the fl
   remove_unless_kept(dir);
 }
 
+TEST_CASE("bench: a bad --sweep, --iterations or --phase-timeout is a usage error (exit 2)") {
+  const std::string dir = temp_dir("sweep-bad");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--sweep", "-1"}, "--sweep"},
+      {{"--sweep", "99999999999999999999"}, "--sweep"},
+      {{"--sweep", "0"}, "--sweep"},
+      {{"--sweep", "2000,many"}, "--sweep"},
+      {{"--sweep", "2000,2000"}, "2000 is given twice"},
+      {{"--iterations", "-1"}, "--iterations"},
+      {{"--phase-timeout", "0"}, "--phase-timeout"},
+      {{"--phase-timeout", "-3"}, "--phase-timeout"},
+  };
+  for (const auto& [extra, named] : cases) {
+    std::vector<std::string> args = {"bench", "--out", dir + "/out"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::string log;
+    const int code = run_heapdrift(args, std::chrono::seconds(30), &log);
+    INFO(extra[0] << " " << extra[1] << ": " << log);
+    CHECK(code == 2);
+    CHECK(log.find(named) != std::string::npos);
+    CHECK(!fs::exists(dir + "/out/runs/ops2000-it1"));  // nothing ran
+  }
+  // --sweep takes one comma-separated word: a config after it is the config.
+  std::string log;
+  const int code =
+      run_heapdrift({"bench", "--sweep", "2000", dir + "/no-such.conf", "--out", dir + "/out"},
+                    std::chrono::seconds(30), &log);
+  INFO(log);
+  CHECK(code == 2);
+  CHECK(log.find("no-such.conf") != std::string::npos);
+  CHECK(log.find("Could not convert") == std::string::npos);
+  remove_unless_kept(dir);
+}
+
+TEST_CASE("cluster: needs only the replica program and no client; its errors say cluster") {
+  const std::string dir = temp_dir("cluster-only");
+  fs::create_directories(dir + "/bin");
+  fs::create_symlink(hd::test::bin_path("replica"), dir + "/bin/replica");
+  std::string log;
+  int code = run_heapdrift({"cluster", "--bin-dir", dir + "/bin", "--out", dir + "/out", "--", "sh",
+                            "-c", "test -s {config}"},
+                           std::chrono::seconds(60), &log);
+  INFO(log);
+  CHECK(code == 0);  // no loadgen in bin/: not needed
+  CHECK(log.find("heapdrift bench") == std::string::npos);
+  code = run_heapdrift({"cluster", "--bin-dir", dir + "/empty", "--", "true"},
+                       std::chrono::seconds(30), &log);
+  CHECK(code == 2);
+  CHECK(log.find("heapdrift cluster: ") != std::string::npos);
+  CHECK(log.find("/replica is missing") != std::string::npos);
+  remove_unless_kept(dir);
+}
+
 TEST_CASE("bench: without a plant no replica site accumulates" *
           doctest::skip(hd::test::memprof::kSanitizerBuild)) {
   const std::string out = temp_dir("clean") + "/report";

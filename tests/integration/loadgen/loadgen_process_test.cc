@@ -155,6 +155,35 @@ TEST_CASE("loadgen: clear errors for bad input") {
   CHECK(out.find("could not connect") != std::string::npos);
 }
 
+TEST_CASE("loadgen: a bad flag or value is a usage error (exit 2) naming the flag and value") {
+  TestCluster cluster(3, kWorkload);
+  // No replica is started: a value that got through would fail later with
+  // "could not connect", which the checks below tell apart.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--reqs", "-5"}, "--reqs"},
+      {{"--reqs", "0"}, "--reqs"},
+      {{"--reqs", "1e3"}, "--reqs"},
+      {{"--rate", "-1"}, "--rate"},
+      {{"--rate", "fast"}, "--rate"},
+      {{"--deadline", "0"}, "--deadline"},
+      {{"--seed", "-1"}, "--seed"},
+      {{"--warmup-ops", "-2"}, "--warmup-ops"},
+      {{"--command-size", "-1"}, "--command-size"},
+      {{"--no-such-flag"}, "--no-such-flag"},
+  };
+  for (const auto& [extra, named] : cases) {
+    std::vector<std::string> args = {"--config", cluster.config_path(), "--alias", "client0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::string out;
+    const int code = exit_code(run_to_exit(bin_path("loadgen"), args, 10s, &out));
+    INFO(extra.front() << " " << (extra.size() > 1 ? extra[1] : "") << ": " << out);
+    CHECK(code == 2);
+    CHECK(out.find(named) != std::string::npos);
+    if (extra.size() > 1) CHECK(out.find(extra[1]) != std::string::npos);
+    CHECK(out.find("could not connect") == std::string::npos);
+  }
+}
+
 TEST_CASE("loadgen: --network-delay holds every reply for the one-way delay") {
   TestCluster cluster(3, kWorkload);
   REQUIRE(cluster.start_all());
