@@ -12,8 +12,13 @@
 namespace hd::cli {
 
 void add_export_command(CLI::App& app, int* exit_code) {
-  auto opts = std::make_shared<analysis::ExportRequest>();
-  auto pprof = std::make_shared<bool>(false);
+  // Everything CLI11 writes into lives as long as the app: the callback owns it.
+  struct ExportFlags {
+    analysis::ExportRequest request;
+    bool pprof = false;
+  };
+  auto flags = std::make_shared<ExportFlags>();
+  analysis::ExportRequest* opts = &flags->request;
   CLI::App* cmd = app.add_subcommand(
       "export",
       "Write a heap or CPU profile (or a process folder's last one) as a symbolized pprof\n"
@@ -23,13 +28,13 @@ void add_export_command(CLI::App& app, int* exit_code) {
                   "folder (RUN/replica0): its last milestone heap profile, symbolized with the\n"
                   "binaries its meta.json recorded")
       ->required();
-  cmd->add_flag("--pprof", *pprof, "pprof profile.proto output (gzipped)")->required();
+  cmd->add_flag("--pprof", flags->pprof, "pprof profile.proto output (gzipped)")->required();
   cmd->add_option("-o,--output", opts->output, "output file, e.g. heap.pb.gz")->required();
   cmd->add_option("--binary", opts->binaries,
                   "PATH=BUILDID of a binary the run recorded; a file whose build-id differs "
                   "is not used for symbols");
   // --pprof is required: it names the only output format there is.
-  cmd->callback([opts, exit_code] {
+  cmd->callback([flags, opts, exit_code] {
     const Result<analysis::ExportOutcome> out = analysis::export_pprof_file(*opts);
     if (!out) {
       std::fprintf(stderr, "heapdrift export: %s\n", out.status().message().c_str());
