@@ -27,13 +27,16 @@ using testing::kRuns;
 const std::string kSource = std::string(HEAPDRIFT_SOURCE_DIR) + "/";
 const std::string kExpected = kRuns + "expected/";
 
-// Paths relative to the repository root (as expected.sh names its inputs),
-// then, as expected.sh does, every absolute path (at the start, or after a
-// space or '('; up to whitespace : " ( ) ,) becomes its last three
-// components without the leading '/': the recording machine's checkout and
-// binary folders are not part of the answer.
+// The test's inputs (under tests/) relative to the repository root, as
+// expected.sh names them; then, as expected.sh does, every absolute path (at
+// the start, or after a space or '('; up to whitespace : " ( ) ,) becomes its
+// last three components without the leading '/': the recording machine's
+// checkout and binary folders are not part of the answer. Only the inputs'
+// prefix is stripped: source paths recorded in the golden runs keep theirs,
+// also when this checkout sits where the runs were recorded.
 std::string normalize_paths(std::string s) {
-  for (size_t at; (at = s.find(kSource)) != std::string::npos;) s.erase(at, kSource.size());
+  const std::string inputs = kSource + "tests/";
+  for (size_t at; (at = s.find(inputs)) != std::string::npos;) s.erase(at, kSource.size());
   static const std::string kStops = " \t\n:\"(),";
   std::string out;
   for (size_t i = 0; i < s.size();) {
@@ -218,6 +221,10 @@ TEST_CASE("golden expected: the comparison names what moved") {
   CHECK(diffs.size() == 1);
   CHECK(normalize_paths("f (/work/main/replica/core/log.h:27) /tmp/x") ==
         "f (replica/core/log.h:27) tmp/x");
+  // Inputs relative to the checkout; a recorded source path under it is
+  // still cut to its last three components, wherever the checkout is.
+  CHECK(normalize_paths("A: " + kSource + "tests/data/runs/x") == "A: tests/data/runs/x");
+  CHECK(normalize_paths("(" + kSource + "a/b/c.cc:1)") == "(a/b/c.cc:1)");
 }
 
 }  // namespace
