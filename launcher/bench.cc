@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -77,12 +78,6 @@ class SignalScope {
   struct sigaction old_int_ {};
   struct sigaction old_term_ {};
 };
-
-std::string join(const std::vector<uint64_t>& v) {
-  std::string s;
-  for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
 
 // The last complete line of `path` containing `token` (reads the last 16 KiB).
 std::string last_line_with(const std::string& path, const std::string& token) {
@@ -448,10 +443,11 @@ void Bench::write_diff(const std::string& alloc, const std::string& dest) {
 int Bench::report() {
   int rc = 0;
   bool first = true;
-  // (allocator, report folder, its analysis), in the allocators' order.
-  std::vector<std::string> written_dirs;
-  std::vector<analysis::Analysis> analyses;
-  std::vector<std::string> analysed;
+  // Each allocator's analysis, in the allocators' order (a deque: reports
+  // point into it while it grows).
+  std::deque<analysis::Analysis> analyses;
+  std::vector<AllocatorReport> reports;
+  bool main_written = false;  // OUT itself holds the first allocator's report
   for (const auto& alloc : plan_.allocators) {
     std::vector<std::string> dirs;
     for (const auto& [len, runs] : results_[alloc])
@@ -477,14 +473,12 @@ int Bench::report() {
     std::printf("\n== Finding (%s) ==\n%s\n", alloc.c_str(), a->finding_text.c_str());
     std::printf("report: %s/index.html\n", dest.c_str());
     write_diff(alloc, dest);
-    written_dirs.push_back(dest);
+    main_written = main_written || dest == out_;
     analyses.push_back(std::move(a).value());
-    analysed.push_back(alloc);
+    reports.push_back({alloc, &analyses.back()});
   }
   // Several allocators: one table side by side, in the main report.
-  if (analyses.size() > 1 && written_dirs.front() == out_) {
-    std::vector<AllocatorReport> reports;
-    for (size_t i = 0; i < analyses.size(); ++i) reports.push_back({analysed[i], &analyses[i]});
+  if (reports.size() > 1 && main_written) {
     if (auto md = write_allocator_comparison(reports, out_); !md) {
       std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n",
                    md.status().message().c_str());
@@ -648,7 +642,8 @@ int run_bench(const BenchOptions& o) {
       std::fprintf(stderr,
                    "%s: sweep %s: run length %llu %s (each length is one run per iteration; "
                    "repeat runs with --iterations)\n",
-                   who, join(plan.sweep).c_str(), static_cast<unsigned long long>(plan.sweep[i]),
+                   who, launcher::comma_list(plan.sweep).c_str(),
+                   static_cast<unsigned long long>(plan.sweep[i]),
                    plan.sweep[i] == 0 ? "is zero" : "is given twice");
       return kExitUsage;
     }
@@ -659,7 +654,8 @@ int run_bench(const BenchOptions& o) {
       o.allocators.empty() ? std::vector<std::string>{plan.config.allocator} : o.allocators;
   if (o.cluster_command.empty()) {
     std::printf("heapdrift bench: %s; sweep %s ops x %u iteration(s); allocator(s)",
-                plan.config_path.c_str(), join(plan.sweep).c_str(), plan.iterations);
+                plan.config_path.c_str(), launcher::comma_list(plan.sweep).c_str(),
+                plan.iterations);
     for (const auto& a : plan.allocators) std::printf(" %s", a.c_str());
     std::printf("%s%s; output %s\n", o.plant.empty() ? "" : "; replica plant ", o.plant.c_str(),
                 out.c_str());

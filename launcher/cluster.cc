@@ -102,13 +102,26 @@ Status Cluster::start_replicas(const ReplicaLaunch& how, std::chrono::millisecon
 
 Status Cluster::wait_ready(std::chrono::milliseconds timeout,
                            const std::function<bool()>& interrupted) {
+  std::vector<size_t> started;
+  for (size_t i = 0; i < replicas_.size(); ++i)
+    if (replicas_[i].launcher != nullptr) started.push_back(i);
+  return wait_accepting(started, timeout, interrupted);
+}
+
+Status Cluster::wait_replica_ready(size_t i, std::chrono::milliseconds timeout) {
+  HD_CHECK(replica_started(i));
+  return wait_accepting({i}, timeout, {});
+}
+
+Status Cluster::wait_accepting(const std::vector<size_t>& which, std::chrono::milliseconds timeout,
+                               const std::function<bool()>& interrupted) {
   const auto deadline = Clock::now() + timeout;
   std::vector<bool> ready(replicas_.size(), false);
   while (true) {
     bool all = true;
-    for (size_t i = 0; i < replicas_.size(); ++i) {
+    for (size_t i : which) {
       Member& m = replicas_[i];
-      if (ready[i] || m.launcher == nullptr) continue;
+      if (ready[i]) continue;
       Process& p = m.process;
       if (m.launcher->poll(p)) {
         const int code = p.exit_code();

@@ -71,6 +71,9 @@ class Cluster {
   // when `interrupted` returns true.
   Status wait_ready(std::chrono::milliseconds timeout,
                     const std::function<bool()>& interrupted = {});
+  // The same for replica i alone (e.g. after restarting it). Precondition:
+  // replica_started(i).
+  Status wait_replica_ready(size_t i, std::chrono::milliseconds timeout);
   // True after wait_ready failed because a replica exited with code 2: it
   // rejected its flags or the config, so every further start would fail too.
   bool replica_rejected_arguments() const { return rejected_arguments_; }
@@ -110,6 +113,9 @@ class Cluster {
     std::unique_ptr<Launcher> launcher;
   };
   Member& member_of(const Process& p);
+  // wait_ready over the started replicas `which`.
+  Status wait_accepting(const std::vector<size_t>& which, std::chrono::milliseconds timeout,
+                        const std::function<bool()>& interrupted);
 
   config::ClusterConfig config_;
   std::string config_path_;

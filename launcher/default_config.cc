@@ -11,12 +11,6 @@ namespace hd::launcher {
 
 namespace {
 
-std::string join(const std::vector<uint64_t>& v) {
-  std::string s;
-  for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
-
 std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
@@ -34,6 +28,12 @@ bool is_endpoint(const std::string& code) {
 }
 
 }  // namespace
+
+std::string comma_list(const std::vector<uint64_t>& v) {
+  std::string s;
+  for (auto x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  return s;
+}
 
 const char* local_conf_text() {
   return kLocalConfText;
@@ -93,9 +93,9 @@ std::string default_config_text(const std::vector<uint16_t>& ports,
   if (early < steps.front()) m.push_back(early);
   for (uint64_t x : steps) m.push_back(x);
   std::vector<std::pair<std::string, std::string>> overrides = {
-      {"heapProfileAt", join(m)},
+      {"heapProfileAt", comma_list(m)},
       {"snapshotIntervalMs", longest >= 50000 ? "100" : "25"},
-      {"opsSweep", join(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep)},
+      {"opsSweep", comma_list(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep)},
       {"iterations", "1"}};
   if (cpu_profile) overrides.emplace_back("cpuProfile", "true");
   return "// heapdrift bench: the embedded default (configs/local.conf on free ports)\n" +

@@ -11,6 +11,9 @@
 
 namespace hd::launcher {
 
+// "a,b,c": a list value of the .conf format (opsSweep, heapProfileAt).
+std::string comma_list(const std::vector<uint64_t>& v);
+
 // configs/local.conf as it was when this program was built.
 const char* local_conf_text();
 

@@ -219,21 +219,21 @@ int main(int argc, char** argv) {
   // memprof: select the allocator (may re-exec this process once), then record.
   if (allocator.empty()) allocator = cfg->allocator;
   static hd::memprof::Probe probe;  // static: outlives the session threads
-  hd::memprof::RecordingRequest rec_req;
-  rec_req.program = "loadgen";
-  rec_req.allocator = allocator;
-  rec_req.run_dir = run_dir;
-  rec_req.lg_prof_sample = cfg->lg_prof_sample;
-  rec_req.snapshot_interval_ms = cfg->snapshot_interval_ms;
-  rec_req.heap_profile_at = cfg->heap_profile_at;
-  rec_req.cpu_profile = cfg->cpu_profile;
-  rec_req.config_path = config_path;
-  rec_req.settings = {{"alias", alias},
-                      {"plant", opt.never_evict_cache ? "cache" : "none"},
-                      {"threads", std::to_string(opt.threads)},
-                      {"reqs", std::to_string(opt.ops_per_thread)}};
+  hd::memprof::RecorderOptions rec_opts;
+  rec_opts.program = "loadgen";
+  rec_opts.requested_allocator = allocator;
+  rec_opts.run_dir = run_dir;
+  rec_opts.snapshot_interval_ms = cfg->snapshot_interval_ms;
+  rec_opts.heap_profile_at = cfg->heap_profile_at;
+  rec_opts.cpu_profile = cfg->cpu_profile;
+  rec_opts.config_path = config_path;
+  rec_opts.settings = {{"alias", alias},
+                       {"plant", opt.never_evict_cache ? "cache" : "none"},
+                       {"threads", std::to_string(opt.threads)},
+                       {"reqs", std::to_string(opt.ops_per_thread)}};
   bool usage_error = false;
-  auto recording = hd::memprof::start_recording(rec_req, argv, &probe, &usage_error);
+  auto recording = hd::memprof::start_recording(std::move(rec_opts), cfg->lg_prof_sample, argv,
+                                                &probe, &usage_error);
   if (!recording) return fail(recording.status().message());
   if (!recording->allocator_note.empty())
     std::fprintf(stderr, "loadgen: %s\n", recording->allocator_note.c_str());

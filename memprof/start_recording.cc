@@ -6,31 +6,22 @@
 
 namespace hd::memprof {
 
-Result<Recording> start_recording(const RecordingRequest& request, char** argv, Probe* probe,
-                                  bool* usage_error) {
+Result<Recording> start_recording(RecorderOptions options, uint32_t lg_prof_sample, char** argv,
+                                  Probe* probe, bool* usage_error) {
   *usage_error = true;
   AllocatorRequest alloc;
-  if (!parse_backend(request.allocator.c_str(), &alloc.backend))
-    return Status::error("allocator '" + request.allocator +
+  if (!parse_backend(options.requested_allocator.c_str(), &alloc.backend))
+    return Status::error("allocator '" + options.requested_allocator +
                          "' is not jemalloc, tcmalloc or glibc");
   // Sampled heap profiling only when something will dump profiles.
-  alloc.profiling = !request.run_dir.empty();
-  alloc.lg_prof_sample = request.lg_prof_sample;
+  alloc.profiling = !options.run_dir.empty();
+  alloc.lg_prof_sample = lg_prof_sample;
   Recording out;
   if (Status st = ensure_allocator(alloc, argv, &out.allocator_note); !st) return st;
   *usage_error = false;
-  if (request.run_dir.empty()) return out;
-  RecorderOptions ro;
-  ro.run_dir = request.run_dir;
-  ro.program = request.program;
-  ro.requested_allocator = request.allocator;
-  ro.allocator_note = out.allocator_note;
-  ro.snapshot_interval_ms = request.snapshot_interval_ms;
-  ro.heap_profile_at = request.heap_profile_at;
-  ro.cpu_profile = request.cpu_profile;
-  ro.config_path = request.config_path;
-  ro.settings = request.settings;
-  auto started = Recorder::start(std::move(ro), probe);
+  if (options.run_dir.empty()) return out;
+  options.allocator_note = out.allocator_note;
+  auto started = Recorder::start(std::move(options), probe);
   if (!started) return started.status();
   out.recorder = std::move(started).value();
   return out;

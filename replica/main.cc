@@ -132,20 +132,20 @@ int run(int argc, char** argv) {
   // memprof: select the allocator (may re-exec this process once), then record.
   if (allocator.empty()) allocator = config.allocator;
   static hd::memprof::Probe probe;  // static: outlives every thread that may touch it
-  hd::memprof::RecordingRequest rec_req;
-  rec_req.program = "replica";
-  rec_req.allocator = allocator;
-  rec_req.run_dir = run_dir;
-  rec_req.lg_prof_sample = config.lg_prof_sample;
-  rec_req.snapshot_interval_ms = config.snapshot_interval_ms;
-  rec_req.heap_profile_at = config.heap_profile_at;
-  rec_req.cpu_profile = config.cpu_profile;
-  rec_req.config_path = config_path;
-  rec_req.settings = {{"alias", alias},
-                      {"plant", hd::core::plant_name(plants.value())},
-                      {"tick_ms", std::to_string(tick_ms)}};
+  hd::memprof::RecorderOptions rec_opts;
+  rec_opts.program = "replica";
+  rec_opts.requested_allocator = allocator;
+  rec_opts.run_dir = run_dir;
+  rec_opts.snapshot_interval_ms = config.snapshot_interval_ms;
+  rec_opts.heap_profile_at = config.heap_profile_at;
+  rec_opts.cpu_profile = config.cpu_profile;
+  rec_opts.config_path = config_path;
+  rec_opts.settings = {{"alias", alias},
+                       {"plant", hd::core::plant_name(plants.value())},
+                       {"tick_ms", std::to_string(tick_ms)}};
   bool usage_error = false;
-  auto recording = hd::memprof::start_recording(rec_req, argv, &probe, &usage_error);
+  auto recording = hd::memprof::start_recording(std::move(rec_opts), config.lg_prof_sample, argv,
+                                                &probe, &usage_error);
   if (!recording) {
     if (usage_error) {
       std::fprintf(stderr, "replica: %s\n", recording.status().message().c_str());

@@ -128,15 +128,10 @@ bool TestCluster::start_all(std::chrono::milliseconds timeout) {
 }
 
 bool TestCluster::wait_accepting(uint32_t i, std::chrono::milliseconds timeout) {
-  launcher::Launcher& local = cluster_->launcher_for("127.0.0.1");
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    // It died (e.g. port taken): report failure now.
-    if (cluster_->replica_started(i) && cluster_->poll(cluster_->replica(i))) return false;
-    if (local.accepting("127.0.0.1", port(i))) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  if (i >= cluster_->replica_count() || !cluster_->replica_started(i)) return false;
+  const Status st = cluster_->wait_replica_ready(i, timeout);
+  if (!st) std::fprintf(stderr, "TestCluster: %s\n", st.message().c_str());
+  return st.is_ok();
 }
 
 void TestCluster::kill9(uint32_t i) {

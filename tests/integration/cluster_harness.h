@@ -49,7 +49,8 @@ class TestCluster {
   bool start(uint32_t i, const std::vector<std::string>& extra_args = {});
   // Starts every replica and waits until each accepts connections.
   bool start_all(std::chrono::milliseconds timeout = std::chrono::seconds(5));
-  // Polls until a TCP connect to replica i succeeds, up to `timeout`.
+  // Until replica i (started) accepts connections, up to `timeout`; false if
+  // it was not started or exits first (Cluster::wait_replica_ready).
   bool wait_accepting(uint32_t i, std::chrono::milliseconds timeout);
   // Started, and not (yet) seen to exit.
   bool running(uint32_t i) const;
