@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "analysis/metrics/sampling.h"
 #include "analysis/metrics/site_growth.h"
 #include "base/schema.h"
 
@@ -60,6 +61,12 @@ Result<Side> load_side(const std::string& input, std::vector<std::string>* warni
   return side;
 }
 
+std::string fmt_signed(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f", v);
+  return buf;
+}
+
 int64_t side_ops(const std::vector<SiteSeries>& sites) {
   return sites.empty() || sites.front().points.empty() ? 0 : sites.front().points.back().ops;
 }
@@ -85,6 +92,7 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
         d.b_ops = ob;
       }
       std::map<std::string, DiffRow> rows;
+      std::map<std::string, double> variance;  // of b_bytes - a_bytes
       for (int side = 0; side < 2; ++side) {
         for (const SiteSeries& s : side == 0 ? sites_a : sites_b) {
           DiffRow& r = rows[s.key];
@@ -94,8 +102,17 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
           r.file = s.file;
           r.line = s.line;
           (side == 0 ? r.a_bytes : r.b_bytes) = s.points.empty() ? 0 : s.points.back().inuse_bytes;
+          if (s.points.empty()) continue;
+          // A side's last estimate, plus one block's variance: a site seen
+          // on one side only may have been missed by one sample on the other.
+          const SitePoint& last = s.points.back();
+          const double avg = last.inuse_objs > 0 ? static_cast<double>(last.inuse_bytes) /
+                                                       static_cast<double>(last.inuse_objs)
+                                                 : 0;
+          variance[s.key] += last.variance + one_sample_variance(avg, s.sample_period);
         }
       }
+      for (auto& [k, v] : variance) rows[k].delta_half95 = 1.96 * std::sqrt(v);
       for (auto& [k, r] : rows) {
         r.a_per_op = oa ? static_cast<double>(r.a_bytes) / static_cast<double>(oa) : 0;
         r.b_per_op = ob ? static_cast<double>(r.b_bytes) / static_cast<double>(ob) : 0;
@@ -107,6 +124,7 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
     }
   }
   std::stable_sort(d.rows.begin(), d.rows.end(), [](const DiffRow& x, const DiffRow& y) {
+    if (x.significant() != y.significant()) return x.significant();
     const int64_t dx = std::llabs(x.b_bytes - x.a_bytes), dy = std::llabs(y.b_bytes - y.a_bytes);
     return dx != dy ? dx > dy : x.key < y.key;
   });
@@ -119,21 +137,31 @@ std::string diff_text(const DiffResult& d, size_t top) {
   char buf[512];
   std::string o = "A: " + d.a + " (" + std::to_string(d.a_ops) + " ops)\nB: " + d.b + " (" +
                   std::to_string(d.b_ops) + " ops)\n";
-  std::snprintf(buf, sizeof buf, "%-10s %12s %12s %12s %9s %9s %10s  %s\n", "process", "A bytes",
-                "B bytes", "B-A bytes", "A B/op", "B B/op", "growth/op", "site");
+  std::snprintf(buf, sizeof buf, "%-10s %12s %12s %12s %10s %9s %9s %10s  %s\n", "process",
+                "A bytes", "B bytes", "B-A bytes", "±95%", "A B/op", "B B/op", "growth/op", "site");
   o += buf;
+  size_t noise = 0;
   for (size_t i = 0; i < d.rows.size() && i < top; ++i) {
     const DiffRow& r = d.rows[i];
     const std::string site = r.function.empty()
                                  ? r.key
                                  : r.function + " " + fs::path(r.file).filename().string() + ":" +
                                        std::to_string(r.line);
-    std::snprintf(buf, sizeof buf, "%-10s %12lld %12lld %+12lld %9.1f %9.1f %+10.1f  %s\n",
+    // Inside the sampling interval the change is not a measured growth: no
+    // per-op figure, marked "~".
+    const std::string growth = r.significant() ? fmt_signed(r.growth_per_op) : "~";
+    noise += !r.significant();
+    std::snprintf(buf, sizeof buf, "%-10s %12lld %12lld %+12lld %10.0f %9.1f %9.1f %10s  %s\n",
                   r.process.c_str(), static_cast<long long>(r.a_bytes),
                   static_cast<long long>(r.b_bytes), static_cast<long long>(r.b_bytes - r.a_bytes),
-                  r.a_per_op, r.b_per_op, r.growth_per_op, site.substr(0, 120).c_str());
+                  r.delta_half95, r.a_per_op, r.b_per_op, growth.c_str(),
+                  site.substr(0, 120).c_str());
     o += buf;
   }
+  if (noise > 0)
+    o += "~: the change is within the 95 % sampling interval of the heap profiles (±95%): it may "
+         "be a single sample, not growth (" +
+         std::to_string(noise) + " of the rows shown)\n";
   return o;
 }
 
@@ -150,7 +178,9 @@ std::string diff_json(const DiffResult& d) {
                     {"delta_bytes", r.b_bytes - r.a_bytes},
                     {"a_bytes_per_op", r.a_per_op},
                     {"b_bytes_per_op", r.b_per_op},
-                    {"growth_bytes_per_op", r.growth_per_op}});
+                    {"growth_bytes_per_op", r.growth_per_op},
+                    {"delta_ci95_half_bytes", r.delta_half95},
+                    {"significant", r.significant()}});
   nlohmann::json j;
   j["schema"] = schema::kDiff;
   j["a"] = d.a;

@@ -19,12 +19,22 @@ struct DiffRow {
   // (b_bytes - a_bytes) / (b_ops - a_ops): growth per op between the sides,
   // when their op counts differ; else 0.
   double growth_per_op = 0;
+  // Half width of the 95 % interval of b_bytes - a_bytes under the sampling
+  // model (sampling.h; the two sides are independent runs); 0 for exact
+  // profiles. A change inside it may be a single sample and is not ranked
+  // as growth.
+  double delta_half95 = 0;
+  bool significant() const {
+    const double d = static_cast<double>(b_bytes - a_bytes);
+    return (d > 0 ? d : -d) > delta_half95;
+  }
 };
 
 struct DiffResult {
   std::string a, b;
   int64_t a_ops = 0, b_ops = 0;  // of the first matched process
-  std::vector<DiffRow> rows;     // by |b_bytes - a_bytes|, descending
+  // Changes beyond sampling noise first, each group by |b_bytes - a_bytes|.
+  std::vector<DiffRow> rows;
 };
 
 // A and B: both run folders (processes matched by name), both process

@@ -49,10 +49,19 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     g.growth_bytes = p.heap_fit.slope * span;
     g.final_ops = p.final_ops;
     g.start_allocated = p.start_allocated;
+    // An accumulating site first; else one that grew significantly but whose
+    // shape the samples cannot tell, said as such.
     const SiteSeries* top = nullptr;
-    for (const SiteSeries& s : p.sites)
-      if (s.verdict == Verdict::kAccumulates && (!top || s.fit.slope > top->fit.slope)) top = &s;
-    if (top) g.top_site = GrowingHeap::Site{top->function, top->file, top->line, top->fit.slope};
+    for (Verdict wanted : {Verdict::kAccumulates, Verdict::kTooFewSamples}) {
+      for (const SiteSeries& s : p.sites)
+        if (s.verdict == wanted && grows_significantly(s.growth) &&
+            (!top || s.growth.slope() > top->growth.slope()))
+          top = &s;
+      if (top) break;
+    }
+    if (top)
+      g.top_site =
+          GrowingHeap::Site{top->function, top->file, top->line, top->growth.slope(), top->verdict};
     m.growing.push_back(std::move(g));
   }
   if (m.heap_grows()) {
@@ -65,6 +74,24 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
         biggest = &p;
     if (biggest) m.largest_slope = MemoryEvidence::Slope{biggest->name, biggest->heap_fit};
   }
+  // Sites the profiles cannot judge: said, so "flat" is never read as
+  // "every site was seen".
+  double widest = -1;
+  for (const ProcessMetrics& p : longest.processes)
+    for (const SiteSeries& s : p.sites) {
+      if (s.verdict != Verdict::kTooFewSamples) continue;
+      if (!m.undecided) m.undecided.emplace();
+      ++m.undecided->count;
+      const double reach = s.growth.has_interval()
+                               ? s.growth.hi() * s.growth.span_ops
+                               : static_cast<double>(s.points.back().inuse_bytes);
+      if (reach > widest) {
+        widest = reach;
+        m.undecided->process = p.name;
+        m.undecided->function = s.function.empty() ? s.key : s.function;
+        m.undecided->why = s.why;
+      }
+    }
   // Fragmentation: pages held beyond the live bytes, growing with ops.
   for (const ProcessMetrics& p : longest.processes) {
     if (!p.fragmenting) continue;

@@ -57,10 +57,12 @@ struct GrowingHeap {
   double growth_bytes = 0;  // fit slope x the ops its heap points span
   int64_t final_ops = 0;
   int64_t start_allocated = 0;
-  struct Site {  // the accumulating site with the steepest slope
+  struct Site {  // the accumulating site with the steepest slope, else the
+                 // steepest significantly growing one whose shape is unknown
     std::string function, file;
     int line = 0;
     double slope = 0;
+    Verdict verdict = Verdict::kAccumulates;
   };
   std::optional<Site> top_site;
 };
@@ -82,6 +84,13 @@ struct MemoryEvidence {
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;
   std::optional<double> allocator_share;  // largest share of CPU samples in allocator code
+  // Sites of the longest run that the profiles cannot judge (`too few
+  // samples`), with the one of largest possible growth as the example.
+  struct Undecided {
+    size_t count = 0;
+    std::string process, function, why;
+  };
+  std::optional<Undecided> undecided;
   bool heap_grows() const { return !growing.empty(); }
 };
 // Whether the growth costs time: allocator share >= 10 %, or, without a CPU

@@ -64,9 +64,12 @@ std::string memory_text(const MemoryEvidence& m) {
          human_bytes(g.growth_bytes) + " over its " + std::to_string(g.final_ops) + " ops (from " +
          human_bytes(g.start_allocated) + ")";
     if (g.top_site)
-      t += "; the top accumulating site is " + g.top_site->function + " (" +
-           short_path(g.top_site->file) + ":" + std::to_string(g.top_site->line) + ") at " +
-           fmt("%.0f", g.top_site->slope) + " B/op";
+      t += std::string(g.top_site->verdict == Verdict::kAccumulates
+                           ? "; the top accumulating site is "
+                           : "; the top growing site (too few samples to tell whether it "
+                             "levels off) is ") +
+           g.top_site->function + " (" + short_path(g.top_site->file) + ":" +
+           std::to_string(g.top_site->line) + ") at " + fmt("%.0f", g.top_site->slope) + " B/op";
     t += ". ";
   }
   if (m.heap_grows() && !m.flat.empty()) {
@@ -74,7 +77,11 @@ std::string memory_text(const MemoryEvidence& m) {
     for (const std::string& name : m.flat) flat += (flat.empty() ? "" : ", ") + name;
     t += "Flat heaps: " + flat + ". ";
   }
-  if (!m.heap_grows()) {
+  if (!m.heap_grows() && m.largest_slope && m.largest_slope->fit.n < 3) {
+    // No interval from fewer than three points: nothing can be said either way.
+    t = "Too few heap points to tell whether the live heap grows (" + m.largest_slope->process +
+        ": " + slope_text(m.largest_slope->fit) + "). ";
+  } else if (!m.heap_grows()) {
     t = "The live heap is flat: no process's allocated bytes grow significantly with ops";
     if (m.largest_slope)
       t += " (largest slope " + m.largest_slope->process + " " +
@@ -84,6 +91,11 @@ std::string memory_text(const MemoryEvidence& m) {
     t += m.fragmenting.empty() ? ", so memory is not the cause. "
                                : ", so live objects are not the cause. ";
   }
+  if (m.undecided)
+    t += std::to_string(m.undecided->count) + " allocation site" +
+         (m.undecided->count == 1 ? " has" : "s have") +
+         " too few samples to judge; the one that may grow most is " + m.undecided->function +
+         " in " + m.undecided->process + " (" + m.undecided->why + "). ";
   for (const Fragmentation& g : m.fragmenting) {
     t += "Fragmentation: " + g.process + "'s RSS − allocated grew from " +
          human_bytes(g.start_gap) + " to " + human_bytes(g.end_gap) + " (+" +

@@ -23,59 +23,6 @@ constexpr double kGapOverHeapGrowth = 4;
 
 }  // namespace
 
-std::string_view verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::kConstant:
-      return "constant";
-    case Verdict::kChurn:
-      return "churn";
-    case Verdict::kSaturating:
-      return "saturating";
-    case Verdict::kAccumulates:
-      return "accumulates";
-  }
-  return "constant";
-}
-
-Verdict classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
-                      uint64_t sample_period, LinearFit* fit_out) {
-  std::vector<double> x, y;
-  int64_t peak = 0;
-  for (const SitePoint& p : pts) {
-    x.push_back(static_cast<double>(p.ops));
-    y.push_back(static_cast<double>(p.inuse_bytes));
-    peak = std::max(peak, p.inuse_bytes);
-  }
-  const LinearFit fit = fit_line(x, y);
-  if (fit_out) *fit_out = fit;
-  const double min_growth = std::max<double>(
-      kMinSiteGrowthBytes, kSampleGrowthFactor * static_cast<double>(sample_period));
-  bool growing = false;
-  if (pts.size() >= 2) {
-    const double growth = y.back() - y.front();
-    // With three or more points the slope must also be significantly > 0.
-    growing = growth >= min_growth && (pts.size() < 3 || fit.lo() > 0);
-  }
-  if (growing) {
-    if (pts.size() < 3) return Verdict::kAccumulates;
-    // Early vs late slope, split at the point nearest the middle of the ops range.
-    const double mid_ops = (x.front() + x.back()) / 2;
-    size_t mid = 1;
-    for (size_t i = 1; i + 1 < pts.size(); ++i)
-      if (std::fabs(x[i] - mid_ops) < std::fabs(x[mid] - mid_ops)) mid = i;
-    const double early = (y[mid] - y.front()) / std::max(1.0, x[mid] - x.front());
-    const double late = (y.back() - y[mid]) / std::max(1.0, x.back() - x[mid]);
-    if (early > 0 && late < kSaturationRatio * early) return Verdict::kSaturating;
-    return Verdict::kAccumulates;
-  }
-  if (alloc_bytes &&
-      static_cast<double>(*alloc_bytes) >=
-          kChurnTurnover * static_cast<double>(std::max<int64_t>(peak, 1)) &&
-      *alloc_bytes >= kMinSiteGrowthBytes)
-    return Verdict::kChurn;
-  return Verdict::kConstant;
-}
-
 ProcessMetrics process_metrics(const ProcessRun& p) {
   ProcessMetrics m;
   m.name = p.name;
@@ -223,6 +170,28 @@ void leadership(RunMetrics* r) {
     if (term > boot) r->leader_changes.push_back(c);
 }
 
+// Each replica's role at the end of the run: the last leader its gauge named
+// (values >= the replica count name no one) against its own id.
+void leader_roles(const Run& run, RunMetrics* r) {
+  int64_t replicas = 0;
+  for (const ProcessMetrics& p : r->processes) replicas += p.first_term.has_value();
+  for (size_t i = 0; i < run.processes.size() && i < r->processes.size(); ++i) {
+    ProcessMetrics& p = r->processes[i];
+    if (!p.first_term || p.name.rfind("replica", 0) != 0) continue;
+    const std::string digits = p.name.substr(7);
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const int64_t id = std::stoll(digits);
+    const std::vector<Snapshot>& snaps = run.processes[i].snapshots;
+    for (auto it = snaps.rbegin(); it != snaps.rend(); ++it)
+      if (it->leader && *it->leader >= 0 && *it->leader < replicas) {
+        p.leader_at_end = *it->leader == id;
+        break;
+      }
+  }
+}
+
 }  // namespace
 
 RunMetrics run_metrics(const Run& run) {
@@ -263,6 +232,7 @@ RunMetrics run_metrics(const Run& run) {
   }
   for (const ProcessRun& p : run.processes) r.processes.push_back(process_metrics(p));
   leadership(&r);
+  leader_roles(run, &r);
   return r;
 }
 

@@ -12,39 +12,21 @@
 #include <vector>
 
 #include "analysis/metrics/latency.h"
+#include "analysis/metrics/site_verdict.h"
 #include "analysis/metrics/statistics.h"
 #include "analysis/runs/run_folder.h"
 
 namespace hd::analysis {
-
-enum class Verdict { kConstant, kChurn, kSaturating, kAccumulates };
-std::string_view verdict_name(Verdict v);
-
-// Thresholds of classify_site (docs/report.md).
-inline constexpr int64_t kMinSiteGrowthBytes = 32 * 1024;
-inline constexpr double kSampleGrowthFactor = 4;  // growth must exceed 4 sample periods
-inline constexpr double kSaturationRatio = 0.5;   // late slope < 0.5 x early slope
-inline constexpr double kChurnTurnover = 10;      // allocated >= 10 x peak in-use
-
-struct SitePoint {
-  int64_t ops = 0;
-  int64_t inuse_bytes = 0;
-  int64_t inuse_objs = 0;
-};
-
-// pts sorted by ops (unsampled estimates). alloc_bytes: cumulative bytes
-// allocated at the site by the last point, or nullopt when the profile did
-// not record them. sample_period: the profile's mean sample period (0 exact).
-Verdict classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
-                      uint64_t sample_period, LinearFit* fit_out);
 
 struct SiteSeries {
   std::string key, function, file, module;
   int line = 0;
   std::vector<SitePoint> points;  // one per milestone profile used
   std::optional<int64_t> alloc_bytes;
-  LinearFit fit;  // in-use bytes vs the process's ops
-  Verdict verdict = Verdict::kConstant;
+  uint64_t sample_period = 0;  // the profiles' mean sample period (0: exact)
+  SiteGrowth growth;           // in-use bytes vs the process's ops, with its interval
+  Verdict verdict = Verdict::kTooFewSamples;
+  std::string why;  // for `too few samples`
 };
 
 struct HeapPoint {
@@ -91,6 +73,10 @@ struct ProcessMetrics {
   // Replicas: the term of the first snapshot and every later change of term.
   std::optional<int64_t> first_term;
   std::vector<LeaderChange> leader_changes;
+  // Replicas: whether this replica was the leader its last snapshot that
+  // named one said (its own id from its name, "replica<N>"); nullopt when
+  // unknown. Pools followers apart from the leader (site_pool.h).
+  std::optional<bool> leader_at_end;
 };
 
 struct RunMetrics {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "analysis/ingest/heap_profile.h"
+#include "analysis/metrics/sampling.h"
 #include "analysis/metrics/symbol_cache.h"
 #include "analysis/symbolize/fold.h"
 
@@ -29,9 +30,9 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
     if (!raw) return raw.status();
     period = std::max(period, raw->sample_period);
     const HeapProfile prof = unsample(*raw);
-    std::map<std::string, SitePoint> point;
-    std::map<std::string, int64_t> alloc;
-    for (const HeapSample& s : prof.samples) {
+    for (size_t n = 0; n < prof.samples.size(); ++n) {
+      const HeapSample& s = prof.samples[n];
+      const HeapSample& recorded = raw->samples[n];  // unsample() keeps the order
       std::vector<SymbolizedLocation> stack;
       for (size_t i = 0; i < s.stack.size(); ++i)
         stack.push_back(resolver.resolve(prof.mappings, s.stack[i], /*is_return=*/true));
@@ -48,6 +49,9 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
       SitePoint& pt = series.points[k];
       pt.inuse_bytes += s.inuse_bytes;
       pt.inuse_objs += s.inuse_objs;
+      pt.samples += recorded.inuse_objs;
+      pt.variance +=
+          unsample_variance(recorded.inuse_objs, recorded.inuse_bytes, raw->sample_period);
       if (prof.has_alloc) {
         if (k + 1 == used.size())
           series.alloc_bytes = series.alloc_bytes.value_or(0) + s.alloc_bytes;
@@ -58,7 +62,11 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
   for (auto& [key, series] : by_key) {
     // Sites first seen late get zero points at the earlier milestones.
     for (size_t k = 0; k < used.size(); ++k) series.points[k].ops = used[k]->ops;
-    series.verdict = classify_site(series.points, series.alloc_bytes, period, &series.fit);
+    SiteClass c = classify_site(series.points, series.alloc_bytes, period);
+    series.sample_period = period;
+    series.growth = c.growth;
+    series.verdict = c.verdict;
+    series.why = std::move(c.why);
     out.push_back(std::move(series));
   }
   std::sort(out.begin(), out.end(), [](const SiteSeries& a, const SiteSeries& b) {

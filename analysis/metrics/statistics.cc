@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace hd::analysis {
 
@@ -50,6 +51,20 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
   }
   return f;
 }
+
+// Callers pass only literal one-double formats.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+std::string slope_text(double slope, double lo, double hi, size_t n, const char* fmt,
+                       const char* sep) {
+  if (n < 3) return "n/a (" + std::to_string(n) + (n == 1 ? " point)" : " points)");
+  char a[48], b[48], c[48];
+  std::snprintf(a, sizeof a, fmt, slope);
+  std::snprintf(b, sizeof b, fmt, lo);
+  std::snprintf(c, sizeof c, fmt, hi);
+  return std::string(a) + " (" + b + sep + c + ")";
+}
+#pragma GCC diagnostic pop
 
 double mean(const std::vector<double>& v) {
   return mean_and_sample_sd(v).mean;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "loadgen/stats/spread.h"
@@ -30,6 +31,15 @@ LinearFit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 // of 30, 60 and 120 (within 0.01 of the true value), 1.960 above 120; 0 for
 // df 0 (no interval).
 double t_quantile_975(size_t df);
+
+// A slope with its 95 % interval as the tables print it, e.g. "12.3 (10.1…14.5)"
+// with fmt "%.1f": or "n/a (2 points)" when it rests on fewer than 3 points,
+// since a line through two points has no interval and states false precision.
+std::string slope_text(double slope, double lo, double hi, size_t n, const char* fmt = "%.1f",
+                       const char* sep = "…");
+inline std::string slope_text(const LinearFit& f, const char* fmt = "%.1f", const char* sep = "…") {
+  return slope_text(f.slope, f.lo(), f.hi(), f.n, fmt, sep);
+}
 
 // Mean of v (0 when empty). The SD of "±" is loadgen::mean_and_sample_sd
 // (loadgen/stats/spread.h), shared with the launcher's bench table.

@@ -28,6 +28,7 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
     a.runs.push_back(std::move(rm));
   }
   a.lengths = length_rows(a.runs);
+  a.pooled_sites = pool_sites(a.runs);
   a.finding = decide_finding(a.runs, a.lengths);
   a.finding_text = render_finding(a.finding);
   return a;

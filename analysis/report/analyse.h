@@ -10,6 +10,7 @@
 
 #include "analysis/finding/finding.h"
 #include "analysis/metrics/metrics.h"
+#include "analysis/metrics/site_pool.h"
 #include "analysis/runs/run_folder.h"
 
 namespace hd::analysis {
@@ -17,6 +18,7 @@ namespace hd::analysis {
 struct Analysis {
   std::vector<RunMetrics> runs;
   std::vector<LengthRow> lengths;
+  std::vector<PooledSite> pooled_sites;  // pool_sites(runs)
   Finding finding;
   std::string finding_text;  // render_finding(finding)
   std::vector<std::string> warnings;

@@ -251,7 +251,8 @@ Chart top_growing_sites(const Analysis& a) {
       for (const SiteSeries& s : p.sites) {
         if (s.points.size() < 2) continue;
         const int64_t g = s.points.back().inuse_bytes - s.points.front().inuse_bytes;
-        if (g <= 0) continue;
+        // A rise within the sampling noise may be one sample: not growth.
+        if (g <= 0 || static_cast<double>(g) <= 1.96 * s.growth.sampling_sd) continue;
         ChartSeries c;
         c.name =
             p.name + " · " + short_function(s) + " [" + std::string(verdict_name(s.verdict)) + "]";

@@ -2,9 +2,11 @@
 // index.html from one Analysis; the finding comes first in every form.
 #include "analysis/report/report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -32,8 +34,78 @@ std::string f1(double v, const char* f = "%.1f") {
 }
 #pragma GCC diagnostic pop
 
+// No interval from fewer than three points: the bounds are null then.
 json fit_json(const LinearFit& f) {
-  return {{"slope", f.slope}, {"ci95_low", f.lo()}, {"ci95_high", f.hi()}, {"n", f.n}};
+  const bool ci = f.n >= 3;
+  return {{"slope", f.slope},
+          {"ci95_low", ci ? json(f.lo()) : json()},
+          {"ci95_high", ci ? json(f.hi()) : json()},
+          {"n", f.n}};
+}
+
+json growth_json(const SiteGrowth& g) {
+  const bool ci = g.has_interval();
+  return {{"slope_bytes_per_op", g.slope()},
+          {"slope_ci95", ci ? json::array({g.lo(), g.hi()}) : json()},
+          {"points", g.fit.n},
+          {"sampling_sd_bytes", g.sampling_sd},
+          {"span_ops", g.span_ops}};
+}
+
+std::string verdict_text(Verdict v, const std::string& why) {
+  return std::string(verdict_name(v)) + (why.empty() ? "" : " (" + why + ")");
+}
+
+std::string slope_cell(const SiteGrowth& g, const char* sep = "…") {
+  return slope_text(g.slope(), g.lo(), g.hi(), g.fit.n, "%.1f", sep);
+}
+
+// "exact" figures come from the allocator's counters; "estimated" ones from
+// sampled heap profiles (docs/report.md, "Exact and estimated").
+std::string reconciliation_text(const std::string& name, const SiteReconciliation& r) {
+  return name + ": heap growth " + slope_text(r.heap) + " B/op (exact, allocator counters); " +
+         std::to_string(r.sites) + " sites sum to " +
+         slope_text(r.sites_slope, r.sites_slope - r.sites_half95, r.sites_slope + r.sites_half95,
+                    3) +
+         " B/op (estimated, sampled profiles): " +
+         (r.agrees ? "they agree" : "they disagree beyond their intervals");
+}
+
+std::string member_verdicts(const PooledSite& ps) {
+  std::map<std::string, int> count;
+  for (Verdict v : ps.member_verdicts) ++count[std::string(verdict_name(v))];
+  std::string o;
+  for (const auto& [name, n] : count)
+    o += (o.empty() ? "" : ", ") + name + " ×" + std::to_string(n);
+  return o;
+}
+
+// Pooled rows worth a table: the longest length, at most kTopSites, growing
+// or disagreeing first (pool_sites' order within a length).
+std::string pooled_label(const PooledSite& ps) {
+  SiteSeries s;
+  s.key = ps.key;
+  s.function = ps.function;
+  s.file = ps.file;
+  s.line = ps.line;
+  return site_label(s);
+}
+
+std::vector<const PooledSite*> top_pooled(const Analysis& a) {
+  std::vector<const PooledSite*> v;
+  if (a.runs.empty()) return v;
+  const int64_t longest = a.runs.back().length_ops;
+  for (const PooledSite& ps : a.pooled_sites)
+    if (ps.length_ops == longest && (ps.final_inuse_bytes > 0 || is_growing(ps.verdict)))
+      v.push_back(&ps);
+  std::stable_sort(v.begin(), v.end(), [](const PooledSite* x, const PooledSite* y) {
+    return x->disagree != y->disagree ? x->disagree : false;
+  });
+  std::stable_sort(v.begin(), v.end(), [](const PooledSite* x, const PooledSite* y) {
+    return is_growing(x->verdict) != is_growing(y->verdict) ? is_growing(x->verdict) : false;
+  });
+  if (v.size() > kTopSites) v.resize(kTopSites);
+  return v;
 }
 
 // Sites worth listing: growing ones first, then by final in-use; sites with
@@ -44,7 +116,7 @@ std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
     if (s.verdict != Verdict::kConstant || (!s.points.empty() && s.points.back().inuse_bytes > 0))
       v.push_back(&s);
   std::stable_sort(v.begin(), v.end(), [](const SiteSeries* a, const SiteSeries* b) {
-    const bool ga = a->verdict == Verdict::kAccumulates, gb = b->verdict == Verdict::kAccumulates;
+    const bool ga = is_growing(a->verdict), gb = is_growing(b->verdict);
     return ga != gb ? ga : false;
   });
   if (v.size() > kTopSites) v.resize(kTopSites);
@@ -93,19 +165,32 @@ std::string render_summary_json(const Analysis& a) {
       for (const SiteSeries& s : p.sites) {
         json pts = json::array();
         for (const SitePoint& pt : s.points)
-          pts.push_back(
-              {{"ops", pt.ops}, {"inuse_bytes", pt.inuse_bytes}, {"inuse_objs", pt.inuse_objs}});
-        sites.push_back({{"function", s.function},
-                         {"file", s.file},
-                         {"line", s.line},
-                         {"module", s.module},
-                         {"key", s.key},
-                         {"verdict", verdict_name(s.verdict)},
-                         {"slope_bytes_per_op", s.fit.slope},
-                         {"slope_ci95", {s.fit.lo(), s.fit.hi()}},
-                         {"alloc_bytes", s.alloc_bytes ? json(*s.alloc_bytes) : json()},
-                         {"milestones", pts}});
+          pts.push_back({{"ops", pt.ops},
+                         {"inuse_bytes", pt.inuse_bytes},
+                         {"inuse_objs", pt.inuse_objs},
+                         {"samples", pt.samples},
+                         {"inuse_sd_bytes", std::sqrt(pt.variance)}});
+        json site = {{"function", s.function},
+                     {"file", s.file},
+                     {"line", s.line},
+                     {"module", s.module},
+                     {"key", s.key},
+                     {"verdict", verdict_name(s.verdict)},
+                     {"why", s.why},
+                     {"estimated", s.sample_period > 1},
+                     {"sample_period_bytes", s.sample_period},
+                     {"alloc_bytes", s.alloc_bytes ? json(*s.alloc_bytes) : json()},
+                     {"milestones", pts}};
+        site.update(growth_json(s.growth));
+        sites.push_back(std::move(site));
       }
+      json reconciliation;
+      if (const std::optional<SiteReconciliation> rec = reconcile_sites(p))
+        reconciliation = {{"heap_growth_exact", fit_json(rec->heap)},
+                          {"sites_slope_bytes_per_op", rec->sites_slope},
+                          {"sites_slope_ci95_half", rec->sites_half95},
+                          {"sites", rec->sites},
+                          {"agrees", rec->agrees}};
       procs.push_back(
           {{"name", p.name},
            {"program", p.program},
@@ -129,7 +214,8 @@ std::string render_summary_json(const Analysis& a) {
            {"cpu_util", p.cpu_util},
            {"context_switches_per_s", p.csw_per_s},
            {"allocator_share", p.allocator_share ? json(*p.allocator_share) : json()},
-           {"sites", sites}});
+           {"sites", sites},
+           {"sites_vs_heap", reconciliation}});
     }
     json leader_changes = json::array();
     for (const LeaderChange& c : r.leader_changes)
@@ -147,6 +233,26 @@ std::string render_summary_json(const Analysis& a) {
                     {"processes", procs}});
   }
   j["runs"] = runs;
+  json pooled = json::array();
+  for (const PooledSite& ps : a.pooled_sites) {
+    json verdicts = json::array();
+    for (Verdict v : ps.member_verdicts) verdicts.push_back(verdict_name(v));
+    json row = {{"length_ops", ps.length_ops},
+                {"role", ps.role},
+                {"key", ps.key},
+                {"function", ps.function},
+                {"file", ps.file},
+                {"line", ps.line},
+                {"members", ps.members},
+                {"member_verdicts", verdicts},
+                {"verdict", verdict_name(ps.verdict)},
+                {"why", ps.why},
+                {"disagree", ps.disagree},
+                {"series_with_interval", ps.growth.series}};
+    row.update(growth_json(ps.growth));
+    pooled.push_back(std::move(row));
+  }
+  j["pooled_sites"] = pooled;
   j["warnings"] = a.warnings;
   return j.dump(2) + "\n";
 }
@@ -159,8 +265,7 @@ std::string render_summary_md(const Analysis& a) {
   for (const LengthRow& r : a.lengths) {
     std::string procs;
     for (const LengthRow::Proc& p : r.processes)
-      procs += p.name + ": " + f1(p.bytes_per_op, "%.0f") + ", " + f1(p.heap_fit.slope) + " (" +
-               f1(p.heap_fit.lo()) + "…" + f1(p.heap_fit.hi()) + "), " +
+      procs += p.name + ": " + f1(p.bytes_per_op, "%.0f") + ", " + slope_text(p.heap_fit) + ", " +
                f1(static_cast<double>(p.peak_rss) / 1048576.0) + " MiB<br>";
     o += "| " + std::to_string(r.length_ops) + " | " + std::to_string(r.iterations) + " | " +
          f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
@@ -175,10 +280,25 @@ std::string render_summary_md(const Analysis& a) {
          "|---|---|---|---|---|\n";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p))
-        o += "| " + p.name + " | `" + site_label(*s) + "` | " +
-             std::string(verdict_name(s->verdict)) + " | " + f1(s->fit.slope) + " (" +
-             f1(s->fit.lo()) + "…" + f1(s->fit.hi()) + ") | " +
-             std::to_string(s->points.back().inuse_bytes) + " |\n";
+        o += "| " + p.name + " | `" + site_label(*s) + "` | " + verdict_text(s->verdict, s->why) +
+             " | " + slope_cell(s->growth) + " | " + std::to_string(s->points.back().inuse_bytes) +
+             " |\n";
+    o += "\nSite slopes are estimated from sampled heap profiles (their interval includes the "
+         "sampling error); heap growth is exact, from the allocator's counters.\n\n";
+    for (const ProcessMetrics& p : r.processes)
+      if (const std::optional<SiteReconciliation> rec = reconcile_sites(p))
+        o += "- " + reconciliation_text(p.name, *rec) + "\n";
+    const std::vector<const PooledSite*> pooled = top_pooled(a);
+    if (!pooled.empty()) {
+      o += "\n## Allocation sites pooled by role (" + std::to_string(r.length_ops) +
+           " ops, every iteration)\n\n"
+           "| role | site | pooled verdict | slope B/op (95% CI) | members |\n"
+           "|---|---|---|---|---|\n";
+      for (const PooledSite* ps : pooled)
+        o += "| " + ps->role + " | `" + pooled_label(*ps) + "` | " +
+             verdict_text(ps->verdict, ps->why) + " | " + slope_cell(ps->growth) + " | " +
+             member_verdicts(*ps) + (ps->disagree ? " — **they disagree**" : "") + " |\n";
+    }
   }
   if (!a.warnings.empty()) {
     o += "\n## Warnings\n\n";
@@ -226,9 +346,8 @@ std::string render_index_html(const Analysis& a) {
       if (i < r.processes.size()) {
         const LengthRow::Proc& p = r.processes[i];
         o += "<td>" + html_escape(p.name) + "</td><td>" + f1(p.bytes_per_op, "%.0f") + "</td><td>" +
-             f1(p.heap_fit.slope) + " (" + f1(p.heap_fit.lo()) + " … " + f1(p.heap_fit.hi()) + ")" +
-             (p.heap_growing ? " growing" : "") + "</td><td>" +
-             f1(static_cast<double>(p.peak_rss) / 1048576.0) + "</td><td>" +
+             slope_text(p.heap_fit, "%.1f", " … ") + (p.heap_growing ? " growing" : "") +
+             "</td><td>" + f1(static_cast<double>(p.peak_rss) / 1048576.0) + "</td><td>" +
              f1(100 * p.cpu_util, "%.0f") + "%</td>";
       } else {
         o += "<td colspan=5></td>";
@@ -263,9 +382,27 @@ std::string render_index_html(const Analysis& a) {
           pts += std::to_string(pt.ops) + ":" + std::to_string(pt.inuse_bytes) + " ";
         o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_label(*s)) +
              "</td><td class=\"" + std::string(verdict_name(s->verdict)) + "\">" +
-             std::string(verdict_name(s->verdict)) + "</td><td>" + f1(s->fit.slope) + " (" +
-             f1(s->fit.lo()) + " … " + f1(s->fit.hi()) + ")</td><td>" + pts + "</td></tr>";
+             html_escape(verdict_text(s->verdict, s->why)) + "</td><td>" +
+             slope_cell(s->growth, " … ") + "</td><td>" + pts + "</td></tr>";
       }
+    o += "</table><p>Site slopes are estimated from sampled heap profiles (their interval "
+         "includes the sampling error); heap growth is exact, from the allocator's counters.</p>"
+         "<ul>";
+    for (const ProcessMetrics& p : r.processes)
+      if (const std::optional<SiteReconciliation> rec = reconcile_sites(p))
+        o += "<li>" + html_escape(reconciliation_text(p.name, *rec)) + "</li>";
+    o += "</ul>";
+  }
+  if (const std::vector<const PooledSite*> pooled = top_pooled(a); !pooled.empty()) {
+    o += "<h2>Allocation sites pooled by role (" + std::to_string(a.runs.back().length_ops) +
+         " ops, every iteration)</h2><table><tr><th>role</th><th>site</th><th>pooled verdict</th>"
+         "<th>slope B/op (95% CI)</th><th>members</th></tr>";
+    for (const PooledSite* ps : pooled)
+      o += "<tr><td>" + html_escape(ps->role) + "</td><td>" + html_escape(pooled_label(*ps)) +
+           "</td><td class=\"" + std::string(verdict_name(ps->verdict)) + "\">" +
+           html_escape(verdict_text(ps->verdict, ps->why)) + "</td><td>" +
+           slope_cell(ps->growth, " … ") + "</td><td>" + html_escape(member_verdicts(*ps)) +
+           (ps->disagree ? " <b>they disagree</b>" : "") + "</td></tr>";
     o += "</table>";
   }
   if (!a.warnings.empty()) {

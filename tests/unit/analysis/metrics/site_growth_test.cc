@@ -35,7 +35,7 @@ TEST_CASE("golden: retain-history plant -> replica log append accumulates, slope
       log_site = &s;
   REQUIRE(log_site != nullptr);
   CHECK(log_site->function.find("ReplicatedLog::append") != std::string::npos);
-  CHECK(log_site->fit.lo() > 0);
+  CHECK(log_site->growth.lo() > 0);
   CHECK(log_site->points.size() == 9);  // milestones; the post-shutdown end profile is left out
   CHECK(!a.finding.memory_blamed());    // throughput did not fall between these lengths
   const GrowingHeap* g = nullptr;       // the finding names replica0's growth and its top site

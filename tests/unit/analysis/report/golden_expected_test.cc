@@ -174,7 +174,7 @@ const std::vector<GoldenSet> kSets = {
 
 TEST_CASE("golden expected: summary.json of every golden set, field by field") {
   for (const GoldenSet& set : kSets) {
-    INFO("set " << set.name);
+    INFO("set " << std::string(set.name));
     std::vector<Run> runs;
     for (const char* n : set.runs) {
       Result<Run> r = load_run(kRuns + n);
@@ -195,7 +195,7 @@ TEST_CASE("golden expected: summary.json of every golden set, field by field") {
 
 TEST_CASE("golden expected: heapdrift diff text of every golden set") {
   for (const GoldenSet& set : kSets) {
-    INFO("set " << set.name);
+    INFO("set " << std::string(set.name));
     Result<DiffResult> d = diff_inputs(kRuns + set.runs[0], kRuns + set.runs[1]);
     REQUIRE(d.is_ok());
     const std::string actual = normalize_paths(diff_text(*d, 25));  // `heapdrift diff`'s --top

@@ -49,7 +49,7 @@ const SiteSeries* find_site(const ProcessMetrics& p, const std::string& function
   const SiteSeries* best = nullptr;
   for (const SiteSeries& s : p.sites)
     if (s.function.find(function_part) != std::string::npos &&
-        (!best || s.fit.slope > best->fit.slope))
+        (!best || s.growth.slope() > best->growth.slope()))
       best = &s;
   return best;
 }
@@ -78,8 +78,8 @@ TEST_CASE("known answer: leak:BYTES -> the planted function accumulates at BYTES
     CHECK_MESSAGE(leak->verdict == Verdict::kAccumulates, run.name);
     CHECK(leak->file.find("replica/core/plants.cc") != std::string::npos);
     if (&run == &a.runs.back()) {
-      INFO(run.name << " slope " << leak->fit.slope << " B/op vs " << truth);
-      CHECK(std::fabs(leak->fit.slope - truth) <= 0.2 * truth);
+      INFO(run.name << " slope " << leak->growth.slope() << " B/op vs " << truth);
+      CHECK(std::fabs(leak->growth.slope() - truth) <= 0.2 * truth);
       CHECK(leak->points.size() >= 8);
     }
   }
@@ -97,7 +97,7 @@ TEST_CASE("known answer: loadgen --plant cache -> the session cache accumulates;
     const SiteSeries* cache = find_site(p, "SessionCore::Impl::cache_put");
     REQUIRE_MESSAGE(cache != nullptr, p.name);
     CHECK_MESSAGE(cache->verdict == Verdict::kAccumulates, p.name);
-    CHECK(cache->fit.lo() > 0);
+    CHECK(cache->growth.lo() > 0);
   }
   CHECK(clients == 2);
   CHECK(finding_names_site(a.finding, "cache_put"));
