@@ -180,3 +180,33 @@ TEST_CASE("known answer: slowpath -> the finding names the slow path, not memory
 
 }  // namespace
 }  // namespace hd::analysis
+
+namespace hd::analysis {
+namespace {
+
+// Twins: the clients run one workload, the followers one role. Their site
+// verdicts may differ in how much they can tell (`too few samples`), never
+// in what they claim: no site grows in one twin and is flat in another.
+TEST_CASE("known answer: twins agree (no pooled site's members contradict each other)") {
+  size_t pooled_with_twins = 0;
+  for (auto names : {std::initializer_list<const char*>{"normal-2k", "normal-10k"},
+                     std::initializer_list<const char*>{"history-2k", "history-10k"},
+                     std::initializer_list<const char*>{"cache-2k", "cache-10k"}}) {
+    const Analysis a = analyse_runs(names);
+    for (const PooledSite& ps : a.pooled_sites) {
+      if (ps.members.size() < 2) continue;
+      ++pooled_with_twins;
+      std::string verdicts;
+      for (Verdict v : ps.member_verdicts) verdicts += std::string(verdict_name(v)) + "; ";
+      INFO(ps.length_ops << " " << ps.role << " " << ps.function << ": " << verdicts);
+      CHECK_FALSE(ps.disagree);
+      // The pooled verdict never claims what no member could decide against.
+      if (is_growing(ps.verdict))
+        for (Verdict v : ps.member_verdicts) CHECK((is_growing(v) || v == Verdict::kTooFewSamples));
+    }
+  }
+  CHECK(pooled_with_twins > 20);  // the golden sets do have twins to compare
+}
+
+}  // namespace
+}  // namespace hd::analysis
