@@ -24,10 +24,19 @@ struct SiteSeries {
   std::vector<SitePoint> points;  // one per milestone profile used
   std::optional<int64_t> alloc_bytes;
   uint64_t sample_period = 0;  // the profiles' mean sample period (0: exact)
-  SiteGrowth growth;           // in-use bytes vs the process's ops, with its interval
+  // Bytes the allocator really holds for each sampled block smaller than
+  // this (jemalloc backs sampled small blocks with its smallest large size
+  // class: its counters count that, its profiles the block's own size); 0
+  // when sampling does not change what the allocator holds.
+  uint64_t promoted_block_bytes = 0;
+  SiteGrowth growth;  // in-use bytes vs the process's ops, with its interval
   Verdict verdict = Verdict::kTooFewSamples;
   std::string why;  // for `too few samples`
 };
+
+// jemalloc's smallest large size class with 4 KiB pages (SC_LARGE_MINCLASS):
+// what a sampled small allocation occupies (docs/report.md, "Known caveat").
+inline constexpr uint64_t kJemallocPromotedBlockBytes = 16 * 1024;
 
 struct HeapPoint {
   double t_s = 0;

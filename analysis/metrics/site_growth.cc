@@ -25,10 +25,12 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
   SymbolCache resolver(p, warnings);
   std::map<std::string, SiteSeries> by_key;
   uint64_t period = 0;
+  bool jemalloc = false;
   for (size_t k = 0; k < used.size(); ++k) {
     Result<HeapProfile> raw = load_heap_profile(used[k]->path);
     if (!raw) return raw.status();
     period = std::max(period, raw->sample_period);
+    jemalloc = jemalloc || raw->format == ProfileFormat::kJemallocHeapV2;
     const HeapProfile prof = unsample(*raw);
     for (size_t n = 0; n < prof.samples.size(); ++n) {
       const HeapSample& s = prof.samples[n];
@@ -64,6 +66,7 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
     for (size_t k = 0; k < used.size(); ++k) series.points[k].ops = used[k]->ops;
     SiteClass c = classify_site(series.points, series.alloc_bytes, period);
     series.sample_period = period;
+    if (jemalloc && period > 1) series.promoted_block_bytes = kJemallocPromotedBlockBytes;
     series.growth = c.growth;
     series.verdict = c.verdict;
     series.why = std::move(c.why);

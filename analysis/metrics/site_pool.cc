@@ -82,11 +82,19 @@ std::optional<SiteReconciliation> reconcile_sites(const ProcessMetrics& p) {
     ++r.sites;
     r.sites_slope += s.growth.slope();
     var += s.growth.half95 * s.growth.half95;
+    // Sampled blocks gained over the series, each held as a promoted block.
+    const SitePoint& a = s.points.front();
+    const SitePoint& b = s.points.back();
+    if (s.promoted_block_bytes == 0 || s.growth.span_ops <= 0 || b.inuse_objs <= 0) continue;
+    const double avg = static_cast<double>(b.inuse_bytes) / static_cast<double>(b.inuse_objs);
+    if (avg >= static_cast<double>(s.promoted_block_bytes)) continue;
+    r.sampling_overhead += static_cast<double>(b.samples - a.samples) *
+                           (static_cast<double>(s.promoted_block_bytes) - avg) / s.growth.span_ops;
   }
   if (r.sites == 0) return std::nullopt;
   r.sites_half95 = std::sqrt(var);
   const double diff_half = std::sqrt(var + r.heap.ci95 * r.heap.ci95);
-  r.agrees = std::fabs(r.sites_slope - r.heap.slope) <= diff_half;
+  r.agrees = std::fabs(r.sites_slope - (r.heap.slope - r.sampling_overhead)) <= diff_half;
   return r;
 }
 

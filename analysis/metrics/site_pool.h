@@ -46,8 +46,11 @@ struct SiteReconciliation {
   double sites_slope = 0;   // bytes/op, sum over sites with an interval
   double sites_half95 = 0;  // of that sum (sites independent)
   size_t sites = 0;
-  LinearFit heap;       // allocated vs ops, the exact figure (ProcessMetrics::heap_fit)
-  bool agrees = false;  // the two intervals' difference includes 0
+  LinearFit heap;  // allocated vs ops, the exact figure (ProcessMetrics::heap_fit)
+  // Of the exact slope, what sampling itself adds: live sampled blocks held
+  // as promoted_block_bytes each instead of their size (jemalloc), per op.
+  double sampling_overhead = 0;
+  bool agrees = false;  // the sites' interval and (heap - overhead)'s overlap
 };
 // nullopt without sites or without an exact heap fit of >= 3 points.
 std::optional<SiteReconciliation> reconcile_sites(const ProcessMetrics& p);

@@ -63,8 +63,13 @@ std::string slope_cell(const SiteGrowth& g, const char* sep = "…") {
 // "exact" figures come from the allocator's counters; "estimated" ones from
 // sampled heap profiles (docs/report.md, "Exact and estimated").
 std::string reconciliation_text(const std::string& name, const SiteReconciliation& r) {
-  return name + ": heap growth " + slope_text(r.heap) + " B/op (exact, allocator counters); " +
-         std::to_string(r.sites) + " sites sum to " +
+  char overhead[160] = "";
+  if (r.sampling_overhead != 0)
+    std::snprintf(overhead, sizeof overhead,
+                  ", of which about %.1f are the allocator's larger blocks behind sampled ones",
+                  r.sampling_overhead);
+  return name + ": heap growth " + slope_text(r.heap) + " B/op (exact, allocator counters" +
+         overhead + "); " + std::to_string(r.sites) + " sites sum to " +
          slope_text(r.sites_slope, r.sites_slope - r.sites_half95, r.sites_slope + r.sites_half95,
                     3) +
          " B/op (estimated, sampled profiles): " +
@@ -190,6 +195,7 @@ std::string render_summary_json(const Analysis& a) {
                           {"sites_slope_bytes_per_op", rec->sites_slope},
                           {"sites_slope_ci95_half", rec->sites_half95},
                           {"sites", rec->sites},
+                          {"sampling_overhead_bytes_per_op", rec->sampling_overhead},
                           {"agrees", rec->agrees}};
       procs.push_back(
           {{"name", p.name},
