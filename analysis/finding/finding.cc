@@ -40,13 +40,21 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     if (p.allocator_share)
       m.allocator_share =
           std::max(m.allocator_share.value_or(*p.allocator_share), *p.allocator_share);
-    if (!p.heap_growing) continue;
+    // A process grows when its heap does (net of what profiling holds) or
+    // when a site accumulates: the sampled sites can see a leak that the
+    // process total, noisier by the profiler's own share, cannot.
+    const bool site_accumulates =
+        std::any_of(p.sites.begin(), p.sites.end(),
+                    [](const SiteSeries& s) { return s.verdict == Verdict::kAccumulates; });
+    if (!p.heap_growing && !site_accumulates) continue;
     GrowingHeap g;
+    g.heap_significant = p.heap_growing;
     g.process = p.name;
     g.fit = p.heap_fit;
     const double span =
         p.heap.empty() ? 0 : static_cast<double>(p.heap.back().ops - p.heap.front().ops);
     g.growth_bytes = p.heap_fit.slope * span;
+    g.sampling_overhead = p.sampling_overhead;
     g.final_ops = p.final_ops;
     g.start_allocated = p.start_allocated;
     // An accumulating site first; else one that grew significantly but whose
@@ -66,13 +74,18 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
   }
   if (m.heap_grows()) {
     for (const ProcessMetrics& p : longest.processes)
-      if (!p.heap_growing && !p.heap.empty()) m.flat.push_back(p.name);
+      if (!p.heap_growing && !p.heap.empty() &&
+          std::none_of(m.growing.begin(), m.growing.end(),
+                       [&](const GrowingHeap& g) { return g.process == p.name; }))
+        m.flat.push_back(p.name);
   } else {
     const ProcessMetrics* biggest = nullptr;
     for (const ProcessMetrics& p : longest.processes)
       if (!biggest || std::fabs(p.heap_fit.slope) > std::fabs(biggest->heap_fit.slope))
         biggest = &p;
-    if (biggest) m.largest_slope = MemoryEvidence::Slope{biggest->name, biggest->heap_fit};
+    if (biggest)
+      m.largest_slope =
+          MemoryEvidence::Slope{biggest->name, biggest->heap_fit, biggest->sampling_overhead};
   }
   // Sites the profiles cannot judge: said, so "flat" is never read as
   // "every site was seen".

@@ -53,8 +53,12 @@ struct CpuSignal {  // the first process of the longest length near its CPU limi
 // Memory as the longest run shows it; said whatever the cause.
 struct GrowingHeap {
   std::string process;
-  LinearFit fit;            // allocated bytes vs ops
-  double growth_bytes = 0;  // fit slope x the ops its heap points span
+  LinearFit fit;                 // allocated bytes vs ops
+  double growth_bytes = 0;       // fit slope x the ops its heap points span
+  double sampling_overhead = 0;  // B/op of the slope that heap profiling holds
+  // The heap's growth is significant net of sampling_overhead; false when
+  // only a site's (top_site, accumulating) is.
+  bool heap_significant = true;
   int64_t final_ops = 0;
   int64_t start_allocated = 0;
   struct Site {  // the accumulating site with the steepest slope, else the
@@ -80,6 +84,7 @@ struct MemoryEvidence {
   struct Slope {
     std::string process;
     LinearFit fit;
+    double sampling_overhead = 0;  // B/op of the slope that heap profiling holds
   };
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;

@@ -59,10 +59,26 @@ std::string memory_text(const MemoryEvidence& m) {
   if (!m.measured) return {};
   std::string t;
   for (const GrowingHeap& g : m.growing) {
+    if (!g.heap_significant && g.top_site) {
+      // Seen at a site only: say so, and why the process total does not show it.
+      t += "Memory does grow at a site: " + g.process + "'s " + g.top_site->function + " (" +
+           short_path(g.top_site->file) + ":" + std::to_string(g.top_site->line) +
+           ") accumulates " + fmt("%.0f", g.top_site->slope) +
+           " B/op (estimated from sampled profiles), while its allocated bytes rise " +
+           slope_text(g.fit, "%.0f", "–") + " B/op";
+      if (g.sampling_overhead >= 0.5)
+        t += ", about " + fmt("%.0f", g.sampling_overhead) +
+             " B/op of which is what heap profiling itself holds";
+      t += ", not significant net of that. ";
+      continue;
+    }
     t += "Memory does grow: " + g.process + "'s live heap rises " + fmt("%.0f", g.fit.slope) +
          " B/op (95% CI " + fmt("%.0f", g.fit.lo()) + "–" + fmt("%.0f", g.fit.hi()) + "), " +
          human_bytes(g.growth_bytes) + " over its " + std::to_string(g.final_ops) + " ops (from " +
          human_bytes(g.start_allocated) + ")";
+    if (g.sampling_overhead >= 0.5)
+      t += ", of which about " + fmt("%.0f", g.sampling_overhead) +
+           " B/op is what heap profiling itself holds";
     if (g.top_site)
       t += std::string(g.top_site->verdict == Verdict::kAccumulates
                            ? "; the top accumulating site is "
@@ -87,6 +103,10 @@ std::string memory_text(const MemoryEvidence& m) {
       t += " (largest slope " + m.largest_slope->process + " " +
            fmt("%.1f", m.largest_slope->fit.slope) + " B/op, 95% CI " +
            fmt("%.1f", m.largest_slope->fit.lo()) + "–" + fmt("%.1f", m.largest_slope->fit.hi()) +
+           (m.largest_slope->sampling_overhead >= 0.5
+                ? ", of which about " + fmt("%.0f", m.largest_slope->sampling_overhead) +
+                      " B/op is what heap profiling itself holds"
+                : std::string()) +
            ")";
     t += m.fragmenting.empty() ? ", so memory is not the cause. "
                                : ", so live objects are not the cause. ";

@@ -23,6 +23,14 @@ constexpr double kGapOverHeapGrowth = 4;
 
 }  // namespace
 
+bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op) {
+  if (m.heap.empty() || m.heap_fit.n < 3) return false;
+  const double span = static_cast<double>(m.heap.back().ops - m.heap.front().ops);
+  const double growth = (m.heap_fit.slope - overhead_per_op) * span;
+  return m.heap_fit.lo() - overhead_per_op > 0 && growth >= kMinHeapGrowthBytes &&
+         growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
+}
+
 ProcessMetrics process_metrics(const ProcessRun& p) {
   ProcessMetrics m;
   m.name = p.name;
@@ -86,10 +94,7 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     m.start_allocated = m.heap.front().allocated;
     m.end_allocated = m.heap.back().allocated;
     m.rss_minus_allocated = m.heap.back().rss - m.heap.back().allocated;
-    const double span = static_cast<double>(m.heap.back().ops - m.heap.front().ops);
-    const double growth = m.heap_fit.slope * span;
-    m.heap_growing = m.heap_fit.n >= 3 && m.heap_fit.lo() > 0 && growth >= kMinHeapGrowthBytes &&
-                     growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
+    m.heap_growing = heap_grows_beyond(m, 0);
     const HeapPoint& h0 = m.heap.front();
     const HeapPoint& h1 = m.heap.back();
     m.start_gap = h0.rss - h0.allocated;

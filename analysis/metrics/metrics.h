@@ -66,7 +66,10 @@ struct ProcessMetrics {
   std::vector<std::pair<double, double>> alloc_rate_series;  // (t_s, bytes/s)
   std::vector<HeapPoint> heap;  // one per distinct op count while ops grew
   LinearFit heap_fit;           // allocated vs ops
-  bool heap_growing = false;    // see docs/report.md
+  bool heap_growing = false;    // see docs/report.md; net of sampling_overhead
+  // B/op of heap_fit's slope that heap profiling itself holds (jemalloc's
+  // extents behind sampled blocks), once the sites are read; 0 before.
+  double sampling_overhead = 0;
   int64_t start_allocated = 0, end_allocated = 0, peak_rss = 0, rss_minus_allocated = 0;
   // RSS - allocated (pages the process holds beyond its live bytes: slabs
   // pinned by sparse survivors, dirty/retained pages, allocator metadata) at
@@ -126,6 +129,10 @@ struct LengthRow {
 };
 
 ProcessMetrics process_metrics(const ProcessRun& p);
+// Whether m's allocated bytes grow significantly with ops (docs/report.md)
+// once overhead_per_op of the slope is set aside (what heap profiling itself
+// holds: SiteReconciliation::sampling_overhead).
+bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op);
 RunMetrics run_metrics(const Run& run);
 std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs);
 

@@ -21,6 +21,12 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
           process_sites(run.processes[i], options.write_symbol_cache, &a.warnings);
       if (!sites) return sites.status();
       rm.processes[i].sites = std::move(*sites);
+      // The exact heap growth includes what the profiler holds; a heap that
+      // grows only by that is the profiler's, not the program's.
+      if (const std::optional<SiteReconciliation> rec = reconcile_sites(rm.processes[i])) {
+        rm.processes[i].sampling_overhead = rec->sampling_overhead;
+        rm.processes[i].heap_growing = heap_grows_beyond(rm.processes[i], rec->sampling_overhead);
+      }
       Result<std::optional<double>> share = cpu_allocator_share(run.processes[i]);
       if (!share) return share.status();
       rm.processes[i].allocator_share = *share;

@@ -26,8 +26,11 @@ TEST_CASE("golden: retain-history plant -> replica log append accumulates, slope
   REQUIRE(a.runs.size() == 2);
   const ProcessMetrics& r0 = proc(a.runs.back(), "replica0");
   CHECK(r0.plant == "retain-history");
-  CHECK(r0.heap_growing);
+  // allocated grows, but at lg_prof_sample 12 mostly by the 16 KiB extents
+  // behind sampled blocks: net of them the process total is not significant,
+  // and the accumulating site is the evidence (the finding says both).
   CHECK(r0.heap_fit.lo() > 0);
+  CHECK(r0.sampling_overhead > 0.5 * r0.heap_fit.slope);
   const SiteSeries* log_site = nullptr;
   for (const SiteSeries& s : r0.sites)
     if (s.verdict == Verdict::kAccumulates &&
