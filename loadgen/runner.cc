@@ -20,8 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+int64_t unix_us_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -218,7 +218,7 @@ void SessionDriver::submit_next(Clock::time_point intended) {
   if (op.is_write()) value = gen_.value_for(n);
   ++in_flight_;
   const bool warmup = n < options_.warmup_ops;
-  if (!warmup && stats_.start_unix_ms == 0) stats_.start_unix_ms = unix_ms_now();
+  if (!warmup && stats_.start_unix_us == 0) stats_.start_unix_us = unix_us_now();
   worker_.client().submit(session_, op.op, op.key, std::move(value),
                           [this, intended, warmup, op](const client::Completion& c) {
                             on_complete(c, intended, warmup, op);
@@ -234,8 +234,8 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
   if (options_.probe != nullptr) memprof_publish();
   const size_t cls = class_index(c.op);
   // One wall-clock read per completion serves the series and the window end.
-  const int64_t now_unix_ms = unix_ms_now();
-  SecondStats& sec = stats_.series[now_unix_ms / 1000];
+  const int64_t now_unix_us = unix_us_now();
+  SecondStats& sec = stats_.series[now_unix_us / 1000000];
   sec.retries += c.retries;
   stats_.retries += c.retries;
   if (c.outcome == client::Outcome::kTimeout) {
@@ -255,7 +255,7 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
       if (c.path == client::Path::kSlow) ++cs.slow_path;
       cs.latency.record(static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
-      stats_.end_unix_ms = now_unix_ms;
+      stats_.end_unix_us = now_unix_us;
     }
   }
   if (done()) {

@@ -43,8 +43,8 @@ inline Run synthetic_run(const std::string& name, int64_t ops, double tput, doub
   // Half the ops strong (strong_read), half weak (weak_read, no latencies).
   loadgen::RunStats r;
   const double duration_s = static_cast<double>(ops) / tput;
-  r.start_unix_ms = 0;
-  r.end_unix_ms = static_cast<int64_t>(duration_s * 1000);
+  r.start_unix_us = 0;
+  r.end_unix_us = static_cast<int64_t>(duration_s * 1e6);
   loadgen::ClassStats& strong = r.classes[0];
   strong.count = static_cast<uint64_t>(ops / 2);
   r.classes[2].count = static_cast<uint64_t>(ops - ops / 2);

@@ -74,8 +74,8 @@ TEST_CASE("loadgen result: read by RunStats, errors name the file and the field"
   w.classes[0].latency.record(2000000);
   w.classes[0].count = 1;
   w.classes[0].fast_path = 1;
-  w.start_unix_ms = 1000;
-  w.end_unix_ms = 3000;
+  w.start_unix_us = 1000000;
+  w.end_unix_us = 3000000;
   w.retries = 4;
   r = parse_loadgen_result(w.to_json().dump(), "w.json");
   REQUIRE(r.is_ok());
