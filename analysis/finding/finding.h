@@ -81,7 +81,14 @@ struct MemoryEvidence {
   };
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;
-  std::optional<double> allocator_share;  // largest share of CPU samples in allocator code
+  // A process's share of CPU samples in allocator code, exactly the figure
+  // of its row in the run's table: of the growing process with the largest
+  // share (the cost weighed), else of any process with the largest share.
+  struct AllocatorShare {
+    std::string process, run;
+    double share = 0;
+  };
+  std::optional<AllocatorShare> allocator_share;
   bool heap_grows() const { return !growing.empty(); }
 };
 // Whether the growth costs time: allocator share >= 10 %, or, without a CPU

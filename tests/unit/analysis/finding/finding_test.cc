@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/report/report.h"
 #include "unit/analysis/runs_test_util.h"
 
 namespace hd::analysis {
@@ -182,6 +183,40 @@ TEST_CASE("finding: failover is blamed only when the long runs have more changes
   CHECK(a.runs.back().leader_changes.empty());
   CHECK(!a.finding.failover.has_value());
   CHECK(a.finding.cause == Cause::kUnknown);
+}
+
+TEST_CASE("finding: the allocator share said is the growing process's, as its table row shows") {
+  // Seen with tcmalloc: "Allocator time is 50.0%" (the largest share of any
+  // process, a client with a handful of samples) beside a table whose
+  // growing process had 18 %.
+  Analysis a = analyse_synthetic({synthetic_run("s", 10000, 18000, 3400, {0.05, 0.05}, 13),
+                                  synthetic_run("l", 100000, 6500, 3400, {0.05, 0.05}, 13)});
+  RunMetrics& longest = a.runs.back();
+  REQUIRE(longest.processes[1].heap_growing);
+  REQUIRE(!longest.processes[0].heap_growing);
+  longest.processes[0].allocator_share = 0.5;   // client0
+  longest.processes[1].allocator_share = 0.18;  // replica0, growing
+  a.finding = decide_finding(a.runs, a.lengths);
+  a.finding_text = render_finding(a.finding);
+  REQUIRE(a.finding.memory.allocator_share.has_value());
+  CHECK(a.finding.memory.allocator_share->process == "replica0");
+  CHECK(a.finding.memory.allocator_share->share == 0.18);
+  CHECK(a.finding.memory_cost.costs);  // 18 % >= 10 %: the growth costs
+  CHECK(a.finding_text.find("Allocator time is 18.0% of replica0's CPU samples in run l") !=
+        std::string::npos);
+  CHECK(a.finding_text.find("50.0%") == std::string::npos);
+  // The same figure, formatted the same, in replica0's row of the run's table.
+  const std::string html = render_index_html(a);
+  CHECK(html.find("<tr><td>replica0</td>") != std::string::npos);
+  const size_t row = html.rfind("<tr><td>replica0</td>");
+  CHECK(html.substr(row, html.find("</tr>", row) - row).find("<td>18.0%</td>") !=
+        std::string::npos);
+  // A share under 10 % on the growing process is no cost, whatever a flat
+  // process spends in the allocator.
+  longest.processes[1].allocator_share = 0.04;
+  a.finding = decide_finding(a.runs, a.lengths);
+  CHECK(a.finding.memory.allocator_share->process == "replica0");
+  CHECK(!a.finding.memory_cost.costs);
 }
 
 TEST_CASE("finding: one run length -> unknown, and the prose says there is nothing to explain") {
