@@ -165,6 +165,26 @@ TEST_CASE("golden run folders load and group by length") {
   CHECK(r.processes[2].profiles.back().end);
 }
 
+TEST_CASE(
+    "unusable_reason: a FAILED marker or a loadgen without result.json; replicas alone are fine") {
+  Run run;
+  ProcessRun rep, lg;
+  rep.name = "replica0";
+  rep.program = "replica";
+  lg.name = "client0";
+  lg.program = "loadgen";
+  run.processes = {rep};
+  CHECK(unusable_reason(run).empty());  // memory only: usable, no throughput
+  lg.result = loadgen::RunStats();
+  run.processes = {lg, rep};
+  CHECK(unusable_reason(run).empty());
+  run.processes[0].result.reset();  // the load never finished
+  CHECK(unusable_reason(run).find("client0 (loadgen) wrote no result.json") != std::string::npos);
+  run.processes[0].result = loadgen::RunStats();
+  run.failed = "interrupted";
+  CHECK(unusable_reason(run) == "FAILED: interrupted");
+}
+
 TEST_CASE("a folder without meta.json anywhere is an error") {
   Result<Run> r = load_run(kRuns + "gen");
   REQUIRE(!r.is_ok());
