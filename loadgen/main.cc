@@ -123,6 +123,11 @@ int main(int argc, char** argv) {
   app.add_option("--seed", opt.seed, "seed of the op sequence (same seed, same ops)")
       ->capture_default_str()
       ->check(hd::cli_check::whole_number(0, UINT64_MAX));
+  app.add_option("--mark-at", opt.mark_at_ops,
+                 "print \"MARK <alias> N ops\" (flushed) the moment this process has completed N\n"
+                 "ops, warm-up included (heapdrift bench --kill-leader-at acts on it); 0 = never")
+      ->capture_default_str()
+      ->check(hd::cli_check::whole_number(0, uint64_t{1} << 40));
   app.add_option("--warmup-ops", opt.warmup_ops,
                  "ops per thread excluded from latency and throughput")
       ->capture_default_str()
