@@ -20,8 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+int64_t unix_us_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -74,8 +74,13 @@ class SessionDriver {
 class Worker {
  public:
   Worker(const config::ClusterConfig& config, const LoadOptions& options, uint32_t worker,
-         const std::vector<std::pair<uint32_t, client::ClientId>>& sessions)
-      : config_(config), options_(options), deadline_timer_(io_), connect_timer_(io_) {
+         const std::vector<std::pair<uint32_t, client::ClientId>>& sessions,
+         std::atomic<uint64_t>& completed_total)
+      : config_(config),
+        options_(options),
+        completed_total_(completed_total),
+        deadline_timer_(io_),
+        connect_timer_(io_) {
     HD_CHECK(!sessions.empty());
     client::AsyncClientOptions copts;
     copts.log = io::Logger(options.alias + "/io" + std::to_string(worker), io::LogLevel::kWarn);
@@ -112,6 +117,15 @@ class Worker {
   asio::io_context& io() { return io_; }
   client::AsyncClient& client() { return *client_; }
   bool finished() const { return finished_; }
+  // Every completion of every session of the process (the shared counter
+  // of run_load) passes here; the one that reaches mark_at_ops says so.
+  void count_completion() {
+    const uint64_t n = completed_total_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (n == options_.mark_at_ops) {
+      std::printf("MARK %s %llu ops\n", options_.alias.c_str(), static_cast<unsigned long long>(n));
+      std::fflush(stdout);
+    }
+  }
   bool deadline_exceeded() const { return deadline_exceeded_; }
   bool connect_failed() const { return connect_failed_; }
   const std::vector<std::unique_ptr<SessionDriver>>& drivers() const { return drivers_; }
@@ -159,6 +173,7 @@ class Worker {
 
   const config::ClusterConfig& config_;
   const LoadOptions& options_;
+  std::atomic<uint64_t>& completed_total_;  // owned by run_load, shared by the workers
   asio::io_context io_;
   std::unique_ptr<client::AsyncClient> client_;
   std::vector<std::unique_ptr<SessionDriver>> drivers_;
@@ -218,7 +233,7 @@ void SessionDriver::submit_next(Clock::time_point intended) {
   if (op.is_write()) value = gen_.value_for(n);
   ++in_flight_;
   const bool warmup = n < options_.warmup_ops;
-  if (!warmup && stats_.start_unix_ms == 0) stats_.start_unix_ms = unix_ms_now();
+  if (!warmup && stats_.start_unix_us == 0) stats_.start_unix_us = unix_us_now();
   worker_.client().submit(session_, op.op, op.key, std::move(value),
                           [this, intended, warmup, op](const client::Completion& c) {
                             on_complete(c, intended, warmup, op);
@@ -231,11 +246,12 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
   --in_flight_;
   ++completed_;
   completed_atomic_.store(completed_, std::memory_order_relaxed);
+  worker_.count_completion();
   if (options_.probe != nullptr) memprof_publish();
   const size_t cls = class_index(c.op);
   // One wall-clock read per completion serves the series and the window end.
-  const int64_t now_unix_ms = unix_ms_now();
-  SecondStats& sec = stats_.series[now_unix_ms / 1000];
+  const int64_t now_unix_us = unix_us_now();
+  SecondStats& sec = stats_.series[now_unix_us / 1000000];
   sec.retries += c.retries;
   stats_.retries += c.retries;
   if (c.outcome == client::Outcome::kTimeout) {
@@ -255,7 +271,7 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
       if (c.path == client::Path::kSlow) ++cs.slow_path;
       cs.latency.record(static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(now - intended).count()));
-      stats_.end_unix_ms = now_unix_ms;
+      stats_.end_unix_us = now_unix_us;
     }
   }
   if (done()) {
@@ -321,9 +337,10 @@ LoadResult run_load(const config::ClusterConfig& config, const LoadOptions& opti
   for (uint32_t t = 0; t < options.threads; ++t) {
     plan[t % workers_n].emplace_back(t, make_client_id(nonce, options.client_index, t));
   }
+  std::atomic<uint64_t> completed_total{0};  // outlives the workers (declared first)
   std::vector<std::unique_ptr<Worker>> workers;
   for (uint32_t w = 0; w < workers_n; ++w) {
-    workers.push_back(std::make_unique<Worker>(config, options, w, plan[w]));
+    workers.push_back(std::make_unique<Worker>(config, options, w, plan[w], completed_total));
     if (Status s = workers.back()->start(); !s) {
       result.status = s;
       return result;

@@ -42,6 +42,11 @@ struct LoadOptions {
   // Client-cache entries per session; nullopt: the session default.
   std::optional<uint64_t> cache_entries;
   bool print_tput = true;
+  // When this process has completed mark_at_ops ops (warm-up included; 0:
+  // never), one line "MARK <alias> <n> ops" is printed and flushed from the
+  // completing thread at once: the bench's `--kill-leader-at` acts on it,
+  // since TPUT lines (1 s) and snapshots (100 ms) lag by thousands of ops.
+  uint64_t mark_at_ops = 0;
   WorkloadSpec workload;
   // memprof hook: if set, completed ops are counted and sessions publish
   // in_flight_ops / client_cache_entries gauges. Must outlive run_load().

@@ -37,9 +37,6 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
   MemoryEvidence m;
   m.measured = true;
   for (const ProcessMetrics& p : longest.processes) {
-    if (p.allocator_share)
-      m.allocator_share =
-          std::max(m.allocator_share.value_or(*p.allocator_share), *p.allocator_share);
     // A process grows when its heap does (net of what profiling holds) or
     // when a site accumulates: the sampled sites can see a leak that the
     // process total, noisier by the profiler's own share, cannot.
@@ -105,6 +102,16 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
         m.undecided->why = s.why;
       }
     }
+  // The allocator share said is one process's, the one its table row shows:
+  // a maximum over processes, unnamed, once read as 50 % beside a table
+  // whose growing process had 18 %. Only a growing heap's share is a cost.
+  for (const ProcessMetrics& p : longest.processes) {
+    const bool grows = std::any_of(m.growing.begin(), m.growing.end(),
+                                   [&](const GrowingHeap& g) { return g.process == p.name; });
+    if (!p.allocator_share || (m.heap_grows() && !grows)) continue;
+    if (!m.allocator_share || *p.allocator_share > m.allocator_share->share)
+      m.allocator_share = MemoryEvidence::AllocatorShare{p.name, longest.name, *p.allocator_share};
+  }
   // Fragmentation: pages held beyond the live bytes, growing with ops.
   for (const ProcessMetrics& p : longest.processes) {
     if (!p.fragmenting) continue;
@@ -121,7 +128,7 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
 // system; without evidence of that cost it is reported, not blamed.
 MemoryCost memory_cost(const MemoryEvidence& m, const RunMetrics* longest, const LengthRow& s) {
   MemoryCost c;
-  c.costs = m.allocator_share && *m.allocator_share >= kAllocatorShareBlame;
+  c.costs = m.heap_grows() && m.allocator_share && m.allocator_share->share >= kAllocatorShareBlame;
   if (m.allocator_share || !longest) return c;
   for (const ProcessMetrics& p : longest->processes) {
     if (!p.heap_growing) continue;

@@ -88,7 +88,14 @@ struct MemoryEvidence {
   };
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;
-  std::optional<double> allocator_share;  // largest share of CPU samples in allocator code
+  // A process's share of CPU samples in allocator code, exactly the figure
+  // of its row in the run's table: of the growing process with the largest
+  // share (the cost weighed), else of any process with the largest share.
+  struct AllocatorShare {
+    std::string process, run;
+    double share = 0;
+  };
+  std::optional<AllocatorShare> allocator_share;
   // Sites of the longest run that the profiles cannot judge (`too few
   // samples`), with the one of largest possible growth as the example.
   struct Undecided {

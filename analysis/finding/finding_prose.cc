@@ -129,8 +129,9 @@ std::string memory_text(const MemoryEvidence& m) {
   if (!m.fragmenting.empty())
     t += "Such a process holds more and more pages that its live objects only sparsely use "
          "(or that the allocator keeps): RSS grows although the live heap does not. ";
-  if (m.allocator_share)
-    t += "Allocator time is " + fmt("%.1f", 100 * *m.allocator_share) + "% of CPU samples. ";
+  if (const auto& a = m.allocator_share)
+    t += "Allocator time is " + fmt("%.1f", 100 * a->share) + "% of " + a->process +
+         "'s CPU samples in run " + a->run + ". ";
   return t;
 }
 
@@ -161,8 +162,8 @@ std::string signals_text(const Finding& f, const std::string& failovers) {
 }
 
 std::string cost_text(const Finding& f) {
-  if (f.memory.allocator_share)
-    return "allocator time " + fmt("%.1f", 100 * *f.memory.allocator_share) + "%";
+  if (const auto& a = f.memory.allocator_share)
+    return "allocator time " + fmt("%.1f", 100 * a->share) + "% of " + a->process + "'s CPU";
   if (const auto& r = f.memory_cost.rise)
     return r->process + "'s allocation rose from " + fmt("%.0f", r->short_bytes_per_op) + " to " +
            fmt("%.0f", r->long_bytes_per_op) + " bytes/op";

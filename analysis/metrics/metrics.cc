@@ -113,27 +113,14 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
                                            (first.utime_us + first.stime_us)) /
                        1e6;
   m.cpu_util = cpu_s / load_s / std::max(1, p.cpus);
-  // Leadership as this replica saw it. The leader gauge names no one (a value
-  // >= the replica count; run_metrics() maps those to nullopt) during an election:
-  // a change is recorded when the term moves, with the leader named then, and
-  // completed when a leader becomes known in that term.
+  // Leadership as this replica saw it: the gauges whenever they move.
   for (const Snapshot& s : p.snapshots) {
     if (!s.term) continue;
     const std::optional<int64_t> leader =
         s.leader && *s.leader >= 0 ? s.leader : std::optional<int64_t>();
-    if (!m.first_term) {
-      m.first_term = *s.term;
-      continue;
-    }
-    const int64_t last_term =
-        m.leader_changes.empty() ? *m.first_term : m.leader_changes.back().term;
-    const bool named_late = !m.leader_changes.empty() && m.leader_changes.back().term == *s.term &&
-                            m.leader_changes.back().leader != leader;
-    if (named_late) {
-      m.leader_changes.back().leader = leader;
-    } else if (*s.term != last_term) {
-      m.leader_changes.push_back({(s.t_ms - first.t_ms) / 1000.0, s.ops, *s.term, leader});
-    }
+    if (m.term_gauge.empty() || m.term_gauge.back().term != *s.term ||
+        m.term_gauge.back().leader != leader)
+      m.term_gauge.push_back({(s.t_ms - first.t_ms) / 1000.0, s.ops, *s.term, leader});
   }
   m.csw_per_s =
       static_cast<double>((load_end->nvcsw + load_end->nivcsw) - (first.nvcsw + first.nivcsw)) /
@@ -143,46 +130,68 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
 
 namespace {
 
-// The run's leader changes, merged over its replicas: per term above the
-// boot term, the earliest moment a replica was in it and the leader named
-// for it. Times are seconds from the run's start (its first loadgen second,
-// else its first replica snapshot).
+// The run's leader changes, merged over its replicas: per term, the earliest
+// moment a replica was in it and the leader named for it. Times are seconds
+// from the load's start (its first measured op; without loadgen results,
+// the first replica snapshot). The boot leader's term is the highest term
+// whose leader was named before any op: by the load's start, or while the
+// replica that first saw the term had handled no client op. Only terms
+// after it are changes. So the boot election is never one, whether a
+// replica's first snapshot already knows the leader or not (recorded
+// replicas boot with no gauges, may show term 0 led by replica0 for a
+// moment, then term 1), and whenever each replica started.
 void leadership(RunMetrics* r) {
-  int64_t replicas = 0, start_ms = INT64_MAX;
+  int64_t replicas = 0;
+  double start_ms = 1e300;
   for (const ProcessMetrics& p : r->processes)
-    if (p.first_term) {
+    if (!p.term_gauge.empty()) {
       ++replicas;
-      start_ms = std::min(start_ms, p.start_unix_ms);
+      start_ms = std::min(start_ms, static_cast<double>(p.start_unix_ms));
     }
   if (replicas == 0) return;
-  if (r->has_loadgen && r->tput_start_unix_s > 0) start_ms = r->tput_start_unix_s * 1000;
-  int64_t boot = INT64_MAX;
-  std::map<int64_t, LeaderChange> by_term;
-  for (ProcessMetrics& p : r->processes) {
-    if (!p.first_term) continue;
-    boot = std::min(boot, *p.first_term);
-    for (LeaderChange& c : p.leader_changes) {
+  if (r->has_loadgen && r->load_start_unix_us > 0)
+    start_ms = static_cast<double>(r->load_start_unix_us) / 1000.0;
+  struct Term {
+    LeaderChange first;              // when (and after which ops) a replica was first in it
+    std::optional<double> named_at;  // when a replica first named its leader
+  };
+  std::map<int64_t, Term> by_term;
+  for (const ProcessMetrics& p : r->processes) {
+    const double offset_s = (static_cast<double>(p.start_unix_ms) - start_ms) / 1000.0;
+    for (LeaderChange c : p.term_gauge) {
+      c.t_s += offset_s;
       if (c.leader && *c.leader >= replicas) c.leader.reset();  // the gauge's "no leader known"
-      const double t_s = (static_cast<double>(p.start_unix_ms - start_ms) / 1000.0) + c.t_s;
-      auto [it, fresh] = by_term.try_emplace(c.term, LeaderChange{t_s, c.ops, c.term, c.leader});
-      if (!fresh) {
-        it->second.t_s = std::min(it->second.t_s, t_s);
-        if (!it->second.leader) it->second.leader = c.leader;
+      auto [it, fresh] = by_term.try_emplace(c.term, Term{c, std::nullopt});
+      Term& t = it->second;
+      if (!fresh && c.t_s < t.first.t_s) {
+        t.first.t_s = c.t_s;
+        t.first.ops = c.ops;
+      }
+      if (c.leader && (!t.named_at || c.t_s < *t.named_at)) {
+        t.named_at = c.t_s;
+        t.first.leader = c.leader;
       }
     }
   }
-  for (const auto& [term, c] : by_term)
-    if (term > boot) r->leader_changes.push_back(c);
+  std::optional<int64_t> boot;
+  for (const auto& [term, t] : by_term)  // ascending terms
+    if (t.named_at && (!boot || *t.named_at <= 0 || t.first.ops == 0)) boot = term;
+  if (!boot) return;  // no leader ever named: no change can be told from the boot
+  for (auto [term, t] : by_term)
+    if (term > *boot) {
+      t.first.t_s = std::max(0.0, t.first.t_s);  // a term begun before the load: at its start
+      r->leader_changes.push_back(t.first);
+    }
 }
 
 // Each replica's role at the end of the run: the last leader its gauge named
 // (values >= the replica count name no one) against its own id.
 void leader_roles(const Run& run, RunMetrics* r) {
   int64_t replicas = 0;
-  for (const ProcessMetrics& p : r->processes) replicas += p.first_term.has_value();
+  for (const ProcessMetrics& p : r->processes) replicas += !p.term_gauge.empty();
   for (size_t i = 0; i < run.processes.size() && i < r->processes.size(); ++i) {
     ProcessMetrics& p = r->processes[i];
-    if (!p.first_term || p.name.rfind("replica", 0) != 0) continue;
+    if (p.term_gauge.empty() || p.name.rfind("replica", 0) != 0) continue;
     const std::string digits = p.name.substr(7);
     if (digits.empty() || digits.size() > 9 ||
         digits.find_first_not_of("0123456789") != std::string::npos)
@@ -222,6 +231,7 @@ RunMetrics run_metrics(const Run& run) {
     r.weak_p50_ms = lat.weak_p50_ms;
     r.weak_p99_ms = lat.weak_p99_ms;
     if (!merged.series.empty()) r.tput_start_unix_s = merged.series.begin()->first;
+    r.load_start_unix_us = merged.start_unix_us;
     const loadgen::ClassStats strong = merged.strong();
     const uint64_t strong_ops = strong.fast_path + strong.slow_path;
     r.slow_fraction =

@@ -82,9 +82,11 @@ struct ProcessMetrics {
   double csw_per_s = 0;                      // voluntary + involuntary
   std::optional<double> allocator_share;     // of CPU samples, when cpu.prof exists
   std::vector<SiteSeries> sites;             // by final in-use bytes, descending
-  // Replicas: the term of the first snapshot and every later change of term.
-  std::optional<int64_t> first_term;
-  std::vector<LeaderChange> leader_changes;
+  // Replicas: the `term` and `leader` gauges at the first snapshot and at
+  // every snapshot where either moved (raw values: the gauge's "none" is
+  // still a value here, see LeaderChange). run_metrics() tells the boot
+  // election from the changes over all replicas.
+  std::vector<LeaderChange> term_gauge;
   // Replicas: whether this replica was the leader its last snapshot that
   // named one said (its own id from its name, "replica<N>"); nullopt when
   // unknown. Pools followers apart from the leader (site_pool.h).
@@ -103,10 +105,15 @@ struct RunMetrics {
   double retries_per_s = 0, timeouts_per_s = 0;
   // Per second, summed over loadgen processes: (second index, value).
   std::vector<double> tput_per_s, slow_fraction_per_s;
-  int64_t tput_start_unix_s = 0;  // wall-clock second of tput_per_s[0]
+  int64_t tput_start_unix_s = 0;   // wall-clock second of tput_per_s[0]
+  int64_t load_start_unix_us = 0;  // the loadgens' first measured op (0 without loadgen)
   std::vector<ProcessMetrics> processes;
   // Leader changes over the replicas, by term (ops: of the replica that saw
-  // the term first); empty when the boot leader led throughout.
+  // the term first); empty when the boot leader led throughout. The boot
+  // leader is the last one named before any op (by the load's start, or
+  // while its replica had served none): the elections that made it are not
+  // changes, however many terms they took and whenever each replica
+  // started. t_s: from the load's start, >= 0.
   std::vector<LeaderChange> leader_changes;
 };
 

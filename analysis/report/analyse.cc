@@ -33,7 +33,17 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
     }
     a.runs.push_back(std::move(rm));
   }
-  a.lengths = length_rows(a.runs);
+  // The degradation table compares throughput: a run without loadgen
+  // results has none, so when others have it, it is left out (and said).
+  std::vector<RunMetrics> measured;
+  for (const RunMetrics& r : a.runs)
+    if (r.has_loadgen) measured.push_back(r);
+  if (!measured.empty() && measured.size() < a.runs.size())
+    for (const RunMetrics& r : a.runs)
+      if (!r.has_loadgen)
+        a.warnings.push_back(r.name +
+                             ": no loadgen result.json, left out of the degradation table");
+  a.lengths = length_rows(measured.empty() ? a.runs : measured);
   a.pooled_sites = pool_sites(a.runs);
   a.finding = decide_finding(a.runs, a.lengths);
   a.finding_text = render_finding(a.finding);

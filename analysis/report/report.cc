@@ -447,6 +447,20 @@ Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std
     if (!r) return r.status();
     runs.push_back(std::move(*r));
   }
+  // A failed or cut-short run would read as a good one (a confident finding
+  // over partial data): it is named and left out, and with none left there
+  // is nothing to report.
+  std::vector<std::string> left_out;
+  std::erase_if(runs, [&](const Run& r) {
+    const std::string why = unusable_reason(r);
+    if (!why.empty()) left_out.push_back(r.dir + " left out of the report: " + why);
+    return !why.empty();
+  });
+  for (const std::string& w : left_out)
+    std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
+  if (runs.empty())
+    return Status::error("no usable run: every run given failed or has no loadgen result (" +
+                         std::to_string(left_out.size()) + " left out, see the warnings above)");
   group_runs(runs);
   AnalyseOptions opt;
   opt.write_symbol_cache = save_symbols;
@@ -457,6 +471,7 @@ Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std
   if (!a) return a.status();
   for (const std::string& w : a->warnings)
     std::fprintf(stderr, "heapdrift report: warning: %s\n", w.c_str());
+  a->warnings.insert(a->warnings.begin(), left_out.begin(), left_out.end());
   if (Status st = write_report(*a, out_dir); !st) return st;
   std::fprintf(stderr, "heapdrift report: wrote %s/{index.html,summary.md,summary.json,*.svg}\n",
                out_dir.c_str());

@@ -266,7 +266,22 @@ Result<Run> load_run(const std::string& dir) {
   if (run.processes.empty())
     return Status::error(dir + ": no run folder (meta.json) here or in its subfolders");
   run.length_ops = run_length_ops(run);
+  const fs::path marker = fs::path(dir) / "FAILED";
+  if (fs::exists(marker)) {
+    Result<std::string> text = read_whole_file(marker.string());
+    std::string why = text ? *text : std::string();
+    why = why.substr(0, why.find('\n'));
+    run.failed = why.empty() ? "no reason given" : why;
+  }
   return run;
+}
+
+std::string unusable_reason(const Run& run) {
+  if (run.failed) return "FAILED: " + *run.failed;
+  for (const ProcessRun& p : run.processes)
+    if (p.program == "loadgen" && !p.result)
+      return p.name + " (loadgen) wrote no result.json, so the load did not finish";
+  return {};
 }
 
 int64_t run_length_ops(const Run& run) {

@@ -65,6 +65,9 @@ struct Run {
   int64_t length_ops = 0;             // see run_length_ops()
   int iteration = 0;                  // 1-based within its length, by name order
   std::vector<ProcessRun> processes;  // by name
+  // The bench's FAILED marker (its first line: why the run failed, e.g.
+  // "interrupted"); nullopt when the folder has none.
+  std::optional<std::string> failed;
 };
 
 // text: the whole snapshots.jsonl. Errors "source:line: ...". Every line
@@ -82,6 +85,12 @@ Result<ProcessRun> load_process_run(const std::string& dir);
 // process; otherwise each subfolder holding meta.json is one process of the
 // run (replicaN/, clientN/ ...). At least one process is required.
 Result<Run> load_run(const std::string& dir);
+
+// Why the run cannot be measured, or "" when it can: it has a FAILED marker,
+// or one of its loadgen processes wrote no result.json (it did not finish).
+// A run with no loadgen process at all (replicas recorded alone, `heapdrift
+// run`) is usable: it has memory, only no throughput.
+std::string unusable_reason(const Run& run);
 
 // The run's length: total loadgen ops (result ops + warm-up) when it has
 // loadgen results, else the largest final op count of its processes.

@@ -186,8 +186,7 @@ uint64_t RunStats::ops() const {
 }
 
 double RunStats::duration_s() const {
-  return end_unix_ms > start_unix_ms ? static_cast<double>(end_unix_ms - start_unix_ms) / 1000.0
-                                     : 0.0;
+  return end_unix_us > start_unix_us ? static_cast<double>(end_unix_us - start_unix_us) / 1e6 : 0.0;
 }
 
 double RunStats::throughput_ops_s() const {
@@ -225,9 +224,9 @@ void RunStats::merge(const RunStats& o) {
   warmup_ops += o.warmup_ops;
   retries += o.retries;
   session_violations += o.session_violations;
-  if (o.ops() > 0 || o.start_unix_ms != 0) {
-    start_unix_ms = start_unix_ms == 0 ? o.start_unix_ms : std::min(start_unix_ms, o.start_unix_ms);
-    end_unix_ms = std::max(end_unix_ms, o.end_unix_ms);
+  if (o.ops() > 0 || o.start_unix_us != 0) {
+    start_unix_us = start_unix_us == 0 ? o.start_unix_us : std::min(start_unix_us, o.start_unix_us);
+    end_unix_us = std::max(end_unix_us, o.end_unix_us);
   }
   clients.insert(clients.end(), o.clients.begin(), o.clients.end());
 }
@@ -238,8 +237,10 @@ nlohmann::json RunStats::to_json() const {
   j["ops"] = ops();
   j["duration_s"] = duration_s();
   j["throughput_ops_s"] = throughput_ops_s();
-  j["start_unix_ms"] = start_unix_ms;
-  j["end_unix_ms"] = end_unix_ms;
+  j["start_unix_us"] = start_unix_us;
+  j["end_unix_us"] = end_unix_us;
+  j["start_unix_ms"] = start_unix_us / 1000;  // derived, for readers of the older files
+  j["end_unix_ms"] = end_unix_us / 1000;
   j["warmup_ops"] = warmup_ops;
   j["retries"] = retries;
   j["timeouts"] = timeouts();
@@ -282,8 +283,18 @@ Result<RunStats> RunStats::from_json(const nlohmann::json& j) {
   if (schema != kResultSchema) {
     return Status::error("schema '" + schema + "' is not " + kResultSchema);
   }
-  HD_TRY(get_field(j, "", "start_unix_ms", r.start_unix_ms));
-  HD_TRY(get_field(j, "", "end_unix_ms", r.end_unix_ms));
+  // Files written before the window had microseconds carry only
+  // milliseconds (the golden runs of tests/data/runs): still read.
+  if (j.contains("start_unix_us") || j.contains("end_unix_us")) {
+    HD_TRY(get_field(j, "", "start_unix_us", r.start_unix_us));
+    HD_TRY(get_field(j, "", "end_unix_us", r.end_unix_us));
+  } else {
+    int64_t start_ms = 0, end_ms = 0;
+    HD_TRY(get_field(j, "", "start_unix_ms", start_ms));
+    HD_TRY(get_field(j, "", "end_unix_ms", end_ms));
+    r.start_unix_us = start_ms * 1000;
+    r.end_unix_us = end_ms * 1000;
+  }
   HD_TRY(get_field(j, "", "warmup_ops", r.warmup_ops));
   HD_TRY(get_field(j, "", "retries", r.retries));
   HD_TRY(get_field(j, "", "session_violations", r.session_violations));

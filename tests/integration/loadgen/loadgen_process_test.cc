@@ -90,14 +90,23 @@ TEST_CASE("loadgen: two io threads with the memprof recorder running" *
   REQUIRE(cluster.start_all());
   const std::string a = cluster.dir() + "/io2.json";
   std::string out;
-  REQUIRE(exit_code(run_to_exit(bin_path("loadgen"),
-                                {"--config", cluster.config_path(), "--alias", "client0",
-                                 "--client-threads", "4", "--io-threads", "2", "--json", a,
-                                 "--run-dir", cluster.dir() + "/runs/client0", "--quiet"},
-                                120s, &out)) == 0);
+  REQUIRE(
+      exit_code(run_to_exit(bin_path("loadgen"),
+                            {"--config", cluster.config_path(), "--alias", "client0",
+                             "--client-threads", "4", "--io-threads", "2", "--json", a, "--run-dir",
+                             cluster.dir() + "/runs/client0", "--quiet", "--mark-at", "700"},
+                            120s, &out)) == 0);
   const auto j = read_json(a);
   CHECK(j["ops"] == 2000);  // reqs 500 x 4 sessions
   CHECK(j["session_violations"] == 0);
+  // --json names another file, yet the run folder holds the result too: the
+  // report reads it there (a run recorded by hand once read "0 ± 0").
+  const auto in_run_dir = read_json(cluster.dir() + "/runs/client0/result.json");
+  CHECK(in_run_dir["ops"] == 2000);
+  CHECK(in_run_dir["end_unix_us"] == j["end_unix_us"]);
+  // One MARK line, at the count asked, whichever io thread completed that op.
+  CHECK(out.find("MARK client0 700 ops\n") != std::string::npos);
+  CHECK(out.find("MARK ") == out.rfind("MARK "));
   std::ifstream snaps(cluster.dir() + "/runs/client0/snapshots.jsonl");
   std::string line, last;
   while (std::getline(snaps, line)) last = line;

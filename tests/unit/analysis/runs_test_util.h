@@ -6,7 +6,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/report/analyse.h"
@@ -43,8 +45,8 @@ inline Run synthetic_run(const std::string& name, int64_t ops, double tput, doub
   // Half the ops strong (strong_read), half weak (weak_read, no latencies).
   loadgen::RunStats r;
   const double duration_s = static_cast<double>(ops) / tput;
-  r.start_unix_ms = 0;
-  r.end_unix_ms = static_cast<int64_t>(duration_s * 1000);
+  r.start_unix_us = 0;
+  r.end_unix_us = static_cast<int64_t>(duration_s * 1e6);
   loadgen::ClassStats& strong = r.classes[0];
   strong.count = static_cast<uint64_t>(ops / 2);
   r.classes[2].count = static_cast<uint64_t>(ops - ops / 2);
@@ -101,6 +103,27 @@ inline void add_election(Run* run, int elect_at) {
     }
   }
   run->processes.push_back(rep1);
+}
+
+// Replicas 0..2 of a synthetic run whose term/leader gauges follow `gauge`
+// (snapshot seq -> {term, leader}, the last entry held; 3 = the gauge's
+// "no leader"), replica i starting
+// start_ms[i] after replica 0 (its snapshots keep the 100 ms cadence).
+inline void set_replica_gauges(Run* run, const std::vector<std::pair<int64_t, int64_t>>& gauge,
+                               const std::vector<int64_t>& start_ms, int64_t unix0_ms = 0) {
+  ProcessRun base = run->processes[1];
+  run->processes.resize(1);
+  for (size_t r = 0; r < start_ms.size(); ++r) {
+    ProcessRun rep = base;
+    rep.name = "replica" + std::to_string(r);
+    for (Snapshot& s : rep.snapshots) {
+      const size_t at = std::min(gauge.size() - 1, static_cast<size_t>(s.seq));
+      s.term = gauge[at].first;
+      s.leader = gauge[at].second;
+      s.unix_ms = unix0_ms + start_ms[r] + static_cast<int64_t>(s.t_ms);
+    }
+    run->processes.push_back(rep);
+  }
 }
 
 // The committed golden runs (tests/data/runs) by name, grouped and analysed.

@@ -6,8 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "analysis/report/report.h"
 #include "unit/analysis/runs_test_util.h"
 
 namespace hd::analysis {
@@ -127,6 +129,94 @@ TEST_CASE("finding: leader changes in the long runs only -> failover, with when 
   CHECK(a.runs.back().leader_changes.empty());
   CHECK(a.finding.leadership.empty());
   CHECK(a.finding_text.find("leader changed") == std::string::npos);
+}
+
+// Gauges of a run whose replicas boot (term 0, no leader; 3 = "none") and
+// elect replica0 in term 1; with kill_at >= 0, replica0 dies at that
+// snapshot and replica2 leads term 2 one line later.
+std::vector<std::pair<int64_t, int64_t>> boot_gauges(int kill_at, bool boot_seen = true) {
+  std::vector<std::pair<int64_t, int64_t>> g;
+  if (boot_seen) g = {{0, 3}, {0, 3}, {1, 3}};
+  g.push_back({1, 0});
+  if (kill_at >= 0) {
+    g.resize(static_cast<size_t>(kill_at), {1, 0});
+    g.push_back({2, 3});
+    g.push_back({2, 2});
+  }
+  return g;
+}
+
+TEST_CASE("finding: a boot election in the short runs does not hide the long runs' failover") {
+  // Seen with --kill-leader-at: the short run's replicas recorded their boot
+  // election (counted as a change), the long run's did not, so both had one
+  // "change", failover was not blamed and the kill's retries were.
+  Run s = synthetic_run("s", 2000, 18000, 0, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 10000, 6500, 0, {0.05, 0.05, 0.05}, 13);
+  l.processes[0].result->retries = 5000;  // what the kill did to the clients
+  testing::set_replica_gauges(&s, boot_gauges(-1), {0, 0, 0});
+  testing::set_replica_gauges(&l, boot_gauges(12, false), {0, 0, 0});
+  const Analysis a = analyse_synthetic({s, l});
+  CHECK(a.runs.front().leader_changes.empty());
+  REQUIRE(a.runs.back().leader_changes.size() == 1);
+  REQUIRE(a.finding.failover.has_value());
+  CHECK(a.finding.failover->short_changes == 0);
+  CHECK(a.finding.failover->long_changes == 1);
+  CHECK(a.finding.cause == Cause::kFailover);
+}
+
+TEST_CASE("finding: failover is blamed only when the long runs have more changes") {
+  // A kill in every run (--kill-leader-at below the shortest length): as
+  // many changes short as long, not a cause of the long runs' loss.
+  Run s = synthetic_run("s", 10000, 18000, 0, {0.05, 0.05}, 13);
+  Run l = synthetic_run("l", 100000, 6500, 0, {0.05, 0.05, 0.05}, 13);
+  testing::set_replica_gauges(&s, boot_gauges(8), {0, 0, 0});
+  testing::set_replica_gauges(&l, boot_gauges(12), {0, 0, 0});
+  Analysis a = analyse_synthetic({s, l});
+  CHECK(a.runs.front().leader_changes.size() == 1);
+  CHECK(a.runs.back().leader_changes.size() == 1);
+  CHECK(!a.finding.failover.has_value());
+  CHECK(a.finding.cause != Cause::kFailover);
+  CHECK(a.finding_text.find("The leader changed 1 time in the 10000-op run") != std::string::npos);
+  // A kill in the short runs only: fewer changes in the long ones, still not a cause.
+  testing::set_replica_gauges(&l, boot_gauges(-1), {0, 0, 0});
+  a = analyse_synthetic({s, l});
+  CHECK(a.runs.back().leader_changes.empty());
+  CHECK(!a.finding.failover.has_value());
+  CHECK(a.finding.cause == Cause::kUnknown);
+}
+
+TEST_CASE("finding: the allocator share said is the growing process's, as its table row shows") {
+  // Seen with tcmalloc: "Allocator time is 50.0%" (the largest share of any
+  // process, a client with a handful of samples) beside a table whose
+  // growing process had 18 %.
+  Analysis a = analyse_synthetic({synthetic_run("s", 10000, 18000, 3400, {0.05, 0.05}, 13),
+                                  synthetic_run("l", 100000, 6500, 3400, {0.05, 0.05}, 13)});
+  RunMetrics& longest = a.runs.back();
+  REQUIRE(longest.processes[1].heap_growing);
+  REQUIRE(!longest.processes[0].heap_growing);
+  longest.processes[0].allocator_share = 0.5;   // client0
+  longest.processes[1].allocator_share = 0.18;  // replica0, growing
+  a.finding = decide_finding(a.runs, a.lengths);
+  a.finding_text = render_finding(a.finding);
+  REQUIRE(a.finding.memory.allocator_share.has_value());
+  CHECK(a.finding.memory.allocator_share->process == "replica0");
+  CHECK(a.finding.memory.allocator_share->share == 0.18);
+  CHECK(a.finding.memory_cost.costs);  // 18 % >= 10 %: the growth costs
+  CHECK(a.finding_text.find("Allocator time is 18.0% of replica0's CPU samples in run l") !=
+        std::string::npos);
+  CHECK(a.finding_text.find("50.0%") == std::string::npos);
+  // The same figure, formatted the same, in replica0's row of the run's table.
+  const std::string html = render_index_html(a);
+  CHECK(html.find("<tr><td>replica0</td>") != std::string::npos);
+  const size_t row = html.rfind("<tr><td>replica0</td>");
+  CHECK(html.substr(row, html.find("</tr>", row) - row).find("<td>18.0%</td>") !=
+        std::string::npos);
+  // A share under 10 % on the growing process is no cost, whatever a flat
+  // process spends in the allocator.
+  longest.processes[1].allocator_share = 0.04;
+  a.finding = decide_finding(a.runs, a.lengths);
+  CHECK(a.finding.memory.allocator_share->process == "replica0");
+  CHECK(!a.finding.memory_cost.costs);
 }
 
 TEST_CASE("finding: one run length -> unknown, and the prose says there is nothing to explain") {

@@ -117,6 +117,74 @@ TEST_CASE("leadership: a term with no leader known has no leader (null in summar
   CHECK(j["runs"][1]["leader_changes"][0]["term"] == 2);
 }
 
+TEST_CASE("leadership: the boot election is not a leader change, however the replicas boot") {
+  // The replicas boot in term 0 with no leader and elect replica0 in term 1
+  // (the leader named one snapshot later). Counted as "term 1 at -0.0 s" in
+  // 9 of 22 runs once: the boot term was the first snapshot's term.
+  const std::vector<std::pair<int64_t, int64_t>> boot = {{0, 3}, {0, 3}, {1, 3}, {1, 0}};
+  Run r = synthetic_run("r", 10000, 7000, 0, {0.05, 0.05}, 13);
+  testing::set_replica_gauges(&r, boot, {0, 0, 0});
+  CHECK(testing::analyse_synthetic({r}).runs[0].leader_changes.empty());
+  // Replicas starting at different times: replica2 starts 250 ms late, when
+  // the others already know the leader, and learns it itself later in term 1.
+  r = synthetic_run("r", 10000, 7000, 0, {0.05, 0.05}, 13);
+  testing::set_replica_gauges(&r, boot, {0, 0, 250});
+  for (Snapshot& snap : r.processes[3].snapshots)
+    if (snap.seq < 3) {
+      snap.term = 1;  // it joins in term 1 and hears the leader at its 4th line
+      snap.leader = 3;
+    }
+  CHECK(testing::analyse_synthetic({r}).runs[0].leader_changes.empty());
+  // A split vote at boot (term 1 elects no one, term 2 elects replica1): the
+  // boot leader is the first leader named, not the first term.
+  r = synthetic_run("r", 10000, 7000, 0, {0.05, 0.05}, 13);
+  testing::set_replica_gauges(&r, {{0, 3}, {1, 3}, {1, 3}, {2, 3}, {2, 1}}, {0, 0, 0});
+  CHECK(testing::analyse_synthetic({r}).runs[0].leader_changes.empty());
+  // ... while a real change after the boot election is one, and only it.
+  r = synthetic_run("r", 10000, 7000, 0, {0.05, 0.05}, 13);
+  std::vector<std::pair<int64_t, int64_t>> kill = boot;
+  kill.resize(12, {1, 0});
+  kill.push_back({2, 3});
+  kill.push_back({2, 2});
+  testing::set_replica_gauges(&r, kill, {0, 0, 0});
+  const Analysis a = testing::analyse_synthetic({r});
+  REQUIRE(a.runs[0].leader_changes.size() == 1);
+  CHECK(a.runs[0].leader_changes[0].term == 2);
+  CHECK(a.runs[0].leader_changes[0].leader == 2);
+  CHECK(a.runs[0].leader_changes[0].t_s == doctest::Approx(1.2));
+}
+
+TEST_CASE("leadership: times are from the load's start and never negative") {
+  // The loadgen's first second is 1000 s; the replicas start 1.9 s earlier
+  // and elect at boot (t = -1.7 s), then a second election begins at -0.2 s
+  // (term 2, no leader yet when the load starts) and ends after it.
+  Run r = synthetic_run("r", 10000, 7000, 0, {0.05, 0.05}, 13);
+  std::map<int64_t, loadgen::SecondStats> series;
+  for (const auto& [sec, e] : r.processes[0].result->series) series[sec + 1000] = e;
+  r.processes[0].result->series = series;
+  r.processes[0].result->start_unix_us = 1000 * 1000000LL;
+  r.processes[0].result->end_unix_us += 1000 * 1000000LL;
+  std::vector<std::pair<int64_t, int64_t>> g = {{0, 3}, {0, 3}, {1, 0}};
+  g.resize(17, {1, 0});
+  g.push_back({2, 3});  // seq 17: t = 1.7 s after the replicas' start = -0.2 s
+  g.resize(20, {2, 3});
+  g.push_back({2, 1});  // seq 20: +0.1 s
+  testing::set_replica_gauges(&r, g, {0, 0, 0}, 1000 * 1000 - 1900);
+  const Analysis a = testing::analyse_synthetic({r});
+  REQUIRE(a.runs[0].leader_changes.size() == 1);
+  const LeaderChange& c = a.runs[0].leader_changes[0];
+  CHECK(c.term == 2);
+  CHECK(c.leader == 1);
+  CHECK(c.t_s == 0);  // begun before the load: said at its start, not at -0.2 s
+  CHECK(a.finding_text.find("term 2 at 0.0 s (replica1 leads)") != std::string::npos);
+  CHECK(a.finding_text.find("at -") == std::string::npos);
+  // Had the second election ended before the load, its leader would be the
+  // boot leader: nothing changed during the run.
+  g[18] = {2, 1};
+  testing::set_replica_gauges(&r, g, {0, 0, 0}, 1000 * 1000 - 1900);
+  CHECK(testing::analyse_synthetic({r}).runs[0].leader_changes.empty());
+}
+
 TEST_CASE("metrics: allocation rate and per-op figures from cumulative counters") {
   Run r = synthetic_run("s", 10000, 5000, 0, {0.0}, 5);
   ProcessMetrics m = process_metrics(r.processes[1]);

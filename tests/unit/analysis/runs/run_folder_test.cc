@@ -74,8 +74,8 @@ TEST_CASE("loadgen result: read by RunStats, errors name the file and the field"
   w.classes[0].latency.record(2000000);
   w.classes[0].count = 1;
   w.classes[0].fast_path = 1;
-  w.start_unix_ms = 1000;
-  w.end_unix_ms = 3000;
+  w.start_unix_us = 1000000;
+  w.end_unix_us = 3000000;
   w.retries = 4;
   r = parse_loadgen_result(w.to_json().dump(), "w.json");
   REQUIRE(r.is_ok());
@@ -163,6 +163,26 @@ TEST_CASE("golden run folders load and group by length") {
   CHECK(r.processes[2].plant == "retain-history");
   CHECK(r.processes[2].profiles.size() >= 9);
   CHECK(r.processes[2].profiles.back().end);
+}
+
+TEST_CASE(
+    "unusable_reason: a FAILED marker or a loadgen without result.json; replicas alone are fine") {
+  Run run;
+  ProcessRun rep, lg;
+  rep.name = "replica0";
+  rep.program = "replica";
+  lg.name = "client0";
+  lg.program = "loadgen";
+  run.processes = {rep};
+  CHECK(unusable_reason(run).empty());  // memory only: usable, no throughput
+  lg.result = loadgen::RunStats();
+  run.processes = {lg, rep};
+  CHECK(unusable_reason(run).empty());
+  run.processes[0].result.reset();  // the load never finished
+  CHECK(unusable_reason(run).find("client0 (loadgen) wrote no result.json") != std::string::npos);
+  run.processes[0].result = loadgen::RunStats();
+  run.failed = "interrupted";
+  CHECK(unusable_reason(run) == "FAILED: interrupted");
 }
 
 TEST_CASE("a folder without meta.json anywhere is an error") {

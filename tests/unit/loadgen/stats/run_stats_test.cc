@@ -19,8 +19,8 @@ RunStats sample(uint64_t base_ns, uint64_t n, int64_t start_ms, const std::strin
     ++sec.completed[i % 4];
   }
   s.retries = 2;
-  s.start_unix_ms = start_ms;
-  s.end_unix_ms = start_ms + 2000;
+  s.start_unix_us = start_ms * 1000;
+  s.end_unix_us = (start_ms + 2000) * 1000;
   s.clients.push_back({alias, n, 2.0});
   return s;
 }
@@ -50,6 +50,31 @@ TEST_CASE("result JSON round-trips losslessly") {
   }
 }
 
+TEST_CASE("the window is in microseconds: a 26 ms run's throughput is not rounded to whole ms") {
+  // 2,000 ops in 26.4 ms. In whole milliseconds the window read 26 ms and
+  // every short run's throughput fell on a few values (2000 / 0.026 = 76923).
+  RunStats s = sample(1'000'000, 2000, 1'700'000'000'000, "client0");
+  s.start_unix_us = 1'700'000'000'000'000;
+  s.end_unix_us = s.start_unix_us + 26'400;
+  CHECK(s.duration_s() == doctest::Approx(0.0264));
+  auto back = RunStats::from_json(s.to_json());
+  REQUIRE(back.is_ok());
+  CHECK(back->start_unix_us == s.start_unix_us);
+  CHECK(back->end_unix_us == s.end_unix_us);
+  CHECK(back->throughput_ops_s() == doctest::Approx(2000 / 0.0264));
+  // The millisecond fields are still written, for older readers.
+  CHECK(s.to_json()["start_unix_ms"] == 1'700'000'000'000);
+  // A file written before microseconds (only *_unix_ms) still reads.
+  nlohmann::json old = s.to_json();
+  old.erase("start_unix_us");
+  old.erase("end_unix_us");
+  old["end_unix_ms"] = 1'700'000'000'026;
+  back = RunStats::from_json(old);
+  REQUIRE(back.is_ok());
+  CHECK(back->start_unix_us == 1'700'000'000'000'000);
+  CHECK(back->duration_s() == doctest::Approx(0.026));
+}
+
 TEST_CASE("merging two processes merges histograms and the per-second series") {
   RunStats a = sample(1'000'000, 1000, 1'700'000'000'000, "client0");
   const RunStats b = sample(50'000'000, 1000, 1'700'000'000'500, "client1");
@@ -57,8 +82,8 @@ TEST_CASE("merging two processes merges histograms and the per-second series") {
   all.merge(b);
   CHECK(all.ops() == 2000);
   CHECK(all.clients.size() == 2);
-  CHECK(all.start_unix_ms == 1'700'000'000'000);
-  CHECK(all.end_unix_ms == 1'700'000'002'500);
+  CHECK(all.start_unix_us == 1'700'000'000'000'000);
+  CHECK(all.end_unix_us == 1'700'000'002'500'000);
   // True merged p50 lies between the two processes' medians; p99 comes from b.
   const uint64_t p50 = all.strong().latency.quantile_ns(0.5);
   CHECK(p50 > a.strong().latency.quantile_ns(0.5));
