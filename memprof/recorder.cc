@@ -135,6 +135,11 @@ Status Recorder::open() {
   meta.snapshot_interval_ms = options_.snapshot_interval_ms;
   meta.heap_profile_at = options_.heap_profile_at;
   meta.heap_profile_at_ms = options_.heap_profile_at_ms;
+  meta.snapshot_every_ops = options_.external_ops == nullptr ? options_.snapshot_every_ops : 0;
+  meta.expected_ops = options_.expected_ops;
+  meta.heap_profile_at_from = options_.heap_profile_at_from;
+  meta.lg_prof_sample_from = options_.lg_prof_sample_from;
+  meta.lg_prof_sample = options_.lg_prof_sample;
   meta.cpu_profile = options_.cpu_profile;
   meta.ops_source = options_.external_ops != nullptr ? "external-symbol" : "counter";
   meta.start_unix_ms = unix_ms();
@@ -168,6 +173,9 @@ Status Recorder::open() {
     probe_->ops.set_milestones(options_.heap_profile_at.data(), options_.heap_profile_at.size(),
                                &Recorder::on_milestone, this);
   }
+  if (options_.external_ops == nullptr && options_.snapshot_every_ops > 0) {
+    probe_->ops.set_step(options_.snapshot_every_ops, &Recorder::on_op_step, this);
+  }
   if (options_.handle_sigusr2) {
     struct sigaction sa {};
     sa.sa_handler = &Recorder::on_sigusr2;
@@ -192,6 +200,13 @@ void Recorder::on_sigusr2(int) {
   if (r == nullptr) return;
   r->usr2_pending_.store(true, std::memory_order_release);
   sem_post(&r->wake_);
+}
+
+void Recorder::on_op_step(void* self, uint64_t) {
+  // On the op path: a flag and sem_post (one futex wake), nothing else. Steps
+  // crossed before the snapshot thread runs are taken as one snapshot.
+  auto* r = static_cast<Recorder*>(self);
+  if (!r->op_step_pending_.exchange(true, std::memory_order_acq_rel)) sem_post(&r->wake_);
 }
 
 void Recorder::on_milestone(void* self, uint64_t ops) {
@@ -298,6 +313,7 @@ void Recorder::run() {
                     static_cast<unsigned long long>(ops()));
       if (!profile_now(name, "sigusr2")) snapshot_now("sigusr2");
     }
+    if (op_step_pending_.exchange(false, std::memory_order_acq_rel)) snapshot_now("op-step");
     const int64_t now = mono_ns();
     if (now < next) continue;
     snapshot_now("timer");
