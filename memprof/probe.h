@@ -68,7 +68,7 @@ class GaugeBoard {
 // the snapshot on its own thread).
 class OpCounter {
  public:
-  static constexpr size_t kMaxMilestones = 32;
+  static constexpr size_t kMaxMilestones = 32;  // <= 64: the Recorder keeps one bit each
   using Hook = void (*)(void* context, uint64_t ops);
 
   // Precondition: before any add(); milestones ascending, at most kMaxMilestones.

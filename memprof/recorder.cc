@@ -210,10 +210,29 @@ void Recorder::on_op_step(void* self, uint64_t) {
 }
 
 void Recorder::on_milestone(void* self, uint64_t ops) {
+  // On the op path too: the dump (0.1-1 ms, longer with denser sampling)
+  // and its snapshot are the recorder thread's, so the program's thread
+  // (the replica's only io thread) never stalls on them, and is never
+  // descheduled in a write(2) on a machine with more runnable threads than
+  // cores. Milestones are few (OpCounter::kMaxMilestones <= 64): one bit each.
   auto* r = static_cast<Recorder*>(self);
-  char name[64];
-  std::snprintf(name, sizeof(name), "heap.ops-%09llu.heap", static_cast<unsigned long long>(ops));
-  r->profile_now(name, "milestone");
+  const auto& at = r->options_.heap_profile_at;
+  const auto it = std::lower_bound(at.begin(), at.end(), ops);
+  if (it == at.end() || *it != ops) return;
+  const uint64_t bit = uint64_t{1} << (it - at.begin());
+  r->milestones_pending_.fetch_or(bit, std::memory_order_acq_rel);
+  sem_post(&r->wake_);
+}
+
+void Recorder::take_milestones() {
+  uint64_t pending = milestones_pending_.exchange(0, std::memory_order_acq_rel);
+  for (size_t i = 0; pending != 0; ++i, pending >>= 1) {
+    if ((pending & 1) == 0) continue;
+    char name[64];
+    std::snprintf(name, sizeof(name), "heap.ops-%09llu.heap",
+                  static_cast<unsigned long long>(options_.heap_profile_at[i]));
+    profile_now(name, "milestone");
+  }
 }
 
 bool Recorder::profile_now(const char* name, const char* reason) {
@@ -313,6 +332,7 @@ void Recorder::run() {
                     static_cast<unsigned long long>(ops()));
       if (!profile_now(name, "sigusr2")) snapshot_now("sigusr2");
     }
+    take_milestones();
     if (op_step_pending_.exchange(false, std::memory_order_acq_rel)) snapshot_now("op-step");
     const int64_t now = mono_ns();
     if (now < next) continue;
@@ -363,6 +383,7 @@ void Recorder::stop() {
   stop_requested_.store(true, std::memory_order_release);
   sem_post(&wake_);
   if (thread_.joinable()) thread_.join();
+  take_milestones();            // crossed since the thread last ran
   check_external_milestones();  // crossed since the last tick (late, but not lost)
   if (options_.profile_at_end && reader_.profile_info().available) {
     char name[64];

@@ -1,8 +1,8 @@
 // Recorder: the in-process half of memprof. It owns a run folder
 // (docs/run-folder.md): writes meta.json at start, one snapshots.jsonl line
-// per interval from its own thread, heap profiles at op milestones (on the
-// thread whose op crosses the milestone), every so many ops (op steps, from
-// its own thread), at time milestones, on SIGUSR2 and at the end, and
+// per interval and every so many ops (op steps), heap profiles at op
+// milestones, at time milestones, on SIGUSR2 and at the end, all from its own
+// thread (the thread whose op crosses a step or milestone only posts it), and
 // optionally a gperftools CPU profile.
 // Thread-safety: start()/stop() from one controlling thread; the probe may be
 // updated from any thread. The sampling path (snapshot formatting and
@@ -100,6 +100,7 @@ class Recorder {
   Status open();
   void run();
   void check_external_milestones();  // snapshot thread / stop() only
+  void take_milestones();            // snapshot thread / stop() only
   void write_line(const char* line, size_t len);
   static void on_milestone(void* self, uint64_t ops);
   static void on_op_step(void* self, uint64_t ops);
@@ -115,6 +116,7 @@ class Recorder {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> usr2_pending_{false};
   std::atomic<bool> op_step_pending_{false};
+  std::atomic<uint64_t> milestones_pending_{0};  // bit i: heap_profile_at[i] crossed
   bool stopped_ = false;
   sem_t wake_;
   std::thread thread_;
