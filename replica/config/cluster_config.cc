@@ -333,17 +333,7 @@ class Parser {
            return true;
          }},
         {"snapshotintervalms", uint_field(&ClusterConfig::snapshot_interval_ms, 1, 3600000)},
-        {"lgprofsample",
-         [](Parser& p, const std::string& v, std::string& problem) {
-           uint64_t x = 0;
-           if (!parse_u64(v, x, problem)) return false;
-           if (x > 40) {
-             problem = "value " + v + " out of range [0, 40]";
-             return false;
-           }
-           p.cfg_.lg_prof_sample = static_cast<uint32_t>(x);
-           return true;
-         }},
+        {"lgprofsample", uint_field(&ClusterConfig::lg_prof_sample, 0, 40)},  // optional<uint32_t>
         {"heapprofileat", list_field(&ClusterConfig::heap_profile_at)},
         {"cpuprofile", bool_field(&ClusterConfig::cpu_profile)},
         {"opssweep", list_field(&ClusterConfig::ops_sweep)},
