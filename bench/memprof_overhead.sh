@@ -2,11 +2,13 @@
 # memprof overhead (docs/run-folder.md, "Cost and non-perturbation"): the
 # seed workload on a local 3-replica cluster
 # (`heapdrift bench`: the embedded default on free ports), same allocator,
-# memprof instrumentation ON (--run-dir on every replica and loadgen: 100 ms
-# snapshots, heap profiles at op milestones and at the end, jemalloc
-# lg_prof_sample 19) versus OFF, alternated --rounds times; prints each run's
-# throughput and the ratio on/off. Then the cost of one snapshot in
-# microseconds per backend (memprof_probe --measure-snapshot).
+# memprof instrumentation ON (--run-dir on every replica and loadgen, the
+# defaults: snapshots every 100 ms and every ~1/40 of each process's ops, heap
+# profiles at 8 even steps of its ops and at the end, the sampling rate chosen
+# from the run length: lg_prof_sample 14 for 10K ops, 17 for 100K) versus OFF,
+# alternated --rounds times; prints each run's throughput and the ratio
+# on/off, and what the last ON run recorded per process. Then the cost of one
+# snapshot in microseconds per backend (memprof_probe --measure-snapshot).
 #   bench/memprof_overhead.sh [--ops N] [--rounds R] [--allocator A] [--out DIR]
 # heapdrift bench starts only its own processes and stops exactly those (also
 # on Ctrl-C).
@@ -23,7 +25,7 @@ while (($#)); do
     --rounds) rounds="$2"; shift 2 ;;
     --allocator) allocator="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "memprof_overhead: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,9 +37,9 @@ mkdir -p "$out"
 
 # One run = `heapdrift bench` (launcher/bench.cc: the seed workload of the
 # embedded default on free ports, every process started, watched and stopped
-# there) of one length; OFF without run folders, ON with them (100 ms
-# snapshots, heap profiles at milestones, jemalloc lg_prof_sample 19) but
-# without the report. Prints the merged throughput from its table.tsv.
+# there) of one length; OFF without run folders, ON with them (the default
+# recording, docs/run-folder.md "Density") but without the report. Prints the
+# merged throughput from its table.tsv.
 run_once() {  # $1 = on|off, $2 = round
   local mode="$1" dir="$out/$1-$2" flags=(--no-profile)
   [[ "$mode" == on ]] && flags=(--no-report)
@@ -67,9 +69,24 @@ sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
 print(f"throughput off {mo:.0f} +- {sd(off):.0f} ops/s, on {mn:.0f} +- {sd(on):.0f} ops/s")
 print(f"throughput ratio on/off = {mn / mo:.3f} (target >= 0.97)")
 PY
-# What instrumentation produced in the last ON run (sanity).
+# What instrumentation produced in the last ON run: per process, snapshot
+# lines (of them op-step), heap profiles, the sampling period in force and
+# the longest profile stall.
 last_on="$out/on-$rounds/runs/ops$ops-it1"
-echo "  snapshots in $last_on/replica0: $(wc -l <"$last_on/replica0/snapshots.jsonl"), profiles: $(ls "$last_on/replica0/profiles" | tr '\n' ' ')"
+echo "recorded in $last_on:"
+python3 - "$last_on" <<'PY'
+import glob, json, os, sys
+for d in sorted(glob.glob(os.path.join(sys.argv[1], "*", "meta.json"))):
+    d = os.path.dirname(d)
+    lines = [json.loads(l) for l in open(os.path.join(d, "snapshots.jsonl"))]
+    steps = sum(1 for l in lines if l["reason"] == "op-step")
+    profs = [l for l in lines if l["profile"]]
+    stall = max((l["profile_us"] or 0 for l in profs), default=0)
+    meta = json.load(open(os.path.join(d, "meta.json")))
+    print(f"  {os.path.basename(d):9} {len(lines):4} snapshots ({steps} op-step), "
+          f"{len(profs):2} heap profiles (longest stall {stall} us), ops {lines[-1]['ops']}, "
+          f"sample period {meta['allocator']['heap_profile_sample_bytes']} B")
+PY
 
 echo "cost of one snapshot (format + write(2), in-process, 2000 samples):"
 for b in jemalloc tcmalloc glibc; do

@@ -39,7 +39,9 @@ mkdir -p "$out"
 # process counts its own ops; followers count fewer, so the early ones matter).
 milestones=""
 for i in 1 2 3 4 5 6 7 8 9 10; do milestones+="${milestones:+,}$((ops * i / 20))"; done
-sed -e "s/^heapProfileAt:.*/heapProfileAt: $milestones/" "$root/configs/local.conf" >"$out/soak.conf"
+# (local.conf sets none: they would otherwise be 8 even steps of each process's ops.)
+{ grep -v '^heapProfileAt:' "$root/configs/local.conf"; echo "heapProfileAt: $milestones"; } \
+  >"$out/soak.conf"
 
 echo "soak: $ops ops, heap profiles at $milestones; output in $out"
 "$bin/heapdrift" bench "$out/soak.conf" --sweep "$ops" --out "$out/report" --progress lines

@@ -150,7 +150,7 @@ class Bench {
   int run_with_command(const std::vector<std::string>& command);
 
  private:
-  Status start_replicas(const std::string& alloc, const std::string& dir);
+  Status start_replicas(const std::string& alloc, const std::string& dir, uint64_t run_ops);
   RunResult run_one(const std::string& alloc, uint64_t ops, uint32_t it, const std::string& dir);
   void print_table(const std::string& alloc);
   void write_tsv();
@@ -172,13 +172,16 @@ class Bench {
 
 // Starts every replica of the config (run folders under dir when profiling)
 // and waits until each accepts connections. On failure the caller stops the
-// cluster.
-Status Bench::start_replicas(const std::string& alloc, const std::string& dir) {
+// cluster. `run_ops` (0: none) is the run's length, from which each replica
+// paces its recording (memprof/recording_plan.h); the loadgens know theirs
+// from --reqs.
+Status Bench::start_replicas(const std::string& alloc, const std::string& dir, uint64_t run_ops) {
   launcher::ReplicaLaunch how;
   how.program = bin_ + "/replica";
   how.allocator = alloc;
   how.plant = o_.plant;
   if (o_.profile) how.run_dir = dir;
+  if (o_.profile && run_ops > 0) how.extra_args = {"--run-ops", std::to_string(run_ops)};
   how.log_dir = dir;
   Status st = cluster_.start_replicas(how, kReadyTimeout, [] { return g_signal != 0; });
   if (cluster_.replica_rejected_arguments()) usage_error_ = true;  // every run would fail
@@ -196,7 +199,7 @@ int Bench::run_with_command(const std::vector<std::string>& command) {
   }
   const std::string dir = runs_ + "/cluster";
   fs::create_directories(dir);
-  if (auto st = start_replicas(plan_.allocators.front(), dir); !st) {
+  if (auto st = start_replicas(plan_.allocators.front(), dir, 0); !st) {
     cluster_.stop_all(kStopGrace);
     std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
     return g_signal != 0 ? 128 + g_signal : kExitFailed;
@@ -248,7 +251,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
 
   // Phase 1: replicas, ready when their port accepts a connection.
   progress_.phase("start", ops);
-  if (auto st = start_replicas(alloc, dir); !st) return fail(st.message());
+  if (auto st = start_replicas(alloc, dir, ops); !st) return fail(st.message());
 
   // Phase 2: the load, under a hard deadline.
   progress_.phase("load", ops);

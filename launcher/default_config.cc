@@ -74,27 +74,11 @@ std::string rewrite_config(const std::string& text, const std::vector<uint16_t>&
 
 std::string default_config_text(const std::vector<uint16_t>& ports,
                                 const std::vector<uint64_t>& sweep, bool cpu_profile) {
-  // Heap-profile milestones: the default 10K..100K when the longest run has
-  // 100K ops or more, otherwise steps of a tenth of the longest run up to
-  // 8/10 (each process counts its own ops, about half the total), so a short
-  // sweep still has several. Short sweeps snapshot every 25 ms, not 100.
-  const uint64_t longest = sweep.empty() ? 100000 : *std::max_element(sweep.begin(), sweep.end());
-  const uint64_t shortest = sweep.empty() ? 10000 : *std::min_element(sweep.begin(), sweep.end());
-  std::vector<uint64_t> steps = {10000, 25000, 50000, 100000};
-  if (longest < 100000) {
-    steps.clear();
-    for (uint64_t k = 1; k <= 8; ++k) steps.push_back(std::max<uint64_t>(1, longest * k / 10));
-  }
-  // One milestone every process reaches in the shortest run too (loadgens and
-  // followers count about half its ops), so the shortest-vs-longest diff has
-  // a steady-state profile on both sides (end profiles show the teardown).
-  const uint64_t early = std::max<uint64_t>(1, shortest * 4 / 10);
-  std::vector<uint64_t> m;
-  if (early < steps.front()) m.push_back(early);
-  for (uint64_t x : steps) m.push_back(x);
+  // No heapProfileAt and no lgProfSample: each process chooses its
+  // milestones and sampling rate from the length of the run it is in
+  // (memprof/recording_plan.h), and snapshots on its op count as well as on
+  // the timer, so a short, fast run is as densely recorded as a long one.
   std::vector<std::pair<std::string, std::string>> overrides = {
-      {"heapProfileAt", comma_list(m)},
-      {"snapshotIntervalMs", longest >= 50000 ? "100" : "25"},
       {"opsSweep", comma_list(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep)},
       {"iterations", "1"}};
   if (cpu_profile) overrides.emplace_back("cpuProfile", "true");

@@ -1,7 +1,6 @@
 // The embedded default of `heapdrift bench`: configs/local.conf, compiled in at
 // build time (so there is one description of the seed workload), with its
-// host:port lines moved to free ports and its profiling keys set for the
-// sweep. Pure; thread-safe.
+// host:port lines moved to free ports and its sweep set. Pure; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +25,9 @@ std::string rewrite_config(const std::string& text, const std::vector<uint16_t>&
                            const std::vector<std::pair<std::string, std::string>>& overrides);
 
 // The embedded default with the given ports (3 replicas then 2 clients) and
-// sweep: `sweep` sets opsSweep and the heap-profile milestones; cpu_profile
-// (set when allocators are compared) records the CPU profiles the
-// allocator-time share comes from.
+// sweep: `sweep` sets opsSweep (the milestones and sampling rate are left to
+// each process, from its run's length); cpu_profile (set when allocators are
+// compared) records the CPU profiles the allocator-time share comes from.
 std::string default_config_text(const std::vector<uint16_t>& ports,
                                 const std::vector<uint64_t>& sweep, bool cpu_profile);
 

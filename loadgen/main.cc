@@ -230,15 +230,19 @@ int main(int argc, char** argv) {
   rec_opts.requested_allocator = allocator;
   rec_opts.run_dir = run_dir;
   rec_opts.snapshot_interval_ms = cfg->snapshot_interval_ms;
-  rec_opts.heap_profile_at = cfg->heap_profile_at;
   rec_opts.cpu_profile = cfg->cpu_profile;
   rec_opts.config_path = config_path;
   rec_opts.settings = {{"alias", alias},
                        {"plant", opt.never_evict_cache ? "cache" : "none"},
                        {"threads", std::to_string(opt.threads)},
                        {"reqs", std::to_string(opt.ops_per_thread)}};
+  // The loadgen knows its count: every op of every session, warm-up included.
+  const uint64_t own_ops = opt.ops_per_thread * opt.threads;
+  hd::memprof::UserRecordingSettings user;
+  if (!cfg->heap_profile_at.empty()) user.heap_profile_at = cfg->heap_profile_at;
+  user.lg_prof_sample = cfg->lg_prof_sample;
   bool usage_error = false;
-  auto recording = hd::memprof::start_recording(std::move(rec_opts), cfg->lg_prof_sample, argv,
+  auto recording = hd::memprof::start_recording(std::move(rec_opts), {own_ops, own_ops}, user, argv,
                                                 &probe, &usage_error);
   if (!recording) return fail(recording.status().message());
   if (!recording->allocator_note.empty())

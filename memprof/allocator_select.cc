@@ -97,7 +97,11 @@ Result<std::vector<std::pair<std::string, std::string>>> allocator_environment(
     env.emplace_back("MALLOC_CONF", conf);
   }
   if (req.profiling && req.backend == Backend::kTcmalloc) {
-    env.emplace_back("TCMALLOC_SAMPLE_PARAMETER", std::to_string(req.tcmalloc_sample_bytes));
+    // A user's TCMALLOC_SAMPLE_PARAMETER wins, as a user's MALLOC_CONF does.
+    const char* user = std::getenv("TCMALLOC_SAMPLE_PARAMETER");
+    env.emplace_back("TCMALLOC_SAMPLE_PARAMETER", user != nullptr && *user != '\0'
+                                                      ? std::string(user)
+                                                      : std::to_string(req.tcmalloc_sample_bytes));
   }
   return env;
 }

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -144,6 +145,17 @@ Status write_meta(const std::string& dir, const MetaInputs& in, const AllocatorR
     rec["snapshot_interval_ms"] = in.snapshot_interval_ms;
     rec["heap_profile_at_ops"] = in.heap_profile_at;
     rec["heap_profile_at_ms"] = in.heap_profile_at_ms;
+    rec["snapshot_every_ops"] = in.snapshot_every_ops;
+    // The plan's inputs and where its choices came from (recording_plan.h):
+    // the effective sampling rate is allocator.heap_profile_sample_bytes.
+    if (in.expected_ops.least > 0)
+      rec["expected_ops"] = {{"least", in.expected_ops.least},
+                             {"most", std::max(in.expected_ops.most, in.expected_ops.least)}};
+    if (!in.heap_profile_at_from.empty()) rec["heap_profile_at_from"] = in.heap_profile_at_from;
+    if (!in.lg_prof_sample_from.empty()) {
+      rec["lg_prof_sample"] = in.lg_prof_sample;
+      rec["lg_prof_sample_from"] = in.lg_prof_sample_from;
+    }
     rec["cpu_profile"] = in.cpu_profile;
     rec["ops_source"] = in.ops_source;
     if (!in.note.empty()) rec["note"] = in.note;

@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "memprof/backend.h"
+#include "memprof/recording_plan.h"
 
 namespace hd::memprof {
 
@@ -34,6 +35,11 @@ struct MetaInputs {
   uint32_t snapshot_interval_ms = 100;
   std::vector<uint64_t> heap_profile_at;
   std::vector<uint64_t> heap_profile_at_ms;
+  uint64_t snapshot_every_ops = 0;
+  ExpectedOps expected_ops;
+  std::string heap_profile_at_from;  // "" = not recorded
+  std::string lg_prof_sample_from;
+  uint32_t lg_prof_sample = 0;
   bool cpu_profile = false;
   std::string ops_source;  // "counter", "external-symbol", "none"
   int64_t start_unix_ms = 0;

@@ -1,5 +1,5 @@
 // memprof's in-process probe: a fixed-capacity board of named gauges and the
-// op counter that drives heap-profile milestones. Header-only on purpose, so
+// op counter that drives heap-profile milestones and op-step snapshots. Header-only on purpose, so
 // the replica's transport and the loadgen runner can publish into it without
 // linking memprof (the program that owns the Recorder links it).
 // Thread-safety: gauges are registered from one thread at a time (usually at
@@ -63,9 +63,12 @@ class GaugeBoard {
 // Counts completed ops; the thread whose add() makes the count equal to a
 // milestone calls the milestone hook (exactly once per milestone, even with
 // many threads counting, because fetch_add hands out every value once).
+// Likewise the thread whose add() crosses a multiple of the step calls the
+// step hook, which must be cheap (the Recorder's posts a semaphore and takes
+// the snapshot on its own thread).
 class OpCounter {
  public:
-  static constexpr size_t kMaxMilestones = 32;
+  static constexpr size_t kMaxMilestones = 32;  // <= 64: the Recorder keeps one bit each
   using Hook = void (*)(void* context, uint64_t ops);
 
   // Precondition: before any add(); milestones ascending, at most kMaxMilestones.
@@ -80,6 +83,14 @@ class OpCounter {
     context_ = context;
     hook_.store(hook, std::memory_order_release);
   }
+  // Precondition: before any add(); step > 0. One call per step crossed
+  // (a batch crossing several calls once).
+  void set_step(uint64_t step, Hook hook, void* context) {
+    HD_CHECK(step > 0);
+    step_ = step;
+    step_context_ = context;
+    step_hook_.store(hook, std::memory_order_release);
+  }
   // Called by the owner of the work, once per completed op (or with n > 1 for
   // a batch: every milestone in (old, old + n] still fires once).
   void add(uint64_t n = 1) {
@@ -87,10 +98,19 @@ class OpCounter {
     if (before < last_) [[unlikely]] {
       check_milestones(before, before + n);
     }
+    // The whole cost on the op path when no step is crossed: a compare, and a
+    // division when a step is set.
+    if (step_ != 0 && (before + n) / step_ != before / step_) [[unlikely]] {
+      Hook hook = step_hook_.load(std::memory_order_acquire);
+      if (hook != nullptr) hook(step_context_, before + n);
+    }
   }
   uint64_t load() const { return ops_.load(std::memory_order_relaxed); }
   // Stops calling the hook (a call already running finishes). Thread-safe.
-  void clear_hook() { hook_.store(nullptr, std::memory_order_release); }
+  void clear_hook() {
+    hook_.store(nullptr, std::memory_order_release);
+    step_hook_.store(nullptr, std::memory_order_release);
+  }
 
  private:
   void check_milestones(uint64_t before, uint64_t after) {
@@ -107,6 +127,9 @@ class OpCounter {
   uint64_t last_ = 0;
   void* context_ = nullptr;
   std::atomic<Hook> hook_{nullptr};
+  uint64_t step_ = 0;
+  void* step_context_ = nullptr;
+  std::atomic<Hook> step_hook_{nullptr};
 };
 
 // What a program hands to the Recorder and to the code that does the work.

@@ -135,6 +135,11 @@ Status Recorder::open() {
   meta.snapshot_interval_ms = options_.snapshot_interval_ms;
   meta.heap_profile_at = options_.heap_profile_at;
   meta.heap_profile_at_ms = options_.heap_profile_at_ms;
+  meta.snapshot_every_ops = options_.external_ops == nullptr ? options_.snapshot_every_ops : 0;
+  meta.expected_ops = options_.expected_ops;
+  meta.heap_profile_at_from = options_.heap_profile_at_from;
+  meta.lg_prof_sample_from = options_.lg_prof_sample_from;
+  meta.lg_prof_sample = options_.lg_prof_sample;
   meta.cpu_profile = options_.cpu_profile;
   meta.ops_source = options_.external_ops != nullptr ? "external-symbol" : "counter";
   meta.start_unix_ms = unix_ms();
@@ -168,6 +173,9 @@ Status Recorder::open() {
     probe_->ops.set_milestones(options_.heap_profile_at.data(), options_.heap_profile_at.size(),
                                &Recorder::on_milestone, this);
   }
+  if (options_.external_ops == nullptr && options_.snapshot_every_ops > 0) {
+    probe_->ops.set_step(options_.snapshot_every_ops, &Recorder::on_op_step, this);
+  }
   if (options_.handle_sigusr2) {
     struct sigaction sa {};
     sa.sa_handler = &Recorder::on_sigusr2;
@@ -194,11 +202,37 @@ void Recorder::on_sigusr2(int) {
   sem_post(&r->wake_);
 }
 
-void Recorder::on_milestone(void* self, uint64_t ops) {
+void Recorder::on_op_step(void* self, uint64_t) {
+  // On the op path: a flag and sem_post (one futex wake), nothing else. Steps
+  // crossed before the snapshot thread runs are taken as one snapshot.
   auto* r = static_cast<Recorder*>(self);
-  char name[64];
-  std::snprintf(name, sizeof(name), "heap.ops-%09llu.heap", static_cast<unsigned long long>(ops));
-  r->profile_now(name, "milestone");
+  if (!r->op_step_pending_.exchange(true, std::memory_order_acq_rel)) sem_post(&r->wake_);
+}
+
+void Recorder::on_milestone(void* self, uint64_t ops) {
+  // On the op path too: the dump (0.1-1 ms, longer with denser sampling)
+  // and its snapshot are the recorder thread's, so the program's thread
+  // (the replica's only io thread) never stalls on them, and is never
+  // descheduled in a write(2) on a machine with more runnable threads than
+  // cores. Milestones are few (OpCounter::kMaxMilestones <= 64): one bit each.
+  auto* r = static_cast<Recorder*>(self);
+  const auto& at = r->options_.heap_profile_at;
+  const auto it = std::lower_bound(at.begin(), at.end(), ops);
+  if (it == at.end() || *it != ops) return;
+  const uint64_t bit = uint64_t{1} << (it - at.begin());
+  r->milestones_pending_.fetch_or(bit, std::memory_order_acq_rel);
+  sem_post(&r->wake_);
+}
+
+void Recorder::take_milestones() {
+  uint64_t pending = milestones_pending_.exchange(0, std::memory_order_acq_rel);
+  for (size_t i = 0; pending != 0; ++i, pending >>= 1) {
+    if ((pending & 1) == 0) continue;
+    char name[64];
+    std::snprintf(name, sizeof(name), "heap.ops-%09llu.heap",
+                  static_cast<unsigned long long>(options_.heap_profile_at[i]));
+    profile_now(name, "milestone");
+  }
 }
 
 bool Recorder::profile_now(const char* name, const char* reason) {
@@ -298,6 +332,8 @@ void Recorder::run() {
                     static_cast<unsigned long long>(ops()));
       if (!profile_now(name, "sigusr2")) snapshot_now("sigusr2");
     }
+    take_milestones();
+    if (op_step_pending_.exchange(false, std::memory_order_acq_rel)) snapshot_now("op-step");
     const int64_t now = mono_ns();
     if (now < next) continue;
     snapshot_now("timer");
@@ -347,6 +383,7 @@ void Recorder::stop() {
   stop_requested_.store(true, std::memory_order_release);
   sem_post(&wake_);
   if (thread_.joinable()) thread_.join();
+  take_milestones();            // crossed since the thread last ran
   check_external_milestones();  // crossed since the last tick (late, but not lost)
   if (options_.profile_at_end && reader_.profile_info().available) {
     char name[64];

@@ -1,8 +1,9 @@
 // Recorder: the in-process half of memprof. It owns a run folder
 // (docs/run-folder.md): writes meta.json at start, one snapshots.jsonl line
-// per interval from its own thread, heap profiles at op milestones (on the
-// thread whose op crosses the milestone), at time milestones, on SIGUSR2 and
-// at the end, and optionally a gperftools CPU profile.
+// per interval and every so many ops (op steps), heap profiles at op
+// milestones, at time milestones, on SIGUSR2 and at the end, all from its own
+// thread (the thread whose op crosses a step or milestone only posts it), and
+// optionally a gperftools CPU profile.
 // Thread-safety: start()/stop() from one controlling thread; the probe may be
 // updated from any thread. The sampling path (snapshot formatting and
 // writing) uses only stack buffers and write(2): it never allocates through
@@ -24,6 +25,7 @@
 #include "base/status.h"
 #include "memprof/backend.h"
 #include "memprof/probe.h"
+#include "memprof/recording_plan.h"
 
 namespace hd::memprof {
 
@@ -33,6 +35,11 @@ struct RecorderOptions {
   std::string requested_allocator;  // "" if none was requested
   std::string allocator_note;       // e.g. "sanitizer build"
   uint32_t snapshot_interval_ms = 100;
+  // Besides the timer, a snapshot (reason "op-step") each time the op count
+  // crosses a multiple of this; 0 = none. The op thread only posts a
+  // semaphore; the snapshot is taken on the recorder's thread. Needs the
+  // probe's counter (not external_ops).
+  uint64_t snapshot_every_ops = 0;
   std::vector<uint64_t> heap_profile_at;     // op milestones (ascending after start())
   std::vector<uint64_t> heap_profile_at_ms;  // time milestones, ms since start
   bool profile_at_end = true;
@@ -41,6 +48,11 @@ struct RecorderOptions {
   bool handle_sigusr2 = true;
   std::string config_path;
   std::vector<std::pair<std::string, std::string>> settings;  // recorded in meta.json
+  // How the density was chosen (recording_plan.h), recorded in meta.json.
+  ExpectedOps expected_ops;
+  std::string heap_profile_at_from;  // "config", "run-length", "default"; "" = not said
+  std::string lg_prof_sample_from;
+  uint32_t lg_prof_sample = 0;  // as requested of the allocator (meta.json: the effective rate)
   // For programs that keep their own counter (the preload library): ops are
   // read from it; op milestones are then checked by the snapshot thread, so a
   // profile lands within one interval after the milestone (the snapshot line
@@ -88,8 +100,10 @@ class Recorder {
   Status open();
   void run();
   void check_external_milestones();  // snapshot thread / stop() only
+  void take_milestones();            // snapshot thread / stop() only
   void write_line(const char* line, size_t len);
   static void on_milestone(void* self, uint64_t ops);
+  static void on_op_step(void* self, uint64_t ops);
   static void on_sigusr2(int);
 
   RecorderOptions options_;
@@ -101,6 +115,8 @@ class Recorder {
   std::atomic<uint64_t> seq_{0};
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> usr2_pending_{false};
+  std::atomic<bool> op_step_pending_{false};
+  std::atomic<uint64_t> milestones_pending_{0};  // bit i: heap_profile_at[i] crossed
   bool stopped_ = false;
   sem_t wake_;
   std::thread thread_;

@@ -3,6 +3,7 @@
 // Exit codes: 0 clean shutdown, 1 runtime failure (cannot listen), 2 usage or
 // configuration error.
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -21,6 +22,18 @@ namespace {
 
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
+
+// The ops this replica will count (docs/run-folder.md "Ops") in a run of
+// `run_ops` ops: the leader counts every op; a follower the strong ops it
+// witnesses (and the weak reads sent to it), so at least the strong share.
+// A workload of (almost) only weak ops leaves followers nearly nothing to
+// count: the plan then assumes an eighth and they rely on the timer.
+hd::memprof::ExpectedOps expected_replica_ops(const hd::config::ClusterConfig& config,
+                                              uint64_t run_ops) {
+  const uint64_t strong =
+      run_ops / 100 * (100 - config.weak_ratio) + run_ops % 100 * (100 - config.weak_ratio) / 100;
+  return {std::max(strong, run_ops / 8), run_ops};
+}
 
 int run(int argc, char** argv) {
   CLI::App app{
@@ -68,6 +81,13 @@ int run(int argc, char** argv) {
                  "  slowpath[:N]   after this replica counted N ops (default 3000) the leader\n"
                  "                 withholds its fast-path OK: every strong op takes the slow\n"
                  "                 path (give it to replica0)");
+  uint64_t run_ops = 0;
+  app.add_option("--run-ops", run_ops,
+                 "Ops the whole run completes (all clients), from which memprof paces its\n"
+                 "recording: snapshots every ~1/40 of this replica's share, heap profiles at\n"
+                 "even steps, the heap sampling rate (docs/run-folder.md \"Density\"; the\n"
+                 "config's heapProfileAt and lgProfSample win). Default: the config's\n"
+                 "reqs x clientThreads x clients. heapdrift bench passes each run's length");
   bool rejoin = false;
   app.add_flag("--rejoin", rejoin,
                "This replica was restarted and lost its state (there is no disk): it\n"
@@ -137,15 +157,18 @@ int run(int argc, char** argv) {
   rec_opts.requested_allocator = allocator;
   rec_opts.run_dir = run_dir;
   rec_opts.snapshot_interval_ms = config.snapshot_interval_ms;
-  rec_opts.heap_profile_at = config.heap_profile_at;
   rec_opts.cpu_profile = config.cpu_profile;
   rec_opts.config_path = config_path;
   rec_opts.settings = {{"alias", alias},
                        {"plant", hd::core::plant_name(plants.value())},
                        {"tick_ms", std::to_string(tick_ms)}};
+  if (run_ops == 0) run_ops = config.reqs * config.client_threads * config.clients.size();
+  hd::memprof::UserRecordingSettings user;
+  if (!config.heap_profile_at.empty()) user.heap_profile_at = config.heap_profile_at;
+  user.lg_prof_sample = config.lg_prof_sample;
   bool usage_error = false;
-  auto recording = hd::memprof::start_recording(std::move(rec_opts), config.lg_prof_sample, argv,
-                                                &probe, &usage_error);
+  auto recording = hd::memprof::start_recording(
+      std::move(rec_opts), expected_replica_ops(config, run_ops), user, argv, &probe, &usage_error);
   if (!recording) {
     if (usage_error) {
       std::fprintf(stderr, "replica: %s\n", recording.status().message().c_str());

@@ -333,7 +333,7 @@ class Parser {
            return true;
          }},
         {"snapshotintervalms", uint_field(&ClusterConfig::snapshot_interval_ms, 1, 3600000)},
-        {"lgprofsample", uint_field(&ClusterConfig::lg_prof_sample, 0, 40)},
+        {"lgprofsample", uint_field(&ClusterConfig::lg_prof_sample, 0, 40)},  // optional<uint32_t>
         {"heapprofileat", list_field(&ClusterConfig::heap_profile_at)},
         {"cpuprofile", bool_field(&ClusterConfig::cpu_profile)},
         {"opssweep", list_field(&ClusterConfig::ops_sweep)},

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,10 @@ struct ClusterConfig {
   // -- heapdrift profiling and sweeps --
   std::string allocator = "jemalloc";
   uint32_t snapshot_interval_ms = 100;
-  uint32_t lg_prof_sample = 19;           // jemalloc heap sampling: mean 2^N bytes between samples
-  std::vector<uint64_t> heap_profile_at;  // op milestones
+  // Heap sampling (jemalloc and tcmalloc): mean 2^N bytes between samples;
+  // unset = chosen from the run length (memprof/recording_plan.h).
+  std::optional<uint32_t> lg_prof_sample;
+  std::vector<uint64_t> heap_profile_at;  // op milestones; empty = chosen from the run length
   bool cpu_profile = false;
   std::vector<uint64_t> ops_sweep;
   uint32_t iterations = 1;

@@ -315,7 +315,7 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
   const std::string alloc = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const uint16_t client_port = hd::test::free_port();
   hd::test::TestCluster cluster(
-      3, "snapshotIntervalMs: 20\nheapProfileAt: 500\nallocator: " + alloc +
+      3, "snapshotIntervalMs: 20\nheapProfileAt: 500\nlgProfSample: 18\nallocator: " + alloc +
              "\n-- Clients --\nclient0 127.0.0.1:" + std::to_string(client_port) + "\n");
   const std::string runs = cluster.dir() + "/runs";
   for (uint32_t i = 0; i < 3; ++i) {
@@ -378,6 +378,22 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
   CHECK(ls.back().at("gauges").at("in_flight_ops") == 0);
   CHECK(ls.back().at("gauges").contains("client_cache_entries"));
   CHECK(fs::exists(runs + "/client0/result.json"));
+
+  // The config's heapProfileAt and lgProfSample win over the ones the run
+  // length would choose (recording_plan.h); op-step snapshots come all the same.
+  for (const auto* meta : {&rmeta, &lmeta}) {
+    const auto& rec = meta->at("recorder");
+    CHECK(rec.at("heap_profile_at_ops") == nlohmann::json({500}));
+    CHECK(rec.at("heap_profile_at_from") == "config");
+    CHECK(rec.at("lg_prof_sample") == 18);
+    CHECK(rec.at("lg_prof_sample_from") == "config");
+    if (alloc == "jemalloc") CHECK(meta->at("allocator").at("heap_profile_sample_bytes") == 262144);
+  }
+  CHECK(lmeta.at("recorder").at("expected_ops").at("least") == 2000);
+  CHECK(lmeta.at("recorder").at("snapshot_every_ops") == 50);
+  size_t op_steps = 0;
+  for (const auto& s : ls) op_steps += s.at("reason") == "op-step" ? 1 : 0;
+  CHECK(op_steps >= 20);  // 40 steps; a few may be taken as one when the recorder lags
 }
 
 TEST_CASE("heapdrift run --exact (tcmalloc HeapProfiler) and --cpu-profile" *

@@ -93,6 +93,20 @@ TEST_CASE("OpCounter: batches crossing milestones fire each once") {
   CHECK(log.fired == std::vector<uint64_t>{5, 6, 20});
 }
 
+TEST_CASE("OpCounter: the step hook fires once per multiple crossed, batches once") {
+  mp::OpCounter c;
+  HookLog log;
+  log.counter = &c;
+  c.set_step(10, &record_hook, &log);
+  for (int i = 0; i < 35; ++i) c.add();
+  CHECK(log.fired == std::vector<uint64_t>{10, 20, 30});
+  c.add(30);  // 35 -> 65 crosses 40, 50 and 60: one call, with the count reached
+  CHECK(log.fired == std::vector<uint64_t>{10, 20, 30, 65});
+  c.clear_hook();
+  c.add(100);
+  CHECK(log.fired.size() == 4);
+}
+
 TEST_CASE("OpCounter: many threads, every milestone exactly once" *
           doctest::test_suite("threads")) {
   mp::OpCounter c;
@@ -243,5 +257,51 @@ TEST_CASE("Recorder in-process: meta, snapshots with every field, a known alloca
   // 64 MiB more live (glibc: uordblks; jemalloc: stats.allocated; tcmalloc: current_allocated).
   CHECK(after >= before + (60u << 20));
   CHECK(after <= before + (72u << 20));
+  fs::remove_all(dir);
+}
+
+// Snapshots on the op count, whatever the timer: a run too fast for the
+// timer (here the timer never fires) still gets a line per step.
+TEST_CASE("Recorder: a snapshot line per op step, taken on the recorder's thread" *
+          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+  const std::string dir = temp_dir("step");
+  mp::Probe probe;
+  mp::RecorderOptions o;
+  o.run_dir = dir;
+  o.program = "unit_test";
+  o.snapshot_interval_ms = 3600000;
+  o.snapshot_every_ops = 50;
+  o.expected_ops = {500, 500};
+  o.heap_profile_at_from = "run-length";
+  o.lg_prof_sample_from = "run-length";
+  o.lg_prof_sample = 14;
+  auto started = mp::Recorder::start(o, &probe);
+  REQUIRE(started.is_ok());
+  mp::Recorder& r = **started;
+  const auto lines = [&dir] { return hd::test::memprof::read_snapshots(dir).size(); };
+  for (int step = 1; step <= 10; ++step) {
+    const size_t had = lines();
+    for (int i = 0; i < 50; ++i) probe.ops.add();
+    // The op thread only posted; wait for the recorder's line (steps taken
+    // one at a time, so none coalesce).
+    for (int wait = 0; wait < 2000 && lines() == had; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  r.stop();
+
+  const auto meta = hd::test::memprof::read_meta(dir);
+  const auto& rec = meta.at("recorder");
+  CHECK(rec.at("snapshot_every_ops") == 50);
+  CHECK(rec.at("expected_ops").at("least") == 500);
+  CHECK(rec.at("heap_profile_at_from") == "run-length");
+  CHECK(rec.at("lg_prof_sample") == 14);
+  CHECK(rec.at("lg_prof_sample_from") == "run-length");
+  std::vector<uint64_t> step_ops;
+  for (const auto& s : hd::test::memprof::read_snapshots(dir)) {
+    hd::test::memprof::check_snapshot_fields(s, mp::backend_name(mp::detect_backend()));
+    CHECK(s.at("reason") != "timer");
+    if (s.at("reason") == "op-step") step_ops.push_back(s.at("ops"));
+  }
+  CHECK(step_ops == std::vector<uint64_t>{50, 100, 150, 200, 250, 300, 350, 400, 450, 500});
   fs::remove_all(dir);
 }
