@@ -71,6 +71,7 @@ PLANTED = {"leak": "leak_plant_accumulate", "history": "ReplicatedLog::append"}
 
 pairs = agree = strict_pairs = strict_agree = verdicts = too_few = 0
 named = {s: 0 for s in scenarios}
+planted_verdicts = {}
 false_acc = 0
 for s in scenarios:
     groups = {}  # (length, role, site) -> [verdict]
@@ -78,6 +79,15 @@ for s in scenarios:
         j = json.load(open(os.path.join(out, f"{s}-{i}", "summary.json")))
         if s in PLANTED and PLANTED[s] in j["finding"]["text"]:
             named[s] += 1
+        if s in PLANTED:  # the planted site's own verdict in every replica of the longest run
+            for p in j["runs"][-1]["processes"]:
+                if p["program"] != "replica":
+                    continue
+                for st in p["sites"]:
+                    if PLANTED[s] in st["function"]:
+                        planted_verdicts.setdefault(s, {}).setdefault(st["verdict"], 0)
+                        planted_verdicts[s][st["verdict"]] += 1
+                        break
         # Roles as the report pools them (pooled_sites); twins and repeats together.
         for ps in j.get("pooled_sites", []):
             key = (ps["length_ops"], ps["role"], ps["function"], ps["file"], ps["line"])
@@ -106,6 +116,7 @@ print(f"verdicts 'too few samples':              {too_few}/{verdicts} = {pct(too
 for s in scenarios:
     if s in PLANTED:
         print(f"planted site named ({s}: {PLANTED[s]}): {named[s]}/{repeat}  (target {repeat}/{repeat})")
+        print(f"  its verdicts in the replicas of the longest runs: {planted_verdicts.get(s, {})}")
 if "clean" in scenarios:
     print(f"false 'accumulates' on the clean replicas: {false_acc}/{repeat}  (target 0/{repeat})")
 ok = (pairs and agree >= 0.95 * pairs) and all(named[s] == repeat for s in scenarios if s in PLANTED) \

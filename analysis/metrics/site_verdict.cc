@@ -56,66 +56,21 @@ SiteGrowth measure(const std::vector<SitePoint>& pts, size_t from, size_t to, ui
   return g;
 }
 
-// Residual variance of y around its least-squares parabola in x (the
-// smooth trend of a growing or saturating site), or nullopt below 4 points.
-std::optional<double> parabola_residual_variance(const std::vector<double>& x,
-                                                 const std::vector<double>& y) {
-  const size_t n = x.size();
-  if (n < 4) return std::nullopt;
-  // Centred and scaled x keeps the normal equations well conditioned.
-  double mx = 0, sx = 0;
-  for (double v : x) mx += v / static_cast<double>(n);
-  for (double v : x) sx = std::max(sx, std::fabs(v - mx));
-  if (sx <= 0) return std::nullopt;
-  double m[3][4] = {};
-  for (size_t i = 0; i < n; ++i) {
-    const double u = (x[i] - mx) / sx;
-    const double row[3] = {1, u, u * u};
-    for (int a = 0; a < 3; ++a) {
-      for (int b = 0; b < 3; ++b) m[a][b] += row[a] * row[b];
-      m[a][3] += row[a] * y[i];
-    }
-  }
-  for (int c = 0; c < 3; ++c) {  // Gauss-Jordan with partial pivoting
-    int piv = c;
-    for (int r = c + 1; r < 3; ++r)
-      if (std::fabs(m[r][c]) > std::fabs(m[piv][c])) piv = r;
-    if (std::fabs(m[piv][c]) < 1e-12) return std::nullopt;
-    for (int k = 0; k < 4; ++k) std::swap(m[c][k], m[piv][k]);
-    for (int r = 0; r < 3; ++r) {
-      if (r == c) continue;
-      const double f = m[r][c] / m[c][c];
-      for (int k = c; k < 4; ++k) m[r][k] -= f * m[c][k];
-    }
-  }
-  double sse = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double u = (x[i] - mx) / sx;
-    const double r = y[i] - (m[0][3] / m[0][0] + m[1][3] / m[1][1] * u + m[2][3] / m[2][2] * u * u);
-    sse += r * r;
-  }
-  return sse / static_cast<double>(n - 3);
-}
-
 // The share of sampled blocks replaced between milestones: from the site's
 // cumulative allocations when the profile has them (the share of what it
-// allocated that is no longer in use), else from how far the points scatter around their smooth
-// trend against the scatter of independent draws (1 when that cannot be told).
+// allocated that is no longer in use), else from how often its count of
+// sampled blocks falls from one milestone to the next: blocks that persist
+// only ever add to it, while replaced ones are fresh draws that fall about
+// as often as they rise (1 when that cannot be told: below four points).
 double turnover(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes) {
   if (alloc_bytes && *alloc_bytes > 0 && !pts.empty())
     return std::clamp(
         1 - static_cast<double>(pts.back().inuse_bytes) / static_cast<double>(*alloc_bytes), 0.0,
         1.0);
-  std::vector<double> x, y;
-  double mean_var = 0;
-  for (const SitePoint& p : pts) {
-    x.push_back(static_cast<double>(p.ops));
-    y.push_back(static_cast<double>(p.inuse_bytes));
-    mean_var += p.variance / static_cast<double>(pts.size());
-  }
-  if (mean_var <= 0) return 0;  // exact counts: nothing to replace
-  const std::optional<double> scatter = parabola_residual_variance(x, y);
-  return scatter ? std::clamp(*scatter / mean_var, 0.0, 1.0) : 1.0;
+  if (pts.size() < 4) return 1;
+  size_t falls = 0;
+  for (size_t i = 1; i < pts.size(); ++i) falls += pts[i].samples < pts[i - 1].samples;
+  return std::min(1.0, 2.0 * static_cast<double>(falls) / static_cast<double>(pts.size() - 1));
 }
 
 // The shape of a growing series, from the early (first -> middle) and late
