@@ -69,7 +69,7 @@ std::string memory_text(const MemoryEvidence& m) {
       if (g.sampling_overhead >= 0.5)
         t += ", about " + fmt("%.0f", g.sampling_overhead) +
              " B/op of which is what heap profiling itself holds";
-      t += ", not significant net of that. ";
+      t += ": net of that, not the heap growth the report counts (docs/report.md). ";
       continue;
     }
     t += "Memory does grow: " + g.process + "'s live heap rises " + fmt("%.0f", g.fit.slope) +
