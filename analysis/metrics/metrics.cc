@@ -31,6 +31,45 @@ bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op) {
          growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
 }
 
+std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetrics& r) {
+  // (unix ms, ops) of each loadgen's heap points: one per new op count.
+  std::vector<std::vector<std::pair<double, double>>> lines;
+  std::vector<double> grid;
+  for (const ProcessMetrics& p : r.processes) {
+    if (p.program != "loadgen" || p.heap.size() < 2) continue;
+    std::vector<std::pair<double, double>> line;
+    for (const HeapPoint& h : p.heap) {
+      const double t = static_cast<double>(p.start_unix_ms) + 1000 * h.t_s;
+      line.push_back({t, static_cast<double>(h.ops)});
+      grid.push_back(t);
+    }
+    lines.push_back(std::move(line));
+  }
+  std::vector<std::pair<double, double>> out;
+  if (lines.empty()) return out;
+  std::sort(grid.begin(), grid.end());
+  auto ops_at = [](const std::vector<std::pair<double, double>>& line, double t) {
+    if (t <= line.front().first) return line.front().second;
+    if (t >= line.back().first) return line.back().second;
+    const auto hi = std::lower_bound(line.begin(), line.end(), std::make_pair(t, -1e300));
+    const auto lo = hi - 1;
+    const double f = (t - lo->first) / std::max(1e-9, hi->first - lo->first);
+    return lo->second + f * (hi->second - lo->second);
+  };
+  constexpr double kMinIntervalMs = 5;
+  double prev_t = grid.front(), prev_ops = 0;
+  for (const auto& line : lines) prev_ops += ops_at(line, prev_t);
+  for (double t : grid) {
+    if (t - prev_t < kMinIntervalMs) continue;
+    double ops = 0;
+    for (const auto& line : lines) ops += ops_at(line, t);
+    out.push_back({(prev_t + t) / 2 / 1000, (ops - prev_ops) / ((t - prev_t) / 1000)});
+    prev_t = t;
+    prev_ops = ops;
+  }
+  return out;
+}
+
 ProcessMetrics process_metrics(const ProcessRun& p) {
   ProcessMetrics m;
   m.name = p.name;

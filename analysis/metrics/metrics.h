@@ -136,6 +136,14 @@ struct LengthRow {
 };
 
 ProcessMetrics process_metrics(const ProcessRun& p);
+
+// The run's throughput between the loadgens' snapshots, for runs too short
+// for the per-second series (a 10K-op run lasts well under a second): the
+// loadgens' op counts, each interpolated linearly onto the union of their
+// snapshot times, summed, and differenced. Points are (unix time in s,
+// ops/s) at the middle of each interval of >= 5 ms; empty without loadgen
+// snapshots.
+std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetrics& r);
 // Whether m's allocated bytes grow significantly with ops (docs/report.md)
 // once overhead_per_op of the slope is set aside (what heap profiling itself
 // holds: SiteReconciliation::sampling_overhead).

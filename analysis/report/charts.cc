@@ -184,11 +184,13 @@ Chart alloc_rate(const Analysis& a, const std::vector<std::string>& procs) {
 
 // The longest run: loadgen throughput per second (left) and the plotted
 // processes' heaps (right) on one wall-clock axis.
+constexpr size_t kDenseBelowSeconds = 20;
+
 Chart throughput_and_heap(const Analysis& a, const std::vector<std::string>& procs) {
   std::vector<ChartSeries> series;
   ChartSpec spec;
   spec.id = "throughput_heap";
-  spec.title = "Throughput per second and heap, one time axis";
+  spec.title = "Throughput and heap, one time axis";
   spec.x_label = "second of the run (wall clock)";
   spec.y_label = "throughput, ops/s (solid)";
   spec.y2_label = "allocated, dashed";
@@ -198,7 +200,15 @@ Chart throughput_and_heap(const Analysis& a, const std::vector<std::string>& pro
     spec.subtitle = "run " + r->name + " (" + length_label(r->length_ops) + ")";
     int64_t t0_ms = r->has_loadgen ? r->tput_start_unix_s * 1000 : INT64_MAX;
     for (const ProcessMetrics& p : r->processes) t0_ms = std::min(t0_ms, p.start_unix_ms);
-    if (r->has_loadgen) {
+    // Under kDenseBelowSeconds of load the per-second series has a handful
+    // of points: the loadgens' snapshots (op-step, docs/run-folder.md) say more.
+    const std::vector<std::pair<double, double>> dense = throughput_from_snapshots(*r);
+    if (r->has_loadgen && r->tput_per_s.size() < kDenseBelowSeconds && dense.size() > 2) {
+      ChartSeries t{"throughput between snapshots (left)", {}, 0, 0, false};
+      for (const auto& [unix_s, rate] : dense)
+        t.points.push_back({unix_s - static_cast<double>(t0_ms) / 1000.0, rate});
+      series.push_back(std::move(t));
+    } else if (r->has_loadgen) {
       ChartSeries t{"throughput (left)", {}, 0, 0, false};
       const double off = static_cast<double>(r->tput_start_unix_s * 1000 - t0_ms) / 1000.0;
       for (size_t i = 0; i < r->tput_per_s.size(); ++i)

@@ -225,7 +225,7 @@ int main() {
           std::string("chart svg #") + id);
   for (const char* title :
        {"Live heap (allocated) vs ops, per run length", "Allocation rate over time",
-        "Throughput per second and heap, one time axis", "Top growing allocation sites"})
+        "Throughput and heap, one time axis", "Top growing allocation sites"})
     check(dom.find(title) != std::string::npos, std::string("chart title \"") + title + "\"");
   check(dom.find("no data") == std::string::npos, "no chart says \"no data\"");
   check(count_of(dom, "<polyline class=\"series\"") >= 8, "at least 8 series lines in the DOM");

@@ -198,3 +198,40 @@ TEST_CASE("metrics: allocation rate and per-op figures from cumulative counters"
 
 }  // namespace
 }  // namespace hd::analysis
+
+namespace hd::analysis {
+namespace {
+
+// Two loadgens at 1000 and 2000 ops/s whose snapshots fall at different
+// times: the summed rate is 3000 ops/s between any two of them.
+TEST_CASE("throughput_from_snapshots: loadgens' op counts interpolated onto one timeline") {
+  RunMetrics r;
+  for (int c = 0; c < 2; ++c) {
+    ProcessMetrics p;
+    p.name = "client" + std::to_string(c);
+    p.program = "loadgen";
+    p.start_unix_ms = 1'000'000 + 50 * c;  // client1's snapshots are 50 ms later
+    for (int k = 0; k <= 10; ++k)
+      p.heap.push_back({0.1 * k, static_cast<int64_t>((c + 1) * 100 * k + 1), 0, 0, 0, 0});
+    r.processes.push_back(p);
+  }
+  ProcessMetrics replica;  // not a loadgen: its ops are not the run's
+  replica.program = "replica";
+  replica.heap.push_back({0, 5, 0, 0, 0, 0});
+  replica.heap.push_back({1, 50000, 0, 0, 0, 0});
+  r.processes.push_back(replica);
+  const auto pts = throughput_from_snapshots(r);
+  REQUIRE(pts.size() >= 15);  // 22 snapshot times, a few intervals at the edges differ
+  size_t interior = 0;
+  for (const auto& [t, rate] : pts)
+    if (t > 1000.06 && t < 1000.99) {
+      ++interior;
+      CHECK(rate == doctest::Approx(3000).epsilon(0.01));
+    }
+  CHECK(interior >= 15);
+  RunMetrics none;
+  CHECK(throughput_from_snapshots(none).empty());
+}
+
+}  // namespace
+}  // namespace hd::analysis
