@@ -4,6 +4,7 @@
 #include "analysis/metrics/site_verdict.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 
@@ -167,7 +168,12 @@ SiteClass decide_verdict(const SiteGrowth& g, uint64_t sample_period) {
   }
   c.why = "growth " + kib(growth) + " (95 % interval " + kib(low) + " to " + kib(high) +
           ") cannot tell " + kib(material) + " of growth from none";
-  if (sample_period > 1)
+  if (sample_period > 1 && (sample_period & (sample_period - 1)) == 0)
+    // The config key that sets it (docs/config.md); a power of two is 2^lg.
+    c.why += ": run longer or sample more densely (lgProfSample below " +
+             std::to_string(std::countr_zero(sample_period)) + "; the mean sample period is now " +
+             kib(static_cast<double>(sample_period)) + ")";
+  else if (sample_period > 1)
     c.why += ": run longer or sample more densely (mean sample period now " +
              kib(static_cast<double>(sample_period)) + ")";
   else
