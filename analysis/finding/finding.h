@@ -77,6 +77,15 @@ struct Fragmentation {
   int64_t start_allocated = 0, end_allocated = 0;
   std::optional<int64_t> active_gap_growth;  // jemalloc only
 };
+// Sites of the longest run that the profiles cannot judge (`too few
+// samples`), with the one of largest possible growth as the example. (At
+// namespace scope: clang cannot default-construct a nested struct with
+// member initializers inside std::optional while the outer one is incomplete.)
+struct UndecidedSites {
+  size_t count = 0;
+  std::string process, function, why;
+};
+
 struct MemoryEvidence {
   bool measured = false;             // there is a longest run
   std::vector<GrowingHeap> growing;  // in process order
@@ -96,13 +105,7 @@ struct MemoryEvidence {
     double share = 0;
   };
   std::optional<AllocatorShare> allocator_share;
-  // Sites of the longest run that the profiles cannot judge (`too few
-  // samples`), with the one of largest possible growth as the example.
-  struct Undecided {
-    size_t count = 0;
-    std::string process, function, why;
-  };
-  std::optional<Undecided> undecided;
+  std::optional<UndecidedSites> undecided;
   bool heap_grows() const { return !growing.empty(); }
 };
 // Whether the growth costs time: allocator share >= 10 %, or, without a CPU
