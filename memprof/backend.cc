@@ -132,9 +132,14 @@ Status AllocatorReader::init_jemalloc() {
         kAllArenas, j);
     if (!mib(name, &class_nreq_[nclasses_])) continue;
     class_size_[nclasses_] = size;
+    class_small_[nclasses_] = small;
     ++nclasses_;
   }
   nbins_ = nbins;
+  std::snprintf(name, sizeof(name), "stats.arenas.%s.small.nrequests", kAllArenas);
+  totals_known_ = mib(name, &small_nreq_);
+  std::snprintf(name, sizeof(name), "stats.arenas.%s.large.nrequests", kAllArenas);
+  totals_known_ = totals_known_ && mib(name, &large_nreq_);
 
   bool prof = false;
   len = sizeof(prof);
@@ -227,17 +232,30 @@ void AllocatorReader::read_jemalloc(AllocStats* out) const {
   }
   out->retained = get(retained_);
   out->metadata = get(metadata_);
-  uint64_t count = 0;
-  uint64_t bytes = 0;
+  ClassSums sums = sum_classes(/*all=*/!totals_known_);
+  if (totals_known_) {
+    const uint64_t small = get(small_nreq_);
+    const uint64_t large = get(large_nreq_);
+    if (small != sums.small_count || large != sums.large_count) sums = sum_classes(/*all=*/true);
+  }
+  out->alloc_count = sums.small_count + sums.large_count;
+  out->alloc_bytes = sums.bytes;
+}
+
+AllocatorReader::ClassSums AllocatorReader::sum_classes(bool all) const {
+  if (all) full_class_scans_.fetch_add(1, std::memory_order_relaxed);
+  ClassSums s;
   for (size_t i = 0; i < nclasses_; ++i) {
+    if (!all && !class_seen_[i].load(std::memory_order_relaxed)) continue;
     uint64_t n = 0;
     size_t l = sizeof(n);
     if (bymib_(class_nreq_[i].v, class_nreq_[i].len, &n, &l, nullptr, 0) != 0) continue;
-    count += n;
-    bytes += n * class_size_[i];
+    if (n == 0) continue;
+    if (all) class_seen_[i].store(true, std::memory_order_relaxed);
+    (class_small_[i] ? s.small_count : s.large_count) += n;
+    s.bytes += n * class_size_[i];
   }
-  out->alloc_count = count;
-  out->alloc_bytes = bytes;
+  return s;
 }
 
 void AllocatorReader::read_tcmalloc(AllocStats* out) const {

@@ -6,6 +6,7 @@
 // numeric properties do not allocate through the profiled heap either).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -90,8 +91,31 @@ class AllocatorReader {
   // Per size class: nrequests MIB and the class size (small bins, then large).
   Mib class_nreq_[kMaxClasses];
   uint64_t class_size_[kMaxClasses] = {};
+  bool class_small_[kMaxClasses] = {};
   size_t nclasses_ = 0;
   size_t nbins_ = 0;
+  // Cumulative counts without reading all ~230 classes per snapshot (each
+  // read takes jemalloc's ctl mutex; they were most of a snapshot's cost): a
+  // class's count never falls, so once the classes seen with requests sum to
+  // the arena totals (small.nrequests, large.nrequests, read from the same
+  // epoch), every other class is still at zero. A mismatch means a class
+  // gained its first requests: read them all once more.
+  Mib small_nreq_, large_nreq_;
+  bool totals_known_ = false;  // both total MIBs resolved
+  mutable std::atomic<bool> class_seen_[kMaxClasses] = {};
+  mutable std::atomic<uint64_t> full_class_scans_{0};
+
+ public:
+  // How many snapshots read every size class (tests: the shortcut works).
+  uint64_t full_class_scans() const { return full_class_scans_.load(std::memory_order_relaxed); }
+
+ private:
+  // Sum of requests and bytes over classes (all, or the seen ones), small
+  // and large separately; marks classes seen when reading all.
+  struct ClassSums {
+    uint64_t small_count = 0, large_count = 0, bytes = 0;
+  };
+  ClassSums sum_classes(bool all) const;
   // tcmalloc
   using NumericFn = int (*)(const char*, size_t*);
   NumericFn tc_numeric_ = nullptr;

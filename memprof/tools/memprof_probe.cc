@@ -147,10 +147,13 @@ int main(int argc, char** argv) {
     std::sort(us.begin(), us.end());
     double sum = 0;
     for (double v : us) sum += v;
-    std::printf("snapshot_cost backend=%s n=%u mean_us=%.1f p50_us=%.1f p99_us=%.1f\n",
-                hd::memprof::backend_name(r.allocator().backend()), measure,
-                sum / static_cast<double>(us.size()), us[us.size() / 2],
-                us[std::min(us.size() - 1, us.size() * 99 / 100)]);
+    std::printf(
+        "snapshot_cost backend=%s n=%u mean_us=%.1f p50_us=%.1f p99_us=%.1f "
+        "full_class_scans=%llu\n",
+        hd::memprof::backend_name(r.allocator().backend()), measure,
+        sum / static_cast<double>(us.size()), us[us.size() / 2],
+        us[std::min(us.size() - 1, us.size() * 99 / 100)],
+        static_cast<unsigned long long>(r.allocator().full_class_scans()));
   }
   if (linger_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
   r.stop();
