@@ -116,17 +116,23 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   // the protocol relies on, is unchanged: only replies move ahead.)
   void deliver_inbox() {
     if (inbox.empty()) return;
-    std::vector<core::Message> msgs;
+    // Swapped with a member that keeps its capacity: no allocation per turn.
+    std::vector<core::Message>& msgs = stepping;
+    msgs.clear();
     msgs.swap(inbox);
-    std::stable_partition(msgs.begin(), msgs.end(), [](const core::Message& m) {
-      return std::holds_alternative<core::ProposeReply>(m);
-    });
+    // Replies first, then the rest, each in arrival order (a stable
+    // partition, without the temporary buffer std::stable_partition
+    // allocates).
     const TimeUs now = io::steady_now_us();
-    for (const auto& m : msgs) {
-      auto it = by_id.find(addressee(m).value());
-      if (it == by_id.end()) continue;  // not one of ours: ignore
-      sessions[it->second]->core.step(now, m);
+    for (const bool replies : {true, false}) {
+      for (const auto& m : msgs) {
+        if (std::holds_alternative<core::ProposeReply>(m) != replies) continue;
+        auto it = by_id.find(addressee(m).value());
+        if (it == by_id.end()) continue;  // not one of ours: ignore
+        sessions[it->second]->core.step(now, m);
+      }
     }
+    msgs.clear();
   }
 
   // Hands completions to their callbacks, then sends what the sessions want
@@ -135,7 +141,9 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     if (!running) return;
     deliver_inbox();
     for (auto& slot : sessions) {
-      for (auto& c : slot->core.take_completions()) {
+      done.clear();
+      slot->core.take_completions(&done);
+      for (auto& c : done) {
         auto it = slot->callbacks.find(c.seq.value());
         if (it == slot->callbacks.end()) continue;
         // Erase before calling: the callback may submit more ops.
@@ -145,9 +153,11 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
         if (!running) return;
       }
     }
-    std::vector<io::FramedConnection*> touched;
+    touched.clear();
     for (auto& slot : sessions) {
-      for (auto& out : slot->core.take_outgoing()) {
+      sending.clear();
+      slot->core.take_outgoing(&sending);
+      for (auto& out : sending) {
         if (out.to.kind != core::Destination::Kind::kReplica || out.to.id >= links.size()) continue;
         io::FramedConnection* conn = links[out.to.id]->connection();
         if (conn == nullptr) continue;  // not connected: the session retries the op
@@ -188,6 +198,12 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer tick_timer;
   std::vector<std::shared_ptr<io::OutboundLink>> links;
   std::vector<core::Message> inbox;  // received, not yet stepped
+  // Per-turn buffers of process(), kept (cleared, with their capacity)
+  // between turns; process() is never re-entered (submit() only posts it).
+  std::vector<core::Message> stepping;
+  std::vector<Completion> done;
+  std::vector<core::Outgoing> sending;
+  std::vector<io::FramedConnection*> touched;
   asio::steady_timer delay_timer;
   std::deque<std::pair<TimeUs, core::Message>> delayed;  // held for network_delay_ms
   bool running = false;

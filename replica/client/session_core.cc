@@ -387,6 +387,16 @@ std::vector<Completion> SessionCore::take_completions() {
   return out;
 }
 
+void SessionCore::take_outgoing(std::vector<core::Outgoing>* into) {
+  HD_CHECK(into->empty());
+  into->swap(impl_->outgoing);
+}
+
+void SessionCore::take_completions(std::vector<Completion>* into) {
+  HD_CHECK(into->empty());
+  into->swap(impl_->completions);
+}
+
 SessionGauges SessionCore::gauges() const {
   SessionGauges g;
   g.in_flight = impl_->pending.size();
