@@ -199,11 +199,8 @@ TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in sta
 // (backend.h). Exactness is checked above (the 64 MiB in alloc_bytes); here,
 // that steady-state snapshots do not read every class.
 TEST_CASE("memprof jemalloc: snapshots read every size class only when a class is new" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
-  if (!backend_available("jemalloc")) {
-    MESSAGE("jemalloc library not installed: skipped");
-    return;
-  }
+          doctest::skip(hd::test::memprof::kSanitizerBuild ||
+                        mp::allocator_library_path(mp::Backend::kJemalloc).empty())) {
   const std::string dir = temp_dir("classes");
   std::string output;
   const int status = hd::test::run_to_exit(
