@@ -6,6 +6,8 @@
 #include "replica/core/replica_core.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 #include <utility>
 
 #include "base/check.h"
@@ -106,6 +108,7 @@ void ReplicaCore::Impl::answer_parked_reads() {
 // `move_value`: the entry is released right after (followers).
 StrongCommit ReplicaCore::Impl::execute_next(LogEntry& e, bool move_value) {
   const LogIndex slot = next_of(applied);
+  if (cfg.record_executed) out.executed.push_back(ExecutedSlot{slot, entry_digest(e)});
   StrongCommit reply{e.client, e.seq, slot, {}, LogIndex{0}};
   if (e.cmd.is_write()) {
     if (move_value) {
@@ -242,7 +245,8 @@ void ReplicaCore::tick(TimeUs now) {
 }
 
 bool ReplicaCore::has_ready() const {
-  return !impl_->out.messages.empty() || impl_->repl_dirty || impl_->ack_dirty;
+  return !impl_->out.messages.empty() || !impl_->out.executed.empty() || impl_->repl_dirty ||
+         impl_->ack_dirty;
 }
 
 Ready& ReplicaCore::ready() {
@@ -253,6 +257,26 @@ Ready& ReplicaCore::ready() {
 void ReplicaCore::advance() {
   // Anything stepped since ready() was taken is flushed by the next ready().
   impl_->out.messages.clear();
+  impl_->out.executed.clear();
+}
+
+uint64_t entry_digest(const LogEntry& e) {
+  // splitmix64 steps over the fields: equal entries give equal digests, and
+  // any differing field almost surely a different one.
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  auto mix = [&h](uint64_t v) {
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+  };
+  mix(e.term.value());
+  mix(e.client.value());
+  mix(e.seq.value());
+  mix(static_cast<uint64_t>(e.strong) << 8 | static_cast<uint64_t>(e.cmd.kind));
+  mix(e.cmd.key);
+  mix(std::hash<std::string_view>{}(e.cmd.value));
+  return h;
 }
 
 bool ReplicaCore::is_leader() const {

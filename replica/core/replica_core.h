@@ -48,6 +48,19 @@ struct CoreConfig {
   TimeUs election_jitter_us = 300'000;
   uint64_t election_seed = 0;
   Plants plants;
+  // Report every executed slot in Ready::executed (the simulator compares
+  // them across replicas). Off in the replica program: nothing to compare.
+  bool record_executed = false;
+  // Deliberate protocol bugs, only to show that the simulator's checkers
+  // catch them (tests/sim). Never set by the replica program.
+  struct Bugs {
+    // A follower whose log conflicts with the leader's keeps its own entry
+    // instead of truncating (broken log repair).
+    bool keep_conflicting_entry = false;
+    // The leader treats every new op whose seq is a multiple of this as a
+    // duplicate and drops it (0: off).
+    uint64_t new_seq_as_duplicate_every = 0;
+  } bugs;
 };
 
 // Live-object gauges, read by memprof snapshots and by the sim's bound check.
@@ -91,9 +104,22 @@ inline uint64_t client_ops(const CoreCounters& k) {
          k.witness_conflicts;
 }
 
+// A slot this core executed: which slot, and a digest of the entry executed
+// there (term, client, seq, command), equal on every replica that executes it.
+struct ExecutedSlot {
+  LogIndex slot;
+  uint64_t digest = 0;
+};
+
 struct Ready {
   std::vector<Outgoing> messages;
+  // With CoreConfig::record_executed: every slot executed since the last
+  // advance(), in order (snapshot installs execute nothing).
+  std::vector<ExecutedSlot> executed;
 };
+
+// The digest Ready::executed carries.
+uint64_t entry_digest(const LogEntry& e);
 
 class ReplicaCore {
  public:

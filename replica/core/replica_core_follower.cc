@@ -118,6 +118,7 @@ void ReplicaCore::Impl::follower_accept(const Accept& a) {
       if (slot <= applied) continue;  // executed: committed, hence identical
       if (slot <= log.last_index()) {
         if (log.term_at(slot) == a.entries[i].term) continue;  // duplicate
+        if (cfg.bugs.keep_conflicting_entry) continue;         // planted bug (tests/sim)
         log.truncate_after(LogIndex{slot.value() - 1});        // conflict: leader wins
       }
       const LogIndex appended = log.append(a.entries[i]);

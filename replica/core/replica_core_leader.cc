@@ -30,7 +30,9 @@ void ReplicaCore::Impl::step_leader(const Message& m) {
 bool ReplicaCore::Impl::leader_admit(ClientId id, SeqNo seq, SeqNo acked_below) {
   ClientState& c = clients.get(id);
   clients.note_acked_below(c, acked_below);
-  if (ClientTable::is_new(c, seq)) return true;
+  const uint64_t every = cfg.bugs.new_seq_as_duplicate_every;
+  const bool planted = every != 0 && seq.value() % every == 0;  // planted bug (tests/sim)
+  if (ClientTable::is_new(c, seq) && !planted) return true;
   ++counters.duplicates_ignored;
   const SavedReply* s = ClientTable::find_saved(c, seq);
   if (s == nullptr) return false;

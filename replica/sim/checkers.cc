@@ -573,4 +573,35 @@ CheckResult check_retention(const std::vector<RetentionSample>& samples, uint64_
   return CheckResult{};
 }
 
+void ExecutionAgreement::observe(uint32_t replica, uint64_t slot, uint64_t digest) {
+  auto [it, inserted] = first_.try_emplace(slot, First{digest, replica});
+  if (inserted) return;
+  ++compared_;
+  if (it->second.digest == digest || !result_.ok()) return;
+  result_ = CheckResult::violation("replicas " + std::to_string(it->second.replica) + " and " +
+                                   std::to_string(replica) +
+                                   " executed different entries at slot " + std::to_string(slot));
+}
+
+CheckResult check_timeouts(const History& history, const std::vector<size_t>& timed_out,
+                           const std::vector<Stretch>& available, core::TimeUs op_timeout_us,
+                           core::TimeUs min_available_us) {
+  for (size_t i : timed_out) {
+    const HistoryOp& op = history.at(i);
+    const core::TimeUs from = op.invoke_us;
+    const core::TimeUs to = op.invoke_us + op_timeout_us;
+    for (const Stretch& s : available) {
+      if (s.to <= from) continue;
+      if (s.from >= to) break;
+      const core::TimeUs overlap = std::min(s.to, to) - std::max(s.from, from);
+      if (overlap < min_available_us) continue;
+      return CheckResult::violation(
+          describe(op) + " timed out although a leader was reachable for " +
+          std::to_string(overlap / 1000) + " ms of its " + std::to_string(op_timeout_us / 1000) +
+          " ms (from " + std::to_string(std::max(s.from, from) / 1000) + " ms)");
+    }
+  }
+  return CheckResult{};
+}
+
 }  // namespace hd::sim

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "replica/core/messages.h"
@@ -73,6 +74,41 @@ struct RetentionSample {
 };
 CheckResult check_retention(const std::vector<RetentionSample>& samples, uint64_t log_bound,
                             uint64_t witness_bound);
+
+// Every replica executes the same entry at each slot. Fed as replicas report
+// executed slots (ReplicaCore's Ready::executed); keeps the first digest seen
+// per slot and the first disagreement. A later write to the same key can hide
+// a divergent slot from check_final_state; this cannot be hidden.
+class ExecutionAgreement {
+ public:
+  void observe(uint32_t replica, uint64_t slot, uint64_t digest);
+  const CheckResult& result() const { return result_; }
+  uint64_t slots_compared() const { return compared_; }
+
+ private:
+  struct First {
+    uint64_t digest;
+    uint32_t replica;
+  };
+  std::unordered_map<uint64_t, First> first_;  // slot -> first report
+  CheckResult result_;
+  uint64_t compared_ = 0;
+};
+
+// A stretch of virtual time [from, to).
+struct Stretch {
+  core::TimeUs from = 0;
+  core::TimeUs to = 0;
+};
+
+// Ops are not lost: an op may time out only when the faults explain it. A
+// timed-out op whose lifetime [invoke_us, invoke_us + op_timeout_us) holds
+// at least min_available_us of one stretch with a reachable leader (retried
+// every retry interval all that time) is a violation. `timed_out` indexes
+// history; `available` is sorted and disjoint.
+CheckResult check_timeouts(const History& history, const std::vector<size_t>& timed_out,
+                           const std::vector<Stretch>& available, core::TimeUs op_timeout_us,
+                           core::TimeUs min_available_us);
 
 // Human-readable one-line description of an op (for failure reports).
 std::string describe(const HistoryOp& op);

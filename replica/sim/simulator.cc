@@ -91,15 +91,16 @@ SimConfig clean_config(uint64_t seed) {
 
 bool SimResult::ok() const {
   return converged && election.ok() && linearizable.ok() && sessions.ok() && values.ok() &&
-         final_state.ok() && retention.ok();
+         final_state.ok() && retention.ok() && execution.ok() && timeouts.ok();
 }
 
 std::string SimResult::failure() const {
   if (!converged) return "replicas did not converge before the settle limit";
   const std::pair<const char*, const CheckResult*> checks[] = {
-      {"election safety", &election},    {"linearizability", &linearizable},
-      {"session guarantees", &sessions}, {"value/version", &values},
-      {"final state", &final_state},     {"retention", &retention}};
+      {"election safety", &election},      {"linearizability", &linearizable},
+      {"session guarantees", &sessions},   {"value/version", &values},
+      {"final state", &final_state},       {"retention", &retention},
+      {"execution agreement", &execution}, {"timeouts", &timeouts}};
   for (const auto& [name, r] : checks) {
     if (!r->ok()) return std::string(name) + " " + to_string(r->kind) + ": " + r->detail;
   }
@@ -170,6 +171,12 @@ struct Simulator::Impl {
   TimeUs partition_until = 0;
   std::map<uint64_t, uint32_t> leader_of_term;  // election safety
   TimeUs has_leader_at = 0;                     // last tick with a reachable leader
+  // Stretches with a reachable leader (watch_leaders, every tick), and the
+  // history index of every op that timed out: check_timeouts.
+  std::vector<Stretch> available;
+  TimeUs last_watch_us = 0;
+  std::vector<size_t> timed_out;
+  ExecutionAgreement execution;
 
   explicit Impl(const SimConfig& c) : config(c), rng(c.seed) {
     HD_CHECK(config.replicas >= 3);
@@ -202,6 +209,7 @@ struct Simulator::Impl {
     cc.leader = core::ReplicaId{0};
     cc.rejoin = rejoin;
     cc.election_seed = config.seed;
+    cc.record_executed = true;
     replicas[r] = std::make_unique<core::ReplicaCore>(cc);
   }
 
@@ -272,7 +280,10 @@ struct Simulator::Impl {
   void flush_replica(uint32_t r) {
     core::ReplicaCore* c = replicas[r].get();
     if (c == nullptr || !c->has_ready()) return;
-    for (core::Outgoing& o : c->ready().messages) send(r, o.to, std::move(o.msg));
+    core::Ready& ready = c->ready();
+    for (const core::ExecutedSlot& e : ready.executed)
+      execution.observe(r, e.slot.value(), e.digest);
+    for (core::Outgoing& o : ready.messages) send(r, o.to, std::move(o.msg));
     c->advance();
   }
 
@@ -349,6 +360,7 @@ struct Simulator::Impl {
     HD_CHECK(h.key == c.key);
     stats.retries += c.retries;
     if (c.outcome == client::Outcome::kTimeout) {
+      timed_out.push_back(slot.history_of_seq[c.seq.value() - 1]);
       ++stats.ops_timed_out;
       ++stats.timed_out_by_class[static_cast<size_t>(c.op)];
       return;  // response stays +inf: it may still take effect
@@ -450,7 +462,11 @@ struct Simulator::Impl {
     if (leader != UINT32_MAX && !(isolated && now < partition_until && leader == cut_a)) {
       reachable = true;
     }
+    const bool was_reachable = !available.empty() && available.back().to == last_watch_us;
+    last_watch_us = now;
     if (reachable) {
+      if (!was_reachable) available.push_back(Stretch{now, now});
+      available.back().to = now;
       has_leader_at = now;
     } else {
       stats.max_leaderless_us = std::max(stats.max_leaderless_us, now - has_leader_at);
@@ -579,6 +595,9 @@ SimResult Simulator::run() {
   }
   res.final_state = check_final_state(s.history, finals);
   res.retention = check_retention(s.samples, s.config.log_bound, s.config.witness_bound);
+  res.execution = s.execution.result();
+  res.timeouts = check_timeouts(s.history, s.timed_out, s.available, s.config.session.op_timeout_us,
+                                s.config.min_available_for_timeout_us);
   res.stats = s.stats;
   res.history = std::move(s.history);
   return res;

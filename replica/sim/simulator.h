@@ -79,6 +79,9 @@ struct SimConfig {
   uint64_t log_bound = 1'500;
   uint64_t witness_bound = 1'500;
   uint64_t max_lin_steps_per_key = 2'000'000;
+  // An op that times out although a leader was reachable for this long of
+  // its lifetime was lost (retried every session.retry_after_us meanwhile).
+  core::TimeUs min_available_for_timeout_us = 1'000'000;
 };
 
 // A configuration with every fault on, sized for the seed sweep.
@@ -126,6 +129,8 @@ struct SimResult {
   CheckResult values;
   CheckResult final_state;
   CheckResult retention;
+  CheckResult execution;  // every replica executed the same entry at each slot
+  CheckResult timeouts;   // no op timed out while a leader was reachable long enough
 
   // All checks passed (an inconclusive linearizability search is not a pass).
   bool ok() const;

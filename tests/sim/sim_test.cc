@@ -234,3 +234,57 @@ TEST_CASE("sim: checkers catch replicas ignoring the session's min_index") {
   INFO(good.summary());
   CHECK_MESSAGE(good.ok(), good.failure());
 }
+
+namespace {
+
+// The checks that existed before execution agreement and the timeout bound:
+// a planted bug that passes all of these escaped them.
+bool older_checks_pass(const SimResult& r) {
+  return r.converged && r.election.ok() && r.linearizable.ok() && r.sessions.ok() &&
+         r.values.ok() && r.final_state.ok() && r.retention.ok();
+}
+
+// Runs faulty seeds from `first` with `plant` applied until one fails `check`
+// while every older check passes; at most `max_seeds`. Returns that seed or 0.
+template <typename Plant, typename Check>
+uint64_t first_escaping_seed(uint64_t first, uint64_t max_seeds, Plant plant, Check check) {
+  for (uint64_t seed = first; seed < first + max_seeds; ++seed) {
+    SimConfig c = faulty_config(seed);
+    plant(c);
+    const SimResult r = Simulator(c).run();
+    if (!check(r).ok() && older_checks_pass(r)) {
+      MESSAGE("seed " << seed << ": " << check(r).detail);
+      return seed;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+// A leader that takes some new ops for duplicates drops them: clients retry
+// until they time out. No safety check can see a missing op; the timeout
+// bound does (the clean protocol times out nothing in the seed sweep).
+TEST_CASE("sim: the timeout bound catches ops a leader drops as duplicates") {
+  const uint64_t seed = first_escaping_seed(
+      1, 20, [](SimConfig& c) { c.core.bugs.new_seq_as_duplicate_every = 9; },
+      [](const SimResult& r) { return r.timeouts; });
+  CHECK(seed != 0);
+  if (seed == 0) return;
+  // The same seed without the bug passes every check.
+  const SimResult good = Simulator(faulty_config(seed)).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+}
+
+// A follower that keeps its own entry where the leader's log differs executes
+// a different command at that slot; a later write to the key can hide it from
+// the final-state check. Execution agreement compares every slot.
+TEST_CASE("sim: execution agreement catches log repair that keeps a conflicting entry") {
+  const uint64_t seed = first_escaping_seed(
+      1, 300, [](SimConfig& c) { c.core.bugs.keep_conflicting_entry = true; },
+      [](const SimResult& r) { return r.execution; });
+  CHECK(seed != 0);
+  if (seed == 0) return;
+  const SimResult good = Simulator(faulty_config(seed)).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+}

@@ -266,3 +266,38 @@ TEST_CASE("linearizability: the search and the zone algorithm agree on random hi
   CHECK(violations > 300);
   CHECK(linearizable > 300);
 }
+
+TEST_CASE("execution agreement: same digest per slot passes, a different one is named") {
+  ExecutionAgreement a;
+  a.observe(0, 1, 11);
+  a.observe(1, 1, 11);
+  a.observe(2, 2, 22);
+  a.observe(0, 2, 22);
+  CHECK(a.result().ok());
+  CHECK(a.slots_compared() == 2);
+  a.observe(1, 2, 23);
+  REQUIRE_FALSE(a.result().ok());
+  CHECK(a.result().detail.find("slot 2") != std::string::npos);
+  CHECK(a.result().detail.find("replicas 2 and 1") != std::string::npos);
+}
+
+TEST_CASE("timeouts: justified by leaderless time, a violation with a leader long enough") {
+  History h;
+  HistoryOp t = sw(1, 0, "a", 1, kNever);
+  t.invoke_us = 1'000'000;
+  h.push_back(t);
+  const std::vector<size_t> timed_out{0};
+  // Lifetime [1 s, 6 s). Leader reachable only in short stretches: justified.
+  std::vector<Stretch> flaky{{0, 1'200'000}, {2'000'000, 2'900'000}, {5'500'000, 9'000'000}};
+  CHECK(check_timeouts(h, timed_out, flaky, 5'000'000, 1'000'000).ok());
+  // One stretch of 1 s inside the lifetime: the op was lost.
+  std::vector<Stretch> steady{{0, 1'200'000}, {3'000'000, 4'000'000}};
+  const CheckResult r = check_timeouts(h, timed_out, steady, 5'000'000, 1'000'000);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.detail.find("1000 ms of its 5000 ms") != std::string::npos);
+  // A stretch that only ends inside the lifetime counts for its overlap.
+  std::vector<Stretch> before{{0, 1'900'000}};
+  CHECK(check_timeouts(h, timed_out, before, 5'000'000, 1'000'000).ok());
+  // No op timed out: nothing to explain.
+  CHECK(check_timeouts(h, {}, steady, 5'000'000, 1'000'000).ok());
+}
