@@ -95,6 +95,21 @@ Status ReplicaServer::start() {
   if (!ep.is_ok()) return ep.status();
   const std::string where = self.host + ":" + std::to_string(self.port);
   asio::error_code ec;
+  // Handlers before the port opens: a launcher that sees the port accept a
+  // connection may send SIGTERM at once, and a SIGTERM before signals_.add
+  // took its default action (exit 143 instead of a clean stop; seen under
+  // ASan on a busy machine). asio's signal_set queues a signal that arrives
+  // before async_wait.
+  if (options_.handle_signals) {
+    signals_.add(SIGINT, ec);
+    if (!ec) signals_.add(SIGTERM, ec);
+    if (ec) return Status::error("cannot handle SIGINT/SIGTERM: " + ec.message());
+    signals_.async_wait([this](const asio::error_code& sig_ec, int signo) {
+      if (sig_ec) return;
+      log_.info("signal %d: shutting down", signo);
+      stop();
+    });
+  }
   acceptor_.open(ep->protocol(), ec);
   if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(*ep, ec);
@@ -133,15 +148,6 @@ Status ReplicaServer::start() {
     peers_[j]->start();
   }
 
-  if (options_.handle_signals) {
-    signals_.add(SIGINT, ec);
-    signals_.add(SIGTERM, ec);
-    signals_.async_wait([this](const asio::error_code& sig_ec, int signo) {
-      if (sig_ec) return;
-      log_.info("signal %d: shutting down", signo);
-      stop();
-    });
-  }
   memprof_register();
   arm_tick();
   accept_next();
