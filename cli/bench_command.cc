@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "analysis/symbolize/fold.h"
 #include "cli/commands.h"
 #include "launcher/bench.h"
 
@@ -107,8 +108,16 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       ->check(cli_check::whole_number(1, kMaxOps));
   cmd->add_option("--progress", *bar, "auto (bar on a TTY), bar, or lines")
       ->check(CLI::IsMember({"auto", "bar", "lines"}));
+  cmd->add_option("--skip-frames", opts->skip_frames,
+                  "regex (ECMAScript): functions the report skips when naming a site, as for\n"
+                  "`heapdrift report`");
   cmd->callback([=] {
     bench::BenchOptions o = *opts;
+    if (Result<analysis::SiteRules> r = analysis::make_site_rules(o.skip_frames); !r) {
+      std::fprintf(stderr, "heapdrift bench: %s\n", r.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
     o.profile = !*no_profile;
     o.report = !*no_report;
     std::istringstream words(*loadgen_args);

@@ -14,6 +14,7 @@ void add_diff_command(CLI::App& app, int* exit_code) {
     std::string a, b;
     bool json = false;
     size_t top = 25;
+    std::string skip_frames;
   };
   auto o = std::make_shared<DiffOptions>();
   CLI::App* cmd =
@@ -22,8 +23,17 @@ void add_diff_command(CLI::App& app, int* exit_code) {
   cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
   cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
   cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
+  cmd->add_option("--skip-frames", o->skip_frames,
+                  "regex (ECMAScript): functions to skip when naming a site (your malloc\n"
+                  "wrappers), as for `heapdrift report`");
   cmd->callback([o, exit_code] {
-    Result<analysis::DiffResult> d = analysis::diff_inputs(o->a, o->b);
+    Result<analysis::SiteRules> rules = analysis::make_site_rules(o->skip_frames);
+    if (!rules) {
+      std::fprintf(stderr, "heapdrift diff: %s\n", rules.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
+    Result<analysis::DiffResult> d = analysis::diff_inputs(o->a, o->b, *rules);
     if (!d) {
       std::fprintf(stderr, "heapdrift diff: %s\n", d.status().message().c_str());
       *exit_code = 1;

@@ -15,6 +15,7 @@ void add_report_command(CLI::App& app, int* exit_code) {
     std::vector<std::string> dirs;
     std::string out;
     bool save_symbols = false;
+    std::string skip_frames;
   };
   auto ro = std::make_shared<ReportOptions>();
   CLI::App* rep =
@@ -25,8 +26,19 @@ void add_report_command(CLI::App& app, int* exit_code) {
   rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();
   rep->add_flag("--save-symbols", ro->save_symbols,
                 "write symbols.json into each process folder (keeps it readable after a rebuild)");
+  rep->add_option("--skip-frames", ro->skip_frames,
+                  "regex (ECMAScript): functions to skip when naming a site, like the\n"
+                  "allocator's own frames, e.g. your malloc wrappers: 'my_alloc|pool_get'\n"
+                  "(well-known wrappers such as xmalloc and wrappers found in the data\n"
+                  "are skipped anyway; docs/report.md)");
   rep->callback([ro, exit_code] {
-    const Status st = analysis::run_report(ro->dirs, ro->out, ro->save_symbols);
+    Result<analysis::SiteRules> rules = analysis::make_site_rules(ro->skip_frames);
+    if (!rules) {
+      std::fprintf(stderr, "heapdrift report: %s\n", rules.status().message().c_str());
+      *exit_code = 2;
+      return;
+    }
+    const Status st = analysis::run_report(ro->dirs, ro->out, ro->save_symbols, *rules);
     if (!st) std::fprintf(stderr, "heapdrift report: %s\n", st.message().c_str());
     *exit_code = st ? 0 : 1;
   });

@@ -492,7 +492,9 @@ int Bench::report() {
     }
     progress_.phase("report " + alloc, 0);
     progress_.clear();
-    Result<analysis::Analysis> a = analysis::report_runs(dirs, dest, false);
+    Result<analysis::SiteRules> rules = analysis::make_site_rules(o_.skip_frames);
+    Result<analysis::Analysis> a = rules ? analysis::report_runs(dirs, dest, false, *rules)
+                                         : Result<analysis::Analysis>(rules.status());
     if (!a) {
       std::fprintf(stderr, "heapdrift bench: report (%s) failed: %s\n", alloc.c_str(),
                    a.status().message().c_str());

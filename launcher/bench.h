@@ -25,6 +25,7 @@ struct BenchOptions {
   std::string plant;                      // replica --plant; "" = none
   bool profile = true;                    // false: no run folders, no report
   bool report = true;                     // false: run folders but no report
+  std::string skip_frames;                // --skip-frames for the report (checked by the CLI)
   std::vector<std::string> loadgen_args;  // extra flags for every loadgen
   std::vector<std::pair<std::string, std::string>> netns;  // config host -> network namespace
   std::vector<std::pair<std::string, std::string>> ssh;    // config host -> ssh destination

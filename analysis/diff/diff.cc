@@ -20,6 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// diff_text shows the call paths of this many top rows.
+constexpr size_t kDiffCallPaths = 5;
+
 // Ops from a profile file name: "heap.ops-000010000.heap", "heap.end.ops-N.heap".
 int64_t ops_from_name(const std::string& path) {
   const std::string name = fs::path(path).filename().string();
@@ -33,7 +36,8 @@ struct Side {
   std::vector<std::pair<ProcessRun, std::vector<SiteSeries>>> procs;
 };
 
-Result<Side> load_side(const std::string& input, std::vector<std::string>* warnings) {
+Result<Side> load_side(const std::string& input, std::vector<std::string>* warnings,
+                       const SiteRules& rules) {
   Side side;
   std::error_code ec;
   if (fs::is_regular_file(input, ec)) {
@@ -46,7 +50,7 @@ Result<Side> load_side(const std::string& input, std::vector<std::string>* warni
     p.program = "profile";  // use the named file even if it is an end profile
     p.profiles = {{ops_from_name(input), input, false}};
     if (p.dir.empty()) p.dir = fs::path(input).parent_path().string();
-    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings);
+    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings, rules);
     if (!s) return s.status();
     side.procs.push_back({std::move(p), std::move(*s)});
     return side;
@@ -54,7 +58,7 @@ Result<Side> load_side(const std::string& input, std::vector<std::string>* warni
   Result<Run> run = load_run(input);
   if (!run) return run.status();
   for (ProcessRun& p : run->processes) {
-    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings);
+    Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings, rules);
     if (!s) return s.status();
     side.procs.push_back({std::move(p), std::move(*s)});
   }
@@ -73,11 +77,11 @@ int64_t side_ops(const std::vector<SiteSeries>& sites) {
 
 }  // namespace
 
-Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
+Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const SiteRules& rules) {
   std::vector<std::string> warnings;
-  Result<Side> sa = load_side(a, &warnings);
+  Result<Side> sa = load_side(a, &warnings, rules);
   if (!sa) return sa.status();
-  Result<Side> sb = load_side(b, &warnings);
+  Result<Side> sb = load_side(b, &warnings, rules);
   if (!sb) return sb.status();
   DiffResult d;
   d.a = a;
@@ -101,6 +105,7 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b) {
           r.function = s.function;
           r.file = s.file;
           r.line = s.line;
+          if (side == 1 || r.call_path.empty()) r.call_path = s.call_path;
           (side == 0 ? r.a_bytes : r.b_bytes) = s.points.empty() ? 0 : s.points.back().inuse_bytes;
           if (s.points.empty()) continue;
           // A side's last estimate, plus one block's variance: a site seen
@@ -158,6 +163,18 @@ std::string diff_text(const DiffResult& d, size_t top) {
                   site.substr(0, 120).c_str());
     o += buf;
   }
+  // The top rows' call paths: the site alone may be a helper of many callers.
+  bool paths = false;
+  for (size_t i = 0; i < d.rows.size() && i < std::min<size_t>(top, kDiffCallPaths); ++i) {
+    const DiffRow& r = d.rows[i];
+    if (r.call_path.size() < 2) continue;
+    if (!paths) o += "call paths (site first):\n";
+    paths = true;
+    o += "  " + std::to_string(i + 1) + ". ";
+    for (size_t k = 0; k < r.call_path.size(); ++k)
+      o += (k ? " <- " : "") + r.call_path[k].substr(0, 80);
+    o += "\n";
+  }
   if (noise > 0)
     o += "~: the change is within the 95 % sampling interval of the heap profiles (±95%): it may "
          "be a single sample, not growth (" +
@@ -180,7 +197,8 @@ std::string diff_json(const DiffResult& d) {
                     {"b_bytes_per_op", r.b_per_op},
                     {"growth_bytes_per_op", r.growth_per_op},
                     {"delta_ci95_half_bytes", r.delta_half95},
-                    {"significant", r.significant()}});
+                    {"significant", r.significant()},
+                    {"call_path", r.call_path}});
   nlohmann::json j;
   j["schema"] = schema::kDiff;
   j["a"] = d.a;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/symbolize/fold.h"
 #include "base/status.h"
 
 namespace hd::analysis {
@@ -24,6 +25,8 @@ struct DiffRow {
   // profiles. A change inside it may be a single sample and is not ranked
   // as growth.
   double delta_half95 = 0;
+  // The site and its callers, site first (B's when both sides have it).
+  std::vector<std::string> call_path;
   bool significant() const {
     const double d = static_cast<double>(b_bytes - a_bytes);
     return (d > 0 ? d : -d) > delta_half95;
@@ -39,7 +42,9 @@ struct DiffResult {
 
 // A and B: both run folders (processes matched by name), both process
 // folders, or both heap profiles (ops from the "ops-N" file name).
-Result<DiffResult> diff_inputs(const std::string& a, const std::string& b);
+// rules: frames to skip besides the allocator's (--skip-frames).
+Result<DiffResult> diff_inputs(const std::string& a, const std::string& b,
+                               const SiteRules& rules = {});
 std::string diff_text(const DiffResult& d, size_t top);
 std::string diff_json(const DiffResult& d);
 

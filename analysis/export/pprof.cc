@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -21,8 +22,21 @@ namespace {
 // profile.proto field numbers.
 namespace pf {
 constexpr int kSampleType = 1, kSample = 2, kMapping = 3, kLocation = 4, kFunction = 5,
-              kStringTable = 6, kPeriodType = 11, kPeriod = 12, kDefaultSampleType = 14;
+              kStringTable = 6, kDropFrames = 7, kPeriodType = 11, kPeriod = 12,
+              kDefaultSampleType = 14;
 }  // namespace pf
+
+// Module basenames whose unsymbolized frames are named after the module, so
+// drop_frames can match them (fold.cc's kAllocatorModules).
+constexpr std::string_view kAllocatorModules[] = {"libjemalloc", "libtcmalloc"};
+
+bool allocator_module(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  for (std::string_view m : kAllocatorModules)
+    if (base.starts_with(m)) return true;
+  return false;
+}
 
 struct ValueType {
   const char* type;
@@ -64,7 +78,16 @@ class ProfileBuilder {
     w.uint(1, id);
     w.uint(2, mapping_id(address, loc.symbolized()));
     w.uint(3, is_return_address && address > 0 ? address - 1 : address);
-    for (const Frame& f : loc.frames) {
+    // A stripped allocator's internal frame (jemalloc's static functions)
+    // has no name; named after its module it is one drop_frames can drop
+    // rather than the "[libjemalloc.so.2]" that `pprof -top` shows as flat.
+    std::vector<Frame> frames = loc.frames;
+    if (frames.empty() && allocator_module(loc.module)) {
+      const size_t slash = loc.module.rfind('/');
+      frames.push_back(
+          {loc.module.substr(slash == std::string::npos ? 0 : slash + 1), "", 0, false});
+    }
+    for (const Frame& f : frames) {
       proto::Writer line;
       line.uint(1, function_id(f));
       line.sint(2, f.line);
@@ -108,6 +131,7 @@ class ProfileBuilder {
     out.message(pf::kPeriodType, value_type(period_type));
     out.sint(pf::kPeriod, period);
     out.sint(pf::kDefaultSampleType, str(types.back().type));
+    out.sint(pf::kDropFrames, str(kPprofDropFrames));
     for (const std::string& s : table_) out.bytes(pf::kStringTable, s);
     return out.data();
   }

@@ -32,6 +32,10 @@ struct SiteSeries {
   SiteGrowth growth;  // in-use bytes vs the process's ops, with its interval
   Verdict verdict = Verdict::kTooFewSamples;
   std::string why;  // for `too few samples`
+  // The site and its callers, site first (Site::call_path), from the
+  // site's largest sample.
+  std::vector<std::string> call_path;
+  int64_t call_path_bytes = 0;
 };
 
 // jemalloc's smallest large size class with 4 KiB pages (SC_LARGE_MINCLASS):

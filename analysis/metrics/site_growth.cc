@@ -13,7 +13,8 @@
 namespace hd::analysis {
 
 Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
-                                              std::vector<std::string>* warnings) {
+                                              std::vector<std::string>* warnings,
+                                              const SiteRules& rules) {
   std::vector<SiteSeries> out;
   // The replica's and loadgen's end profiles are written after shutdown
   // (docs/run-folder.md; loadgen's sessions and their caches are gone by
@@ -26,19 +27,44 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
   std::map<std::string, SiteSeries> by_key;
   uint64_t period = 0;
   bool jemalloc = false;
+  // Every distinct stack symbolized once, over all profiles first, so the
+  // program's own wrappers can be found from all of them (detect_wrappers)
+  // before any is folded; each is then folded once.
+  std::vector<HeapProfile> raws, profs;
+  std::map<Stack, size_t> stack_ids;
+  std::vector<std::vector<SymbolizedLocation>> stacks;
+  std::vector<std::vector<size_t>> sample_stack(used.size());
   for (size_t k = 0; k < used.size(); ++k) {
     Result<HeapProfile> raw = load_heap_profile(used[k]->path);
     if (!raw) return raw.status();
     period = std::max(period, raw->sample_period);
     jemalloc = jemalloc || raw->format == ProfileFormat::kJemallocHeapV2;
-    const HeapProfile prof = unsample(*raw);
+    profs.push_back(unsample(*raw));
+    raws.push_back(std::move(*raw));
+    for (const HeapSample& s : profs.back().samples) {
+      const auto [it, added] = stack_ids.emplace(s.stack, stacks.size());
+      if (added) {
+        std::vector<SymbolizedLocation> stack;
+        for (size_t i = 0; i < s.stack.size(); ++i)
+          stack.push_back(resolver.resolve(profs.back().mappings, s.stack[i], /*is_return=*/true));
+        stacks.push_back(std::move(stack));
+      }
+      sample_stack[k].push_back(it->second);
+    }
+  }
+  SiteRules site_rules = rules;
+  for (const std::string& w : detect_wrappers(stacks, rules)) site_rules.wrappers.insert(w);
+  std::vector<Site> sites;
+  sites.reserve(stacks.size());
+  for (const std::vector<SymbolizedLocation>& stack : stacks)
+    sites.push_back(allocation_site(stack, site_rules));
+  stacks.clear();
+  for (size_t k = 0; k < used.size(); ++k) {
+    const HeapProfile& prof = profs[k];
     for (size_t n = 0; n < prof.samples.size(); ++n) {
       const HeapSample& s = prof.samples[n];
-      const HeapSample& recorded = raw->samples[n];  // unsample() keeps the order
-      std::vector<SymbolizedLocation> stack;
-      for (size_t i = 0; i < s.stack.size(); ++i)
-        stack.push_back(resolver.resolve(prof.mappings, s.stack[i], /*is_return=*/true));
-      const Site site = allocation_site(stack);
+      const HeapSample& recorded = raws[k].samples[n];  // unsample() keeps the order
+      const Site& site = sites[sample_stack[k][n]];
       SiteSeries& series = by_key[site.key];
       if (series.key.empty()) {
         series.key = site.key;
@@ -48,12 +74,18 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
         series.module = site.module;
         series.points.resize(used.size());
       }
+      // The call path of the site's largest sample (the last profile's
+      // when it has one: later samples replace earlier ones of equal size).
+      if (series.call_path.empty() || s.inuse_bytes >= series.call_path_bytes) {
+        series.call_path = site.call_path;
+        series.call_path_bytes = s.inuse_bytes;
+      }
       SitePoint& pt = series.points[k];
       pt.inuse_bytes += s.inuse_bytes;
       pt.inuse_objs += s.inuse_objs;
       pt.samples += recorded.inuse_objs;
       pt.variance +=
-          unsample_variance(recorded.inuse_objs, recorded.inuse_bytes, raw->sample_period);
+          unsample_variance(recorded.inuse_objs, recorded.inuse_bytes, raws[k].sample_period);
       if (prof.has_alloc) {
         if (k + 1 == used.size())
           series.alloc_bytes = series.alloc_bytes.value_or(0) + s.alloc_bytes;

@@ -10,13 +10,17 @@
 
 #include "analysis/metrics/metrics.h"
 #include "analysis/runs/run_folder.h"
+#include "analysis/symbolize/fold.h"
 
 namespace hd::analysis {
 
 // Series by final in-use bytes, descending. The end profile of a replica or
 // loadgen is left out (written after shutdown: the teardown, not the steady
 // state). write_symbol_cache: save symbols.json into the process folder.
+// rules: --skip-frames and the known wrappers; wrappers detected in this
+// process's stacks (detect_wrappers) are added to them.
 Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_symbol_cache,
-                                              std::vector<std::string>* warnings);
+                                              std::vector<std::string>* warnings,
+                                              const SiteRules& rules = {});
 
 }  // namespace hd::analysis

@@ -17,8 +17,8 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
       if (options.progress && !run.processes[i].profiles.empty())
         options.progress("sites: " + run.name + "/" + run.processes[i].name + " (" +
                          std::to_string(run.processes[i].profiles.size()) + " profiles)");
-      Result<std::vector<SiteSeries>> sites =
-          process_sites(run.processes[i], options.write_symbol_cache, &a.warnings);
+      Result<std::vector<SiteSeries>> sites = process_sites(
+          run.processes[i], options.write_symbol_cache, &a.warnings, options.site_rules);
       if (!sites) return sites.status();
       rm.processes[i].sites = std::move(*sites);
       // The exact heap growth includes what the profiler holds; a heap that

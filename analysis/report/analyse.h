@@ -12,6 +12,7 @@
 #include "analysis/metrics/metrics.h"
 #include "analysis/metrics/site_pool.h"
 #include "analysis/runs/run_folder.h"
+#include "analysis/symbolize/fold.h"
 
 namespace hd::analysis {
 
@@ -28,6 +29,7 @@ struct AnalyseOptions {
   bool sites = true;                // read and symbolize heap profiles
   bool write_symbol_cache = false;  // write symbols.json into each process folder
   std::function<void(const std::string&)> progress;
+  SiteRules site_rules;  // --skip-frames (the known wrappers are in by default)
 };
 
 // runs: grouped (group_runs). Errors only for unreadable/corrupt profiles.

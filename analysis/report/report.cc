@@ -115,6 +115,26 @@ std::vector<const PooledSite*> top_pooled(const Analysis& a) {
 
 // Sites worth listing: growing ones first, then by final in-use; sites with
 // nothing in use and a constant verdict are noise in a table.
+// A site's call path, site first, each frame cut to kCallPathFrameChars;
+// markdown: each frame in backticks (names hold '<' and '|'), else
+// HTML-escaped.
+constexpr size_t kCallPathFrameChars = 60;
+std::string call_path_text(const SiteSeries& s, const std::string& sep, bool markdown) {
+  std::string o;
+  for (size_t i = 0; i < s.call_path.size(); ++i) {
+    std::string f = s.call_path[i];
+    if (f.size() > kCallPathFrameChars) f = f.substr(0, kCallPathFrameChars - 1) + "…";
+    if (markdown) {
+      for (char& c : f)
+        if (c == '|' || c == '`') c = '/';
+      o += (i ? sep : "") + "`" + f + "`";
+    } else {
+      o += (i ? sep : "") + html_escape(f);
+    }
+  }
+  return o;
+}
+
 std::vector<const SiteSeries*> top_sites(const ProcessMetrics& p) {
   std::vector<const SiteSeries*> v;
   for (const SiteSeries& s : p.sites)
@@ -185,7 +205,8 @@ std::string render_summary_json(const Analysis& a) {
                      {"estimated", s.sample_period > 1},
                      {"sample_period_bytes", s.sample_period},
                      {"alloc_bytes", s.alloc_bytes ? json(*s.alloc_bytes) : json()},
-                     {"milestones", pts}};
+                     {"milestones", pts},
+                     {"call_path", s.call_path}};
         site.update(growth_json(s.growth));
         sites.push_back(std::move(site));
       }
@@ -282,13 +303,14 @@ std::string render_summary_md(const Analysis& a) {
   if (!a.runs.empty()) {
     const RunMetrics& r = a.runs.back();
     o += "\n## Allocation sites (" + r.name + ")\n\n";
-    o += "| process | site | verdict | slope B/op (95% CI) | in-use at last milestone |\n"
-         "|---|---|---|---|---|\n";
+    o += "| process | site | verdict | slope B/op (95% CI) | in-use at last milestone | call path "
+         "(site first) |\n"
+         "|---|---|---|---|---|---|\n";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p))
         o += "| " + p.name + " | `" + site_label(*s) + "` | " + verdict_text(s->verdict, s->why) +
              " | " + slope_cell(s->growth) + " | " + std::to_string(s->points.back().inuse_bytes) +
-             " |\n";
+             " | " + call_path_text(*s, " ← ", true) + " |\n";
     o += "\nSite slopes are estimated from sampled heap profiles (their interval includes the "
          "sampling error); heap growth is exact, from the allocator's counters.\n\n";
     for (const ProcessMetrics& p : r.processes)
@@ -380,7 +402,8 @@ std::string render_index_html(const Analysis& a) {
            (p.allocator_share ? f1(100 * *p.allocator_share) + "%" : "no CPU profile") +
            "</td></tr>";
     o += "</table><table class=\"sites\"><tr><th>process</th><th>site</th><th>verdict</th>"
-         "<th>slope B/op (95% CI)</th><th>in-use bytes at milestones</th></tr>";
+         "<th>slope B/op (95% CI)</th><th>in-use bytes at milestones</th>"
+         "<th>call path (site first)</th></tr>";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p)) {
         std::string pts;
@@ -389,7 +412,8 @@ std::string render_index_html(const Analysis& a) {
         o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_label(*s)) +
              "</td><td class=\"" + std::string(verdict_name(s->verdict)) + "\">" +
              html_escape(verdict_text(s->verdict, s->why)) + "</td><td>" +
-             slope_cell(s->growth, " … ") + "</td><td>" + pts + "</td></tr>";
+             slope_cell(s->growth, " … ") + "</td><td>" + pts + "</td><td>" +
+             call_path_text(*s, " ← ", false) + "</td></tr>";
       }
     o += "</table><p>Site slopes are estimated from sampled heap profiles (their interval "
          "includes the sampling error); heap growth is exact, from the allocator's counters.</p>"
@@ -439,7 +463,7 @@ Status write_report(const Analysis& a, const std::string& out_dir) {
 }
 
 Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                             bool save_symbols) {
+                             bool save_symbols, const SiteRules& rules) {
   std::vector<Run> runs;
   for (const std::string& d : run_dirs) {
     std::fprintf(stderr, "heapdrift report: reading %s\n", d.c_str());
@@ -464,6 +488,7 @@ Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std
   group_runs(runs);
   AnalyseOptions opt;
   opt.write_symbol_cache = save_symbols;
+  opt.site_rules = rules;
   opt.progress = [](const std::string& m) {
     std::fprintf(stderr, "heapdrift report: %s\n", m.c_str());
   };
@@ -479,8 +504,8 @@ Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std
 }
 
 Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                  bool save_symbols) {
-  Result<Analysis> a = report_runs(run_dirs, out_dir, save_symbols);
+                  bool save_symbols, const SiteRules& rules) {
+  Result<Analysis> a = report_runs(run_dirs, out_dir, save_symbols, rules);
   return a ? Status::ok() : a.status();
 }
 

@@ -19,11 +19,12 @@ Status write_report(const Analysis& a, const std::string& out_dir);
 // Loads RUN_DIRs, groups them, analyses and writes the report; progress
 // lines go to stderr. Returns the Analysis it wrote, so a caller (heapdrift
 // bench) has the finding and the table without reading summary.json back.
+// rules: --skip-frames.
 Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                             bool save_symbols);
+                             bool save_symbols, const SiteRules& rules = {});
 // report_runs without the result, for callers that only need the files
 // (`heapdrift report`, launcher/bench.cc and tests/browser until they move).
 Status run_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
-                  bool save_symbols);
+                  bool save_symbols, const SiteRules& rules = {});
 
 }  // namespace hd::analysis

@@ -116,18 +116,75 @@ bool scopes_containing(Dwarf_Die& parent, Dwarf_Addr pc, int depth, std::vector<
   return false;
 }
 
-// Name of a subprogram or inlined-subroutine DIE, demangled; follows
-// abstract_origin/specification so inlined and member functions are
-// qualified.
-std::string die_name(Dwarf_Die* die) {
+std::string die_name(Dwarf_Die* die, int depth = 0);
+
+// The DIE a subprogram or inlined subroutine is declared as: follows
+// DW_AT_abstract_origin (inlined copy -> abstract instance) and
+// DW_AT_specification (out-of-class definition -> in-class declaration), so
+// the result sits in its namespace and class scopes.
+constexpr int kMaxRefHops = 8;
+Dwarf_Die declaring_die(Dwarf_Die* die) {
+  Dwarf_Die cur = *die;
+  for (int i = 0; i < kMaxRefHops; ++i) {
+    Dwarf_Attribute attr;
+    Dwarf_Die next;
+    if (dwarf_formref_die(dwarf_attr(&cur, DW_AT_abstract_origin, &attr), &next) == nullptr &&
+        dwarf_formref_die(dwarf_attr(&cur, DW_AT_specification, &attr), &next) == nullptr)
+      break;
+    cur = next;
+  }
+  return cur;
+}
+
+// "ns::Class::name" from the enclosing namespace, class and function DIEs,
+// for functions GCC gives no linkage name (templates instantiated with a
+// lambda or local type, some inline-only members): without it an inlined
+// std::__new_allocator<T>::allocate comes out as a bare "allocate" and no
+// std:: rule can see it.
+constexpr int kMaxNameDepth = 4;
+std::string scoped_name(Dwarf_Die* die, int depth) {
+  Dwarf_Die decl = declaring_die(die);
+  const char* name = dwarf_diename(&decl);
+  if (name == nullptr) return "";
+  Dwarf_Die* scopes = nullptr;
+  const int n = dwarf_getscopes_die(&decl, &scopes);  // [0] the DIE, [n-1] its CU
+  std::string prefix;
+  for (int i = n - 2; i >= 1; --i) {
+    const char* scope = dwarf_diename(&scopes[i]);
+    switch (dwarf_tag(&scopes[i])) {
+      case DW_TAG_namespace:
+        prefix += scope != nullptr ? scope : "(anonymous namespace)";
+        prefix += "::";
+        break;
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        if (scope != nullptr) prefix += std::string(scope) + "::";
+        break;
+      case DW_TAG_subprogram:
+        // A local class's member: qualified by its function, as the
+        // demangler writes it ("f()::<lambda()>::operator()").
+        if (depth < kMaxNameDepth) prefix = die_name(&scopes[i], depth + 1) + "::";
+        break;
+      default:
+        break;
+    }
+  }
+  std::free(scopes);
+  return prefix + name;
+}
+
+// Name of a subprogram or inlined-subroutine DIE, demangled and qualified:
+// the linkage name found through abstract_origin/specification, else the
+// name qualified by its enclosing scopes.
+std::string die_name(Dwarf_Die* die, int depth) {
   Dwarf_Attribute attr;
   for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
     if (dwarf_attr_integrate(die, at, &attr) != nullptr) {
       if (const char* s = dwarf_formstring(&attr)) return demangle(s);
     }
   }
-  const char* name = dwarf_diename(die);
-  return name != nullptr ? name : "";
+  return scoped_name(die, depth);
 }
 
 // Recorded paths (dl_iterate_phdr: /lib/...) and mapped paths (/proc maps:

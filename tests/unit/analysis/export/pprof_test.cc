@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,56 @@ TEST_CASE("pprof: gperftools heap profile of hd_profile_sample") {
   const Decoded d = decode_profile(encode_pprof(*p, sym));
   check_consistent(d);
   CHECK(d.sample_types.size() == 4);
+}
+
+// profile.proto's drop_frames (field 7): pprof drops frames whose whole name
+// (parameters cut) matches "^(RE)$", so `pprof -top` charges the program.
+TEST_CASE("pprof: drop_frames names the allocator's frames, not the program's") {
+  Result<HeapProfile> p = load_heap_profile(sample_path("jemalloc_accum.heap"));
+  REQUIRE(p.is_ok());
+  Symbolizer sym;
+  const Decoded d = decode_profile(encode_pprof(*p, sym));
+  REQUIRE(d.top.ints[7].size() == 1);
+  const std::string rx = d.str(d.top.u(7));
+  CHECK(rx == kPprofDropFrames);
+  const std::regex drop("^(" + rx + ")$");
+  for (const char* allocator : {"malloc",
+                                "calloc",
+                                "realloc",
+                                "free",
+                                "posix_memalign",
+                                "operator new",
+                                "operator new[]",
+                                "operator delete",
+                                "je_malloc_default",
+                                "je_prof_backtrace",
+                                "imalloc_body",
+                                "arena_malloc_hard",
+                                "tcache_alloc_small_hard",
+                                "__libc_malloc",
+                                "_int_malloc",
+                                "tcmalloc::allocate_full_malloc_oom",
+                                "libjemalloc.so.2",
+                                "libtcmalloc_minimal.so.4",
+                                "std::__new_allocator<char>::allocate",
+                                "std::allocator_traits<std::allocator<int> >::allocate",
+                                "std::_Vector_base<int, std::allocator<int> >::_M_allocate"})
+    CHECK_MESSAGE(std::regex_match(std::string(allocator), drop), allocator);
+  for (const char* program :
+       {"main", "hd::replica::Store::put", "my_alloc", "remember_request", "kv::Log::append",
+        "hd::io::FramedConnection::read_some", "mallocator_demo", "freelist_push"})
+    CHECK_FALSE_MESSAGE(std::regex_match(std::string(program), drop), program);
+  // Every location in an allocator's module has a function, named after the
+  // module when unsymbolized, so the regex can drop it: no bare
+  // "[libjemalloc.so.2]" left flat.
+  size_t in_jemalloc = 0;
+  for (const Msg& l : d.locations) {
+    if (l.u(2) == 0 || l.u(2) > d.mappings.size()) continue;
+    if (d.str(d.mappings[l.u(2) - 1].u(5)).find("libjemalloc") == std::string::npos) continue;
+    ++in_jemalloc;
+    CHECK_FALSE(l.bytes[4].empty());
+  }
+  CHECK(in_jemalloc > 0);  // the committed dump has jemalloc frames
 }
 
 }  // namespace
