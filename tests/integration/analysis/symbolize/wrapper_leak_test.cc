@@ -86,8 +86,7 @@ TEST_CASE("heapdrift run + report: the leak is named past the program's own mall
   for (const nlohmann::json& s : sites)
     churn = churn || s.at("function").get<std::string>().starts_with("format_reply");
   CHECK(churn);
-  std::ifstream md(tmp + "/report/summary.md");
-  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  const std::string text = hd::test::memprof::slurp(tmp + "/report/summary.md");
   CHECK(text.find("`remember_request (wrapper_leak.c:") != std::string::npos);
 
   // --skip-frames is checked before anything is read.
