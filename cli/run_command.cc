@@ -161,7 +161,8 @@ int run(const RunArgs& a) {
     }
     poller.emplace(std::move(*p));
   } else if (!a.ops_regex.empty()) {
-    std::fprintf(stderr, "heapdrift run: --ops-regex needs --ops-from-command or --ops-from-file\n");
+    std::fprintf(stderr,
+                 "heapdrift run: --ops-regex needs --ops-from-command or --ops-from-file\n");
     return 2;
   }
   settings.requested_allocator = memprof::backend_name(backend);

@@ -73,11 +73,12 @@ Status check_ops_regex(const std::string& regex) {
   try {
     const std::regex re(regex, std::regex::ECMAScript);
     if (re.mark_count() != 1)
-      return Status::error("--ops-regex '" + regex + "' must have exactly one capture group (it has " +
+      return Status::error("--ops-regex '" + regex +
+                           "' must have exactly one capture group (it has " +
                            std::to_string(re.mark_count()) + ")");
   } catch (const std::regex_error& e) {
-    return Status::error("--ops-regex '" + regex + "' is not a valid regular expression: " +
-                         e.what());
+    return Status::error("--ops-regex '" + regex +
+                         "' is not a valid regular expression: " + e.what());
   }
   return Status::ok();
 }
@@ -97,7 +98,8 @@ Result<uint64_t> extract_count(std::string_view text, const std::string& regex) 
     std::match_results<std::string_view::const_iterator> m;
     if (!std::regex_search(text.begin(), text.end(), m, re))
       return Status::error("--ops-regex '" + regex + "' does not match the output");
-    if (!m[1].matched) return Status::error("--ops-regex '" + regex + "': the group matched nothing");
+    if (!m[1].matched)
+      return Status::error("--ops-regex '" + regex + "': the group matched nothing");
     std::string_view g = text.substr(static_cast<size_t>(m[1].first - text.begin()),
                                      static_cast<size_t>(m[1].length()));
     while (!g.empty() && (g.front() == ' ' || g.front() == '\t')) g.remove_prefix(1);
@@ -238,8 +240,10 @@ void ExternalOpsPoller::fail(int64_t t, const std::string& kind, const std::stri
   if (kind == "missing" && readings_ == 0) return;
   if (warned_kinds_.find("|" + kind + "|") != std::string::npos) return;
   warned_kinds_ += "|" + kind + "|";
-  std::fprintf(stderr, "heapdrift run: op count: %s (not counted; further failures like it are "
-               "only written to %s)\n", message.c_str(), kExternalOpsFile);
+  std::fprintf(stderr,
+               "heapdrift run: op count: %s (not counted; further failures like it are "
+               "only written to %s)\n",
+               message.c_str(), kExternalOpsFile);
 }
 
 void ExternalOpsPoller::poll(bool after_exit) {
@@ -269,8 +273,8 @@ void ExternalOpsPoller::poll(bool after_exit) {
     }
     char buf[4096];
     ssize_t got = 0;
-    while (text.size() < kMaxOutput && ((got = read(fd, buf, sizeof(buf))) > 0 ||
-                                        (got < 0 && errno == EINTR)))
+    while (text.size() < kMaxOutput &&
+           ((got = read(fd, buf, sizeof(buf))) > 0 || (got < 0 && errno == EINTR)))
       if (got > 0) text.append(buf, static_cast<size_t>(got));
     close(fd);
   }
@@ -278,7 +282,8 @@ void ExternalOpsPoller::poll(bool after_exit) {
   if (!n) {
     const std::string shown = first_line(text);
     fail(t, "number",
-         flag + ": " + n.status().message() + (shown.empty() ? " (it was empty)" : ": '" + shown + "'"));
+         flag + ": " + n.status().message() +
+             (shown.empty() ? " (it was empty)" : ": '" + shown + "'"));
     return;
   }
   if (readings_ > 0 && *n < last_) {
@@ -295,8 +300,8 @@ void ExternalOpsPoller::poll(bool after_exit) {
 
 std::string ExternalOpsPoller::problem() const {
   if (readings_ == 0)
-    return "no op count was read (" + std::to_string(failures_) + " failed polls; first: " +
-           (first_failure_.empty() ? "none" : first_failure_) + ")";
+    return "no op count was read (" + std::to_string(failures_) +
+           " failed polls; first: " + (first_failure_.empty() ? "none" : first_failure_) + ")";
   if (backwards_ > 0)
     return "the op count went backwards " + std::to_string(backwards_) +
            " times (those readings were dropped; is it a cumulative count?)";

@@ -21,8 +21,8 @@ struct OpsReading {
 };
 
 struct ExternalOps {
-  std::string source;  // "command" or "file"
-  std::string what;    // the command or the path
+  std::string source;                // "command" or "file"
+  std::string what;                  // the command or the path
   std::vector<OpsReading> readings;  // time order, ops never decreasing
   int64_t failed_polls = 0;          // "error" lines
 };

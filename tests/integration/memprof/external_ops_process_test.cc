@@ -46,9 +46,10 @@ void run_counted_leak(const std::string& root, const std::string& name, int iter
   const int status = hd::test::run_to_exit(
       hd::test::bin_path("heapdrift"),
       {"run", "--run-dir", root + "/" + name, "--allocator", "jemalloc", "--lg-prof-sample", "14",
-       "--snapshot-interval-ms", "50", "--heap-profile-at-ms", "200,400,600,800,1000,1200,1400,1600",
-       "--ops-from-file", count, "--", hd::test::bin_path("counted_leak"),
-       std::to_string(iterations), std::to_string(static_cast<int>(kLeakBytes)), count, "500"},
+       "--snapshot-interval-ms", "50", "--heap-profile-at-ms",
+       "200,400,600,800,1000,1200,1400,1600", "--ops-from-file", count, "--",
+       hd::test::bin_path("counted_leak"), std::to_string(iterations),
+       std::to_string(static_cast<int>(kLeakBytes)), count, "500"},
       std::chrono::seconds(60), &output);
   INFO("heapdrift run output: " << output);
   REQUIRE(WIFEXITED(status));
@@ -69,10 +70,10 @@ TEST_CASE("heapdrift run --ops-from-file: counted_leak at two lengths, report pe
   run_counted_leak(root, "short", 1500);
   run_counted_leak(root, "long", 3000);
   std::string output;
-  const int st = hd::test::run_to_exit(
-      hd::test::bin_path("heapdrift"),
-      {"report", root + "/short", root + "/long", "-o", root + "/report"},
-      std::chrono::seconds(120), &output);
+  const int st =
+      hd::test::run_to_exit(hd::test::bin_path("heapdrift"),
+                            {"report", root + "/short", root + "/long", "-o", root + "/report"},
+                            std::chrono::seconds(120), &output);
   INFO("report output: " << output);
   REQUIRE(st == 0);
   const auto summary = nlohmann::json::parse(slurp(root + "/report/summary.json"));

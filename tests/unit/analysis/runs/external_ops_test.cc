@@ -19,12 +19,13 @@ const char* kHeader =
     "\"regex\":null,\"timeout_ms\":2000}\n";
 
 TEST_CASE("external ops: readings parsed, error lines counted, not read as 0") {
-  const std::string text = std::string(kHeader) +
-                           "{\"unix_us\":1000000,\"error\":\"--ops-from-file /tmp/n: file missing\"}\n"
-                           "{\"unix_us\":1100000,\"ops\":0}\n"
-                           "{\"unix_us\":1200000,\"ops\":500}\n"
-                           "{\"unix_us\":1300000,\"error\":\"no number in the output\"}\n"
-                           "{\"unix_us\":1400000,\"ops\":1500}\n";
+  const std::string text =
+      std::string(kHeader) +
+      "{\"unix_us\":1000000,\"error\":\"--ops-from-file /tmp/n: file missing\"}\n"
+      "{\"unix_us\":1100000,\"ops\":0}\n"
+      "{\"unix_us\":1200000,\"ops\":500}\n"
+      "{\"unix_us\":1300000,\"error\":\"no number in the output\"}\n"
+      "{\"unix_us\":1400000,\"ops\":1500}\n";
   Result<ExternalOps> e = parse_external_ops(text, "x.jsonl");
   REQUIRE(e);
   CHECK(e->source == "file");
@@ -36,12 +37,12 @@ TEST_CASE("external ops: readings parsed, error lines counted, not read as 0") {
 
 TEST_CASE("external ops: linear between readings, clamped outside, never extrapolated") {
   const std::vector<OpsReading> r = {{1000000, 100}, {1200000, 300}, {1400000, 1300}};
-  CHECK(ops_at(r, 0) == doctest::Approx(100));           // before the first: its count
+  CHECK(ops_at(r, 0) == doctest::Approx(100));  // before the first: its count
   CHECK(ops_at(r, 1000000) == doctest::Approx(100));
-  CHECK(ops_at(r, 1100000) == doctest::Approx(200));     // halfway
-  CHECK(ops_at(r, 1250000) == doctest::Approx(550));     // a quarter into 300..1300
+  CHECK(ops_at(r, 1100000) == doctest::Approx(200));  // halfway
+  CHECK(ops_at(r, 1250000) == doctest::Approx(550));  // a quarter into 300..1300
   CHECK(ops_at(r, 1400000) == doctest::Approx(1300));
-  CHECK(ops_at(r, 9000000) == doctest::Approx(1300));    // after the last: its count
+  CHECK(ops_at(r, 9000000) == doctest::Approx(1300));  // after the last: its count
   const std::vector<OpsReading> same_time = {{1000, 5}, {1000, 9}};
   CHECK(ops_at(same_time, 1000) == doctest::Approx(5));
   CHECK(ops_at(same_time, 2000) == doctest::Approx(9));
@@ -93,13 +94,14 @@ TEST_CASE("external ops: a process folder's snapshots and profiles take the outs
   auto line = [](int seq, const char* reason, int64_t unix_ms, const char* profile) {
     return "{\"seq\":" + std::to_string(seq) + ",\"reason\":\"" + reason +
            "\",\"t_ms\":0,\"unix_ms\":" + std::to_string(unix_ms) +
-           ",\"ops\":0,\"alloc\":{\"allocated\":1,\"active\":null,\"resident\":null},\"cum\":null,\"proc\":{\"rss_bytes\":1,"
+           ",\"ops\":0,\"alloc\":{\"allocated\":1,\"active\":null,\"resident\":null},\"cum\":null,"
+           "\"proc\":{\"rss_bytes\":1,"
            "\"utime_us\":0,\"stime_us\":0,\"nvcsw\":0,\"nivcsw\":0},\"gauges\":{},\"profile\":" +
            (profile ? "\"" + std::string(profile) + "\"" : std::string("null")) + "}\n";
   };
-  std::ofstream(dir / "snapshots.jsonl") << line(0, "start", 1000, nullptr)
-                                         << line(1, "time-milestone", 1500, "profiles/a.heap")
-                                         << line(2, "end", 2000, "profiles/b.heap");
+  std::ofstream(dir / "snapshots.jsonl")
+      << line(0, "start", 1000, nullptr) << line(1, "time-milestone", 1500, "profiles/a.heap")
+      << line(2, "end", 2000, "profiles/b.heap");
   std::ofstream(dir / "profiles/a.heap") << "x";
   std::ofstream(dir / "profiles/b.heap") << "x";
   {
@@ -116,7 +118,8 @@ TEST_CASE("external ops: a process folder's snapshots and profiles take the outs
   CHECK(p->profiles[0].ops == 2000);  // the time milestone, now at its op count
   CHECK(p->profiles[1].ops == 4000);
 
-  std::ofstream(dir / "external_ops.jsonl") << kHeader << "{\"unix_us\":1,\"ops\":5}\n{\"unix_us\":2,\"ops\":4}\n";
+  std::ofstream(dir / "external_ops.jsonl")
+      << kHeader << "{\"unix_us\":1,\"ops\":5}\n{\"unix_us\":2,\"ops\":4}\n";
   Result<ProcessRun> bad = load_process_run(dir.string());
   REQUIRE(!bad);
   CHECK(bad.status().message().find("external_ops.jsonl:3: the count goes backwards") !=
