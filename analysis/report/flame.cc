@@ -297,10 +297,7 @@ Result<std::vector<FlameChart>> report_flames(const std::vector<Run>& runs,
       Taken& t = by_process[p.name];
       t.ops = r->ops;
       t.t_s = profile_time_s(p, *r);
-      for (FlamePath& fp : *paths) {
-        fp.frames.insert(fp.frames.begin(), p.name);
-        t.paths[join(fp.frames)] = std::move(fp);
-      }
+      for (FlamePath& fp : *paths) t.paths[join(fp.frames)] = std::move(fp);
     }
     return by_process;
   };
@@ -311,8 +308,12 @@ Result<std::vector<FlameChart>> report_flames(const std::vector<Run>& runs,
   constexpr double kWidth = 1100, kMinWidth = 2.0;
 
   std::vector<FlamePath> inuse;
+  auto named = [](const std::string& process, FlamePath fp) {
+    fp.frames.insert(fp.frames.begin(), process);
+    return fp;
+  };
   for (const auto& [name, t] : *last)
-    for (const auto& [key, fp] : t.paths) inuse.push_back(fp);
+    for (const auto& [key, fp] : t.paths) inuse.push_back(named(name, fp));
   FlameSpec spec;
   spec.id = "flame_inuse";
   spec.title = "In-use bytes by call path, end of the longest run (" + longest.name + ", " +
@@ -338,16 +339,23 @@ Result<std::vector<FlameChart>> report_flames(const std::vector<Run>& runs,
   }
   Result<std::map<std::string, Taken>> first = take(runs.front());
   if (!first) return first.status();
+  // The same process in the shortest run: by name, or the only one of a
+  // one-process run (`heapdrift run` folders are named after the run).
+  auto partner = [&](const std::string& name) {
+    auto f = first->find(name);
+    if (f == first->end() && first->size() == 1 && last->size() == 1) f = first->begin();
+    return f;
+  };
   bool per_op = true;
   for (const auto& [name, t] : *last) {
-    auto f = first->find(name);
+    auto f = partner(name);
     if (f != first->end() && t.ops <= f->second.ops) per_op = false;
   }
   std::vector<FlamePath> growth;
   int shrank = 0;
   double shrank_total = 0;
   for (const auto& [name, t] : *last) {
-    auto f = first->find(name);
+    auto f = partner(name);
     if (f == first->end()) continue;
     const double span = per_op ? static_cast<double>(t.ops - f->second.ops) : t.t_s - f->second.t_s;
     if (!(span > 0)) continue;
@@ -363,7 +371,7 @@ Result<std::vector<FlameChart>> report_flames(const std::vector<Run>& runs,
         ++shrank;
         shrank_total += fp.weight;
       } else {
-        growth.push_back(std::move(fp));
+        growth.push_back(named(name, std::move(fp)));
       }
     }
   }
