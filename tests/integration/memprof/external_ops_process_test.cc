@@ -40,14 +40,16 @@ bool jemalloc_available() {
 }
 
 // heapdrift run --ops-from-file on counted_leak for `iterations` (200 us of
-// sleep each; 1-2 ms on a loaded machine). lg_prof_sample 14: 16 KiB between
-// samples, so the short run's 600 x 8 KiB leak is ~300 samples (SD ~6 %).
+// sleep each; 1-2 ms on a loaded machine). lg_prof_sample 12: 4 KiB between
+// samples, so an 8 KiB block is sampled with p = 1 - exp(-2) = 0.86 and the
+// short run's 600 leaked blocks are estimated within sqrt((1-p)/(600 p)) =
+// 1.6 % (SD): 20 % is > 6 SD for the slopes and the flame graph's difference.
 void run_counted_leak(const std::string& root, const std::string& name, int iterations) {
   const std::string count = root + "/" + name + ".count";
   std::string output;
   const int status = hd::test::run_to_exit(
       hd::test::bin_path("heapdrift"),
-      {"run", "--run-dir", root + "/" + name, "--allocator", "jemalloc", "--lg-prof-sample", "14",
+      {"run", "--run-dir", root + "/" + name, "--allocator", "jemalloc", "--lg-prof-sample", "12",
        "--snapshot-interval-ms", "50", "--heap-profile-at-ms",
        "200,400,600,800,1000,1200,1400,1600", "--ops-from-file", count, "--",
        hd::test::bin_path("counted_leak"), std::to_string(iterations),
