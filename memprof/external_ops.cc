@@ -130,7 +130,7 @@ Result<std::string> run_command_capture(const std::string& command, uint32_t tim
     return Status::error(std::string("fork: ") + strerror(errno));
   }
   if (pid == 0) {
-    setpgid(0, 0);  // so a timeout kills the shell and what it started
+    setpgid(0, 0);            // so a timeout kills the shell and what it started
     signal(SIGINT, SIG_DFL);  // heapdrift run ignores it; exec would keep that
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
