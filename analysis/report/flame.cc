@@ -147,8 +147,13 @@ std::string short_function(const std::string& function) {
   for (size_t i = f.size(); i-- > 0;) {
     if (f[i] == ')') ++level;
     if (f[i] == '(' && --level == 0) {
-      // "operator()(int)": the list is the last "(...)"; keep "operator()".
-      return i == 0 ? f : f.substr(0, i);
+      // "operator()(int)": the list is the last "(...)"; a bare "operator()"
+      // (an inlined frame's unqualified name) has no list to elide.
+      const std::string head = f.substr(0, i);
+      if (head.size() >= 8 && head.compare(head.size() - 8, 8, "operator") == 0 &&
+          f.compare(i, 2, "()") == 0 && i + 2 == f.size())
+        return f;
+      return i == 0 ? f : head;
     }
   }
   return f;

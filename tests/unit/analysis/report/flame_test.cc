@@ -129,6 +129,8 @@ TEST_CASE("short_function: the argument list elided") {
   CHECK(short_function("std::function<void (int)>::operator()(int) const") ==
         "std::function<void (int)>::operator()");
   CHECK(short_function("main") == "main");
+  CHECK(short_function("operator()") == "operator()");
+  CHECK(short_function("C::operator()") == "C::operator()");
   CHECK(short_function("(anonymous namespace)::h(std::pair<int, int>)") ==
         "(anonymous namespace)::h");
 }
