@@ -129,6 +129,21 @@ TEST_CASE("heapdrift run --ops-from-file: counted_leak at two lengths, report pe
   const double flame_bpo = std::stod(html.substr(at + tip.size()));
   MESSAGE("growth flame: counted_leak_block " << flame_bpo << " B/op");
   CHECK(std::fabs(flame_bpo - kLeakBytes) <= 0.2 * kLeakBytes);
+  // heapdrift diff of the two folders: per op too (the issue: "+0.0 per op").
+  std::string diff_out;
+  REQUIRE(hd::test::run_to_exit(hd::test::bin_path("heapdrift"),
+                                {"diff", "--json", root + "/short", root + "/long"},
+                                std::chrono::seconds(60), &diff_out) == 0);
+  const auto diff = nlohmann::json::parse(diff_out.substr(diff_out.find('{')));
+  bool diffed = false;
+  for (const auto& row : diff.at("rows")) {
+    if (row.at("function") != "counted_leak_block") continue;
+    diffed = true;
+    const double g = row.at("growth_bytes_per_op").get<double>();
+    MESSAGE("diff: counted_leak_block " << g << " B/op");
+    CHECK(std::fabs(g - kLeakBytes) <= 0.2 * kLeakBytes);
+  }
+  CHECK(diffed);
   fs::remove_all(root);
 }
 
