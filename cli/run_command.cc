@@ -6,12 +6,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "launcher/launcher.h"
 #include "launcher/spawn.h"
 #include "memprof/allocator_select.h"
+#include "memprof/external_ops.h"
 #include "memprof/preload_env.h"
 
 namespace hd::cli {
@@ -35,6 +39,10 @@ struct RunArgs {
   bool exact = false;
   bool cpu_profile = false;
   bool no_profiles = false;
+  std::string ops_from_command;
+  std::string ops_from_file;
+  std::string ops_regex;
+  uint32_t ops_timeout_ms = 2000;
   std::vector<std::string> command;
 };
 
@@ -52,6 +60,41 @@ std::string default_run_dir() {
   localtime_r(&now, &tm_now);
   std::strftime(name, sizeof(name), "heapdrift-run-%Y%m%d-%H%M%S", &tm_now);
   return name;
+}
+
+int64_t mono_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Waits for the child, polling the external op count every interval_ms
+// meanwhile (once at start, once after the exit). Returns waitpid's status.
+int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t interval_ms) {
+  int status = 0;
+  if (poller == nullptr) {
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+  }
+  poller->poll();
+  int64_t next = mono_ms() + interval_ms;
+  for (;;) {  // ends with the child (as the plain waitpid above)
+    const pid_t r = waitpid(child, &status, WNOHANG);
+    if (r == child || (r < 0 && errno != EINTR)) break;
+    const int64_t now = mono_ms();
+    if (now >= next) {
+      poller->poll();
+      next = std::max(next + interval_ms, mono_ms());
+      continue;
+    }
+    // Short sleeps so the exit is noticed within 10 ms.
+    const int64_t nap_ms = std::min<int64_t>(10, next - now);
+    timespec nap{0, static_cast<long>(nap_ms) * 1000000};
+    nanosleep(&nap, nullptr);
+  }
+  poller->poll(/*after_exit=*/true);
+  return status;
 }
 
 int run(const RunArgs& a) {
@@ -91,6 +134,37 @@ int run(const RunArgs& a) {
   }
   memprof::PreloadSettings settings;
   settings.run_dir = absolute(a.run_dir.empty() ? default_run_dir() : a.run_dir);
+  std::optional<memprof::ExternalOpsPoller> poller;
+  if (!a.ops_from_command.empty() || !a.ops_from_file.empty()) {
+    if (!a.ops_from_command.empty() && !a.ops_from_file.empty()) {
+      std::fprintf(stderr, "heapdrift run: give --ops-from-command or --ops-from-file, not both\n");
+      return 2;
+    }
+    if (!a.ops_regex.empty()) {
+      if (Status st = memprof::check_ops_regex(a.ops_regex); !st) {
+        std::fprintf(stderr, "heapdrift run: %s\n", st.message().c_str());
+        return 2;
+      }
+    }
+    memprof::ExternalOpsSource src;
+    src.kind = a.ops_from_command.empty() ? memprof::ExternalOpsSource::Kind::kFile
+                                          : memprof::ExternalOpsSource::Kind::kCommand;
+    src.what = a.ops_from_command.empty() ? absolute(a.ops_from_file) : a.ops_from_command;
+    src.regex = a.ops_regex;
+    src.timeout_ms = a.ops_timeout_ms;
+    std::error_code ec;
+    std::filesystem::create_directories(settings.run_dir, ec);  // the recorder reuses it
+    Result<memprof::ExternalOpsPoller> p = memprof::ExternalOpsPoller::open(src, settings.run_dir);
+    if (!p) {
+      std::fprintf(stderr, "heapdrift run: %s\n", p.status().message().c_str());
+      return 2;
+    }
+    poller.emplace(std::move(*p));
+  } else if (!a.ops_regex.empty()) {
+    std::fprintf(stderr,
+                 "heapdrift run: --ops-regex needs --ops-from-command or --ops-from-file\n");
+    return 2;
+  }
   settings.requested_allocator = memprof::backend_name(backend);
   settings.interval_ms = a.interval_ms;
   settings.profile_at_ops = a.profile_at_ops;
@@ -107,9 +181,7 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "heapdrift run: %s\n", child.status().message().c_str());
     return 127;
   }
-  int status = 0;
-  while (waitpid(*child, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = wait_polling(*child, poller ? &*poller : nullptr, a.interval_ms);
   std::signal(SIGINT, SIG_DFL);
   const std::string& run_dir = settings.run_dir;
   if (access((run_dir + "/meta.json").c_str(), R_OK) != 0) {
@@ -120,6 +192,19 @@ int run(const RunArgs& a) {
     return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
   }
   std::fprintf(stderr, "heapdrift run: run folder %s\n", run_dir.c_str());
+  if (poller) {
+    // A count that is not usable fails the run (exit 3) unless the program
+    // itself failed (its code wins): the folder is complete, but a report
+    // of it would not be per op, and a script must not take it for one.
+    const std::string problem = poller->problem();
+    if (!problem.empty()) {
+      std::fprintf(stderr, "heapdrift run: error: %s; see %s/%s\n", problem.c_str(),
+                   run_dir.c_str(), memprof::kExternalOpsFile);
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 3;
+    } else {
+      std::fprintf(stderr, "heapdrift run: op count: %s\n", poller->summary().c_str());
+    }
+  }
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
@@ -134,7 +219,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
       "Profile any dynamically linked program: heapdrift run [options] -- CMD ARGS...\n"
       "Starts CMD with the allocator and libheapdrift_memprof_preload.so preloaded; the\n"
       "run folder (docs/run-folder.md) gets meta.json, snapshots.jsonl and profiles/.\n"
-      "Exit code: CMD's (128+signal if it was killed); 2 usage; 127 cannot execute.");
+      "Exit code: CMD's (128+signal if it was killed); 2 usage; 127 cannot execute;\n"
+      "3 when --ops-from-* read no count or the count went backwards (CMD exited 0).");
   cmd->add_option("--run-dir", args->run_dir, "Run folder (default ./heapdrift-run-<date>-<time>)");
   cmd->add_option("--allocator", args->allocator, "jemalloc, tcmalloc or glibc")
       ->capture_default_str();
@@ -157,6 +243,22 @@ void add_run_command(CLI::App& app, int* exit_code) {
                 "tcmalloc: gperftools' full HeapProfiler (every allocation; 35-60x slower)");
   cmd->add_flag("--cpu-profile", args->cpu_profile, "gperftools CPU profile to profiles/cpu.prof");
   cmd->add_flag("--no-profiles", args->no_profiles, "Snapshots only (allocator profiling off)");
+  cmd->add_option("--ops-from-command", args->ops_from_command,
+                  "Op count from outside: a shell command run at every snapshot interval\n"
+                  "(e.g. the server's stats command); its stdout holds the count")
+      ->type_name("CMD");
+  cmd->add_option("--ops-from-file", args->ops_from_file,
+                  "Op count from outside: a file the program (or another process) rewrites\n"
+                  "with its count, read at every snapshot interval")
+      ->type_name("PATH");
+  cmd->add_option("--ops-regex", args->ops_regex,
+                  "How the count is found in that output: the first match's one capture\n"
+                  "group (ECMAScript), e.g. 'total_commands_processed:(\\d+)'; default:\n"
+                  "the first run of digits");
+  cmd->add_option("--ops-timeout-ms", args->ops_timeout_ms,
+                  "--ops-from-command: kill the command after this long")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 600000u));
   cmd->add_option("command", args->command, "The program and its arguments (after --)")->required();
   cmd->callback([args, exit_code] { *exit_code = run(*args); });
 }

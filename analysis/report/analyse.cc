@@ -45,6 +45,11 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
                              ": no loadgen result.json, left out of the degradation table");
   a.lengths = length_rows(measured.empty() ? a.runs : measured);
   a.pooled_sites = pool_sites(a.runs);
+  if (options.sites) {
+    Result<std::vector<FlameChart>> flames = report_flames(runs, &a.warnings);
+    if (!flames) return flames.status();
+    a.flames = std::move(*flames);
+  }
   a.finding = decide_finding(a.runs, a.lengths);
   a.finding_text = render_finding(a.finding);
   return a;

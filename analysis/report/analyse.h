@@ -11,6 +11,7 @@
 #include "analysis/finding/finding.h"
 #include "analysis/metrics/metrics.h"
 #include "analysis/metrics/site_pool.h"
+#include "analysis/report/flame.h"
 #include "analysis/runs/run_folder.h"
 #include "analysis/symbolize/fold.h"
 
@@ -23,6 +24,7 @@ struct Analysis {
   Finding finding;
   std::string finding_text;  // render_finding(finding)
   std::vector<std::string> warnings;
+  std::vector<FlameChart> flames;  // report_flames(runs); empty without sites
 };
 
 struct AnalyseOptions {

@@ -352,6 +352,11 @@ std::string render_index_html(const Analysis& a) {
   o += "<h2>Charts</h2><div class=\"charts\">";
   for (const Chart& c : report_charts(a)) o += c.svg;
   o += "</div>";
+  if (!a.flames.empty()) {
+    o += "<h2>Flame graphs</h2><div class=\"flames\">";
+    for (const FlameChart& f : a.flames) o += f.svg;
+    o += "</div>";
+  }
   // Degradation table.
   o += "<h2>Degradation across run lengths</h2><table><tr><th>ops</th><th>runs</th>"
        "<th>throughput ops/s</th><th>strong p50 / p99 ms</th><th>weak p50 / p99 ms</th>"

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/ingest/profile.h"
+#include "analysis/runs/external_ops.h"
 #include "base/schema.h"
 
 namespace hd::analysis {
@@ -215,6 +216,19 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
   Result<std::vector<Snapshot>> snaps = parse_snapshots(*snap_text, snap_path);
   if (!snaps) return snaps.status();
   p.snapshots = std::move(*snaps);
+  // `heapdrift run --ops-from-*`: the count read from outside replaces the
+  // program's (0 when it exports none), before profiles take their ops below.
+  const std::string ext_path = (fs::path(dir) / "external_ops.jsonl").string();
+  if (fs::exists(ext_path)) {
+    Result<std::string> ext_text = read_whole_file(ext_path);
+    if (!ext_text) return ext_text.status();
+    Result<ExternalOps> ext = parse_external_ops(*ext_text, ext_path);
+    if (!ext) return ext.status();
+    if (!ext->readings.empty()) {
+      apply_external_ops(*ext, p.snapshots);
+      p.ops_source = ext->source + ": " + ext->what;
+    }
+  }
   for (const Snapshot& s : p.snapshots) {
     if (s.profile.empty()) continue;
     const std::string path = (fs::path(dir) / s.profile).string();

@@ -56,6 +56,10 @@ struct ProcessRun {
   std::vector<ProfileRef> profiles;         // by ops, end last
   std::string cpu_profile;                  // path of profiles/cpu.prof, empty if none
   std::optional<loadgen::RunStats> result;  // loadgen's result.json, loadgen only
+  // Where the snapshots' op counts come from when not from the program:
+  // "command: CMD" / "file: PATH" (external_ops.jsonl, docs/run-folder.md,
+  // interpolated onto the snapshot times); empty = the program's own count.
+  std::string ops_source;
 };
 
 // One run = one run length x iteration: the processes of one cluster run.

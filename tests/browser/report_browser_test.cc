@@ -2,7 +2,8 @@
 // (tests/data/runs/normal-*), opens its index.html in headless Chromium and
 // checks the charts rendered: the screenshot is not blank (decoded here: PNG
 // chunks + zlib inflate + scanline unfiltering) and the dumped DOM holds the
-// four chart <svg>s with their titles and lines, and the finding.
+// four chart <svg>s with their titles and lines, the two flame graphs, and
+// the finding.
 // Exit 0 pass, 1 fail, 77 skip (no chromium; ctest SKIP_RETURN_CODE).
 #include <unistd.h>
 #include <zlib.h>
@@ -228,6 +229,18 @@ int main() {
         "Throughput and heap, one time axis", "Top growing allocation sites"})
     check(dom.find(title) != std::string::npos, std::string("chart title \"") + title + "\"");
   check(dom.find("no data") == std::string::npos, "no chart says \"no data\"");
+  // The two flame graphs (analysis/report/flame.h): rendered as SVG with
+  // their frames and tooltips, the growth one per op across the two lengths.
+  for (const char* id : {"flame_inuse", "flame_growth"})
+    check(dom.find("<svg class=\"flame\" id=\"" + std::string(id) + "\"") != std::string::npos,
+          std::string("flame graph svg #") + id);
+  check(dom.find("In-use bytes by call path, end of the longest run") != std::string::npos,
+        "in-use flame graph title");
+  check(dom.find("Growth by call path, per op") != std::string::npos,
+        "growth flame graph title (per op)");
+  check(
+      count_of(dom, "<g class=\"frame\"><title>") >= 10,
+      "flame frames with tooltips (" + std::to_string(count_of(dom, "<g class=\"frame\">")) + ")");
   check(count_of(dom, "<polyline class=\"series\"") >= 8, "at least 8 series lines in the DOM");
   check(count_of(dom, "class=\"axis-label\"") >= 5, "axis labels, two on the dual-scale chart");
   const nlohmann::json summary =
