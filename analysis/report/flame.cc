@@ -25,9 +25,10 @@ struct Node {
 constexpr int kRowHeight = 17;
 constexpr int kTop = 44;  // title and subtitle
 
-std::string fmt(double v, const char* f) {
+// v with `decimals` digits after the point (0-2).
+std::string fmt(double v, int decimals) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
 
@@ -35,11 +36,11 @@ std::string value_text(double v, const std::string& unit) {
   const double a = std::fabs(v);
   std::string n;
   if (unit == "B" && a >= 1048576)
-    n = fmt(v / 1048576, "%.2f") + " MiB";
+    n = fmt(v / 1048576, 2) + " MiB";
   else if (unit == "B" && a >= 1024)
-    n = fmt(v / 1024, "%.1f") + " KiB";
+    n = fmt(v / 1024, 1) + " KiB";
   else
-    n = fmt(v, a >= 100 ? "%.0f" : "%.1f") + " " + unit;
+    n = fmt(v, a >= 100 ? 0 : 1) + " " + unit;
   return n;
 }
 
@@ -204,18 +205,18 @@ std::string flame_svg(const FlameSpec& spec, const FlameLayout& layout) {
   for (const FlameRect& r : layout.rects) {
     const double x = 2 + r.x * scale, w = r.width * scale;
     const int y = kTop + r.depth * kRowHeight;
-    const std::string share = fmt(100 * r.value / layout.total, "%.1f");
+    const std::string share = fmt(100 * r.value / layout.total, 1);
     o += "<g class=\"frame\"><title>" + html_escape(r.path) + " — " +
          html_escape(value_text(r.value, spec.unit)) + " (" + share + "%)</title><rect x=\"" +
-         fmt(x, "%.2f") + "\" y=\"" + std::to_string(y) + "\" width=\"" +
-         fmt(std::max(w - 0.5, 0.3), "%.2f") + "\" height=\"" + std::to_string(kRowHeight - 1) +
+         fmt(x, 2) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
+         fmt(std::max(w - 0.5, 0.3), 2) + "\" height=\"" + std::to_string(kRowHeight - 1) +
          "\" fill=\"" + colour(r.label, r.other) + "\"/>";
     const size_t fits = static_cast<size_t>(std::max(0.0, (w - 6) / 6.5));
     if (fits >= 3) {
       std::string label = r.label;
       if (label.size() > fits) label = label.substr(0, fits - 2) + "..";
-      o += "<text x=\"" + fmt(x + 3, "%.2f") + "\" y=\"" + std::to_string(y + kRowHeight - 5) +
-           "\">" + html_escape(label) + "</text>";
+      o += "<text x=\"" + fmt(x + 3, 2) + "\" y=\"" + std::to_string(y + kRowHeight - 5) + "\">" +
+           html_escape(label) + "</text>";
     }
     o += "</g>";
   }

@@ -139,9 +139,9 @@ TEST_CASE("heapdrift run --ops-from-file: counted_leak at two lengths, report pe
   for (const auto& row : diff.at("rows")) {
     if (row.at("function") != "counted_leak_block") continue;
     diffed = true;
-    const double g = row.at("growth_bytes_per_op").get<double>();
-    MESSAGE("diff: counted_leak_block " << g << " B/op");
-    CHECK(std::fabs(g - kLeakBytes) <= 0.2 * kLeakBytes);
+    const double per_op = row.at("growth_bytes_per_op").get<double>();
+    MESSAGE("diff: counted_leak_block " << per_op << " B/op");
+    CHECK(std::fabs(per_op - kLeakBytes) <= 0.2 * kLeakBytes);
   }
   CHECK(diffed);
   fs::remove_all(root);
