@@ -75,6 +75,13 @@ int64_t side_ops(const std::vector<SiteSeries>& sites) {
   return sites.empty() || sites.front().points.empty() ? 0 : sites.front().points.back().ops;
 }
 
+// Seconds from the process's first snapshot to its last profile (0 unknown).
+double side_seconds(const std::vector<SiteSeries>& sites) {
+  return sites.empty() || sites.front().points.empty()
+             ? 0
+             : std::max(0.0, sites.front().points.back().t_s);
+}
+
 }  // namespace
 
 Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const SiteRules& rules) {
@@ -94,6 +101,15 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
       if ((d.a_ops == 0 || d.b_ops == 0) && oa > 0 && ob > 0) {
         d.a_ops = oa;
         d.b_ops = ob;
+      }
+      // No op count on either side: per second of each side's run.
+      const double ta = side_seconds(sites_a), tb = side_seconds(sites_b);
+      const bool timed = oa == 0 && ob == 0 && ta > 0 && tb > 0 &&
+                         process_axis(pa) == Axis::kSeconds && process_axis(pb) == Axis::kSeconds;
+      if (timed && d.a_s == 0) {
+        d.axis = Axis::kSeconds;
+        d.a_s = ta;
+        d.b_s = tb;
       }
       std::map<std::string, DiffRow> rows;
       std::map<std::string, double> variance;  // of b_bytes - a_bytes
@@ -119,6 +135,13 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
       }
       for (auto& [k, v] : variance) rows[k].delta_half95 = 1.96 * std::sqrt(v);
       for (auto& [k, r] : rows) {
+        if (timed) {
+          r.a_per_op = static_cast<double>(r.a_bytes) / ta;
+          r.b_per_op = static_cast<double>(r.b_bytes) / tb;
+          if (tb != ta) r.growth_per_op = static_cast<double>(r.b_bytes - r.a_bytes) / (tb - ta);
+          d.rows.push_back(r);
+          continue;
+        }
         r.a_per_op = oa ? static_cast<double>(r.a_bytes) / static_cast<double>(oa) : 0;
         r.b_per_op = ob ? static_cast<double>(r.b_bytes) / static_cast<double>(ob) : 0;
         if (ob != oa)
@@ -140,10 +163,19 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
 
 std::string diff_text(const DiffResult& d, size_t top) {
   char buf[512];
-  std::string o = "A: " + d.a + " (" + std::to_string(d.a_ops) + " ops)\nB: " + d.b + " (" +
-                  std::to_string(d.b_ops) + " ops)\n";
+  const bool timed = d.axis == Axis::kSeconds;
+  std::string o;
+  if (timed) {
+    std::snprintf(buf, sizeof buf, "A: %s (no op count, %.2f s)\nB: %s (no op count, %.2f s)\n",
+                  d.a.c_str(), d.a_s, d.b.c_str(), d.b_s);
+    o = buf;
+  } else {
+    o = "A: " + d.a + " (" + std::to_string(d.a_ops) + " ops)\nB: " + d.b + " (" +
+        std::to_string(d.b_ops) + " ops)\n";
+  }
   std::snprintf(buf, sizeof buf, "%-10s %12s %12s %12s %10s %9s %9s %10s  %s\n", "process",
-                "A bytes", "B bytes", "B-A bytes", "±95%", "A B/op", "B B/op", "growth/op", "site");
+                "A bytes", "B bytes", "B-A bytes", "±95%", timed ? "A B/s" : "A B/op",
+                timed ? "B B/s" : "B B/op", timed ? "growth/s" : "growth/op", "site");
   o += buf;
   size_t noise = 0;
   for (size_t i = 0; i < d.rows.size() && i < top; ++i) {
@@ -153,7 +185,7 @@ std::string diff_text(const DiffResult& d, size_t top) {
                                  : r.function + " " + fs::path(r.file).filename().string() + ":" +
                                        std::to_string(r.line);
     // Inside the sampling interval the change is not a measured growth: no
-    // per-op figure, marked "~".
+    // per-op (per-second) figure, marked "~".
     const std::string growth = r.significant() ? fmt_signed(r.growth_per_op) : "~";
     noise += !r.significant();
     std::snprintf(buf, sizeof buf, "%-10s %12lld %12lld %+12lld %10.0f %9.1f %9.1f %10s  %s\n",
@@ -184,6 +216,8 @@ std::string diff_text(const DiffResult& d, size_t top) {
 
 std::string diff_json(const DiffResult& d) {
   nlohmann::json rows = nlohmann::json::array();
+  // Without ops the per-unit fields are per second, and named so.
+  const std::string u = d.axis == Axis::kSeconds ? "_per_s" : "_per_op";
   for (const DiffRow& r : d.rows)
     rows.push_back({{"process", r.process},
                     {"key", r.key},
@@ -193,9 +227,9 @@ std::string diff_json(const DiffResult& d) {
                     {"a_bytes", r.a_bytes},
                     {"b_bytes", r.b_bytes},
                     {"delta_bytes", r.b_bytes - r.a_bytes},
-                    {"a_bytes_per_op", r.a_per_op},
-                    {"b_bytes_per_op", r.b_per_op},
-                    {"growth_bytes_per_op", r.growth_per_op},
+                    {"a_bytes" + u, r.a_per_op},
+                    {"b_bytes" + u, r.b_per_op},
+                    {"growth_bytes" + u, r.growth_per_op},
                     {"delta_ci95_half_bytes", r.delta_half95},
                     {"significant", r.significant()},
                     {"call_path", r.call_path}});
@@ -205,6 +239,11 @@ std::string diff_json(const DiffResult& d) {
   j["b"] = d.b;
   j["a_ops"] = d.a_ops;
   j["b_ops"] = d.b_ops;
+  if (d.axis == Axis::kSeconds) {
+    j["axis"] = "s";
+    j["a_seconds"] = d.a_s;
+    j["b_seconds"] = d.b_s;
+  }
   j["rows"] = rows;
   return j.dump(2) + "\n";
 }

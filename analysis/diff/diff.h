@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/metrics/site_verdict.h"
 #include "analysis/symbolize/fold.h"
 #include "base/status.h"
 
@@ -15,10 +16,12 @@ struct DiffRow {
   std::string process;  // process folder name ("" for bare profiles)
   std::string key, function, file;
   int line = 0;
-  int64_t a_bytes = 0, b_bytes = 0;   // in-use at the side's last milestone
-  double a_per_op = 0, b_per_op = 0;  // in-use / that side's ops
-  // (b_bytes - a_bytes) / (b_ops - a_ops): growth per op between the sides,
-  // when their op counts differ; else 0.
+  int64_t a_bytes = 0, b_bytes = 0;  // in-use at the side's last milestone
+  // Per op, or per second when DiffResult::axis is kSeconds (the sides
+  // have no op count): in-use / that side's ops (seconds).
+  double a_per_op = 0, b_per_op = 0;
+  // (b_bytes - a_bytes) / (b_ops - a_ops) (or / (b_s - a_s)): growth per op
+  // (per second) between the sides, when their lengths differ; else 0.
   double growth_per_op = 0;
   // Half width of the 95 % interval of b_bytes - a_bytes under the sampling
   // model (sampling.h; the two sides are independent runs); 0 for exact
@@ -36,6 +39,10 @@ struct DiffRow {
 struct DiffResult {
   std::string a, b;
   int64_t a_ops = 0, b_ops = 0;  // of the first matched process
+  // Without ops on either side: seconds from each side's first snapshot to
+  // its last profile, and the per-unit columns are per second.
+  Axis axis = Axis::kOps;
+  double a_s = 0, b_s = 0;
   // Changes beyond sampling noise first, each group by |b_bytes - a_bytes|.
   std::vector<DiffRow> rows;
 };

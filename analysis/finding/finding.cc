@@ -47,10 +47,11 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     GrowingHeap g;
     g.heap_significant = p.heap_growing;
     g.process = p.name;
+    g.axis = p.axis;
     g.fit = p.heap_fit;
-    const double span =
-        p.heap.empty() ? 0 : static_cast<double>(p.heap.back().ops - p.heap.front().ops);
+    const double span = p.heap.empty() ? 0 : p.heap.back().at(p.axis) - p.heap.front().at(p.axis);
     g.growth_bytes = p.heap_fit.slope * span;
+    g.duration_s = p.heap.empty() ? 0 : p.heap.back().t_s - p.heap.front().t_s;
     g.sampling_overhead = p.sampling_overhead;
     g.final_ops = p.final_ops;
     g.start_allocated = p.start_allocated;
@@ -81,8 +82,8 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
       if (!biggest || std::fabs(p.heap_fit.slope) > std::fabs(biggest->heap_fit.slope))
         biggest = &p;
     if (biggest)
-      m.largest_slope =
-          MemoryEvidence::Slope{biggest->name, biggest->heap_fit, biggest->sampling_overhead};
+      m.largest_slope = MemoryEvidence::Slope{biggest->name, biggest->axis, biggest->heap_fit,
+                                              biggest->sampling_overhead};
   }
   // Sites the profiles cannot judge: said, so "flat" is never read as
   // "every site was seen".
@@ -112,14 +113,21 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     if (!m.allocator_share || *p.allocator_share > m.allocator_share->share)
       m.allocator_share = MemoryEvidence::AllocatorShare{p.name, longest.name, *p.allocator_share};
   }
+  // Memory outside the allocator: said whatever the heap does.
+  for (const ProcessMetrics& p : longest.processes) {
+    if (!p.outside_growing) continue;
+    const double span = p.heap.back().at(p.axis) - p.heap.front().at(p.axis);
+    m.outside.push_back({p.name, p.axis, p.outside_fit, p.outside_fit.slope * span, p.start_rss,
+                         p.end_rss, p.start_footprint, p.end_footprint});
+  }
   // Fragmentation: pages held beyond the live bytes, growing with ops.
   for (const ProcessMetrics& p : longest.processes) {
     if (!p.fragmenting) continue;
-    const double span =
-        static_cast<double>(std::max<int64_t>(1, p.heap.back().ops - p.heap.front().ops));
+    const double span = std::max(p.axis == Axis::kOps ? 1.0 : 1e-3,
+                                 p.heap.back().at(p.axis) - p.heap.front().at(p.axis));
     m.fragmenting.push_back({p.name, p.start_gap, p.end_gap,
                              static_cast<double>(p.end_gap - p.start_gap) / span, p.start_allocated,
-                             p.end_allocated, p.active_gap_growth});
+                             p.end_allocated, p.active_gap_growth, p.axis});
   }
   return m;
 }

@@ -53,8 +53,10 @@ struct CpuSignal {  // the first process of the longest length near its CPU limi
 // Memory as the longest run shows it; said whatever the cause.
 struct GrowingHeap {
   std::string process;
-  LinearFit fit;                 // allocated bytes vs ops
-  double growth_bytes = 0;       // fit slope x the ops its heap points span
+  Axis axis = Axis::kOps;        // fit, slopes and overhead are per op or per second
+  LinearFit fit;                 // allocated bytes vs the axis
+  double growth_bytes = 0;       // fit slope x the axis span of its heap points
+  double duration_s = 0;         // time axis: the seconds its heap points span
   double sampling_overhead = 0;  // B/op of the slope that heap profiling holds
   // The heap's growth is significant net of sampling_overhead; false when
   // only a site's (top_site, accumulating) is.
@@ -70,12 +72,24 @@ struct GrowingHeap {
   };
   std::optional<Site> top_site;
 };
+// Memory the allocator never held (a runtime's own heap, the program's
+// mmap): RSS grows significantly, and RSS − the allocator's footprint grows
+// by most of it. Allocator profiles cannot attribute it.
+struct OutsideAllocator {
+  std::string process;
+  Axis axis = Axis::kOps;
+  LinearFit fit;  // RSS − footprint vs the axis (bytes per op or per second)
+  double growth_bytes = 0;
+  int64_t start_rss = 0, end_rss = 0;
+  int64_t start_footprint = 0, end_footprint = 0;
+};
 struct Fragmentation {
   std::string process;
   int64_t start_gap = 0, end_gap = 0;  // RSS - allocated
   double gap_per_op = 0;
   int64_t start_allocated = 0, end_allocated = 0;
   std::optional<int64_t> active_gap_growth;  // jemalloc only
+  Axis axis = Axis::kOps;                    // gap_per_op: per op or per second
 };
 // Sites of the longest run that the profiles cannot judge (`too few
 // samples`), with the one of largest possible growth as the example. (At
@@ -92,11 +106,13 @@ struct MemoryEvidence {
   std::vector<std::string> flat;     // with heap points, not growing (said when some grow)
   struct Slope {
     std::string process;
+    Axis axis = Axis::kOps;
     LinearFit fit;
     double sampling_overhead = 0;  // B/op of the slope that heap profiling holds
   };
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;
+  std::vector<OutsideAllocator> outside;  // in process order
   // A process's share of CPU samples in allocator code, exactly the figure
   // of its row in the run's table: of the growing process with the largest
   // share (the cost weighed), else of any process with the largest share.

@@ -55,37 +55,66 @@ std::string leader_sentence(const RunLeadership& r) {
   return s + ". ";
 }
 
+// "B/op", or "B/s" on the time axis: every rate says what it is per.
+std::string per(Axis a) {
+  return "B/" + std::string(axis_unit(a));
+}
+
+// What the rest of the growth sentence says the span is: "its 100000 ops",
+// or "its 1.6 s" without an op count.
+std::string over(const GrowingHeap& g) {
+  return g.axis == Axis::kOps ? "its " + std::to_string(g.final_ops) + " ops"
+                              : "its " + fmt("%.1f", g.duration_s) + " s";
+}
+
+// Memory the allocator never held: the rate, that allocator profiles cannot
+// attribute it, and what can.
+std::string outside_text(const OutsideAllocator& o) {
+  return "Memory grows outside the allocator: " + o.process + "'s RSS rose from " +
+         human_bytes(o.start_rss) + " to " + human_bytes(o.end_rss) +
+         " while what its allocator holds went from " + human_bytes(o.start_footprint) + " to " +
+         human_bytes(o.end_footprint) + "; the memory the allocator never held grows " +
+         fmt("%.0f", o.fit.slope) + " " + per(o.axis) + " (95% CI " + fmt("%.0f", o.fit.lo()) +
+         "–" + fmt("%.0f", o.fit.hi()) + ", " + human_bytes(o.growth_bytes) +
+         " in all). Allocator profiles cannot attribute it (it is not malloc'd: a language "
+         "runtime's own heap, or the program's mmap); the runtime's own profiler can (Go: a "
+         "pprof heap profile, GODEBUG=gctrace=1; Java: jcmd GC.heap_info), and for mapped "
+         "memory `perf trace -e mmap` or `strace -e trace=mmap,munmap` and /proc/PID/smaps "
+         "show which mappings grow. ";
+}
+
 std::string memory_text(const MemoryEvidence& m) {
   if (!m.measured) return {};
   std::string t;
   for (const GrowingHeap& g : m.growing) {
+    const std::string u = per(g.axis);
     if (!g.heap_significant && g.top_site) {
       // Seen at a site only: say so, and why the process total does not show it.
       t += "Memory does grow at a site: " + g.process + "'s " + g.top_site->function + " (" +
            short_path(g.top_site->file) + ":" + std::to_string(g.top_site->line) +
-           ") accumulates " + fmt("%.0f", g.top_site->slope) +
-           " B/op (estimated from sampled profiles), while its allocated bytes rise " +
-           slope_text(g.fit, "%.0f", "–") + " B/op";
+           ") accumulates " + fmt("%.0f", g.top_site->slope) + " " + u +
+           " (estimated from sampled profiles), while its allocated bytes rise " +
+           slope_text(g.fit, "%.0f", "–") + " " + u;
       if (g.sampling_overhead >= 0.5)
-        t += ", about " + fmt("%.0f", g.sampling_overhead) +
-             " B/op of which is what heap profiling itself holds";
+        t += ", about " + fmt("%.0f", g.sampling_overhead) + " " + u +
+             " of which is what heap profiling itself holds";
       t += ": net of that, not the heap growth the report counts (docs/report.md). ";
       continue;
     }
-    t += "Memory does grow: " + g.process + "'s live heap rises " + fmt("%.0f", g.fit.slope) +
-         " B/op (95% CI " + fmt("%.0f", g.fit.lo()) + "–" + fmt("%.0f", g.fit.hi()) + "), " +
-         human_bytes(g.growth_bytes) + " over its " + std::to_string(g.final_ops) + " ops (from " +
+    t += "Memory does grow: " + g.process + "'s live heap rises " + fmt("%.0f", g.fit.slope) + " " +
+         u + " (95% CI " + fmt("%.0f", g.fit.lo()) + "–" + fmt("%.0f", g.fit.hi()) + "), " +
+         human_bytes(g.growth_bytes) + " over " + over(g) + " (from " +
          human_bytes(g.start_allocated) + ")";
     if (g.sampling_overhead >= 0.5)
-      t += ", of which about " + fmt("%.0f", g.sampling_overhead) +
-           " B/op is what heap profiling itself holds";
+      t += ", of which about " + fmt("%.0f", g.sampling_overhead) + " " + u +
+           " is what heap profiling itself holds";
     if (g.top_site)
       t += std::string(g.top_site->verdict == Verdict::kAccumulates
                            ? "; the top accumulating site is "
                            : "; the top growing site (too few samples to tell whether it "
                              "levels off) is ") +
            g.top_site->function + " (" + short_path(g.top_site->file) + ":" +
-           std::to_string(g.top_site->line) + ") at " + fmt("%.0f", g.top_site->slope) + " B/op";
+           std::to_string(g.top_site->line) + ") at " + fmt("%.0f", g.top_site->slope) + " " + u;
     t += ". ";
   }
   if (m.heap_grows() && !m.flat.empty()) {
@@ -97,20 +126,32 @@ std::string memory_text(const MemoryEvidence& m) {
     // No interval from fewer than three points: nothing can be said either way.
     t = "Too few heap points to tell whether the live heap grows (" + m.largest_slope->process +
         ": " + slope_text(m.largest_slope->fit) + "). ";
-  } else if (!m.heap_grows()) {
-    t = "The live heap is flat: no process's allocated bytes grow significantly with ops";
+  } else if (!m.heap_grows() && !m.outside.empty()) {
+    // The allocator's heap does not grow, but memory does: never "flat".
+    t = "The allocator's live heap does not grow significantly";
     if (m.largest_slope)
       t += " (largest slope " + m.largest_slope->process + " " +
-           fmt("%.1f", m.largest_slope->fit.slope) + " B/op, 95% CI " +
+           fmt("%.1f", m.largest_slope->fit.slope) + " " + per(m.largest_slope->axis) +
+           ", 95% CI " + fmt("%.1f", m.largest_slope->fit.lo()) + "–" +
+           fmt("%.1f", m.largest_slope->fit.hi()) + ")";
+    t += ", but the process's memory does. ";
+  } else if (!m.heap_grows()) {
+    const Axis axis = m.largest_slope ? m.largest_slope->axis : Axis::kOps;
+    t = std::string("The live heap is flat: no process's allocated bytes grow significantly ") +
+        (axis == Axis::kOps ? "with ops" : "over time");
+    if (m.largest_slope)
+      t += " (largest slope " + m.largest_slope->process + " " +
+           fmt("%.1f", m.largest_slope->fit.slope) + " " + per(axis) + ", 95% CI " +
            fmt("%.1f", m.largest_slope->fit.lo()) + "–" + fmt("%.1f", m.largest_slope->fit.hi()) +
            (m.largest_slope->sampling_overhead >= 0.5
-                ? ", of which about " + fmt("%.0f", m.largest_slope->sampling_overhead) +
-                      " B/op is what heap profiling itself holds"
+                ? ", of which about " + fmt("%.0f", m.largest_slope->sampling_overhead) + " " +
+                      per(axis) + " is what heap profiling itself holds"
                 : std::string()) +
            ")";
     t += m.fragmenting.empty() ? ", so memory is not the cause. "
                                : ", so live objects are not the cause. ";
   }
+  for (const OutsideAllocator& o : m.outside) t += outside_text(o);
   if (m.undecided)
     t += std::to_string(m.undecided->count) + " allocation site" +
          (m.undecided->count == 1 ? " has" : "s have") +
@@ -119,9 +160,9 @@ std::string memory_text(const MemoryEvidence& m) {
   for (const Fragmentation& g : m.fragmenting) {
     t += "Fragmentation: " + g.process + "'s RSS − allocated grew from " +
          human_bytes(g.start_gap) + " to " + human_bytes(g.end_gap) + " (+" +
-         human_bytes(g.end_gap - g.start_gap) + ", " + fmt("%.0f", g.gap_per_op) +
-         " B/op) while its allocated bytes stayed flat (" + human_bytes(g.start_allocated) + " → " +
-         human_bytes(g.end_allocated) + ")";
+         human_bytes(g.end_gap - g.start_gap) + ", " + fmt("%.0f", g.gap_per_op) + " " +
+         per(g.axis) + ") while its allocated bytes stayed flat (" +
+         human_bytes(g.start_allocated) + " → " + human_bytes(g.end_allocated) + ")";
     if (g.active_gap_growth)
       t += "; jemalloc active − allocated grew " + human_bytes(*g.active_gap_growth);
     t += ". ";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 namespace hd::analysis {
@@ -20,12 +21,30 @@ constexpr double kMinHeapGrowthFraction = 0.10;
 constexpr int64_t kMinGapGrowthBytes = 1024 * 1024;
 constexpr double kMinGapGrowthFraction = 0.25;
 constexpr double kGapOverHeapGrowth = 4;
+// Memory outside the allocator: RSS − the allocator's footprint grows
+// significantly by >= 1 MiB, and that is at least half of what RSS grew (the
+// rest may be the allocator's own pages).
+constexpr int64_t kMinOutsideGrowthBytes = 1024 * 1024;
+constexpr double kOutsideShareOfRss = 0.5;
 
 }  // namespace
 
+Axis process_axis(const ProcessRun& p) {
+  for (const Snapshot& s : p.snapshots)
+    if (s.ops != 0) return Axis::kOps;
+  return p.snapshots.empty() ? Axis::kOps : Axis::kSeconds;
+}
+
+std::string run_length_text(int64_t length_ops, double length_s) {
+  if (length_ops != 0) return std::to_string(length_ops);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", length_s);
+  return buf;
+}
+
 bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op) {
   if (m.heap.empty() || m.heap_fit.n < 3) return false;
-  const double span = static_cast<double>(m.heap.back().ops - m.heap.front().ops);
+  const double span = m.heap.back().at(m.axis) - m.heap.front().at(m.axis);
   const double growth = (m.heap_fit.slope - overhead_per_op) * span;
   return m.heap_fit.lo() - overhead_per_op > 0 && growth >= kMinHeapGrowthBytes &&
          growth >= kMinHeapGrowthFraction * static_cast<double>(m.start_allocated);
@@ -78,14 +97,17 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
   if (p.snapshots.empty()) return m;
   const Snapshot& first = p.snapshots.front();
   const Snapshot& last = p.snapshots.back();
+  m.axis = process_axis(p);
+  const bool timed = m.axis == Axis::kSeconds;
   m.final_ops = last.ops;
   m.duration_s = (last.t_ms - first.t_ms) / 1000.0;
   m.start_unix_ms = first.unix_ms;
   // Rates over the loaded interval: from the first line to the first line at
   // the final op count (teardown afterwards would dilute the per-second rates).
+  // Without ops nothing tells the load from the teardown: the whole run.
   const Snapshot* load_end = &last;
   for (const Snapshot& s : p.snapshots)
-    if (s.ops == last.ops) {
+    if (!timed && s.ops == last.ops) {
       load_end = &s;
       break;
     }
@@ -97,8 +119,8 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     const double dops = static_cast<double>(std::max<int64_t>(1, load_end->ops - first.ops));
     m.alloc_bytes_per_s = db / load_s;
     m.allocs_per_s = dc / load_s;
-    m.bytes_per_op = db / dops;
-    m.allocs_per_op = dc / dops;
+    m.bytes_per_op = timed ? 0 : db / dops;
+    m.allocs_per_op = timed ? 0 : dc / dops;
     for (size_t i = 1; i < p.snapshots.size(); ++i) {
       const Snapshot& a = p.snapshots[i - 1];
       const Snapshot& b = p.snapshots[i];
@@ -110,25 +132,40 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     }
   }
   // Heap vs ops: the first line at each new op count, so the idle teardown
-  // (ops frozen, heap shrinking) does not bend the fit.
+  // (ops frozen, heap shrinking) does not bend the fit. Heap vs time: every
+  // line at a new time.
   int64_t prev_ops = -1;
-  std::vector<double> x, y, gap;
+  double prev_t = -1;
+  std::vector<double> x, y, gap, rss, outside;
   for (const Snapshot& s : p.snapshots) {
     m.peak_rss = std::max(m.peak_rss, s.rss_bytes);
-    if (s.ops <= prev_ops || s.ops == 0) continue;
-    prev_ops = s.ops;
-    HeapPoint h{(s.t_ms - first.t_ms) / 1000.0, s.ops,
-                s.allocated.value_or(0),        s.active.value_or(0),
-                s.resident.value_or(0),         s.rss_bytes};
+    if (timed) {
+      if (s.t_ms <= prev_t) continue;
+      prev_t = s.t_ms;
+    } else {
+      if (s.ops <= prev_ops || s.ops == 0) continue;
+      prev_ops = s.ops;
+    }
+    HeapPoint h{(s.t_ms - first.t_ms) / 1000.0,
+                s.ops,
+                s.allocated.value_or(0),
+                s.active.value_or(0),
+                s.resident.value_or(0),
+                s.rss_bytes,
+                s.mapped.value_or(s.resident.value_or(s.allocated.value_or(0)))};
     m.heap.push_back(h);
     if (s.allocated) {
-      x.push_back(static_cast<double>(s.ops));
+      x.push_back(h.at(m.axis));
       y.push_back(static_cast<double>(*s.allocated));
       gap.push_back(static_cast<double>(s.rss_bytes - *s.allocated));
+      rss.push_back(static_cast<double>(s.rss_bytes));
+      outside.push_back(static_cast<double>(s.rss_bytes - h.footprint));
     }
   }
   m.heap_fit = fit_line(x, y);
   m.gap_fit = fit_line(x, gap);
+  m.rss_fit = fit_line(x, rss);
+  m.outside_fit = fit_line(x, outside);
   if (!m.heap.empty()) {
     m.start_allocated = m.heap.front().allocated;
     m.end_allocated = m.heap.back().allocated;
@@ -140,11 +177,24 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     m.end_gap = h1.rss - h1.allocated;
     if (p.snapshots.front().active)
       m.active_gap_growth = (h1.active - h1.allocated) - (h0.active - h0.allocated);
+    m.start_rss = h0.rss;
+    m.end_rss = h1.rss;
+    m.start_footprint = h0.footprint;
+    m.end_footprint = h1.footprint;
+    // Fitted growths over the span, not end points: one late snapshot must
+    // not decide it.
+    const double span = h1.at(m.axis) - h0.at(m.axis);
+    const double rss_growth = m.rss_fit.slope * span;
+    const double outside_growth = m.outside_fit.slope * span;
+    m.outside_growing = m.outside_fit.n >= 3 && m.rss_fit.lo() > 0 && m.outside_fit.lo() > 0 &&
+                        outside_growth >= static_cast<double>(kMinOutsideGrowthBytes) &&
+                        outside_growth >= kOutsideShareOfRss * rss_growth;
     const double gap_growth = static_cast<double>(m.end_gap - m.start_gap);
     const double heap_growth =
         static_cast<double>(std::max<int64_t>(0, m.end_allocated - m.start_allocated));
-    m.fragmenting = !m.heap_growing && m.gap_fit.n >= 3 && m.gap_fit.lo() > 0 &&
-                    gap_growth >= kMinGapGrowthBytes &&
+    // Pages the allocator never held are not fragmentation.
+    m.fragmenting = !m.heap_growing && !m.outside_growing && m.gap_fit.n >= 3 &&
+                    m.gap_fit.lo() > 0 && gap_growth >= kMinGapGrowthBytes &&
                     gap_growth >= kMinGapGrowthFraction * static_cast<double>(m.start_gap) &&
                     gap_growth >= kGapOverHeapGrowth * heap_growth;
   }
@@ -251,6 +301,7 @@ RunMetrics run_metrics(const Run& run) {
   RunMetrics r;
   r.name = run.name;
   r.length_ops = run.length_ops;
+  r.length_s = run.length_s;
   r.iteration = run.iteration;
   // Every loadgen process of the run, merged by loadgen's own merge (the one
   // `loadgen merge` and the bench table use).
@@ -285,6 +336,11 @@ RunMetrics run_metrics(const Run& run) {
     }
   }
   for (const ProcessRun& p : run.processes) r.processes.push_back(process_metrics(p));
+  r.axis = std::all_of(r.processes.begin(), r.processes.end(),
+                       [](const ProcessMetrics& p) { return p.axis == Axis::kSeconds; }) &&
+                   !r.processes.empty()
+               ? Axis::kSeconds
+               : Axis::kOps;
   leadership(&r);
   leader_roles(run, &r);
   return r;
@@ -294,9 +350,13 @@ std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs) {
   std::vector<LengthRow> rows;
   for (size_t i = 0; i < runs.size();) {
     size_t j = i;
-    while (j < runs.size() && runs[j].length_ops == runs[i].length_ops) ++j;
+    // Runs without ops are each a length of their own (group_runs).
+    while (j < runs.size() && runs[j].length_ops == runs[i].length_ops &&
+           (runs[i].length_ops != 0 || j == i))
+      ++j;
     LengthRow row;
     row.length_ops = runs[i].length_ops;
+    row.length_s = runs[i].length_s;
     row.iterations = static_cast<int>(j - i);
     std::vector<double> tp, slow, rps, tps;
     MergedLatency latency;  // every op of every iteration of this length

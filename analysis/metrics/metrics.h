@@ -29,7 +29,7 @@ struct SiteSeries {
   // class: its counters count that, its profiles the block's own size); 0
   // when sampling does not change what the allocator holds.
   uint64_t promoted_block_bytes = 0;
-  SiteGrowth growth;  // in-use bytes vs the process's ops, with its interval
+  SiteGrowth growth;  // in-use bytes vs the process's axis (ops or seconds), with its interval
   Verdict verdict = Verdict::kTooFewSamples;
   std::string why;  // for `too few samples`
   // The site and its callers, site first (Site::call_path), from the
@@ -46,7 +46,16 @@ struct HeapPoint {
   double t_s = 0;
   int64_t ops = 0;
   int64_t allocated = 0, active = 0, resident = 0, rss = 0;
+  // What the allocator holds from the system: alloc.mapped, else resident,
+  // else allocated (0 when the allocator reports none of them).
+  int64_t footprint = 0;
+  double at(Axis a) const { return a == Axis::kOps ? static_cast<double>(ops) : t_s; }
 };
+
+// Whether a process's growth is measured per op or per second: seconds when
+// it has no op count (every snapshot's ops 0), so a program that exports no
+// counter is still measured (docs/report.md, "Time as the axis").
+Axis process_axis(const ProcessRun& p);
 
 // A replica's view of the leadership changing (its `term` gauge moving on):
 // at t_s into the series, after ops of its own, it is in `term` and follows
@@ -62,15 +71,17 @@ struct LeaderChange {
 
 struct ProcessMetrics {
   std::string name, program, plant;
+  Axis axis = Axis::kOps;  // every slope and heap point below is along it
   int64_t final_ops = 0;
   double duration_s = 0;
   int64_t start_unix_ms = 0;  // wall clock of the first snapshot (t_s = 0 of the series)
   bool has_cum = false;       // allocation counters present (jemalloc)
   double alloc_bytes_per_s = 0, allocs_per_s = 0, bytes_per_op = 0, allocs_per_op = 0;
   std::vector<std::pair<double, double>> alloc_rate_series;  // (t_s, bytes/s)
-  std::vector<HeapPoint> heap;  // one per distinct op count while ops grew
-  LinearFit heap_fit;           // allocated vs ops
-  bool heap_growing = false;    // see docs/report.md; net of sampling_overhead
+  // One per distinct op count while ops grew (time axis: every snapshot).
+  std::vector<HeapPoint> heap;
+  LinearFit heap_fit;         // allocated vs the axis
+  bool heap_growing = false;  // see docs/report.md; net of sampling_overhead
   // B/op of heap_fit's slope that heap profiling itself holds (jemalloc's
   // extents behind sampled blocks), once the sites are read; 0 before.
   double sampling_overhead = 0;
@@ -82,10 +93,19 @@ struct ProcessMetrics {
   LinearFit gap_fit;
   std::optional<int64_t> active_gap_growth;  // (active - allocated) end - start (jemalloc)
   bool fragmenting = false;                  // the gap grows while allocated is flat
-  double cpu_util = 0;                       // (utime+stime) / wall / cpus
-  double csw_per_s = 0;                      // voluntary + involuntary
-  std::optional<double> allocator_share;     // of CPU samples, when cpu.prof exists
-  std::vector<SiteSeries> sites;             // by final in-use bytes, descending
+  // Memory outside the allocator: RSS − the allocator's footprint (what it
+  // holds from the system) vs the axis, and RSS vs the axis. outside_growing:
+  // RSS grows significantly and most of that growth is memory the allocator
+  // never held (a runtime's own heap, the program's mmap): no allocator
+  // profile can attribute it (docs/report.md).
+  LinearFit rss_fit, outside_fit;
+  int64_t start_rss = 0, end_rss = 0;
+  int64_t start_footprint = 0, end_footprint = 0;
+  bool outside_growing = false;
+  double cpu_util = 0;                    // (utime+stime) / wall / cpus
+  double csw_per_s = 0;                   // voluntary + involuntary
+  std::optional<double> allocator_share;  // of CPU samples, when cpu.prof exists
+  std::vector<SiteSeries> sites;          // by final in-use bytes, descending
   // Replicas: the `term` and `leader` gauges at the first snapshot and at
   // every snapshot where either moved (raw values: the gauge's "none" is
   // still a value here, see LeaderChange). run_metrics() tells the boot
@@ -100,6 +120,8 @@ struct ProcessMetrics {
 struct RunMetrics {
   std::string name;
   int64_t length_ops = 0;
+  double length_s = 0;     // Run::length_s: the length of a run without ops
+  Axis axis = Axis::kOps;  // kSeconds when no process of it counts ops
   int iteration = 0;
   bool has_loadgen = false;
   double throughput_ops_s = 0;
@@ -123,6 +145,7 @@ struct RunMetrics {
 
 struct LengthRow {
   int64_t length_ops = 0;
+  double length_s = 0;  // runs without ops: each its own length, by duration
   int iterations = 0;
   double tput_mean = 0, tput_sd = 0;
   double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;  // merged
@@ -148,7 +171,9 @@ ProcessMetrics process_metrics(const ProcessRun& p);
 // ops/s) at the middle of each interval of >= 5 ms; empty without loadgen
 // snapshots.
 std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetrics& r);
-// Whether m's allocated bytes grow significantly with ops (docs/report.md)
+// "1.5 s" for a run without ops, else its op count ("100000").
+std::string run_length_text(int64_t length_ops, double length_s);
+// Whether m's allocated bytes grow significantly along its axis (docs/report.md)
 // once overhead_per_op of the slope is set aside (what heap profiling itself
 // holds: SiteReconciliation::sampling_overhead).
 bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op);

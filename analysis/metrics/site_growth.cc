@@ -23,6 +23,12 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
   for (const ProfileRef& r : p.profiles)
     if (!r.end || (p.program != "replica" && p.program != "loadgen")) used.push_back(&r);
   if (used.empty()) return out;
+  // Without ops, the profiles are ordered and measured by time (metrics.h).
+  const Axis axis = process_axis(p);
+  const double t0_ms = p.snapshots.empty() ? 0 : p.snapshots.front().t_ms;
+  if (axis == Axis::kSeconds)
+    std::stable_sort(used.begin(), used.end(),
+                     [](const ProfileRef* a, const ProfileRef* b) { return a->t_ms < b->t_ms; });
   SymbolCache resolver(p, warnings);
   std::map<std::string, SiteSeries> by_key;
   uint64_t period = 0;
@@ -91,12 +97,14 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
           series.alloc_bytes = series.alloc_bytes.value_or(0) + s.alloc_bytes;
       }
     }
-    for (auto& [key, series] : by_key) series.points[k].ops = used[k]->ops;
   }
   for (auto& [key, series] : by_key) {
     // Sites first seen late get zero points at the earlier milestones.
-    for (size_t k = 0; k < used.size(); ++k) series.points[k].ops = used[k]->ops;
-    SiteClass c = classify_site(series.points, series.alloc_bytes, period);
+    for (size_t k = 0; k < used.size(); ++k) {
+      series.points[k].ops = used[k]->ops;
+      series.points[k].t_s = (used[k]->t_ms - t0_ms) / 1000.0;
+    }
+    SiteClass c = classify_site(series.points, series.alloc_bytes, period, axis);
     series.sample_period = period;
     if (jemalloc && period > 1) series.promoted_block_bytes = kJemallocPromotedBlockBytes;
     series.growth = c.growth;

@@ -32,18 +32,19 @@ std::string kib(double bytes) {
 // between the milestones (turnover in [0, 1]) are independent draws, which
 // adds up to both ends' variance.
 SiteGrowth measure(const std::vector<SitePoint>& pts, size_t from, size_t to, uint64_t period,
-                   double turnover) {
+                   double turnover, Axis axis) {
   SiteGrowth g;
+  g.axis = axis;
   std::vector<double> x, y;
   double avg_size = 0;
   for (size_t i = from; i <= to; ++i) {
-    x.push_back(static_cast<double>(pts[i].ops));
+    x.push_back(pts[i].at(axis));
     y.push_back(static_cast<double>(pts[i].inuse_bytes));
     if (pts[i].inuse_objs > 0)
       avg_size = static_cast<double>(pts[i].inuse_bytes) / static_cast<double>(pts[i].inuse_objs);
   }
   g.fit = fit_line(x, y);
-  g.span_ops = static_cast<double>(pts[to].ops - pts[from].ops);
+  g.span_ops = pts[to].at(axis) - pts[from].at(axis);
   // Never sampled: a block is worth about one period.
   const double one = avg_size > 0 ? one_sample_variance(avg_size, period)
                                   : static_cast<double>(period) * static_cast<double>(period);
@@ -80,32 +81,32 @@ double turnover(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_
 // significantly below kSaturationRatio x the early one, `accumulates`
 // significantly above it. Neither: the shape is unknown.
 enum class Shape { kUnknown, kLinear, kSaturating };
-Shape shape(const std::vector<SitePoint>& pts, uint64_t period, double replaced) {
+Shape shape(const std::vector<SitePoint>& pts, uint64_t period, double replaced, Axis axis) {
   if (pts.size() < kMinVerdictPoints) return Shape::kUnknown;
   // A handful of samples is not a shape: their variance estimate is itself
   // too rough to trust a curve read from it (the simulation in
   // tests/unit/analysis/metrics/site_verdict_test.cc reads saturating sites
   // as accumulating below this).
   if (period > 1 && pts.back().samples < kMinShapeSamples) return Shape::kUnknown;
-  const double mid_ops =
-      (static_cast<double>(pts.front().ops) + static_cast<double>(pts.back().ops)) / 2;
+  const double mid_x = (pts.front().at(axis) + pts.back().at(axis)) / 2;
   size_t mid = 1;
   for (size_t i = 1; i + 1 < pts.size(); ++i)
-    if (std::fabs(static_cast<double>(pts[i].ops) - mid_ops) <
-        std::fabs(static_cast<double>(pts[mid].ops) - mid_ops))
-      mid = i;
+    if (std::fabs(pts[i].at(axis) - mid_x) < std::fabs(pts[mid].at(axis) - mid_x)) mid = i;
   // Each half's slope from its end points (a least-squares line through a
   // curved half would blame the curve on noise), with the sampling SD of its
   // growth; d = late - ratio x early. The halves share the middle point;
   // treating them as independent only widens the interval.
   const size_t last = pts.size() - 1;
+  // The span of a half: at least one op (or one millisecond).
+  const double min_span = axis == Axis::kOps ? 1 : 1e-3;
+  auto span = [&](size_t a, size_t b) {
+    return std::max(min_span, pts[b].at(axis) - pts[a].at(axis));
+  };
   auto slope = [&](size_t a, size_t b) {
-    return static_cast<double>(pts[b].inuse_bytes - pts[a].inuse_bytes) /
-           static_cast<double>(std::max<int64_t>(1, pts[b].ops - pts[a].ops));
+    return static_cast<double>(pts[b].inuse_bytes - pts[a].inuse_bytes) / span(a, b);
   };
   auto sd = [&](size_t a, size_t b) {
-    return measure(pts, a, b, period, replaced).sampling_sd /
-           static_cast<double>(std::max<int64_t>(1, pts[b].ops - pts[a].ops));
+    return measure(pts, a, b, period, replaced, axis).sampling_sd / span(a, b);
   };
   const double early = slope(0, mid), late = slope(mid, last);
   const double sd_early = sd(0, mid), sd_late = sd(mid, last);
@@ -117,6 +118,10 @@ Shape shape(const std::vector<SitePoint>& pts, uint64_t period, double replaced)
 }
 
 }  // namespace
+
+std::string_view axis_unit(Axis a) {
+  return a == Axis::kOps ? "op" : "s";
+}
 
 std::string_view verdict_name(Verdict v) {
   switch (v) {
@@ -160,8 +165,8 @@ SiteClass decide_verdict(const SiteGrowth& g, uint64_t sample_period) {
             "sampling or more heap-profile milestones";
     return c;
   }
-  const double material =
-      std::max(static_cast<double>(kMinSiteGrowthBytes), kMaterialBytesPerOp * g.span_ops);
+  const double per_unit = g.axis == Axis::kOps ? kMaterialBytesPerOp : kMaterialBytesPerSecond;
+  const double material = std::max(static_cast<double>(kMinSiteGrowthBytes), per_unit * g.span_ops);
   if (high < material) {
     c.verdict = g.churn ? Verdict::kChurn : Verdict::kConstant;
     return c;
@@ -182,16 +187,17 @@ SiteClass decide_verdict(const SiteGrowth& g, uint64_t sample_period) {
 }
 
 SiteClass classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
-                        uint64_t sample_period) {
+                        uint64_t sample_period, Axis axis) {
   SiteGrowth g;
+  g.axis = axis;
   int64_t peak = 0, samples = 0;
   for (const SitePoint& p : pts) {
     peak = std::max(peak, p.inuse_bytes);
     samples += p.samples;
   }
   const double replaced = turnover(pts, alloc_bytes);
-  if (!pts.empty()) g = measure(pts, 0, pts.size() - 1, sample_period, replaced);
-  const Shape s = shape(pts, sample_period, replaced);
+  if (!pts.empty()) g = measure(pts, 0, pts.size() - 1, sample_period, replaced, axis);
+  const Shape s = shape(pts, sample_period, replaced, axis);
   g.saturating_shape = s == Shape::kSaturating;
   g.linear_shape = s == Shape::kLinear;
   g.churn = alloc_bytes && *alloc_bytes >= kMinSiteGrowthBytes &&
@@ -224,6 +230,7 @@ SiteGrowth pool_growth(const std::vector<SiteGrowth>& members) {
     churn += m.churn;
   }
   pooled.series = k;
+  if (!members.empty()) pooled.axis = members.front().axis;
   if (k == 0) return pooled;
   const double n = static_cast<double>(k);
   pooled.fit.slope = slope / n;

@@ -19,6 +19,13 @@
 
 namespace hd::analysis {
 
+// What growth is measured against: the process's op count, or, for a
+// program that exports none (ops absent or 0 throughout), seconds since its
+// first snapshot. Every slope is "bytes per <unit>" of its axis.
+enum class Axis { kOps, kSeconds };
+// "op" or "s", for "B/op" and "B/s" (and "per op", "per s").
+std::string_view axis_unit(Axis a);
+
 enum class Verdict { kTooFewSamples, kConstant, kChurn, kSaturating, kAccumulates };
 // "too few samples", "constant", "churn", "saturating", "accumulates".
 std::string_view verdict_name(Verdict v);
@@ -34,6 +41,7 @@ inline bool is_decided(Verdict v) {
 inline constexpr size_t kMinVerdictPoints = 3;             // no interval, no verdict below
 inline constexpr int64_t kMinSiteGrowthBytes = 32 * 1024;  // smaller growth is not reported
 inline constexpr double kMaterialBytesPerOp = 16;          // `constant` rules out this much growth
+inline constexpr double kMaterialBytesPerSecond = 4096;    // the same on the time axis
 inline constexpr double kSaturationRatio = 0.5;            // late slope < 0.5 x early slope
 inline constexpr int64_t kMinShapeSamples = 20;            // sampled blocks to tell the two apart
 inline constexpr double kChurnTurnover = 10;               // allocated >= 10 x peak in-use
@@ -44,6 +52,8 @@ struct SitePoint {
   int64_t inuse_objs = 0;   // unsampled estimate
   int64_t samples = 0;      // sampled blocks behind the estimate, as recorded
   double variance = 0;      // of inuse_bytes under the sampling model (bytes^2)
+  double t_s = 0;           // seconds since the process's first snapshot
+  double at(Axis a) const { return a == Axis::kOps ? static_cast<double>(ops) : t_s; }
 };
 
 // The growth of one series (or a pool of series) and its uncertainty. The
@@ -51,10 +61,11 @@ struct SitePoint {
 // model's SD of the first-to-last growth; it exists only from
 // kMinVerdictPoints points on (a line through two points has no interval).
 struct SiteGrowth {
-  LinearFit fit;                  // in-use estimate vs ops; fit.ci95 from residuals only
+  Axis axis = Axis::kOps;         // what the slope is per
+  LinearFit fit;                  // in-use estimate vs the axis; fit.ci95 from residuals only
   double sampling_sd = 0;         // SD (bytes) of the growth from sampling alone
-  double span_ops = 0;            // ops from the first to the last point
-  double half95 = 0;              // combined 95 % half width of the slope (bytes/op)
+  double span_ops = 0;            // the axis (ops, or seconds) from the first to the last point
+  double half95 = 0;              // combined 95 % half width of the slope (bytes per unit)
   bool saturating_shape = false;  // late slope significantly below half the early one
   bool linear_shape = false;      // late half still growing significantly
   bool churn = false;             // allocated >= kChurnTurnover x peak in-use
@@ -76,11 +87,11 @@ struct SiteClass {
   std::string why;  // for `too few samples`: what is missing and what would fix it
 };
 
-// pts sorted by ops. alloc_bytes: cumulative bytes allocated at the site by
+// pts sorted along axis. alloc_bytes: cumulative bytes allocated at the site by
 // the last point (unsampled), nullopt when the profile did not record them.
 // sample_period: the profiles' mean sample period in bytes (0 or 1: exact).
 SiteClass classify_site(const std::vector<SitePoint>& pts, std::optional<int64_t> alloc_bytes,
-                        uint64_t sample_period);
+                        uint64_t sample_period, Axis axis = Axis::kOps);
 
 // The verdict of a growth, single or pooled; sample_period only words `why`.
 SiteClass decide_verdict(const SiteGrowth& g, uint64_t sample_period);

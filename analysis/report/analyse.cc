@@ -2,6 +2,8 @@
 // the order matters, each step reads the one before.
 #include "analysis/report/analyse.h"
 
+#include <algorithm>
+
 #include "analysis/metrics/cpu_share.h"
 #include "analysis/metrics/site_growth.h"
 
@@ -25,7 +27,11 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
       // grows only by that is the profiler's, not the program's.
       if (const std::optional<SiteReconciliation> rec = reconcile_sites(rm.processes[i])) {
         rm.processes[i].sampling_overhead = rec->sampling_overhead;
-        rm.processes[i].heap_growing = heap_grows_beyond(rm.processes[i], rec->sampling_overhead);
+        // Only a rise is set aside: fewer sampled blocks at the end (a
+        // churning site's samples come and go) is sampling noise, and
+        // adding it to the slope once called a churn-only program growing.
+        rm.processes[i].heap_growing =
+            heap_grows_beyond(rm.processes[i], std::max(0.0, rec->sampling_overhead));
       }
       Result<std::optional<double>> share = cpu_allocator_share(run.processes[i]);
       if (!share) return share.status();

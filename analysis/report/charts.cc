@@ -35,6 +35,7 @@ const RunMetrics* longest_first_iteration(const Analysis& a) {
 }
 
 std::string length_label(int64_t ops) {
+  if (ops == 0) return "no ops";
   if (ops >= 1000000 && ops % 100000 == 0)
     return std::to_string(ops / 1000000) + "." + std::to_string(ops / 100000 % 10) + "M ops";
   if (ops >= 1000 && ops % 1000 == 0) return std::to_string(ops / 1000) + "K ops";
@@ -62,6 +63,16 @@ std::vector<std::string> chart_processes(const Analysis& a) {
   return names;
 }
 
+// A run's length as its legend says it: ops, or its duration without ops.
+std::string length_label(const RunMetrics& r) {
+  return r.length_ops == 0 ? run_length_text(0, r.length_s) : length_label(r.length_ops);
+}
+
+// The charts' x axis: seconds when the longest run has no op count.
+Axis chart_axis(const Analysis& a) {
+  return a.runs.back().axis;
+}
+
 int dash_of(const std::vector<std::string>& names, const std::string& name) {
   return static_cast<int>(std::find(names.begin(), names.end(), name) - names.begin());
 }
@@ -74,20 +85,36 @@ std::string join(const std::vector<std::string>& v) {
 
 Chart heap_vs_ops(const Analysis& a, const std::vector<std::string>& procs) {
   std::vector<ChartSeries> series;
+  const Axis axis = chart_axis(a);
   int color = 0;
   for (const RunMetrics* r : first_iterations(a)) {
     for (const ProcessMetrics& p : r->processes) {
       if (dash_of(procs, p.name) >= static_cast<int>(procs.size())) continue;
-      ChartSeries s{
-          length_label(r->length_ops) + " · " + p.name, {}, color, dash_of(procs, p.name), false};
+      ChartSeries s{length_label(*r) + " · " + p.name, {}, color, dash_of(procs, p.name), false};
       for (const HeapPoint& h : p.heap)
-        s.points.push_back({static_cast<double>(h.ops), static_cast<double>(h.allocated)});
+        s.points.push_back({h.at(axis), static_cast<double>(h.allocated)});
       series.push_back(std::move(s));
+      if (axis == Axis::kSeconds) {
+        // Without ops the program is not ours: RSS beside allocated shows
+        // memory the allocator never held.
+        ChartSeries rss{length_label(*r) + " · " + p.name + " RSS", {}, color, 1, false};
+        for (const HeapPoint& h : p.heap) rss.points.push_back({h.t_s, static_cast<double>(h.rss)});
+        series.push_back(std::move(rss));
+      }
     }
     ++color;
   }
   ChartSpec spec;
   spec.id = "heap_vs_ops";
+  if (axis == Axis::kSeconds) {
+    spec.title = "Live heap (allocated, solid) and RSS (dashed) vs time, per run length";
+    spec.subtitle =
+        "no op count: seconds since the first snapshot; colour = run length (" + join(procs) + ")";
+    spec.x_label = "seconds of the process";
+    spec.y_label = "bytes";
+    spec.y_unit = AxisUnit::kBytes;
+    return {spec.id + ".svg", spec.title, svg_chart(spec, series)};
+  }
   spec.title = "Live heap (allocated) vs ops, per run length";
   spec.subtitle =
       "iteration 1 of each length; colour = run length, dash = process (" + join(procs) + ")";
@@ -164,7 +191,7 @@ Chart alloc_rate(const Analysis& a, const std::vector<std::string>& procs) {
         prev_t = t;
       }
     }
-    ChartSeries s{length_label(r->length_ops), {}, color++, 0, false};
+    ChartSeries s{length_label(*r), {}, color++, 0, false};
     for (const auto& [bin, b] : bytes)
       s.points.push_back({(static_cast<double>(bin) + 0.5) * bin_s, b / bin_s});
     series.push_back(std::move(s));
@@ -197,7 +224,7 @@ Chart throughput_and_heap(const Analysis& a, const std::vector<std::string>& pro
   spec.y2_unit = AxisUnit::kBytes;
   const RunMetrics* r = longest_first_iteration(a);
   if (r) {
-    spec.subtitle = "run " + r->name + " (" + length_label(r->length_ops) + ")";
+    spec.subtitle = "run " + r->name + " (" + length_label(*r) + ")";
     int64_t t0_ms = r->has_loadgen ? r->tput_start_unix_s * 1000 : INT64_MAX;
     for (const ProcessMetrics& p : r->processes) t0_ms = std::min(t0_ms, p.start_unix_ms);
     // Under kDenseBelowSeconds of load the per-second series has a handful
@@ -251,7 +278,8 @@ Chart top_growing_sites(const Analysis& a) {
   ChartSpec spec;
   spec.id = "top_sites";
   spec.title = "Top growing allocation sites";
-  spec.x_label = "ops of the process";
+  const Axis axis = chart_axis(a);
+  spec.x_label = axis == Axis::kOps ? "ops of the process" : "seconds of the process";
   spec.y_label = "in-use (unsampled estimate)";
   spec.y_unit = AxisUnit::kBytes;
   const RunMetrics* r = longest_first_iteration(a);
@@ -267,7 +295,7 @@ Chart top_growing_sites(const Analysis& a) {
         c.name =
             p.name + " · " + short_function(s) + " [" + std::string(verdict_name(s.verdict)) + "]";
         for (const SitePoint& pt : s.points)
-          c.points.push_back({static_cast<double>(pt.ops), static_cast<double>(pt.inuse_bytes)});
+          c.points.push_back({pt.at(axis), static_cast<double>(pt.inuse_bytes)});
         grown.push_back({g, std::move(c)});
       }
     std::stable_sort(grown.begin(), grown.end(),

@@ -45,11 +45,23 @@ json fit_json(const LinearFit& f) {
 
 json growth_json(const SiteGrowth& g) {
   const bool ci = g.has_interval();
+  if (g.axis == Axis::kSeconds)  // no op count: per second, named so
+    return {{"axis", "s"},
+            {"slope_bytes_per_s", g.slope()},
+            {"slope_ci95", ci ? json::array({g.lo(), g.hi()}) : json()},
+            {"points", g.fit.n},
+            {"sampling_sd_bytes", g.sampling_sd},
+            {"span_s", g.span_ops}};
   return {{"slope_bytes_per_op", g.slope()},
           {"slope_ci95", ci ? json::array({g.lo(), g.hi()}) : json()},
           {"points", g.fit.n},
           {"sampling_sd_bytes", g.sampling_sd},
           {"span_ops", g.span_ops}};
+}
+
+// The unit of a slope column: "B/op", or "B/s" when the runs have no op count.
+std::string slope_unit(const Analysis& a) {
+  return "B/" + std::string(axis_unit(a.runs.empty() ? Axis::kOps : a.runs.back().axis));
 }
 
 std::string verdict_text(Verdict v, const std::string& why) {
@@ -180,6 +192,7 @@ std::string render_summary_json(const Analysis& a) {
                        {"retries_per_s", r.retries_per_s},
                        {"timeouts_per_s", r.timeouts_per_s},
                        {"processes", procs}});
+    if (r.length_ops == 0) lengths.back()["length_s"] = r.length_s;
   }
   j["lengths"] = lengths;
   json runs = json::array();
@@ -195,6 +208,8 @@ std::string render_summary_json(const Analysis& a) {
                          {"inuse_objs", pt.inuse_objs},
                          {"samples", pt.samples},
                          {"inuse_sd_bytes", std::sqrt(pt.variance)}});
+        if (s.growth.axis == Axis::kSeconds)
+          for (size_t i = 0; i < pts.size(); ++i) pts[i]["t_s"] = s.points[i].t_s;
         json site = {{"function", s.function},
                      {"file", s.file},
                      {"line", s.line},
@@ -243,6 +258,14 @@ std::string render_summary_json(const Analysis& a) {
            {"allocator_share", p.allocator_share ? json(*p.allocator_share) : json()},
            {"sites", sites},
            {"sites_vs_heap", reconciliation}});
+      // Said only where they apply, so reports of counted runs stay as they were.
+      if (p.axis == Axis::kSeconds) procs.back()["axis"] = "s";
+      if (p.outside_growing)
+        procs.back()["outside_allocator"] = {{"growth", fit_json(p.outside_fit)},
+                                             {"start_rss_bytes", p.start_rss},
+                                             {"end_rss_bytes", p.end_rss},
+                                             {"start_allocator_footprint_bytes", p.start_footprint},
+                                             {"end_allocator_footprint_bytes", p.end_footprint}};
     }
     json leader_changes = json::array();
     for (const LeaderChange& c : r.leader_changes)
@@ -258,6 +281,10 @@ std::string render_summary_json(const Analysis& a) {
                     {"tput_per_s", r.tput_per_s},
                     {"leader_changes", leader_changes},
                     {"processes", procs}});
+    if (r.axis == Axis::kSeconds) {
+      runs.back()["axis"] = "s";
+      runs.back()["length_s"] = r.length_s;
+    }
   }
   j["runs"] = runs;
   json pooled = json::array();
@@ -288,14 +315,15 @@ std::string render_summary_md(const Analysis& a) {
   std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding_text + "\n\n";
   o += "## Degradation across run lengths\n\n";
   o += "| ops | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
-       "process: bytes/op, growth B/op (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
+       "process: bytes/op, growth " +
+       slope_unit(a) + " (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
   for (const LengthRow& r : a.lengths) {
     std::string procs;
     for (const LengthRow::Proc& p : r.processes)
       procs += p.name + ": " + f1(p.bytes_per_op, "%.0f") + ", " + slope_text(p.heap_fit) + ", " +
                f1(static_cast<double>(p.peak_rss) / 1048576.0) + " MiB<br>";
-    o += "| " + std::to_string(r.length_ops) + " | " + std::to_string(r.iterations) + " | " +
-         f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
+    o += "| " + run_length_text(r.length_ops, r.length_s) + " | " + std::to_string(r.iterations) +
+         " | " + f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
          f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") + " | " +
          f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") + " | " +
          f1(100 * r.slow_fraction, "%.0f") + "% | " + procs + " |\n";
@@ -303,8 +331,8 @@ std::string render_summary_md(const Analysis& a) {
   if (!a.runs.empty()) {
     const RunMetrics& r = a.runs.back();
     o += "\n## Allocation sites (" + r.name + ")\n\n";
-    o += "| process | site | verdict | slope B/op (95% CI) | in-use at last milestone | call path "
-         "(site first) |\n"
+    o += "| process | site | verdict | slope " + slope_unit(a) +
+         " (95% CI) | in-use at last milestone | call path (site first) |\n"
          "|---|---|---|---|---|---|\n";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p))
@@ -318,7 +346,7 @@ std::string render_summary_md(const Analysis& a) {
         o += "- " + reconciliation_text(p.name, *rec) + "\n";
     const std::vector<const PooledSite*> pooled = top_pooled(a);
     if (!pooled.empty()) {
-      o += "\n## Allocation sites pooled by role (" + std::to_string(r.length_ops) +
+      o += "\n## Allocation sites pooled by role (" + run_length_text(r.length_ops, r.length_s) +
            " ops, every iteration)\n\n"
            "| role | site | pooled verdict | slope B/op (95% CI) | members |\n"
            "|---|---|---|---|---|\n";
@@ -361,13 +389,14 @@ std::string render_index_html(const Analysis& a) {
   o += "<h2>Degradation across run lengths</h2><table><tr><th>ops</th><th>runs</th>"
        "<th>throughput ops/s</th><th>strong p50 / p99 ms</th><th>weak p50 / p99 ms</th>"
        "<th>slow path</th><th>retries+timeouts /s</th><th>process</th><th>bytes/op</th>"
-       "<th>heap growth B/op (95% CI)</th><th>peak RSS MiB</th><th>CPU</th></tr>";
+       "<th>heap growth " +
+       slope_unit(a) + " (95% CI)</th><th>peak RSS MiB</th><th>CPU</th></tr>";
   for (const LengthRow& r : a.lengths) {
     const size_t n = std::max<size_t>(1, r.processes.size());
     for (size_t i = 0; i < n; ++i) {
       o += "<tr>";
       if (i == 0)
-        o += "<td rowspan=" + std::to_string(n) + ">" + std::to_string(r.length_ops) +
+        o += "<td rowspan=" + std::to_string(n) + ">" + run_length_text(r.length_ops, r.length_s) +
              "</td><td rowspan=" + std::to_string(n) + ">" + std::to_string(r.iterations) +
              "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.tput_mean, "%.0f") + " ± " +
              f1(r.tput_sd, "%.0f") + "</td><td rowspan=" + std::to_string(n) + ">" +
@@ -391,8 +420,10 @@ std::string render_index_html(const Analysis& a) {
   o += "</table>";
   // Per-process memory and sites, every run.
   for (const RunMetrics& r : a.runs) {
-    o += "<h2>Run " + html_escape(r.name) + " (" + std::to_string(r.length_ops) + " ops, #" +
-         std::to_string(r.iteration) +
+    o += "<h2>Run " + html_escape(r.name) + " (" +
+         (r.length_ops == 0 ? run_length_text(0, r.length_s) + ", no op count"
+                            : std::to_string(r.length_ops) + " ops") +
+         ", #" + std::to_string(r.iteration) +
          ")</h2><table><tr><th>process</th><th>ops</th>"
          "<th>alloc MB/s</th><th>allocs/s</th><th>bytes/op</th><th>allocs/op</th>"
          "<th>allocated start → end</th><th>RSS − allocated</th><th>allocator CPU share</th></tr>";
@@ -407,13 +438,17 @@ std::string render_index_html(const Analysis& a) {
            (p.allocator_share ? f1(100 * *p.allocator_share) + "%" : "no CPU profile") +
            "</td></tr>";
     o += "</table><table class=\"sites\"><tr><th>process</th><th>site</th><th>verdict</th>"
-         "<th>slope B/op (95% CI)</th><th>in-use bytes at milestones</th>"
+         "<th>slope " +
+         slope_unit(a) +
+         " (95% CI)</th><th>in-use bytes at milestones</th>"
          "<th>call path (site first)</th></tr>";
     for (const ProcessMetrics& p : r.processes)
       for (const SiteSeries* s : top_sites(p)) {
         std::string pts;
         for (const SitePoint& pt : s->points)
-          pts += std::to_string(pt.ops) + ":" + std::to_string(pt.inuse_bytes) + " ";
+          pts += (s->growth.axis == Axis::kSeconds ? f1(pt.t_s, "%.2f") + "s"
+                                                   : std::to_string(pt.ops)) +
+                 ":" + std::to_string(pt.inuse_bytes) + " ";
         o += "<tr><td>" + html_escape(p.name) + "</td><td>" + html_escape(site_label(*s)) +
              "</td><td class=\"" + std::string(verdict_name(s->verdict)) + "\">" +
              html_escape(verdict_text(s->verdict, s->why)) + "</td><td>" +

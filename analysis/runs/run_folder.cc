@@ -118,6 +118,7 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     s.allocated = r.opt_integer(alloc, "allocated");
     s.active = r.opt_integer(alloc, "active");
     s.resident = r.opt_integer(alloc, "resident");
+    if (alloc.contains("mapped")) s.mapped = r.opt_integer(alloc, "mapped");
     const json* cum = r.find(j, "cum");
     if (cum && cum->is_object()) {
       s.cum_alloc_count = r.opt_integer(*cum, "alloc_count");
@@ -233,12 +234,12 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
     if (s.profile.empty()) continue;
     const std::string path = (fs::path(dir) / s.profile).string();
     if (!fs::exists(path)) continue;  // listed but removed (e.g. trimmed goldens)
-    p.profiles.push_back({s.ops, path, s.reason == "end"});
+    p.profiles.push_back({s.ops, path, s.reason == "end", s.t_ms});
   }
   std::stable_sort(p.profiles.begin(), p.profiles.end(),
                    [](const ProfileRef& a, const ProfileRef& b) {
                      if (a.end != b.end) return b.end;
-                     return a.ops < b.ops;
+                     return a.ops != b.ops ? a.ops < b.ops : a.t_ms < b.t_ms;
                    });
   const std::string cpu = (fs::path(dir) / "profiles" / "cpu.prof").string();
   if (fs::exists(cpu)) p.cpu_profile = cpu;
@@ -313,13 +314,25 @@ int64_t run_length_ops(const Run& run) {
 }
 
 void group_runs(std::vector<Run>& runs) {
-  for (Run& r : runs) r.length_ops = run_length_ops(r);
+  for (Run& r : runs) {
+    r.length_ops = run_length_ops(r);
+    r.length_s = 0;
+    for (const ProcessRun& p : r.processes)
+      if (!p.snapshots.empty())
+        r.length_s =
+            std::max(r.length_s, (p.snapshots.back().t_ms - p.snapshots.front().t_ms) / 1000.0);
+  }
   std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
-    return a.length_ops != b.length_ops ? a.length_ops < b.length_ops : a.name < b.name;
+    if (a.length_ops != b.length_ops) return a.length_ops < b.length_ops;
+    if (a.length_ops == 0 && a.length_s != b.length_s) return a.length_s < b.length_s;
+    return a.name < b.name;
   });
+  // Runs without ops cannot be told to be of one length: each is its own.
   for (size_t i = 0; i < runs.size(); ++i)
     runs[i].iteration =
-        (i > 0 && runs[i - 1].length_ops == runs[i].length_ops) ? runs[i - 1].iteration + 1 : 1;
+        (i > 0 && runs[i].length_ops != 0 && runs[i - 1].length_ops == runs[i].length_ops)
+            ? runs[i - 1].iteration + 1
+            : 1;
 }
 
 }  // namespace hd::analysis

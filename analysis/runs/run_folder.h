@@ -25,6 +25,9 @@ struct Snapshot {
   int64_t unix_ms = 0;
   int64_t ops = 0;
   std::optional<int64_t> allocated, active, resident;
+  // What the allocator holds from the system (alloc.mapped): memory beyond
+  // it is memory the allocator never held.
+  std::optional<int64_t> mapped;
   std::optional<int64_t> cum_alloc_count, cum_alloc_bytes;
   int64_t rss_bytes = 0;
   int64_t utime_us = 0, stime_us = 0;
@@ -41,6 +44,7 @@ struct ProfileRef {
   int64_t ops = 0;
   std::string path;  // absolute or relative to the working directory
   bool end = false;
+  double t_ms = 0;  // its snapshot line's t_ms (the time axis of a run without ops)
 };
 
 // One process's folder.
@@ -66,7 +70,11 @@ struct ProcessRun {
 struct Run {
   std::string dir;
   std::string name;
-  int64_t length_ops = 0;             // see run_length_ops()
+  int64_t length_ops = 0;  // see run_length_ops()
+  // Seconds from first to last snapshot of its longest process: the length
+  // of a run without an op count (length_ops 0), each such run a length of
+  // its own.
+  double length_s = 0;
   int iteration = 0;                  // 1-based within its length, by name order
   std::vector<ProcessRun> processes;  // by name
   // The bench's FAILED marker (its first line: why the run failed, e.g.
@@ -100,7 +108,8 @@ std::string unusable_reason(const Run& run);
 // loadgen results, else the largest final op count of its processes.
 int64_t run_length_ops(const Run& run);
 
-// Sets length_ops and iteration for every run, and sorts by (length, name).
+// Sets length_ops, length_s and iteration for every run, and sorts by
+// (length, name); runs without ops by (length_s, name), one length each.
 void group_runs(std::vector<Run>& runs);
 
 }  // namespace hd::analysis
