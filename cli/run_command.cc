@@ -24,6 +24,7 @@
 #include "memprof/allocator_select.h"
 #include "memprof/external_ops.h"
 #include "memprof/preload_env.h"
+#include "memprof/recording_plan.h"
 
 namespace hd::cli {
 namespace {
@@ -169,6 +170,12 @@ int run(const RunArgs& a) {
   settings.interval_ms = a.interval_ms;
   settings.profile_at_ops = a.profile_at_ops;
   settings.profile_at_ms = a.profile_at_ms;
+  if (a.profile_at_ops.empty() && a.profile_at_ms.empty() && !a.no_profiles) {
+    // Nobody knows how long the program runs: profiles at every factor
+    // sqrt(2) of its length (recording_plan.h), not only the end one.
+    for (uint64_t ms : memprof::default_time_milestones_ms())
+      settings.profile_at_ms += (settings.profile_at_ms.empty() ? "" : ",") + std::to_string(ms);
+  }
   settings.cpu_profile = a.cpu_profile;
   settings.tcmalloc_exact = a.exact;
   for (auto& kv : memprof::preload_environment(settings)) env->push_back(std::move(kv));
@@ -231,7 +238,9 @@ void add_run_command(CLI::App& app, int* exit_code) {
                   "Op milestones, e.g. 10000,25000 (needs the program to export the atomic\n"
                   "uint64 counter `heapdrift_ops_completed`)");
   cmd->add_option("--heap-profile-at-ms", args->profile_at_ms,
-                  "Time milestones in ms since start, e.g. 1000,5000");
+                  "Time milestones in ms since start, e.g. 1000,5000 (default, when neither\n"
+                  "this nor --heap-profile-at is given: 250 ms x sqrt(2)^k up to 1 h, so a\n"
+                  "run of any length gets profiles across it)");
   cmd->add_option("--lg-prof-sample", args->lg_prof_sample,
                   "jemalloc: log2 of mean bytes between heap samples")
       ->capture_default_str()

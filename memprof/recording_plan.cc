@@ -2,6 +2,7 @@
 #include "memprof/recording_plan.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace hd::memprof {
 
@@ -46,6 +47,17 @@ RecordingPlan plan_recording(const ExpectedOps& ops, const UserRecordingSettings
     plan.lg_prof_sample_from = "run-length";
   }
   return plan;
+}
+
+std::vector<uint64_t> default_time_milestones_ms() {
+  std::vector<uint64_t> at;
+  // Exact powers of two from the even steps, x sqrt(2) (rounded) between.
+  for (uint32_t k = 0;; ++k) {
+    const double ms = static_cast<double>(kFirstTimeMilestoneMs) * std::pow(2.0, k / 2.0);
+    if (ms > static_cast<double>(kLastTimeMilestoneMs)) break;
+    at.push_back(static_cast<uint64_t>(std::llround(ms)));
+  }
+  return at;
 }
 
 }  // namespace hd::memprof

@@ -53,4 +53,15 @@ struct RecordingPlan {
 
 RecordingPlan plan_recording(const ExpectedOps& ops, const UserRecordingSettings& user);
 
+// Time milestones for a program whose length nobody knows (`heapdrift run`
+// without --heap-profile-at or --heap-profile-at-ms): kFirstTimeMilestoneMs
+// times sqrt(2)^k up to kLastTimeMilestoneMs, so a run of any length up to
+// about an hour gets a heap profile at every factor sqrt(2) of its length: a
+// 1 s run 4 of them before its end profile, a 10 s run 11, an hour 28. A
+// geometric series, since evenly spaced milestones would suit only one
+// length.
+inline constexpr uint64_t kFirstTimeMilestoneMs = 250;
+inline constexpr uint64_t kLastTimeMilestoneMs = 3'600'000;
+std::vector<uint64_t> default_time_milestones_ms();
+
 }  // namespace hd::memprof

@@ -188,8 +188,10 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
   Finding f;
   const RunMetrics* longest_run = runs.empty() ? nullptr : &runs.back();
   if (longest_run) f.memory = memory_evidence(*longest_run);
-  for (const RunMetrics& r : runs)
+  for (const RunMetrics& r : runs) {
     if (!r.leader_changes.empty()) f.leadership.push_back({r.length_ops, r.leader_changes});
+    f.has_load = f.has_load || r.has_loadgen;
+  }
 
   const LengthRow* s = nullptr;
   const LengthRow* l = nullptr;

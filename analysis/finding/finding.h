@@ -144,6 +144,7 @@ struct RunLeadership {
 struct Finding {
   Cause cause = Cause::kUnknown;
   std::optional<ThroughputChange> change;  // none: fewer than two lengths with loadgen
+  bool has_load = false;  // some run has loadgen results (else: a program under `heapdrift run`)
   std::optional<FailoverSignal> failover;
   std::optional<SlowPathSignal> slow_path;
   std::optional<TimerSignal> timer;

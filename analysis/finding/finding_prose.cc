@@ -217,9 +217,12 @@ std::string render_finding(const Finding& f) {
   std::string failovers;  // every run's leader changes, said whatever the cause
   for (const RunLeadership& r : f.leadership) failovers += leader_sentence(r);
   const std::string memory = memory_text(f.memory);
+  // A program without a load generator (`heapdrift run`) has no throughput
+  // to speak of: its finding is about memory alone.
   if (!f.change)
-    return "Only one run length with loadgen results, so there is no throughput loss to "
-           "explain. " +
+    return (f.has_load ? "Only one run length with loadgen results, so there is no throughput "
+                         "loss to explain. "
+                       : "") +
            failovers + memory;
   const ThroughputChange& c = *f.change;
   std::string head = "Throughput went from " + fmt("%.0f", c.short_tput) + " ops/s at " +

@@ -74,17 +74,18 @@ std::string slope_cell(const SiteGrowth& g, const char* sep = "…") {
 
 // "exact" figures come from the allocator's counters; "estimated" ones from
 // sampled heap profiles (docs/report.md, "Exact and estimated").
-std::string reconciliation_text(const std::string& name, const SiteReconciliation& r) {
+std::string reconciliation_text(const std::string& name, const SiteReconciliation& r,
+                                const std::string& unit) {
   char overhead[160] = "";
   if (r.sampling_overhead != 0)
     std::snprintf(overhead, sizeof overhead,
                   ", of which about %.1f are the allocator's larger blocks behind sampled ones",
                   r.sampling_overhead);
-  return name + ": heap growth " + slope_text(r.heap) + " B/op (exact, allocator counters" +
+  return name + ": heap growth " + slope_text(r.heap) + " " + unit + " (exact, allocator counters" +
          overhead + "); " + std::to_string(r.sites) + " sites sum to " +
          slope_text(r.sites_slope, r.sites_slope - r.sites_half95, r.sites_slope + r.sites_half95,
                     3) +
-         " B/op (estimated, sampled profiles): " +
+         " " + unit + " (estimated, sampled profiles): " +
          (r.agrees ? "they agree" : "they disagree beyond their intervals");
 }
 
@@ -314,19 +315,28 @@ std::string render_summary_json(const Analysis& a) {
 std::string render_summary_md(const Analysis& a) {
   std::string o = "# heapdrift report\n\n## Finding\n\n" + a.finding_text + "\n\n";
   o += "## Degradation across run lengths\n\n";
-  o += "| ops | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
+  const bool by_time = slope_unit(a) == "B/s";
+  o += std::string("| ") + (by_time ? "length" : "ops") +
+       " | runs | throughput ops/s | strong p50/p99 ms | weak p50/p99 ms | slow path | "
        "process: bytes/op, growth " +
        slope_unit(a) + " (95% CI), peak RSS |\n|---|---|---|---|---|---|---|\n";
   for (const LengthRow& r : a.lengths) {
+    // A length without ops and without a load generator (`heapdrift run`):
+    // no throughput, latency or bytes per op to show, rather than zeros.
+    const bool no_load = r.length_ops == 0 && r.tput_mean == 0;
     std::string procs;
     for (const LengthRow::Proc& p : r.processes)
-      procs += p.name + ": " + f1(p.bytes_per_op, "%.0f") + ", " + slope_text(p.heap_fit) + ", " +
+      procs += p.name + ": " + (no_load ? std::string("-") : f1(p.bytes_per_op, "%.0f")) + ", " +
+               slope_text(p.heap_fit) + ", " +
                f1(static_cast<double>(p.peak_rss) / 1048576.0) + " MiB<br>";
     o += "| " + run_length_text(r.length_ops, r.length_s) + " | " + std::to_string(r.iterations) +
-         " | " + f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
-         f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") + " | " +
-         f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") + " | " +
-         f1(100 * r.slow_fraction, "%.0f") + "% | " + procs + " |\n";
+         " | " +
+         (no_load ? std::string("no load | - | - | - | ")
+                  : f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
+                        f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") +
+                        " | " + f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") +
+                        " | " + f1(100 * r.slow_fraction, "%.0f") + "% | ") +
+         procs + " |\n";
   }
   if (!a.runs.empty()) {
     const RunMetrics& r = a.runs.back();
@@ -343,7 +353,7 @@ std::string render_summary_md(const Analysis& a) {
          "sampling error); heap growth is exact, from the allocator's counters.\n\n";
     for (const ProcessMetrics& p : r.processes)
       if (const std::optional<SiteReconciliation> rec = reconcile_sites(p))
-        o += "- " + reconciliation_text(p.name, *rec) + "\n";
+        o += "- " + reconciliation_text(p.name, *rec, slope_unit(a)) + "\n";
     const std::vector<const PooledSite*> pooled = top_pooled(a);
     if (!pooled.empty()) {
       o += "\n## Allocation sites pooled by role (" + run_length_text(r.length_ops, r.length_s) +
@@ -460,7 +470,7 @@ std::string render_index_html(const Analysis& a) {
          "<ul>";
     for (const ProcessMetrics& p : r.processes)
       if (const std::optional<SiteReconciliation> rec = reconcile_sites(p))
-        o += "<li>" + html_escape(reconciliation_text(p.name, *rec)) + "</li>";
+        o += "<li>" + html_escape(reconciliation_text(p.name, *rec, slope_unit(a))) + "</li>";
     o += "</ul>";
   }
   if (const std::vector<const PooledSite*> pooled = top_pooled(a); !pooled.empty()) {

@@ -39,8 +39,10 @@ bool jemalloc_available() {
   return !hd::memprof::allocator_library_path(hd::memprof::Backend::kJemalloc).empty();
 }
 
-// heapdrift run --ops-from-file on counted_leak for `iterations` (200 us of
-// sleep each; 1-2 ms on a loaded machine). lg_prof_sample 12: 4 KiB between
+// heapdrift run --ops-from-file on counted_leak for `iterations` (1 ms of
+// sleep each, so even the 600-iteration run on an idle machine lasts past
+// several of the 100 ms time milestones; with 200 us it ended before the
+// first one and its site had no slope). lg_prof_sample 12: 4 KiB between
 // samples, so an 8 KiB block is sampled with p = 1 - exp(-2) = 0.86 and the
 // short run's 600 leaked blocks are estimated within sqrt((1-p)/(600 p)) =
 // 1.6 % (SD): 20 % is > 6 SD for the slopes and the flame graph's difference.
@@ -51,9 +53,9 @@ void run_counted_leak(const std::string& root, const std::string& name, int iter
       hd::test::bin_path("heapdrift"),
       {"run", "--run-dir", root + "/" + name, "--allocator", "jemalloc", "--lg-prof-sample", "12",
        "--snapshot-interval-ms", "50", "--heap-profile-at-ms",
-       "200,400,600,800,1000,1200,1400,1600", "--ops-from-file", count, "--",
-       hd::test::bin_path("counted_leak"), std::to_string(iterations),
-       std::to_string(static_cast<int>(kLeakBytes)), count, "200"},
+       "100,200,300,400,500,600,700,800,900,1000,1200,1400,1600,1800,2000,2400,2800",
+       "--ops-from-file", count, "--", hd::test::bin_path("counted_leak"),
+       std::to_string(iterations), std::to_string(static_cast<int>(kLeakBytes)), count, "1000"},
       std::chrono::seconds(60), &output);
   INFO("heapdrift run output: " << output);
   REQUIRE(WIFEXITED(status));
