@@ -327,15 +327,15 @@ std::string render_summary_md(const Analysis& a) {
     std::string procs;
     for (const LengthRow::Proc& p : r.processes)
       procs += p.name + ": " + (no_load ? std::string("-") : f1(p.bytes_per_op, "%.0f")) + ", " +
-               slope_text(p.heap_fit) + ", " +
-               f1(static_cast<double>(p.peak_rss) / 1048576.0) + " MiB<br>";
+               slope_text(p.heap_fit) + ", " + f1(static_cast<double>(p.peak_rss) / 1048576.0) +
+               " MiB<br>";
     o += "| " + run_length_text(r.length_ops, r.length_s) + " | " + std::to_string(r.iterations) +
          " | " +
          (no_load ? std::string("no load | - | - | - | ")
                   : f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
-                        f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") +
-                        " | " + f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") +
-                        " | " + f1(100 * r.slow_fraction, "%.0f") + "% | ") +
+                        f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") + " | " +
+                        f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") + " | " +
+                        f1(100 * r.slow_fraction, "%.0f") + "% | ") +
          procs + " |\n";
   }
   if (!a.runs.empty()) {
