@@ -174,11 +174,23 @@ Result<std::string> run_command_capture(const std::string& command, uint32_t tim
   }
   for (const pollfd& p : fds)
     if (p.fd >= 0) close(p.fd);
-  if (timed_out) kill(-pid, SIGKILL);
+  // Closed pipes do not mean the command ended (`exec >/dev/null; sleep
+  // 99` closes them at once): the deadline holds for the wait too.
   int status = 0;
-  // The pipes are closed, so a shell that outlived them exits; after a
-  // timeout it was killed. Either way this wait is short.
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    if (timed_out) {
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    const pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid || (w < 0 && errno != EINTR)) break;
+    if (mono_ms() >= deadline) {
+      timed_out = true;
+      continue;
+    }
+    usleep(1000);
   }
   if (timed_out)
     return Status::error("`" + command + "` did not finish within " + std::to_string(timeout_ms) +

@@ -60,6 +60,14 @@ TEST_CASE("run_command_capture: stdout, failures named, timeout kills") {
   CHECK(slow.status().message() ==
         "`sleep 30` did not finish within 200 ms (killed; --ops-timeout-ms)");
   CHECK(took < std::chrono::seconds(5));
+  // A command that closes its output at once and goes on running: the
+  // deadline still holds (waiting for it to exit used to block).
+  const auto t1 = std::chrono::steady_clock::now();
+  Result<std::string> mute = run_command_capture("exec >/dev/null 2>&1; sleep 30", 200);
+  const auto took_mute = std::chrono::steady_clock::now() - t1;
+  REQUIRE(!mute);
+  CHECK(mute.status().message().find("did not finish within 200 ms") != std::string::npos);
+  CHECK(took_mute < std::chrono::seconds(5));
 }
 
 TEST_CASE("ExternalOpsPoller: readings, error lines, backwards dropped, problem() explicit") {
