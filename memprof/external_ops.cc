@@ -11,8 +11,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <regex>
 #include <utility>
+
+#include "base/regex.h"
 
 namespace hd::memprof {
 namespace {

@@ -8,13 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "analysis/symbolize/symbolizer.h"
+#include "base/regex.h"
 #include "base/status.h"
 
 namespace hd::analysis {

@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "analysis/ingest/cpu_profile.h"
 #include "analysis/ingest/heap_profile.h"
+#include "base/regex.h"
 #include "unit/analysis/profile_test_util.h"
 
 namespace hd::analysis {
