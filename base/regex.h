@@ -6,6 +6,8 @@
 // templates instantiated later in that file.
 #pragma once
 
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning (and rejects the name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <regex>
