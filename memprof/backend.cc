@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +44,26 @@ bool write_all(int fd, const char* data, size_t len) {
     len -= static_cast<size_t>(n);
   }
   return true;
+}
+
+// gperftools (2.10 as Debian ships it) starts the main thread's sampler
+// before it has read TCMALLOC_SAMPLE_PARAMETER, so that thread's first
+// sampling point is its "sampling off" value, 16 MiB: the first 16 MiB the
+// main thread allocates are never sampled, and a site it fills early reads
+// ~25 % low at 64 MiB (measured: 97 of 128 expected samples; threads started
+// later are unaffected). Allocating just over 16 MiB in blocks below
+// tcmalloc's small-object limit moves that thread past the point, after which
+// it samples at the set period. The blocks are never written, so this costs
+// address space and ~700 KiB of RSS (freed objects' list links), once.
+void skip_tcmalloc_startup_interval() {
+  constexpr size_t kBlock = size_t{256} << 10;
+  constexpr size_t kBlocks = ((size_t{16} << 20) / kBlock) + 1;
+  // Through volatile pointers so the compiler cannot pair and drop the calls.
+  void* (*volatile do_malloc)(size_t) = std::malloc;
+  void (*volatile do_free)(void*) = std::free;
+  std::array<void*, kBlocks> blocks{};
+  for (void*& b : blocks) b = do_malloc(kBlock);
+  for (void* b : blocks) do_free(b);
 }
 
 }  // namespace
@@ -181,6 +202,7 @@ Status AllocatorReader::init_tcmalloc(bool exact, const char* exact_prefix) {
   const char* env = std::getenv("TCMALLOC_SAMPLE_PARAMETER");
   const uint64_t period = env != nullptr ? std::strtoull(env, nullptr, 10) : 0;
   if (tc_instance_ != nullptr && period > 0) {
+    skip_tcmalloc_startup_interval();
     profile_.available = true;
     profile_.kind = "tcmalloc-sampled";
     profile_.format = "gperftools-heap";
