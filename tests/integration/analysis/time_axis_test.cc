@@ -24,6 +24,7 @@
 
 #include "integration/cluster_harness.h"
 #include "memprof/allocator_select.h"
+#include "skip.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -117,7 +118,9 @@ const json& long_process(const Reported& r) {
 }  // namespace
 
 TEST_CASE("time axis: a leak without an op counter is growing, its site named per second" *
-          doctest::skip(sanitized() || jemalloc_missing())) {
+          HD_SKIP_IF(sanitized() || jemalloc_missing(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string root = temp_dir("leak");
   record(root, "short", "timed_leak", "1", "200", "jemalloc");
   record(root, "long", "timed_leak", "2", "200", "jemalloc");
@@ -160,7 +163,9 @@ TEST_CASE("time axis: a leak without an op counter is growing, its site named pe
 }
 
 TEST_CASE("time axis: a program that only churns is not called growing" *
-          doctest::skip(sanitized() || jemalloc_missing())) {
+          HD_SKIP_IF(sanitized() || jemalloc_missing(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string root = temp_dir("churn");
   record(root, "short", "timed_churn", "1", "100", "jemalloc");
   record(root, "long", "timed_churn", "2", "100", "jemalloc");
@@ -180,7 +185,7 @@ TEST_CASE("time axis: a program that only churns is not called growing" *
 }
 
 TEST_CASE("memory outside the allocator: mmap growth is reported as such, with its rate" *
-          doctest::skip(sanitized())) {
+          HD_SKIP_IF(sanitized(), "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string root = temp_dir("mmap");
   record(root, "short", "timed_mmap", "1", "16", "glibc");
   record(root, "long", "timed_mmap", "2", "16", "glibc");

@@ -25,6 +25,7 @@
 
 #include "integration/cluster_harness.h"
 #include "launcher/launcher.h"
+#include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace fs = std::filesystem;
@@ -112,7 +113,8 @@ bool pid_alive(pid_t pid) {
 // ops once fell below one 512 KiB sample and nothing said so. Now the
 // finding names the planted site or says that sites could not be judged.
 TEST_CASE("bench: a short history-plant sweep names the planted site or says it is too short" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("history") + "/report";
   std::string log;
   const int code = run_heapdrift(
@@ -140,7 +142,8 @@ TEST_CASE("bench: a short history-plant sweep names the planted site or says it 
 }
 
 TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("leak") + "/report";
   std::string log;
   const int code = run_heapdrift({"bench", "--sweep", "2000,40000", "--out", out, "--plant",
@@ -189,7 +192,8 @@ TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
 
 TEST_CASE(
     "bench: --kill-leader-at crashes the boot leader; no op is lost, the report names the change" *
-    doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+    HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+               "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("failover") + "/report";
   std::string log;
   const int code = run_heapdrift({"bench", "--sweep", "2000,40000", "--kill-leader-at", "10000",
@@ -290,7 +294,8 @@ TEST_CASE("cluster: needs only the replica program and no client; its errors say
 }
 
 TEST_CASE("bench: without a plant no replica site accumulates" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("clean") + "/report";
   std::string log;
   const int code =
@@ -314,7 +319,8 @@ TEST_CASE("bench: without a plant no replica site accumulates" *
 // for a 100 ms timer. Snapshots on the op count and milestones from the run
 // length give every process of both runs of the default sweep dense data.
 TEST_CASE("bench: the default sweep has >= 30 snapshots and >= 5 heap profiles per process" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("dense") + "/report";
   std::string log;
   const int code = run_heapdrift({"bench", "--out", out, "--no-report", "--progress", "lines"},
@@ -415,7 +421,8 @@ TEST_CASE("bench: SIGINT or SIGTERM mid-sweep stops every process it started") {
 }
 
 TEST_CASE("bench: --allocators puts the allocators side by side in one report" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("alloc") + "/report";
   std::string log;
   const int code = run_heapdrift({"bench", "--sweep", "5000,20000", "--allocators",

@@ -18,6 +18,7 @@
 #include "integration/cluster_harness.h"
 #include "memprof/allocator_select.h"
 #include "memprof/backend.h"
+#include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace fs = std::filesystem;
@@ -67,7 +68,9 @@ void run_counted_leak(const std::string& root, const std::string& name, int iter
 }  // namespace
 
 TEST_CASE("heapdrift run --ops-from-file: counted_leak at two lengths, report per op within 20 %" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild || !jemalloc_available())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild || !jemalloc_available(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string root = temp_dir("counted");
   run_counted_leak(root, "short", 600);
   run_counted_leak(root, "long", 1200);
@@ -146,7 +149,8 @@ TEST_CASE("heapdrift run --ops-from-file: counted_leak at two lengths, report pe
 }
 
 TEST_CASE("heapdrift run --ops-from-*: an unusable count is an error, not 0" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string root = temp_dir("errors");
   std::string output;
   // The file never appears: exit 3 and why.

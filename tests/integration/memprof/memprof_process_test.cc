@@ -23,6 +23,7 @@
 #include "launcher/spawn.h"
 #include "memprof/allocator_select.h"
 #include "memprof/backend.h"
+#include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace fs = std::filesystem;
@@ -188,8 +189,10 @@ void probe_backend(const std::string& backend) {
 }  // namespace
 
 TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in stats and profile" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild ||
-                        mp::allocator_library_path(mp::Backend::kJemalloc).empty())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   probe_backend("jemalloc");
 }
 
@@ -198,8 +201,10 @@ TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in sta
 // (backend.h). Exactness is checked above (the 64 MiB in alloc_bytes); here,
 // that steady-state snapshots do not read every class.
 TEST_CASE("memprof jemalloc: snapshots read every size class only when a class is new" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild ||
-                        mp::allocator_library_path(mp::Backend::kJemalloc).empty())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string dir = temp_dir("classes");
   std::string output;
   const int status = hd::test::run_to_exit(
@@ -219,8 +224,10 @@ TEST_CASE("memprof jemalloc: snapshots read every size class only when a class i
 }
 
 TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 MiB" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild ||
-                        mp::allocator_library_path(mp::Backend::kTcmalloc).empty())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libtcmalloc.so.4 not installed")) {
   probe_backend("tcmalloc");
 }
 
@@ -229,8 +236,10 @@ TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 M
 // allocated by the main thread right after start: ~32 samples expected; the
 // bug gives 0, and under 30 % of the truth is 4 standard deviations away.
 TEST_CASE("memprof tcmalloc: the main thread's first 16 MiB are sampled" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild ||
-                        mp::allocator_library_path(mp::Backend::kTcmalloc).empty())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libtcmalloc.so.4 not installed")) {
   const std::string dir = temp_dir("tc16");
   std::string output;
   const int status =
@@ -251,12 +260,14 @@ TEST_CASE("memprof tcmalloc: the main thread's first 16 MiB are sampled" *
 }
 
 TEST_CASE("memprof glibc: mallinfo2 stats, no profiles, milestones still logged" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   probe_backend("glibc");
 }
 
 TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string backend = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const std::string dir = temp_dir("usr2");
   const std::string bin = hd::test::bin_path("memprof_probe");
@@ -296,8 +307,10 @@ TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
 }
 
 TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run folder" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild ||
-                        mp::allocator_library_path(mp::Backend::kJemalloc).empty())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string dir = temp_dir("run") + "/folder";
   std::string output;
   const int status =
@@ -359,7 +372,8 @@ TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run fold
 }
 
 TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live allocator" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string alloc = backend_available("jemalloc") ? "jemalloc" : "glibc";
   const uint16_t client_port = hd::test::free_port();
   hd::test::TestCluster cluster(
@@ -445,11 +459,10 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
 }
 
 TEST_CASE("heapdrift run --exact (tcmalloc HeapProfiler) and --cpu-profile" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
-  if (!backend_available("tcmalloc")) {
-    MESSAGE("tcmalloc not installed: skipped");
-    return;
-  }
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
+                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libtcmalloc.so.4 not installed")) {
   const std::string dir = temp_dir("exact");
   std::string output;
   const int status = hd::test::run_to_exit(

@@ -21,6 +21,7 @@
 #include "memprof/probe.h"
 #include "memprof/proc_facts.h"
 #include "memprof/recorder.h"
+#include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace mp = hd::memprof;
@@ -167,11 +168,9 @@ TEST_CASE("loaded objects: the executable first, with its GNU build-id") {
   CHECK(libc);
 }
 
-TEST_CASE("allocator environment: preload the library, profiling settings, keep others") {
-  if (mp::allocator_library_path(mp::Backend::kJemalloc).empty()) {
-    MESSAGE("libjemalloc.so.2 not installed: skipped");
-    return;
-  }
+TEST_CASE("allocator environment: preload the library, profiling settings, keep others" *
+          HD_SKIP_IF(mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
+                     "libjemalloc.so.2 not installed")) {
   mp::AllocatorRequest req;
   req.backend = mp::Backend::kJemalloc;
   req.profiling = true;
@@ -198,7 +197,8 @@ TEST_CASE("allocator environment: preload the library, profiling settings, keep 
 }
 
 TEST_CASE("Recorder in-process: meta, snapshots with every field, a known allocation, gauges" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const mp::Backend live = mp::detect_backend();
   const std::string dir = temp_dir("rec");
   mp::Probe probe;
@@ -263,7 +263,8 @@ TEST_CASE("Recorder in-process: meta, snapshots with every field, a known alloca
 // Snapshots on the op count, whatever the timer: a run too fast for the
 // timer (here the timer never fires) still gets a line per step.
 TEST_CASE("Recorder: a snapshot line per op step, taken on the recorder's thread" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild)) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string dir = temp_dir("step");
   mp::Probe probe;
   mp::RecorderOptions o;

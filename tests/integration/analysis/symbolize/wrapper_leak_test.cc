@@ -17,6 +17,7 @@
 
 #include "integration/cluster_harness.h"
 #include "memprof/allocator_select.h"
+#include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
 namespace fs = std::filesystem;
@@ -53,7 +54,9 @@ nlohmann::json summary_sites(const std::string& report) {
 }  // namespace
 
 TEST_CASE("heapdrift run + report: the leak is named past the program's own malloc wrapper" *
-          doctest::skip(hd::test::memprof::kSanitizerBuild || jemalloc_missing())) {
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild || jemalloc_missing(),
+                     "sanitizer build: the test preloads an allocator or profiler, or "
+                     "libjemalloc.so.2 not installed")) {
   const std::string tmp = temp_dir();
   const std::string dir = tmp + "/wrapper_leak";
   std::string out;

@@ -14,6 +14,7 @@
 #include "analysis/ingest/cpu_profile.h"
 #include "analysis/ingest/heap_profile.h"
 #include "base/regex.h"
+#include "skip.h"
 #include "unit/analysis/profile_test_util.h"
 
 namespace hd::analysis {
@@ -162,11 +163,9 @@ TEST_CASE("pprof: committed jemalloc dump round-trips without the binary") {
   CHECK(inuse == static_cast<uint64_t>(scaled.totals.inuse_bytes));
 }
 
-TEST_CASE("pprof: export of a real dump carries functions, lines, inlines, build-ids") {
-  if (!have_file(kLibJemalloc) || !have_file(sample_program())) {
-    MESSAGE("skipped: needs " << kLibJemalloc << " and " << sample_program());
-    return;
-  }
+TEST_CASE("pprof: export of a real dump carries functions, lines, inlines, build-ids" *
+          HD_SKIP_IF(!have_file(kLibJemalloc), "libjemalloc.so.2 not installed")) {
+  REQUIRE(have_file(sample_program()));
   const std::string dir = scratch_dir();
   REQUIRE(run_sample(
       std::string("LD_PRELOAD=") + kLibJemalloc + " MALLOC_CONF=prof:true,lg_prof_sample:0",
@@ -227,11 +226,9 @@ TEST_CASE("pprof: CPU profile") {
   CHECK(samples == expected);
 }
 
-TEST_CASE("pprof: real CPU profile of hd_profile_sample names the hot function") {
-  if (!have_file(kLibProfiler) || !have_file(sample_program())) {
-    MESSAGE("skipped: needs " << kLibProfiler);
-    return;
-  }
+TEST_CASE("pprof: real CPU profile of hd_profile_sample names the hot function" *
+          HD_SKIP_IF(!have_file(kLibProfiler), "libprofiler.so.0 (gperftools) not installed")) {
+  REQUIRE(have_file(sample_program()));
   const std::string out = scratch_dir() + "/e2e.cpu";
   REQUIRE(run_sample(std::string("LD_PRELOAD=") + kLibProfiler + " CPUPROFILE=" + out +
                          " CPUPROFILE_FREQUENCY=1000",
@@ -250,11 +247,9 @@ TEST_CASE("pprof: real CPU profile of hd_profile_sample names the hot function")
   CHECK(in_spin * 2 > total);
 }
 
-TEST_CASE("pprof: gperftools heap profile of hd_profile_sample") {
-  if (!have_file(kLibTcmalloc) || !have_file(sample_program())) {
-    MESSAGE("skipped: needs " << kLibTcmalloc);
-    return;
-  }
+TEST_CASE("pprof: gperftools heap profile of hd_profile_sample" *
+          HD_SKIP_IF(!have_file(kLibTcmalloc), "libtcmalloc.so.4 not installed")) {
+  REQUIRE(have_file(sample_program()));
   const std::string prefix = scratch_dir() + "/tc";
   std::remove((prefix + ".0001.heap").c_str());
   REQUIRE(run_sample(std::string("LD_PRELOAD=") + kLibTcmalloc + " HEAPPROFILE=" + prefix, "tc"));

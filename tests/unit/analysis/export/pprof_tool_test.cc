@@ -11,6 +11,7 @@
 
 #include "analysis/export/pprof.h"
 #include "analysis/ingest/heap_profile.h"
+#include "skip.h"
 #include "unit/analysis/profile_test_util.h"
 
 namespace hd::analysis {
@@ -47,11 +48,9 @@ std::string run(const std::string& cmd) {
 }
 
 TEST_CASE("pprof tool: reads the export of a real jemalloc dump" *
-          doctest::skip(pprof_tool().empty())) {
-  if (!have_file(kLibJemalloc) || !have_file(sample_program())) {
-    MESSAGE("skipped: needs " << kLibJemalloc << " and " << sample_program());
-    return;
-  }
+          HD_SKIP_IF(pprof_tool().empty() || !have_file(kLibJemalloc),
+                     "no pprof tool (golang pprof), or libjemalloc.so.2 not installed")) {
+  REQUIRE(have_file(sample_program()));
   const std::string dir = scratch_dir();
   REQUIRE(run_sample(std::string("LD_PRELOAD=") + kLibJemalloc +
                          " MALLOC_CONF=prof:true,prof_accum:true,lg_prof_sample:0",

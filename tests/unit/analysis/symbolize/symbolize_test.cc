@@ -10,6 +10,7 @@
 #include "analysis/symbolize/fold.h"
 #include "analysis/symbolize/sites.h"
 #include "analysis/symbolize/symbolizer.h"
+#include "skip.h"
 #include "unit/analysis/profile_test_util.h"
 
 namespace hd::analysis {
@@ -149,11 +150,9 @@ TEST_CASE("site folding on synthetic stacks keeps the first user frame") {
   CHECK(allocation_site(stack).key == "/bin/replica+0x42");
 }
 
-TEST_CASE("end to end: real jemalloc dump of hd_profile_sample") {
-  if (!have_file(kLibJemalloc) || !have_file(sample_program())) {
-    MESSAGE("skipped: needs " << kLibJemalloc << " and " << sample_program());
-    return;
-  }
+TEST_CASE("end to end: real jemalloc dump of hd_profile_sample" *
+          HD_SKIP_IF(!have_file(kLibJemalloc), "libjemalloc.so.2 not installed")) {
+  REQUIRE(have_file(sample_program()));
   const std::string out = scratch_dir() + "/je.heap";
   REQUIRE(run_sample(
       std::string("LD_PRELOAD=") + kLibJemalloc + " MALLOC_CONF=prof:true,lg_prof_sample:0",
