@@ -100,6 +100,7 @@ class Recorder {
   Status open();
   void run();
   void check_external_milestones();  // snapshot thread / stop() only
+  void store_recorder_cpu();         // snapshot thread only
   void take_milestones();            // snapshot thread / stop() only
   void write_line(const char* line, size_t len);
   static void on_milestone(void* self, uint64_t ops);
@@ -117,6 +118,9 @@ class Recorder {
   std::atomic<bool> usr2_pending_{false};
   std::atomic<bool> op_step_pending_{false};
   std::atomic<uint64_t> milestones_pending_{0};  // bit i: heap_profile_at[i] crossed
+  // CPU time the recorder thread has used (its snapshots, profiles and
+  // wake-ups), as of its last pass: what recording costs this process.
+  std::atomic<uint64_t> recorder_cpu_ns_{0};
   bool stopped_ = false;
   sem_t wake_;
   std::thread thread_;

@@ -22,9 +22,9 @@ RecordingPlan plan_recording(const ExpectedOps& ops, const UserRecordingSettings
 
   // Snapshots on the op count: kSnapshotsPerRun for the process that counts
   // the fewest ops; one that counts more (a leader) gets more, but never more
-  // than 4x (the snapshot costs the same whatever the step).
+  // than kMaxSnapshotsPerRun (the snapshot costs the same whatever the step).
   plan.snapshot_every_ops =
-      std::max<uint64_t>({1, least / kSnapshotsPerRun, most / (4 * kSnapshotsPerRun)});
+      std::max<uint64_t>({1, least / kSnapshotsPerRun, most / kMaxSnapshotsPerRun});
 
   if (!user.heap_profile_at) {
     // Just over least / (kProfilesPerRun + 1): the last milestone of a

@@ -25,13 +25,19 @@ struct UserRecordingSettings {
   std::optional<uint32_t> lg_prof_sample;
 };
 
-// Snapshots: one every `least / kSnapshotsPerRun` ops, besides the timer.
-inline constexpr uint64_t kSnapshotsPerRun = 40;
+// Snapshots: one every `least / kSnapshotsPerRun` ops, besides the timer;
+// with the profiles' own lines, start and end, >= 30 points however short
+// the run, even when a busy recorder merges a few steps into one line. A
+// snapshot costs ~100 µs of CPU in a busy replica or loadgen (jemalloc's
+// epoch refresh merges every arena and thread cache), so a process counting
+// more than `least` (a leader) gets at most twice as many, not more.
+inline constexpr uint64_t kSnapshotsPerRun = 30;
+inline constexpr uint64_t kMaxSnapshotsPerRun = 2 * kSnapshotsPerRun;
 // Heap profiles: `least` split into kProfilesPerRun + 1 equal steps, one
 // profile at each inner step (with the end profile, evenly spaced points);
 // the steps go on up to `most`, at most kMaxPlannedProfiles of them.
 inline constexpr uint64_t kProfilesPerRun = 8;
-inline constexpr uint64_t kMaxPlannedProfiles = 24;
+inline constexpr uint64_t kMaxPlannedProfiles = 16;
 // Sampling: an accumulation of kVisibleBytesPerOp over `least` ops gets at
 // least kSamplesOfVisibleLeak samples (relative error ~1/sqrt(k) on its
 // in-use estimate), with the period a power of two in

@@ -341,7 +341,9 @@ TEST_CASE("bench: the default sweep has >= 30 snapshots and >= 5 heap profiles p
           ++milestone_profiles;
       }
       CHECK(snaps.size() >= 30);
-      CHECK(op_steps >= 25);  // not the replicas' idle timer lines before and after the load
+      // Not only the replicas' idle timer lines before and after the load
+      // (30 planned; steps crossed before the recorder runs make one line).
+      CHECK(op_steps >= 20);
       CHECK(milestone_profiles >= 5);
       const auto meta = hd::test::memprof::read_meta(dir);
       const auto& rec = meta.at("recorder");

@@ -46,8 +46,9 @@ TEST_CASE("recording plan: the default sweep's processes, at the ops each counts
       for (uint64_t ops : counts) {
         INFO("a process counting " << ops << " ops");
         REQUIRE(plan.snapshot_every_ops > 0);
-        CHECK(ops / plan.snapshot_every_ops >= 40);  // + timer, start and end lines
-        CHECK(ops / plan.snapshot_every_ops <= 4 * 40);
+        CHECK(ops / plan.snapshot_every_ops >=
+              mp::kSnapshotsPerRun);  // + timer, profiles, start, end
+        CHECK(ops / plan.snapshot_every_ops <= mp::kMaxSnapshotsPerRun);
         CHECK(milestones_reached(plan, ops) >= 8);
         CHECK(leak_samples(plan, ops) >= 50);
       }
@@ -59,7 +60,7 @@ TEST_CASE("recording plan: the default sweep's processes, at the ops each counts
   CHECK(mp::plan_recording({5000, 5000}, {}).lg_prof_sample == 14);
   CHECK(mp::plan_recording({5000, 10000}, {}).lg_prof_sample == 14);
   CHECK(mp::plan_recording({50000, 50000}, {}).lg_prof_sample == 17);
-  CHECK(mp::plan_recording({5000, 5000}, {}).snapshot_every_ops == 125);
+  CHECK(mp::plan_recording({5000, 5000}, {}).snapshot_every_ops == 166);  // 5000 / 30
   CHECK(mp::plan_recording({5000, 5000}, {}).heap_profile_at ==
         std::vector<uint64_t>{556, 1112, 1668, 2224, 2780, 3336, 3892, 4448});
 }
@@ -87,7 +88,7 @@ TEST_CASE("recording plan: a leader counting far more than its least gets at mos
   const mp::RecordingPlan plan = mp::plan_recording({1000, 1000000}, {});
   CHECK(plan.heap_profile_at.size() == mp::kMaxPlannedProfiles);
   CHECK(plan.heap_profile_at.back() <= 1000000);
-  CHECK(1000000 / plan.snapshot_every_ops <= 4 * 40);
+  CHECK(1000000 / plan.snapshot_every_ops <= mp::kMaxSnapshotsPerRun);
 }
 
 TEST_CASE("recording plan: the user's explicit settings win") {
@@ -99,7 +100,8 @@ TEST_CASE("recording plan: the user's explicit settings win") {
   CHECK(plan.heap_profile_at_from == std::string("config"));
   CHECK(plan.lg_prof_sample == 23);
   CHECK(plan.lg_prof_sample_from == std::string("config"));
-  CHECK(plan.snapshot_every_ops == 125);  // snapshots on the op count all the same
+  CHECK(plan.snapshot_every_ops ==
+        5000 / mp::kSnapshotsPerRun);  // snapshots on the op count all the same
 
   // Either one alone.
   user.lg_prof_sample.reset();
