@@ -27,6 +27,18 @@ constexpr double kGapOverHeapGrowth = 4;
 constexpr int64_t kMinOutsideGrowthBytes = 1024 * 1024;
 constexpr double kOutsideShareOfRss = 0.5;
 
+// The recorder's CPU over the process's, as of the last line that has it
+// (both counters run from the process's start).
+std::optional<double> recorder_share(const std::vector<Snapshot>& snaps) {
+  for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
+    if (!it->recorder_cpu_us) continue;
+    const int64_t cpu = it->utime_us + it->stime_us;
+    if (cpu <= 0) return std::nullopt;
+    return static_cast<double>(*it->recorder_cpu_us) / static_cast<double>(cpu);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Axis process_axis(const ProcessRun& p) {
@@ -202,6 +214,7 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
                                            (first.utime_us + first.stime_us)) /
                        1e6;
   m.cpu_util = cpu_s / load_s / std::max(1, p.cpus);
+  m.recorder_share = recorder_share(p.snapshots);
   // Leadership as this replica saw it: the gauges whenever they move.
   for (const Snapshot& s : p.snapshots) {
     if (!s.term) continue;

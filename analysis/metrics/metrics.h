@@ -105,7 +105,11 @@ struct ProcessMetrics {
   double cpu_util = 0;                    // (utime+stime) / wall / cpus
   double csw_per_s = 0;                   // voluntary + involuntary
   std::optional<double> allocator_share;  // of CPU samples, when cpu.prof exists
-  std::vector<SiteSeries> sites;          // by final in-use bytes, descending
+  // What recording cost the process: the recorder thread's CPU over the
+  // process's CPU, start to the last line that has it (sampling in the
+  // allocator and the end profile not included); nullopt when not recorded.
+  std::optional<double> recorder_share;
+  std::vector<SiteSeries> sites;  // by final in-use bytes, descending
   // Replicas: the `term` and `leader` gauges at the first snapshot and at
   // every snapshot where either moved (raw values: the gauge's "none" is
   // still a value here, see LeaderChange). run_metrics() tells the boot

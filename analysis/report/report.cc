@@ -257,6 +257,7 @@ std::string render_summary_json(const Analysis& a) {
            {"cpu_util", p.cpu_util},
            {"context_switches_per_s", p.csw_per_s},
            {"allocator_share", p.allocator_share ? json(*p.allocator_share) : json()},
+           {"recorder_cpu_share", p.recorder_share ? json(*p.recorder_share) : json()},
            {"sites", sites},
            {"sites_vs_heap", reconciliation}});
       // Said only where they apply, so reports of counted runs stay as they were.
@@ -436,7 +437,9 @@ std::string render_index_html(const Analysis& a) {
          ", #" + std::to_string(r.iteration) +
          ")</h2><table><tr><th>process</th><th>ops</th>"
          "<th>alloc MB/s</th><th>allocs/s</th><th>bytes/op</th><th>allocs/op</th>"
-         "<th>allocated start → end</th><th>RSS − allocated</th><th>allocator CPU share</th></tr>";
+         "<th>allocated start → end</th><th>RSS − allocated</th><th>allocator CPU share</th>"
+         "<th title=\"CPU of memprof's recorder thread (snapshots, heap profiles) over the "
+         "process's CPU; the allocator's sampling is not in it\">recording CPU</th></tr>";
     for (const ProcessMetrics& p : r.processes)
       o += "<tr><td>" + html_escape(p.name) + "</td><td>" + std::to_string(p.final_ops) +
            "</td><td>" + (p.has_cum ? f1(p.alloc_bytes_per_s / 1e6, "%.2f") : "n/a") + "</td><td>" +
@@ -446,6 +449,7 @@ std::string render_index_html(const Analysis& a) {
            std::to_string(p.start_allocated) + " → " + std::to_string(p.end_allocated) +
            "</td><td>" + std::to_string(p.rss_minus_allocated) + "</td><td>" +
            (p.allocator_share ? f1(100 * *p.allocator_share) + "%" : "no CPU profile") +
+           "</td><td>" + (p.recorder_share ? f1(100 * *p.recorder_share) + "%" : "n/a") +
            "</td></tr>";
     o += "</table><table class=\"sites\"><tr><th>process</th><th>site</th><th>verdict</th>"
          "<th>slope " +

@@ -132,6 +132,8 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     s.stime_us = r.integer(proc, "stime_us");
     s.nvcsw = r.integer(proc, "nvcsw");
     s.nivcsw = r.integer(proc, "nivcsw");
+    if (proc.contains("recorder_cpu_us"))
+      s.recorder_cpu_us = r.opt_integer(proc, "recorder_cpu_us");
     const json& gauges = r.object(j, "gauges");
     if (gauges.contains("term")) s.term = r.integer(gauges, "term");
     if (gauges.contains("leader")) s.leader = r.integer(gauges, "leader");

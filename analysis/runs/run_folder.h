@@ -32,6 +32,9 @@ struct Snapshot {
   int64_t rss_bytes = 0;
   int64_t utime_us = 0, stime_us = 0;
   int64_t nvcsw = 0, nivcsw = 0;
+  // CPU the recorder thread has used so far (proc.recorder_cpu_us); absent
+  // in folders written before it was recorded.
+  std::optional<int64_t> recorder_cpu_us;
   // Replica gauges `term` and `leader` (the leader it knows; replica count or
   // more = none); absent in loadgen snapshots and in runs before failover.
   std::optional<int64_t> term, leader;

@@ -196,6 +196,36 @@ TEST_CASE("metrics: allocation rate and per-op figures from cumulative counters"
   CHECK(m.rss_minus_allocated == 3000000);
 }
 
+TEST_CASE("metrics: recording's own CPU share from the last line that has it") {
+  Run r = synthetic_run("s", 10000, 5000, 0, {0.0}, 5);
+  ProcessRun& p = r.processes[1];
+  CHECK_FALSE(process_metrics(p).recorder_share.has_value());  // folders before the field
+  // 40 ms of recorder CPU out of the process's 800 ms at the last line that
+  // has it; the end line (written by the stopping thread) has none.
+  REQUIRE(p.snapshots.size() >= 3);
+  for (Snapshot& s : p.snapshots) {
+    s.utime_us = 600000;
+    s.stime_us = 200000;
+    s.recorder_cpu_us = 10000;
+  }
+  p.snapshots[p.snapshots.size() - 2].recorder_cpu_us = 40000;
+  p.snapshots.back().recorder_cpu_us.reset();
+  const std::optional<double> share = process_metrics(p).recorder_share;
+  REQUIRE(share.has_value());
+  CHECK(*share == doctest::Approx(0.05));
+  // Reported as the per-run table's column and in summary.json.
+  const Analysis a = testing::analyse_synthetic({r});
+  const nlohmann::json j = nlohmann::json::parse(render_summary_json(a));
+  bool found = false;
+  for (const auto& run : j.at("runs"))
+    for (const auto& proc : run.at("processes"))
+      if (proc.at("name") == p.name) {
+        found = true;
+        CHECK(proc.at("recorder_cpu_share").get<double>() == doctest::Approx(0.05));
+      }
+  CHECK(found);
+}
+
 }  // namespace
 }  // namespace hd::analysis
 
