@@ -1,5 +1,6 @@
-// `heapdrift diff A B [--json] [--top N]`: analysis::diff_inputs, printed as a
-// table or as JSON (schema heapdrift.diff/1).
+// `heapdrift diff A B [--json] [--top N] [--allow-cross]`: analysis::diff_inputs,
+// refused (exit 2) across roles or allocators unless --allow-cross, printed as
+// a table or as JSON (schema heapdrift.diff/1).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@ void add_diff_command(CLI::App& app, int* exit_code) {
   struct DiffOptions {
     std::string a, b;
     bool json = false;
+    bool allow_cross = false;
     size_t top = 25;
     std::string skip_frames;
   };
@@ -22,6 +24,9 @@ void add_diff_command(CLI::App& app, int* exit_code) {
   cmd->add_option("a", o->a, "run folder, process folder or heap profile")->required();
   cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
   cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
+  cmd->add_flag("--allow-cross", o->allow_cross,
+                "compare a replica with a loadgen, or runs of different allocators (refused\n"
+                "otherwise, exit 2); the output is labelled cross-role / cross-allocator");
   cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
   cmd->add_option("--skip-frames", o->skip_frames,
                   "regex (ECMAScript): functions to skip when naming a site (your malloc\n"
@@ -37,6 +42,11 @@ void add_diff_command(CLI::App& app, int* exit_code) {
     if (!d) {
       std::fprintf(stderr, "heapdrift diff: %s\n", d.status().message().c_str());
       *exit_code = 1;
+      return;
+    }
+    if (Status st = analysis::check_comparable(*d); !st && !o->allow_cross) {
+      std::fprintf(stderr, "heapdrift diff: %s\n", st.message().c_str());
+      *exit_code = 2;
       return;
     }
     const std::string out = o->json ? analysis::diff_json(*d) : analysis::diff_text(*d, o->top);

@@ -243,6 +243,12 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
   cluster_.forget();  // the previous run's processes, all stopped
   auto fail = [&](std::string why) {
     cluster_.stop_all(kStopGrace);
+    // A terminal's Ctrl-C reaches the whole process group: the replicas and
+    // loadgens die of the same signal (or exit 0 after handling it) and may be
+    // seen gone before this loop looks at the flag. Then the signal is why
+    // the run failed, not the child (issue 15). Read after stop_all: a signal
+    // that arrived while the processes were stopped counts too.
+    if (g_signal != 0) why = "interrupted";
     res.ok = false;
     res.error = std::move(why);
     std::ofstream(dir + "/FAILED") << res.error << "\n";
@@ -315,6 +321,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
                        std::to_string(kill_share) + " each)");
       }
     }
+    if (g_signal != 0) return fail("interrupted");  // before blaming a child that exited
     for (size_t i = leader_killed ? 1 : 0; i < cluster_.replica_count(); ++i) {
       Process& p = cluster_.replica(i);
       if (cluster_.poll(p))
@@ -328,7 +335,6 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
       next_progress = Clock::now() + milliseconds(100);
     }
     if (all_done) break;
-    if (g_signal != 0) return fail("interrupted");
     if (Clock::now() >= load_deadline)
       return fail("the load did not finish within " + std::to_string(timeout_s + 10) +
                   " s (phase timeout)");
@@ -369,6 +375,9 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
     if (!r) return fail(path + ": " + r.status().message());
     res.merged.merge(*r);
   }
+  // Loadgens and replicas that handled the group's SIGINT exit 0 with what
+  // they had: a cut-short run, not a result.
+  if (g_signal != 0) return fail("interrupted");
   std::ofstream(dir + "/merged.json") << res.merged.to_json().dump(1) << "\n";
   res.ok = true;
   return res;

@@ -180,6 +180,9 @@ bool Launcher::accepting(const std::string& host, uint16_t port) const {
 }
 
 bool Launcher::port_free(const std::string& host, uint16_t port) const {
+  // Binding here tests this machine only: another machine's address is not
+  // bindable here whether or not its port is taken (issue 15).
+  if (!port_check_binds_here(host)) return true;
   return tcp_bindable(host, port);
 }
 
@@ -229,6 +232,10 @@ bool is_local_host(const std::string& host) {
   }
   freeifaddrs(list);
   return found;
+}
+
+bool port_check_binds_here(const std::string& host) {
+  return is_local_host(host);
 }
 
 std::string program_dir() {

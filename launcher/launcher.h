@@ -71,7 +71,9 @@ class Launcher {
   virtual Status collect(const Process& /*p*/) { return Status::ok(); }
   // Readiness: a TCP connection to host:port as seen from this host succeeds.
   virtual bool accepting(const std::string& host, uint16_t port) const;
-  // Whether host:port can be bound on this host now (false: in use).
+  // Whether host:port can be bound on this host now (false: in use). True,
+  // unchecked, when host is not this machine (port_check_binds_here): its
+  // port cannot be checked by binding here.
   virtual bool port_free(const std::string& host, uint16_t port) const;
   // Removes what the launcher left on the host (remote staging folder).
   virtual void cleanup() {}
@@ -96,6 +98,10 @@ std::vector<uint16_t> free_ports(const std::string& host, size_t count);
 // True if `host` is this machine: 127.0.0.0/8, localhost, or an address of a
 // local interface.
 bool is_local_host(const std::string& host);
+// Whether a free-port check of host may bind the address on this machine:
+// only for this machine's addresses (is_local_host). Any other address would
+// fail to bind here (EADDRNOTAVAIL) and read as "in use".
+bool port_check_binds_here(const std::string& host);
 // The folder of the running program (/proc/self/exe), where heapdrift finds
 // its sibling programs (replica, loadgen) and the preload library; "." if
 // unknown.

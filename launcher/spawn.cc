@@ -18,7 +18,7 @@ namespace hd::launcher {
 
 Result<pid_t> spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
-                    ChildStdin in) {
+                    ChildStdin in, ProcessGroup group) {
   if (argv.empty()) return Status::error("spawn: empty argv");
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
@@ -51,6 +51,7 @@ Result<pid_t> spawn(const std::vector<std::string>& argv,
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);  // the parent died before prctl
+    if (group == ProcessGroup::kOwn) setpgid(0, 0);
     // The orchestrator's handlers do not apply to children; exec resets
     // handlers but not ignored signals or the mask.
     sigset_t none;
@@ -73,6 +74,9 @@ Result<pid_t> spawn(const std::vector<std::string>& argv,
     (void)ignored;
     _exit(127);
   }
+  // Also here: whichever of the two runs first, the group exists on return
+  // (EACCES once the child has exec'd: it had set the group itself).
+  if (group == ProcessGroup::kOwn) setpgid(pid, pid);
   close(err_pipe[1]);
   int child_errno = 0;
   ssize_t got;

@@ -22,8 +22,13 @@ enum class ChildStdin { kDevNull, kInherit };
 // to the inherited environment. `out_fd` (>= 0) becomes the child's stdout and
 // stderr; -1 keeps the caller's. Returns the child's PID, or the exec error
 // ("cannot run X: ...").
+// ProcessGroup::kOwn puts the child in a new process group whose id is its PID
+// (set in the child and in the parent, so it holds when spawn returns): a test
+// sends a terminal's Ctrl-C to it and its children with kill(-pid, SIGINT).
+enum class ProcessGroup { kInherit, kOwn };
 Result<pid_t> spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
-                    ChildStdin in = ChildStdin::kDevNull);
+                    ChildStdin in = ChildStdin::kDevNull,
+                    ProcessGroup group = ProcessGroup::kInherit);
 
 }  // namespace hd::launcher

@@ -31,9 +31,11 @@ int64_t ops_from_name(const std::string& path) {
   return std::strtoll(name.c_str() + at + 4, nullptr, 10);
 }
 
-// Every side becomes a list of processes with their site series.
+// Every side becomes a list of processes with their site series, and each
+// process's role (its meta.json program; "" unknown).
 struct Side {
   std::vector<std::pair<ProcessRun, std::vector<SiteSeries>>> procs;
+  std::vector<std::string> roles;
 };
 
 Result<Side> load_side(const std::string& input, std::vector<std::string>* warnings,
@@ -47,6 +49,7 @@ Result<Side> load_side(const std::string& input, std::vector<std::string>* warni
       Result<ProcessRun> loaded = load_process_run(folder.string());
       if (loaded) p = std::move(*loaded);
     }
+    side.roles.push_back(p.program);
     p.program = "profile";  // use the named file even if it is an end profile
     p.profiles = {{ops_from_name(input), input, false}};
     if (p.dir.empty()) p.dir = fs::path(input).parent_path().string();
@@ -60,6 +63,7 @@ Result<Side> load_side(const std::string& input, std::vector<std::string>* warni
   for (ProcessRun& p : run->processes) {
     Result<std::vector<SiteSeries>> s = process_sites(p, false, warnings, rules);
     if (!s) return s.status();
+    side.roles.push_back(p.program);
     side.procs.push_back({std::move(p), std::move(*s)});
   }
   return side;
@@ -82,7 +86,54 @@ double side_seconds(const std::vector<SiteSeries>& sites) {
              : std::max(0.0, sites.front().points.back().t_s);
 }
 
+bool differ(const std::string& a, const std::string& b) {
+  return !a.empty() && !b.empty() && a != b;
+}
+
 }  // namespace
+
+bool DiffMismatch::cross_role() const {
+  return differ(a_role, b_role);
+}
+
+bool DiffMismatch::cross_allocator() const {
+  return differ(a_allocator, b_allocator);
+}
+
+std::string DiffMismatch::describe() const {
+  auto side = [](const std::string& name, const std::string& role, const std::string& alloc) {
+    return (name.empty() ? std::string("(profile)") : name) + " (" +
+           (role.empty() ? "unknown role" : role) + ", " +
+           (alloc.empty() ? "unknown allocator" : alloc) + ")";
+  };
+  return "A " + side(a_process, a_role, a_allocator) + " vs B " +
+         side(b_process, b_role, b_allocator);
+}
+
+bool DiffResult::cross_role() const {
+  return std::any_of(mismatches.begin(), mismatches.end(),
+                     [](const DiffMismatch& m) { return m.cross_role(); });
+}
+
+bool DiffResult::cross_allocator() const {
+  return std::any_of(mismatches.begin(), mismatches.end(),
+                     [](const DiffMismatch& m) { return m.cross_allocator(); });
+}
+
+Status check_comparable(const DiffResult& d) {
+  if (d.mismatches.empty()) return Status::ok();
+  std::string what = d.cross_role() && d.cross_allocator()
+                         ? "different roles and allocators"
+                         : (d.cross_role() ? "different roles" : "different allocators");
+  std::string msg = "A (" + d.a + ") and B (" + d.b + ") are " + what + ": ";
+  for (size_t i = 0; i < d.mismatches.size(); ++i)
+    msg += (i ? "; " : "") + d.mismatches[i].describe();
+  msg +=
+      ". Their bytes per op are not comparable (a replica counts every client's ops, a loadgen "
+      "its own; each allocator has its own heap). Diff like with like, or pass --allow-cross to "
+      "print the comparison labelled as cross-role/cross-allocator";
+  return Status::error(msg);
+}
 
 Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const SiteRules& rules) {
   std::vector<std::string> warnings;
@@ -94,9 +145,14 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
   d.a = a;
   d.b = b;
   const bool by_name = sa->procs.size() > 1 || sb->procs.size() > 1;
-  for (auto& [pa, sites_a] : sa->procs) {
-    for (auto& [pb, sites_b] : sb->procs) {
+  for (size_t ia = 0; ia < sa->procs.size(); ++ia) {
+    auto& [pa, sites_a] = sa->procs[ia];
+    for (size_t ib = 0; ib < sb->procs.size(); ++ib) {
+      auto& [pb, sites_b] = sb->procs[ib];
       if (by_name && pa.name != pb.name) continue;
+      const DiffMismatch m{pa.name,       pb.name,      sa->roles[ia],
+                           sb->roles[ib], pa.allocator, pb.allocator};
+      if (m.cross_role() || m.cross_allocator()) d.mismatches.push_back(m);
       const int64_t oa = side_ops(sites_a), ob = side_ops(sites_b);
       if ((d.a_ops == 0 || d.b_ops == 0) && oa > 0 && ob > 0) {
         d.a_ops = oa;
@@ -173,6 +229,20 @@ std::string diff_text(const DiffResult& d, size_t top) {
     o = "A: " + d.a + " (" + std::to_string(d.a_ops) + " ops)\nB: " + d.b + " (" +
         std::to_string(d.b_ops) + " ops)\n";
   }
+  // A forced (--allow-cross) comparison says so before any number.
+  if (d.cross_role() || d.cross_allocator()) {
+    o += std::string("CROSS-") + (d.cross_role() ? "ROLE" : "") +
+         (d.cross_role() && d.cross_allocator() ? "/CROSS-" : "") +
+         (d.cross_allocator() ? "ALLOCATOR" : "") +
+         " comparison: the per-op figures are not like for like\n";
+    for (const DiffMismatch& m : d.mismatches) o += "  " + m.describe() + "\n";
+  }
+  // growth/op is the slope between the sides: with B shorter than A, bytes
+  // that drop from A to B are a positive growth per op (issue 15 read that as
+  // a sign error).
+  if (!timed && d.b_ops < d.a_ops)
+    o += "growth/op = (B-A bytes) / (B-A ops of the process); B ran fewer ops than A, so a "
+         "drop in bytes is a positive growth per op\n";
   std::snprintf(buf, sizeof buf, "%-10s %12s %12s %12s %10s %9s %9s %10s  %s\n", "process",
                 "A bytes", "B bytes", "B-A bytes", "±95%", timed ? "A B/s" : "A B/op",
                 timed ? "B B/s" : "B B/op", timed ? "growth/s" : "growth/op", "site");
@@ -244,6 +314,17 @@ std::string diff_json(const DiffResult& d) {
     j["a_seconds"] = d.a_s;
     j["b_seconds"] = d.b_s;
   }
+  nlohmann::json mismatches = nlohmann::json::array();
+  for (const DiffMismatch& m : d.mismatches)
+    mismatches.push_back({{"a_process", m.a_process},
+                          {"b_process", m.b_process},
+                          {"a_role", m.a_role},
+                          {"b_role", m.b_role},
+                          {"a_allocator", m.a_allocator},
+                          {"b_allocator", m.b_allocator}});
+  j["cross_role"] = d.cross_role();
+  j["cross_allocator"] = d.cross_allocator();
+  j["mismatches"] = mismatches;
   j["rows"] = rows;
   return j.dump(2) + "\n";
 }

@@ -36,6 +36,21 @@ struct DiffRow {
   }
 };
 
+// A matched pair of processes that are not like for like: a different
+// program (a replica counts every client's ops, a loadgen its own: their
+// per-op figures are on different scales) or a different live allocator
+// (different heaps, sampled and attributed differently). Empty strings are
+// unknown (a bare profile outside a process folder) and never differ.
+struct DiffMismatch {
+  std::string a_process, b_process;      // folder names
+  std::string a_role, b_role;            // meta.json program: "replica", "loadgen", "run"
+  std::string a_allocator, b_allocator;  // meta.json allocator.live
+  bool cross_role() const;
+  bool cross_allocator() const;
+  // "A replica0 (replica, jemalloc) vs B client0 (loadgen, tcmalloc)".
+  std::string describe() const;
+};
+
 struct DiffResult {
   std::string a, b;
   int64_t a_ops = 0, b_ops = 0;  // of the first matched process
@@ -45,6 +60,11 @@ struct DiffResult {
   double a_s = 0, b_s = 0;
   // Changes beyond sampling noise first, each group by |b_bytes - a_bytes|.
   std::vector<DiffRow> rows;
+  // Pairs compared across roles or allocators (check_comparable refuses
+  // them; diff_text and diff_json label them).
+  std::vector<DiffMismatch> mismatches;
+  bool cross_role() const;
+  bool cross_allocator() const;
 };
 
 // A and B: both run folders (processes matched by name), both process
@@ -52,6 +72,10 @@ struct DiffResult {
 // rules: frames to skip besides the allocator's (--skip-frames).
 Result<DiffResult> diff_inputs(const std::string& a, const std::string& b,
                                const SiteRules& rules = {});
+// An error naming every mismatched pair when d compares a replica with a
+// loadgen or one allocator's run with another's; ok otherwise. `heapdrift
+// diff` refuses such a diff (exit 2) unless --allow-cross is given.
+Status check_comparable(const DiffResult& d);
 std::string diff_text(const DiffResult& d, size_t top);
 std::string diff_json(const DiffResult& d);
 

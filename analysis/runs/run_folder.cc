@@ -175,6 +175,8 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
   const json& alloc = r.object(*meta, "allocator");
   p.heap_profile_sample_bytes =
       static_cast<uint64_t>(r.integer(alloc, "heap_profile_sample_bytes"));
+  if (auto live = alloc.find("live"); live != alloc.end() && live->is_string())
+    p.allocator = live->get<std::string>();
   const json& host = r.object(*meta, "host");
   p.cpus = static_cast<int>(r.integer(host, "cpus_online"));
   if (auto a = host.find("affinity_count"); a != host.end() && a->is_number_integer())

@@ -53,10 +53,11 @@ struct ProfileRef {
 // One process's folder.
 struct ProcessRun {
   std::string dir;
-  std::string name;     // folder base name ("replica0", "client1")
-  std::string program;  // meta.json program
-  std::string plant;    // config.settings.plant, "none" when absent
-  int cpus = 1;         // host.affinity_count (else cpus_online)
+  std::string name;       // folder base name ("replica0", "client1")
+  std::string program;    // meta.json program
+  std::string allocator;  // meta.json allocator.live ("jemalloc", ...); "" when absent
+  std::string plant;      // config.settings.plant, "none" when absent
+  int cpus = 1;           // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
   std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
   std::vector<Snapshot> snapshots;          // file order
@@ -91,8 +92,8 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
 // result.json, read by loadgen's own strict reader (RunStats::from_json): the
 // one model of a loadgen result. Errors "source: ...".
 Result<loadgen::RunStats> parse_loadgen_result(std::string_view text, std::string_view source);
-// meta.json (docs/run-folder.md): fills p's program, plant, cpus, sample
-// period and binaries. Errors "source: field: ...".
+// meta.json (docs/run-folder.md): fills p's program, live allocator, plant,
+// cpus, sample period and binaries. Errors "source: field: ...".
 Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p);
 Result<ProcessRun> load_process_run(const std::string& dir);
 

@@ -1,9 +1,13 @@
 // `heapdrift diff` (analysis/diff/diff.h) on the committed golden runs: two
-// runs of the plant, and two profiles of one process.
+// runs of the plant, and two profiles of one process; a replica against a
+// loadgen and a jemalloc run against a (synthetic) tcmalloc run are refused.
 #include "analysis/diff/diff.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -35,6 +39,92 @@ TEST_CASE("diff: two runs of the plant rank the replica log first per op") {
   CHECK(d->a_ops == 1000);
   CHECK(d->b_ops == 8000);
   CHECK(d->rows.front().b_bytes - d->rows.front().a_bytes > 100000);
+}
+
+// A copy of a golden run under a temporary folder whose every meta.json says
+// `live` is `allocator`: a run of another allocator, as far as the diff can
+// tell (the profiles stay jemalloc's; only the label is compared).
+std::string copy_with_allocator(const std::string& run, const std::string& allocator) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() /
+                       ("hd-diff-" + allocator + "-" + std::to_string(getpid())) /
+                       fs::path(run).filename();
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  fs::copy(run, dir, fs::copy_options::recursive);
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename() != "meta.json") continue;
+    nlohmann::json meta = nlohmann::json::parse(std::ifstream(e.path()));
+    meta["allocator"]["live"] = allocator;
+    std::ofstream(e.path()) << meta.dump(1);
+  }
+  return dir.string();
+}
+
+TEST_CASE("diff: a replica against a loadgen is refused, or labelled cross-role when forced") {
+  // Issue 15: printed growth/op "+5263.8" beside B-A of -10,527,540, silently.
+  Result<DiffResult> d = diff_inputs(kRuns + "history-10k/replica0", kRuns + "history-2k/client0");
+  REQUIRE(d.is_ok());
+  REQUIRE(d->mismatches.size() == 1);
+  CHECK(d->cross_role());
+  CHECK_FALSE(d->cross_allocator());
+  const Status st = check_comparable(*d);
+  REQUIRE_FALSE(st.is_ok());
+  // Names both sides' process, role and allocator.
+  CHECK(st.message().find("replica0 (replica, jemalloc)") != std::string::npos);
+  CHECK(st.message().find("client0 (loadgen, jemalloc)") != std::string::npos);
+  CHECK(st.message().find("different roles") != std::string::npos);
+  CHECK(st.message().find("--allow-cross") != std::string::npos);
+  // Forced: the text and the JSON say what the comparison is.
+  CHECK(diff_text(*d, 5).find("CROSS-ROLE comparison") != std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(diff_json(*d));
+  CHECK(j["cross_role"] == true);
+  CHECK(j["mismatches"].size() == 1);
+  CHECK(j["mismatches"][0]["a_role"] == "replica");
+  CHECK(j["mismatches"][0]["b_role"] == "loadgen");
+  // A profile of a replica against a loadgen's folder: the role comes from
+  // the profile's process folder.
+  d = diff_inputs(kRuns + "history-10k/replica0/profiles/heap.ops-000008000.heap",
+                  kRuns + "history-2k/client0");
+  REQUIRE(d.is_ok());
+  CHECK(d->cross_role());
+}
+
+TEST_CASE("diff: a jemalloc run against a tcmalloc run is refused, or labelled when forced") {
+  const std::string tc = copy_with_allocator(kRuns + "history-10k", "tcmalloc");
+  Result<DiffResult> d = diff_inputs(kRuns + "history-2k", tc);
+  REQUIRE(d.is_ok());
+  CHECK(d->cross_allocator());
+  CHECK_FALSE(d->cross_role());
+  CHECK(d->mismatches.size() == 5);  // every process, matched by name
+  const Status st = check_comparable(*d);
+  REQUIRE_FALSE(st.is_ok());
+  CHECK(st.message().find("different allocators") != std::string::npos);
+  CHECK(st.message().find("A replica0 (replica, jemalloc) vs B replica0 (replica, tcmalloc)") !=
+        std::string::npos);
+  CHECK(diff_text(*d, 5).find("CROSS-ALLOCATOR comparison") != std::string::npos);
+  CHECK(nlohmann::json::parse(diff_json(*d))["cross_allocator"] == true);
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(tc).parent_path(), ec);
+}
+
+TEST_CASE("diff: like with like passes the check; growth/op is the slope over ops") {
+  Result<DiffResult> d = diff_inputs(kRuns + "history-2k", kRuns + "history-10k");
+  REQUIRE(d.is_ok());
+  CHECK(d->mismatches.empty());
+  CHECK(check_comparable(*d).is_ok());
+  CHECK(diff_text(*d, 5).find("CROSS") == std::string::npos);
+  // B shorter than A: every row's growth/op has the sign of
+  // (B-A bytes) x (B-A ops), and the text says how to read it.
+  d = diff_inputs(kRuns + "history-10k", kRuns + "history-2k");
+  REQUIRE(d.is_ok());
+  REQUIRE(d->b_ops < d->a_ops);
+  for (const DiffRow& r : d->rows) {
+    if (r.growth_per_op == 0) continue;
+    const int64_t delta = r.b_bytes - r.a_bytes;
+    CHECK_MESSAGE((r.growth_per_op > 0) == (delta < 0), r.key);  // fewer ops on B
+  }
+  CHECK(diff_text(*d, 5).find("B ran fewer ops than A") != std::string::npos);
 }
 
 }  // namespace
