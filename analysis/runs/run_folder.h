@@ -55,10 +55,12 @@ struct ProcessRun {
   std::string plant;    // config.settings.plant, "none" when absent
   int cpus = 1;         // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
-  std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
-  std::vector<Snapshot> snapshots;          // file order
-  std::vector<ProfileRef> profiles;         // by ops, end last
-  std::string cpu_profile;                  // path of profiles/cpu.prof, empty if none
+  std::string allocator_live;            // meta.json allocator.live ("glibc", ...); empty if absent
+  bool heap_profiles_possible = true;    // allocator.heap_profiles (absent: assumed true)
+  std::vector<RecordedBinary> binaries;  // meta.json objects[] with a build-id
+  std::vector<Snapshot> snapshots;       // file order
+  std::vector<ProfileRef> profiles;      // by ops, end last
+  std::string cpu_profile;               // path of profiles/cpu.prof, empty if none
   std::optional<loadgen::RunStats> result;  // loadgen's result.json, loadgen only
   // Where the snapshots' op counts come from when not from the program:
   // "command: CMD" / "file: PATH" (external_ops.jsonl, docs/run-folder.md,
