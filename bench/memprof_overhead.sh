@@ -68,6 +68,37 @@ mo, mn = statistics.mean(off), statistics.mean(on)
 sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
 print(f"throughput off {mo:.0f} +- {sd(off):.0f} ops/s, on {mn:.0f} +- {sd(on):.0f} ops/s")
 print(f"throughput ratio on/off = {mn / mo:.3f} (target >= 0.97)")
+# Each round ran off and on side by side: the per-round ratios are paired,
+# so their spread (not the runs') is the uncertainty of the ratio.
+pairs = [b / a for a, b in zip(off, on)]
+if len(pairs) >= 3:
+    t = {2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}.get(len(pairs) - 1, 2.0)
+    half = t * statistics.stdev(pairs) / len(pairs) ** 0.5
+    m = statistics.mean(pairs)
+    print(f"per-round ratios: mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} ({len(pairs)} rounds)")
+else:
+    print("per-round ratios: too few rounds for an interval (3 or more)")
+PY
+# The recorder's own CPU over each process's CPU (proc.recorder_cpu_us): a
+# measure of recording's cost that the machine's noise does not blur. Median
+# over the ON runs, per process. jemalloc's sampling is not in it.
+python3 - "$out" "$ops" "$rounds" <<'PY'
+import glob, json, os, statistics, sys
+out, ops, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+shares = {}
+for r in range(1, rounds + 1):
+    for d in glob.glob(os.path.join(out, f"on-{r}", "runs", f"ops{ops}-it1", "*", "snapshots.jsonl")):
+        with_cpu = [json.loads(l) for l in open(d)]
+        with_cpu = [l for l in with_cpu if l["proc"].get("recorder_cpu_us") is not None]
+        if not with_cpu:
+            continue
+        last = with_cpu[-1]["proc"]
+        cpu = last["utime_us"] + last["stime_us"]
+        if cpu > 0:
+            shares.setdefault(os.path.basename(os.path.dirname(d)), []).append(last["recorder_cpu_us"] / cpu)
+if shares:
+    print("recorder CPU / process CPU (median of the ON runs): " +
+          ", ".join(f"{p} {100 * statistics.median(v):.1f}%" for p, v in sorted(shares.items())))
 PY
 # What instrumentation produced in the last ON run: per process, snapshot
 # lines (of them op-step), heap profiles, the sampling period in force and

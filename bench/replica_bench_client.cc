@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,12 +72,7 @@ int run(int argc, char** argv) {
   app.add_option("--seed", s.seed, "Random seed of the op mix");
   app.add_flag("--workload-from-config", from_config,
                "Take weakRatio, writes, weakWrites, commandSize, keySpace from the config");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
+  if (const std::optional<int> code = hd::cli_parse::parse(app, argc, argv)) return *code;
   auto loaded = hd::config::load_cluster_config(config_path);
   if (!loaded.is_ok()) {
     std::fprintf(stderr, "replica_bench_client: %s\n", loaded.status().message().c_str());

@@ -21,13 +21,19 @@ void add_diff_command(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<DiffOptions>();
   CLI::App* cmd =
       app.add_subcommand("diff", "Site-by-site difference of two runs or profiles, per op");
-  cmd->add_option("a", o->a, "run folder, process folder or heap profile")->required();
-  cmd->add_option("b", o->b, "run folder, process folder or heap profile")->required();
+  cmd->add_option("a", o->a, "run folder, process folder or heap profile")
+      ->required()
+      ->check(CLI::ExistingPath);
+  cmd->add_option("b", o->b, "run folder, process folder or heap profile")
+      ->required()
+      ->check(CLI::ExistingPath);
   cmd->add_flag("--json", o->json, "JSON output (schema heapdrift.diff/1)");
   cmd->add_flag("--allow-cross", o->allow_cross,
                 "compare a replica with a loadgen, or runs of different allocators (refused\n"
                 "otherwise, exit 2); the output is labelled cross-role / cross-allocator");
-  cmd->add_option("--top", o->top, "rows in the text table")->capture_default_str();
+  cmd->add_option("--top", o->top, "rows in the text table")
+      ->capture_default_str()
+      ->check(cli_check::whole_number(1, 1000000));
   cmd->add_option("--skip-frames", o->skip_frames,
                   "regex (ECMAScript): functions to skip when naming a site (your malloc\n"
                   "wrappers), as for `heapdrift report`");

@@ -27,7 +27,8 @@ void add_export_command(CLI::App& app, int* exit_code) {
                   "jemalloc heap_v2, gperftools heap or gperftools CPU profile; or a process\n"
                   "folder (RUN/replica0): its last milestone heap profile, symbolized with the\n"
                   "binaries its meta.json recorded")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingPath);
   cmd->add_flag("--pprof", flags->pprof, "pprof profile.proto output (gzipped)")->required();
   cmd->add_option("-o,--output", opts->output, "output file, e.g. heap.pb.gz")->required();
   cmd->add_option("--binary", opts->binaries,
@@ -41,8 +42,10 @@ void add_export_command(CLI::App& app, int* exit_code) {
       *exit_code = 1;
       return;
     }
-    if (out->profile != opts->input)
-      std::fprintf(stderr, "heapdrift export: %s\n", out->profile.c_str());
+    // Say what was exported: a folder stands for one of its profiles.
+    if (!out->note.empty()) std::fprintf(stderr, "heapdrift export: %s\n", out->note.c_str());
+    std::fprintf(stderr, "heapdrift export: wrote %s from %s\n", opts->output.c_str(),
+                 out->profile.c_str());
     for (const std::string& w : out->warnings)
       std::fprintf(stderr, "heapdrift export: warning: %s\n", w.c_str());
     *exit_code = 0;

@@ -1,6 +1,8 @@
 // heapdrift: the toolkit's command line. Subcommands record (run), analyse
 // (report, diff, export) and benchmark (bench, cluster); each is one file in
 // this folder over the library that does the work (docs/architecture.md).
+#include <optional>
+
 #include "base/cli.h"
 #include "cli/commands.h"
 
@@ -16,13 +18,8 @@ int main(int argc, char** argv) {
   hd::cli::add_diff_command(app, &exit_code);
   hd::cli::add_bench_command(app, &exit_code);
   hd::cli::add_cluster_command(app, &exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help exits 0; a bad flag or value is a usage error: 2, as the
-    // subcommands document (and as the replica program does).
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
+  // --help exits 0; a bad flag or value is a usage error: 2, as the
+  // subcommands document (and as the replica program does).
+  if (const std::optional<int> code = hd::cli_parse::parse(app, argc, argv)) return *code;
   return exit_code;
 }

@@ -22,7 +22,8 @@ void add_report_command(CLI::App& app, int* exit_code) {
       app.add_subcommand("report", "Analyse run folders: rates, growth, site verdicts, finding");
   rep->add_option("run_dirs", ro->dirs,
                   "run folders (RUN/replicaN, RUN/clientN) or process folders")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingPath);
   rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();
   rep->add_flag("--save-symbols", ro->save_symbols,
                 "write symbols.json into each process folder (keeps it readable after a rebuild)");

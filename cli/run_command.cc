@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "launcher/executable.h"
 #include "launcher/launcher.h"
 #include "launcher/spawn.h"
 #include "memprof/allocator_select.h"
@@ -112,6 +113,31 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "heapdrift run: milestone lists are comma-separated integers\n");
     return 2;
   }
+  // CMD is looked at before anything starts or is written: a program that
+  // cannot run says why, and one LD_PRELOAD cannot reach is refused (nothing
+  // of it could be measured) instead of leaving a run folder without meta.json.
+  Result<launcher::Executable> exe = launcher::find_executable(a.command[0], std::getenv("PATH"));
+  if (!exe) {
+    std::fprintf(stderr, "heapdrift run: cannot run %s\n", exe.status().message().c_str());
+    return 127;
+  }
+  if (exe->static_elf) {
+    std::fprintf(stderr,
+                 "heapdrift run: %s is statically linked (an ELF program without an interpreter):\n"
+                 "  LD_PRELOAD cannot load the recorder or an allocator into it, so nothing of it\n"
+                 "  could be measured (no snapshots, no heap profiles). Not started; link it\n"
+                 "  dynamically to profile it.\n",
+                 exe->path.c_str());
+    return 2;
+  }
+  if (exe->secure_exec) {
+    std::fprintf(stderr,
+                 "heapdrift run: %s is setuid/setgid to another user: the dynamic loader ignores\n"
+                 "  LD_PRELOAD for it (secure execution), so nothing of it could be measured.\n"
+                 "  Not started.\n",
+                 exe->path.c_str());
+    return 2;
+  }
   std::string preload_lib = launcher::program_dir() + "/libheapdrift_memprof_preload.so";
   if (const char* e = std::getenv("HEAPDRIFT_PRELOAD_LIB")) preload_lib = e;
   if (access(preload_lib.c_str(), R_OK) != 0) {
@@ -194,7 +220,8 @@ int run(const RunArgs& a) {
   if (access((run_dir + "/meta.json").c_str(), R_OK) != 0) {
     std::fprintf(stderr,
                  "heapdrift run: %s/meta.json was not written: the program did not load the "
-                 "preload library (statically linked? setuid?)\n",
+                 "preload library (it is dynamically linked and not setuid: did it reset "
+                 "LD_PRELOAD, or exec another program?)\n",
                  run_dir.c_str());
     return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
   }
@@ -226,8 +253,12 @@ void add_run_command(CLI::App& app, int* exit_code) {
       "Profile any dynamically linked program: heapdrift run [options] -- CMD ARGS...\n"
       "Starts CMD with the allocator and libheapdrift_memprof_preload.so preloaded; the\n"
       "run folder (docs/run-folder.md) gets meta.json, snapshots.jsonl and profiles/.\n"
-      "Exit code: CMD's (128+signal if it was killed); 2 usage; 127 cannot execute;\n"
-      "3 when --ops-from-* read no count or the count went backwards (CMD exited 0).");
+      "Exit code: CMD's (128+signal if it was killed); 2 usage; 127 cannot execute (CMD\n"
+      "not found in PATH, not executable, a directory); 3 when --ops-from-* read no count\n"
+      "or the count went backwards (CMD exited 0).\n"
+      "A statically linked CMD (ELF without PT_INTERP) or one setuid to another user is\n"
+      "refused, exit 2, before it starts: LD_PRELOAD cannot reach it, so nothing of it\n"
+      "could be measured.");
   cmd->add_option("--run-dir", args->run_dir, "Run folder (default ./heapdrift-run-<date>-<time>)");
   cmd->add_option("--allocator", args->allocator, "jemalloc, tcmalloc or glibc")
       ->capture_default_str();
@@ -247,7 +278,8 @@ void add_run_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0u, 40u));
   cmd->add_option("--tcmalloc-sample-bytes", args->tcmalloc_sample_bytes,
                   "tcmalloc: mean bytes between heap samples (TCMALLOC_SAMPLE_PARAMETER)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(cli_check::whole_number(1, uint64_t{1} << 40));
   cmd->add_flag("--exact", args->exact,
                 "tcmalloc: gperftools' full HeapProfiler (every allocation; 35-60x slower)");
   cmd->add_flag("--cpu-profile", args->cpu_profile, "gperftools CPU profile to profiles/cpu.prof");

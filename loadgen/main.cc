@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "base/cli.h"
 #include "loadgen/runner.h"
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
          "--rate", opt.rate_ops_s,
          "open loop: ops/s for this process (0 = closed loop); latency from intended send time")
       ->capture_default_str()
-      ->check(hd::cli_check::non_negative_number());
+      ->check(hd::cli_check::non_negative_number(1e9));
   app.add_option("--io-threads", opt.io_threads,
                  "I/O threads serving the sessions (each thread's sessions share one connection "
                  "per replica)")
@@ -184,13 +185,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   merge->preparse_callback([&](size_t) { app.get_option("--config")->required(false); });
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // --help exits 0; a bad flag or value is a usage error: 2, as documented
-    // (and as replica and heapdrift do), not CLI11's own codes.
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  // --help exits 0; a bad flag or value is a usage error: 2, as documented
+  // (and as replica and heapdrift do), not CLI11's own codes.
+  if (const std::optional<int> code = hd::cli_parse::parse(app, argc, argv)) return *code;
   if (merge->parsed()) return run_merge(merge_files, merge_json);
 
   auto cfg = hd::config::load_cluster_config(config_path);

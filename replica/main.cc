@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/cli.h"
@@ -54,7 +55,8 @@ int run(int argc, char** argv) {
   app.add_option("--config", config_path,
                  "Cluster config (seed-style .conf): replica endpoints, protocol (must be\n"
                  "curpht), heartbeat, networkDelay (ms, injected at receive), ...")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("--alias", alias,
                  "Which replica of the config this process is (replica0 leads the boot\n"
                  "term; a new leader is elected if it fails)")
@@ -87,7 +89,8 @@ int run(int argc, char** argv) {
                  "recording: snapshots every ~1/40 of this replica's share, heap profiles at\n"
                  "even steps, the heap sampling rate (docs/run-folder.md \"Density\"; the\n"
                  "config's heapProfileAt and lgProfSample win). Default: the config's\n"
-                 "reqs x clientThreads x clients. heapdrift bench passes each run's length");
+                 "reqs x clientThreads x clients. heapdrift bench passes each run's length")
+      ->check(hd::cli_check::whole_number(1, uint64_t{1} << 50));
   bool rejoin = false;
   app.add_flag("--rejoin", rejoin,
                "This replica was restarted and lost its state (there is no disk): it\n"
@@ -108,12 +111,7 @@ int run(int argc, char** argv) {
                  "bounds one session's reply cache. Past it the connection is closed")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{16}, uint64_t{1} << 32));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : kExitUsage;
-  }
+  if (const std::optional<int> code = hd::cli_parse::parse(app, argc, argv)) return *code;
 
   auto plants = hd::core::parse_plant(plant);
   if (!plants.is_ok()) {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/export/pprof.h"
@@ -14,10 +15,21 @@ namespace hd::analysis {
 
 namespace {
 
+// Why a process folder has no heap profile, for the note and the error.
+std::string why_no_heap_profile(const ProcessRun& run) {
+  if (run.allocator == "glibc")
+    return "no heap profiles: its allocator is glibc, which writes none (only jemalloc and "
+           "tcmalloc do)";
+  if (!run.heap_profiles_possible)
+    return "no heap profiles: heap profiling was off when it was recorded";
+  return "no heap profile under profiles/";
+}
+
 // A process folder's profile and binaries (export_file.h); a run folder (one
 // subfolder per process) is ambiguous: the error names the process folders.
-Result<std::string> profile_of_folder(const std::string& dir,
-                                      std::vector<RecordedBinary>* recorded) {
+// *note says what is exported when it is not a heap profile.
+Result<std::string> profile_of_folder(const std::string& dir, std::vector<RecordedBinary>* recorded,
+                                      std::string* note) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "meta.json", ec)) {
     std::string procs;
@@ -37,8 +49,19 @@ Result<std::string> profile_of_folder(const std::string& dir,
     if (!p.end || pick == nullptr) pick = &p;
   }
   if (pick != nullptr) return pick->path;
-  if (!run->cpu_profile.empty()) return run->cpu_profile;
-  return Status::error(dir + ": no heap or CPU profile under profiles/");
+  if (!run->cpu_profile.empty()) {
+    *note = dir + ": " + why_no_heap_profile(*run) + "; exported its CPU profile " +
+            run->cpu_profile + " only";
+    return run->cpu_profile;
+  }
+  return Status::error(dir + ": nothing to export: " + why_no_heap_profile(*run) +
+                       ", and no CPU profile (profiles/cpu.prof)");
+}
+
+// gperftools' CPU profile starts with the 64-bit words 0, 3 (header words).
+bool looks_like_cpu_profile(std::string_view d) {
+  static constexpr char kStart[16] = {0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+  return d.size() >= sizeof(kStart) && d.substr(0, sizeof(kStart)) == std::string_view(kStart, 16);
 }
 
 }  // namespace
@@ -52,9 +75,10 @@ Result<ExportOutcome> export_pprof_file(const ExportRequest& o) {
     recorded.push_back({b.substr(0, eq), b.substr(eq + 1)});
   }
   std::string input = o.input;
+  std::string note;
   std::error_code ec;
   if (std::filesystem::is_directory(input, ec)) {
-    Result<std::string> picked = profile_of_folder(input, &recorded);
+    Result<std::string> picked = profile_of_folder(input, &recorded, &note);
     if (!picked) return picked.status();
     input = *picked;
   }
@@ -67,13 +91,22 @@ Result<ExportOutcome> export_pprof_file(const ExportRequest& o) {
     Result<HeapProfile> p = parse_heap_profile(d, input);
     if (!p) return p.status();
     st = export_pprof(*p, symbolizer, o.output);
+  } else if (input.ends_with(".heap") || !looks_like_cpu_profile(d)) {
+    // Garbage is named for what it is not; a `.heap` file was meant to be a
+    // heap profile, so "not a CPU profile" would mislead.
+    const std::string heap_formats =
+        "jemalloc heap_v2 ('heap_v2/...') or gperftools heap ('heap profile: ...') format";
+    if (input.ends_with(".heap"))
+      return Status::error(input + ": not a heap profile: want the " + heap_formats);
+    return Status::error(input + ": not a profile: neither a heap profile (" + heap_formats +
+                         ") nor a 64-bit gperftools CPU profile");
   } else {
     Result<CpuProfile> p = parse_gperf_cpu(d, input);
     if (!p) return p.status();
     st = export_pprof(*p, symbolizer, o.output);
   }
   if (!st) return st;
-  return ExportOutcome{input, symbolizer.warnings()};
+  return ExportOutcome{input, std::move(note), symbolizer.warnings()};
 }
 
 }  // namespace hd::analysis

@@ -22,11 +22,16 @@ struct ExportRequest {
 };
 
 struct ExportOutcome {
-  std::string profile;                // the profile file exported
+  std::string profile;  // the profile file exported
+  // For a process folder: what was exported and what was not, and why (a
+  // glibc process has no heap profiles, so its CPU profile is all there is).
+  std::string note;
   std::vector<std::string> warnings;  // the symbolizer's (missing or mismatched binaries)
 };
 
-// Errors name the file and, for parse errors, the line or offset.
+// Errors name the file and, for parse errors, the line or offset; a file that
+// is no profile at all says which formats were expected (a `.heap` file: the
+// two heap formats).
 Result<ExportOutcome> export_pprof_file(const ExportRequest& request);
 
 }  // namespace hd::analysis

@@ -177,6 +177,8 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
       static_cast<uint64_t>(r.integer(alloc, "heap_profile_sample_bytes"));
   if (auto live = alloc.find("live"); live != alloc.end() && live->is_string())
     p.allocator = live->get<std::string>();
+  if (auto hp = alloc.find("heap_profiles"); hp != alloc.end() && hp->is_boolean())
+    p.heap_profiles_possible = hp->get<bool>();
   const json& host = r.object(*meta, "host");
   p.cpus = static_cast<int>(r.integer(host, "cpus_online"));
   if (auto a = host.find("affinity_count"); a != host.end() && a->is_number_integer())
@@ -266,7 +268,14 @@ Result<Run> load_run(const std::string& dir) {
   if (run.name.empty())
     run.name = fs::path(dir).lexically_normal().parent_path().filename().string();
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::error(dir + ": not a directory");
+  const fs::file_status st = fs::status(dir, ec);
+  if (!fs::exists(st)) {
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      return Status::error(dir + ": cannot read: " + ec.message());
+    return Status::error(dir + ": does not exist");
+  }
+  if (!fs::is_directory(st))
+    return Status::error(dir + ": not a directory (want a run folder or a process folder)");
   if (fs::exists(fs::path(dir) / "meta.json")) {
     Result<ProcessRun> p = load_process_run(dir);
     if (!p) return p.status();

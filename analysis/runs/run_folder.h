@@ -59,6 +59,7 @@ struct ProcessRun {
   std::string plant;      // config.settings.plant, "none" when absent
   int cpus = 1;           // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
+  bool heap_profiles_possible = true;       // allocator.heap_profiles (absent: assumed true)
   std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
   std::vector<Snapshot> snapshots;          // file order
   std::vector<ProfileRef> profiles;         // by ops, end last

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -410,7 +411,12 @@ Result<ClusterConfig> parse_cluster_config(const std::string& text, const std::s
 
 Result<ClusterConfig> load_cluster_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::error(path + ": cannot open config file");
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec)
+      return Status::error(path + ": config file does not exist");
+    return Status::error(path + ": cannot open config file");
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::error(path + ": read error");

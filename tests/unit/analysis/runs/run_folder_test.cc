@@ -191,5 +191,16 @@ TEST_CASE("a folder without meta.json anywhere is an error") {
   CHECK(r.status().message().find("no run folder") != std::string::npos);
 }
 
+TEST_CASE("a path that does not exist is named as such, not as 'not a directory'") {
+  const std::string missing = kRuns + "no-such-run";
+  Result<Run> r = load_run(missing);
+  REQUIRE(!r.is_ok());
+  CHECK(r.status().message() == missing + ": does not exist");
+  // A file is not a directory: that message stays, saying what was wanted.
+  Result<Run> f = load_run(kRuns + "normal-2k/replica0/meta.json");
+  REQUIRE(!f.is_ok());
+  CHECK(f.status().message().find("not a directory") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace hd::analysis
