@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -595,9 +597,11 @@ int Bench::run() {
   return g_signal != 0 ? 128 + g_signal : rc;
 }
 
-// OUT must be new, empty, or an earlier bench output (marker file), which is
-// replaced. Nothing else is touched.
-Status prepare_out(const std::string& out) {
+// OUT must be new, empty, or an earlier bench output (marker file). An
+// earlier output is not deleted: it is renamed OUT.<when it was written>
+// (its marker's time; -2, -3... if taken) and *kept names it, so two runs
+// never share a folder and none is lost. Nothing else is touched.
+Status prepare_out(const std::string& out, std::string* kept) {
   std::error_code ec;
   if (fs::exists(out, ec)) {
     if (!fs::is_directory(out, ec)) return Status::error(out + ": exists and is not a folder");
@@ -605,13 +609,28 @@ Status prepare_out(const std::string& out) {
     const bool empty = fs::is_empty(out, ec);
     if (!ours && !empty)
       return Status::error(out + ": not empty and not written by heapdrift bench; choose --out");
-    if (ours) {
-      for (const auto& e : fs::directory_iterator(out, ec)) fs::remove_all(e.path(), ec);
+    if (ours && !empty) {
+      const auto written = fs::last_write_time(out + "/" + kMarker, ec);
+      const std::time_t t = std::chrono::system_clock::to_time_t(
+          std::chrono::file_clock::to_sys(ec ? fs::file_time_type::clock::now() : written));
+      std::tm tm{};
+      localtime_r(&t, &tm);
+      char stamp[32];
+      std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+      std::string to = out + "." + stamp;
+      for (int n = 2; fs::exists(to, ec) && n < 1000; ++n)
+        to = out + "." + stamp + "-" + std::to_string(n);
+      fs::rename(out, to, ec);
+      if (ec)
+        return Status::error(out + ": cannot keep the earlier output as " + to + ": " +
+                             ec.message());
+      *kept = to;
     }
   }
   fs::create_directories(out, ec);
   if (ec) return Status::error(out + ": " + ec.message());
-  std::ofstream(out + "/" + kMarker) << "written by heapdrift bench; replaced by the next run\n";
+  std::ofstream(out + "/" + kMarker)
+      << "written by heapdrift bench; the next run into this folder renames it OUT.<time>\n";
   return Status::ok();
 }
 
@@ -641,10 +660,14 @@ int run_bench(const BenchOptions& o) {
       o.runs_dir.empty() ? out + "/runs" : fs::absolute(o.runs_dir, ec).lexically_normal().string();
   for (const auto& dir : {out, runs}) {
     if (dir == out + "/runs") continue;  // inside OUT: prepared with it
-    if (auto st = prepare_out(dir); !st) {
+    std::string kept;
+    if (auto st = prepare_out(dir, &kept); !st) {
       std::fprintf(stderr, "%s: %s\n", who, st.message().c_str());
       return kExitUsage;
     }
+    if (!kept.empty())
+      std::fprintf(stderr, "%s: the earlier output in %s is kept as %s\n", who, dir.c_str(),
+                   kept.c_str());
   }
   if (plan.explicit_config) {
     plan.config_path = fs::absolute(o.config_path, ec).lexically_normal().string();

@@ -229,6 +229,36 @@ TEST_CASE(
   remove_unless_kept(fs::path(out).parent_path().string());
 }
 
+TEST_CASE("bench: an earlier output in --out is kept under a new name, not replaced") {
+  const std::string root = temp_dir("keep");
+  const std::string out = root + "/out";
+  std::string log;
+  const std::vector<std::string> args = {"bench", "--sweep", "2000",       "--no-profile",
+                                         "--out", out,       "--progress", "lines"};
+  REQUIRE(run_heapdrift(args, std::chrono::minutes(1), &log) == 0);
+  std::ofstream(out + "/mine.txt") << "the first run's\n";
+  REQUIRE(run_heapdrift(args, std::chrono::minutes(1), &log) == 0);
+  INFO(log);
+  // The first run's folder, renamed out.<time>, with its runs and the file.
+  std::vector<fs::path> kept;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.path().filename().string().starts_with("out.")) kept.push_back(e.path());
+  REQUIRE(kept.size() == 1);
+  CHECK(log.find("kept as " + kept[0].string()) != std::string::npos);
+  CHECK(fs::exists(kept[0] / "mine.txt"));
+  CHECK(fs::exists(kept[0] / "runs" / "ops2000-it1"));
+  // The second run's own folder, without the first run's file.
+  CHECK(fs::exists(fs::path(out) / "runs" / "ops2000-it1"));
+  CHECK_FALSE(fs::exists(fs::path(out) / "mine.txt"));
+  // A third run keeps the second one too (a name of its own if the second matches).
+  REQUIRE(run_heapdrift(args, std::chrono::minutes(1), &log) == 0);
+  size_t outputs = 0;
+  for (const auto& e : fs::directory_iterator(root))
+    outputs += e.path().filename().string().starts_with("out.") ? 1 : 0;
+  CHECK(outputs == 2);
+  remove_unless_kept(root);
+}
+
 TEST_CASE("bench: a bad --kill-leader-at is a usage error (exit 2) naming the flag") {
   const std::string dir = temp_dir("kill-leader-bad");
   for (const char* bad : {"0", "-5", "many", "12x", "99999999999999999999"}) {
