@@ -34,6 +34,14 @@ using hd::test::memprof::read_meta;
 using hd::test::memprof::read_snapshots;
 using hd::test::memprof::slurp;
 
+// The probe tests preload an allocator: skipped in sanitizer builds and when
+// the allocator's library is missing (a macro, so HD_SKIP_IF records the
+// case's own line).
+#define SKIP_WITHOUT_ALLOCATOR(backend, library)                                                \
+  HD_SKIP_IF(hd::test::memprof::kSanitizerBuild || mp::allocator_library_path(backend).empty(), \
+             "sanitizer build: the test preloads an allocator or profiler, or " library         \
+             " not installed")
+
 namespace {
 
 std::string temp_dir(const char* tag) {
@@ -190,10 +198,7 @@ void probe_backend(const std::string& backend) {
 }  // namespace
 
 TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in stats and profile" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libjemalloc.so.2 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kJemalloc, "libjemalloc.so.2")) {
   probe_backend("jemalloc");
 }
 
@@ -202,10 +207,7 @@ TEST_CASE("memprof jemalloc: live+verified, stats invariants, 64 MiB seen in sta
 // (backend.h). Exactness is checked above (the 64 MiB in alloc_bytes); here,
 // that steady-state snapshots do not read every class.
 TEST_CASE("memprof jemalloc: snapshots read every size class only when a class is new" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libjemalloc.so.2 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kJemalloc, "libjemalloc.so.2")) {
   const std::string dir = temp_dir("classes");
   std::string output;
   const int status = hd::test::run_to_exit(
@@ -225,10 +227,7 @@ TEST_CASE("memprof jemalloc: snapshots read every size class only when a class i
 }
 
 TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 MiB" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libtcmalloc.so.4 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kTcmalloc, "libtcmalloc.so.4")) {
   probe_backend("tcmalloc");
 }
 
@@ -237,10 +236,7 @@ TEST_CASE("memprof tcmalloc: live+verified, sampled heap profile attributes 64 M
 // allocated by the main thread right after start: ~32 samples expected; the
 // bug gives 0, and under 30 % of the truth is 4 standard deviations away.
 TEST_CASE("memprof tcmalloc: the main thread's first 16 MiB are sampled" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libtcmalloc.so.4 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kTcmalloc, "libtcmalloc.so.4")) {
   const std::string dir = temp_dir("tc16");
   std::string output;
   const int status =
@@ -308,10 +304,7 @@ TEST_CASE("memprof: SIGUSR2 writes an on-demand snapshot and profile" *
 }
 
 TEST_CASE("heapdrift run -- CMD: a program without memprof gets a valid run folder" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kJemalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libjemalloc.so.2 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kJemalloc, "libjemalloc.so.2")) {
   const std::string dir = temp_dir("run") + "/folder";
   std::string output;
   const int status =
@@ -465,10 +458,7 @@ TEST_CASE("replica and loadgen --run-dir: gauges, ops, milestone profiles, live 
 }
 
 TEST_CASE("heapdrift run --exact (tcmalloc HeapProfiler) and --cpu-profile" *
-          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild ||
-                         mp::allocator_library_path(mp::Backend::kTcmalloc).empty(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libtcmalloc.so.4 not installed")) {
+          SKIP_WITHOUT_ALLOCATOR(mp::Backend::kTcmalloc, "libtcmalloc.so.4")) {
   const std::string dir = temp_dir("exact");
   std::string output;
   const int status = hd::test::run_to_exit(
