@@ -8,6 +8,7 @@
 // from any thread; set() wants one writer per gauge, add() allows several.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -113,12 +114,16 @@ class OpCounter {
   }
 
  private:
+  // The milestones in (before, after]: ranges of concurrent adds are
+  // disjoint, so each fires exactly once. A binary search, since this runs on
+  // every add until the last milestone.
   void check_milestones(uint64_t before, uint64_t after) {
+    const uint64_t* it = std::upper_bound(milestones_, milestones_ + count_, before);
+    if (it == milestones_ + count_ || *it > after) [[likely]]
+      return;
     Hook hook = hook_.load(std::memory_order_acquire);
     if (hook == nullptr) return;
-    for (size_t i = 0; i < count_; ++i) {
-      if (milestones_[i] > before && milestones_[i] <= after) hook(context_, milestones_[i]);
-    }
+    for (; it != milestones_ + count_ && *it <= after; ++it) hook(context_, *it);
   }
 
   std::atomic<uint64_t> ops_{0};

@@ -318,6 +318,8 @@ void Recorder::snapshot_now(const char* reason, const char* profile, uint64_t pr
   const size_t len = format_snapshot(line, sizeof(line), reason, profile, profile_us);
   seq_.fetch_add(1, std::memory_order_relaxed);
   write_line(line, len);
+  if (std::strcmp(reason, "timer") != 0)
+    last_untimed_line_ns_.store(mono_ns(), std::memory_order_relaxed);
 }
 
 void Recorder::run() {
@@ -342,7 +344,12 @@ void Recorder::run() {
     if (op_step_pending_.exchange(false, std::memory_order_acq_rel)) snapshot_now("op-step");
     const int64_t now = mono_ns();
     if (now < next) continue;
-    snapshot_now("timer");
+    // A timer line only where other lines are sparser than the timer: a run
+    // that crosses op steps faster is dense already, and every line costs the
+    // program ~100 us of CPU (docs/run-folder.md, Cost). Lines stay at most
+    // two intervals apart, and the milestone checks below run every tick.
+    if (last_untimed_line_ns_.load(std::memory_order_relaxed) <= next - interval_ns)
+      snapshot_now("timer");
     // Falling behind (e.g. suspended): skip missed ticks rather than burst.
     next += interval_ns;
     if (next <= now) next = now + interval_ns;

@@ -114,6 +114,9 @@ class Recorder {
   pid_t pid_ = 0;  // the recording process (a forked child must not stop it)
   int64_t start_mono_ns_ = 0;
   std::atomic<uint64_t> seq_{0};
+  // Monotonic time of the latest line not written by the timer: the timer
+  // writes a line only when no other line was written since its previous tick.
+  std::atomic<int64_t> last_untimed_line_ns_{0};
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> usr2_pending_{false};
   std::atomic<bool> op_step_pending_{false};

@@ -306,3 +306,59 @@ TEST_CASE("Recorder: a snapshot line per op step, taken on the recorder's thread
   CHECK(step_ops == std::vector<uint64_t>{50, 100, 150, 200, 250, 300, 350, 400, 450, 500});
   fs::remove_all(dir);
 }
+
+// The timer fills gaps only: while op steps come faster than the timer there
+// are no timer lines (each line costs the program CPU); once the ops stop,
+// the timer's lines resume, so no gap exceeds two intervals.
+TEST_CASE("Recorder: timer lines only where op-step lines are sparser than the timer" *
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
+  const std::string dir = temp_dir("gapfill");
+  mp::Probe probe;
+  mp::RecorderOptions o;
+  o.run_dir = dir;
+  o.program = "unit_test";
+  o.snapshot_interval_ms = 100;
+  o.snapshot_every_ops = 10;
+  o.expected_ops = {400, 400};
+  auto started = mp::Recorder::start(o, &probe);
+  REQUIRE(started.is_ok());
+  mp::Recorder& r = **started;
+  const auto lines = [&dir] { return hd::test::memprof::read_snapshots(dir).size(); };
+  // 40 steps, each waited for, about 15 ms apart: ~600 ms of dense lines.
+  for (int step = 1; step <= 40; ++step) {
+    const size_t had = lines();
+    for (int i = 0; i < 10; ++i) probe.ops.add();
+    for (int wait = 0; wait < 2000 && lines() == had; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(450));  // idle: the timer's turn
+  r.stop();
+
+  const auto snaps = hd::test::memprof::read_snapshots(dir);
+  int steps = 0, timers_while_stepping = 0, timers_after = 0;
+  double last_step_ms = 0, prev_ms = 0, widest_gap_ms = 0;
+  for (const auto& s : snaps) {
+    const double t = s.at("t_ms");
+    widest_gap_ms = std::max(widest_gap_ms, t - prev_ms);
+    prev_ms = t;
+    if (s.at("reason") == "op-step") {
+      ++steps;
+      last_step_ms = t;
+    }
+  }
+  for (const auto& s : snaps) {
+    if (s.at("reason") != "timer") continue;
+    if (s.at("t_ms").get<double>() < last_step_ms)
+      ++timers_while_stepping;
+    else
+      ++timers_after;
+  }
+  CHECK(steps == 40);
+  // A descheduled test thread may leave one gap wider than a tick.
+  CHECK(timers_while_stepping <= 1);
+  CHECK(timers_after >= 3);  // ~450 ms idle at 100 ms ticks: a line each tick after the first
+  CHECK(widest_gap_ms <= 2 * 100 + 50);
+  fs::remove_all(dir);
+}
