@@ -191,6 +191,18 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
   for (const RunMetrics& r : runs) {
     if (!r.leader_changes.empty()) f.leadership.push_back({r.length_ops, r.leader_changes});
     f.has_load = f.has_load || r.has_loadgen;
+    if (r.throughput_trend.trend == Trend::kDeclining) {
+      DecaySignal& d = f.decay.emplace_back();
+      d.run = r.name;
+      d.length_ops = r.length_ops;
+      d.throughput = r.throughput_trend;
+      for (const ProcessMetrics& p : r.processes) {
+        if (p.cpu_per_op_trend.trend == Trend::kRising)
+          d.costlier.push_back({p.name, p.cpu_per_op_trend});
+        else if (p.cpu_per_op_trend.trend != Trend::kTooShort)
+          d.steady.push_back(p.name);
+      }
+    }
   }
 
   const LengthRow* s = nullptr;

@@ -141,6 +141,21 @@ struct RunLeadership {
   std::vector<LeaderChange> changes;
 };
 
+// Within one run (issue 17): throughput declined from its first to its last
+// seconds (analysis/metrics/decay.h), with what each process's CPU per op did
+// over the same window. Said whatever the cause, with one run length too.
+struct DecaySignal {
+  std::string run;
+  int64_t length_ops = 0;
+  TrendFit throughput;  // ops/s against seconds in the run's trend window
+  struct Cost {
+    std::string process;
+    TrendFit cpu_per_op;  // microseconds per op
+  };
+  std::vector<Cost> costlier;       // CPU per op rising, in process order
+  std::vector<std::string> steady;  // CPU per op judged and not rising
+};
+
 struct Finding {
   Cause cause = Cause::kUnknown;
   std::optional<ThroughputChange> change;  // none: fewer than two lengths with loadgen
@@ -153,6 +168,7 @@ struct Finding {
   MemoryEvidence memory;
   MemoryCost memory_cost;                 // with a change only
   std::vector<RunLeadership> leadership;  // runs with leader changes, in run order
+  std::vector<DecaySignal> decay;         // runs whose throughput declined within, in run order
 
   bool memory_blamed() const { return cause == Cause::kMemory; }
   double tput_change_pct() const { return change ? change->change_pct : 0; }

@@ -211,6 +211,39 @@ std::string cost_text(const Finding& f) {
   return "no CPU profile";
 }
 
+// One run's within-run decline, and whether its processes did more work per
+// op at the end (the cost is theirs) or not (the time went elsewhere).
+std::string decay_sentence(const DecaySignal& d) {
+  const TrendFit& t = d.throughput;
+  std::string s = "Within the " + std::to_string(d.length_ops) + "-op run (" + d.run +
+                  ") throughput declined: " + fmt("%.0f", t.first) + " ops/s over its first " +
+                  std::to_string(t.window) + " seconds after warm-up, " + fmt("%.0f", t.last) +
+                  " over its last " + std::to_string(t.window) + " (x" + fmt("%.3f", t.ratio) +
+                  ", 95% CI " + fmt("%.3f", t.ratio_lo) + "-" + fmt("%.3f", t.ratio_hi) + "). ";
+  if (!d.costlier.empty()) {
+    s += "CPU per op rose in ";
+    for (size_t i = 0; i < d.costlier.size(); ++i) {
+      const TrendFit& c = d.costlier[i].cpu_per_op;
+      if (i > 0) s += i + 1 == d.costlier.size() ? " and " : ", ";
+      s += d.costlier[i].process + " (" + fmt("%.2f", c.first) + " -> " + fmt("%.2f", c.last) +
+           " us/op, x" + fmt("%.2f", c.ratio) + ")";
+    }
+    s += ": those processes did more work per op as the run went on. ";
+  } else if (!d.steady.empty()) {
+    s += "No process's CPU per op rose significantly, so the time went elsewhere (waiting on "
+         "the network, locks or the machine), not into more work per op. ";
+  } else {
+    s += "CPU per op could not be judged (too few snapshots in the window). ";
+  }
+  return s;
+}
+
+std::string decay_text(const Finding& f) {
+  std::string s;
+  for (const DecaySignal& d : f.decay) s += decay_sentence(d);
+  return s;
+}
+
 }  // namespace
 
 std::string render_finding(const Finding& f) {
@@ -219,11 +252,15 @@ std::string render_finding(const Finding& f) {
   const std::string memory = memory_text(f.memory);
   // A program without a load generator (`heapdrift run`) has no throughput
   // to speak of: its finding is about memory alone.
-  if (!f.change)
+  if (!f.change) {
+    if (!f.decay.empty())
+      return "Only one run length with loadgen results, so no loss across lengths to explain. " +
+             decay_text(f) + failovers + memory;
     return (f.has_load ? "Only one run length with loadgen results, so there is no throughput "
                          "loss to explain. "
                        : "") +
            failovers + memory;
+  }
   const ThroughputChange& c = *f.change;
   std::string head = "Throughput went from " + fmt("%.0f", c.short_tput) + " ops/s at " +
                      std::to_string(c.short_length) + " ops to " + fmt("%.0f", c.long_tput) +
@@ -233,6 +270,8 @@ std::string render_finding(const Finding& f) {
     head +=
         "(The shortest runs last under a second, so start-up and the last ops dominate "
         "their throughput.) ";
+  // A decline within a run is said right after the change it may explain.
+  head += decay_text(f);
   // Leader changes that do not explain the loss are still said, as facts.
   const std::string facts = f.failover ? "" : failovers;
   const std::string signals = signals_text(f, failovers);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <map>
 
 namespace hd::analysis {
@@ -310,6 +312,66 @@ void leader_roles(const Run& run, RunMetrics* r) {
 
 }  // namespace
 
+namespace {
+
+// Within-run trends (analysis/metrics/decay.h). The window is the seconds in
+// which every loadgen ran whole (each one's first and last, partial, seconds
+// dropped): a client that finishes early leaves a tail at a lower rate that
+// is not the system slowing down. The first 10 % of those seconds are
+// warm-up. Each process's CPU per op is read in the same window.
+void within_run_trends(const Run& run, RunMetrics* r) {
+  std::vector<const loadgen::RunStats*> loadgens;
+  for (const ProcessRun& p : run.processes)
+    if (p.result) loadgens.push_back(&*p.result);
+  if (loadgens.empty()) return;
+  int64_t from = INT64_MIN, to = INT64_MAX;  // whole seconds of all: [from, to]
+  for (const loadgen::RunStats* g : loadgens) {
+    if (g->series.size() < 3) return;
+    from = std::max(from, std::next(g->series.begin())->first);
+    to = std::min(to, std::prev(g->series.end(), 2)->first);
+  }
+  if (to < from) return;
+  const int64_t seconds = to - from + 1;
+  from += seconds / 10;
+  r->trend_start_unix_s = from;
+  r->trend_end_unix_s = to + 1;
+  std::vector<double> t, y;
+  for (int64_t sec = from; sec <= to; ++sec) {
+    double sum = 0;
+    for (const loadgen::RunStats* g : loadgens)
+      if (auto it = g->series.find(sec); it != g->series.end())
+        sum += static_cast<double>(it->second.total());
+    t.push_back(static_cast<double>(sec - from) + 0.5);
+    y.push_back(sum);
+  }
+  r->throughput_trend = detect_trend(t, y);
+  // Too short to judge the throughput: the processes' costs are not judged
+  // either (the same window, and nothing for them to explain).
+  if (r->throughput_trend.trend == Trend::kTooShort) return;
+
+  const int64_t from_ms = from * 1000, to_ms = (to + 1) * 1000;
+  for (size_t i = 0; i < run.processes.size() && i < r->processes.size(); ++i) {
+    const ProcessRun& p = run.processes[i];
+    std::vector<double> ct, cy;
+    const Snapshot* prev = nullptr;
+    for (const Snapshot& s : p.snapshots) {
+      if (s.unix_ms < from_ms || s.unix_ms > to_ms) continue;
+      if (prev && s.ops > prev->ops) {
+        const auto cpu = [](const Snapshot& x) {
+          return x.utime_us + x.stime_us - x.recorder_cpu_us.value_or(0);
+        };
+        ct.push_back(static_cast<double>((s.unix_ms + prev->unix_ms) / 2 - from_ms) / 1000.0);
+        cy.push_back(static_cast<double>(cpu(s) - cpu(*prev)) /
+                     static_cast<double>(s.ops - prev->ops));
+      }
+      prev = &s;
+    }
+    r->processes[i].cpu_per_op_trend = detect_trend(ct, cy);
+  }
+}
+
+}  // namespace
+
 RunMetrics run_metrics(const Run& run) {
   RunMetrics r;
   r.name = run.name;
@@ -356,6 +418,7 @@ RunMetrics run_metrics(const Run& run) {
                : Axis::kOps;
   leadership(&r);
   leader_roles(run, &r);
+  within_run_trends(run, &r);
   return r;
 }
 

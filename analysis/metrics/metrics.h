@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/metrics/decay.h"
 #include "analysis/metrics/latency.h"
 #include "analysis/metrics/site_verdict.h"
 #include "analysis/metrics/statistics.h"
@@ -109,6 +110,10 @@ struct ProcessMetrics {
   // process's CPU, start to the last line that has it (sampling in the
   // allocator and the end profile not included); nullopt when not recorded.
   std::optional<double> recorder_share;
+  // CPU time (user + sys, the recorder's own excluded) per op between
+  // successive snapshots over the run's trend window (RunMetrics): whether
+  // each op costs this process more at the end of the run than at its start.
+  TrendFit cpu_per_op_trend;
   std::vector<SiteSeries> sites;  // by final in-use bytes, descending
   // Replicas: the `term` and `leader` gauges at the first snapshot and at
   // every snapshot where either moved (raw values: the gauge's "none" is
@@ -135,7 +140,12 @@ struct RunMetrics {
   double retries_per_s = 0, timeouts_per_s = 0;
   // Per second, summed over loadgen processes: (second index, value).
   std::vector<double> tput_per_s, slow_fraction_per_s;
-  int64_t tput_start_unix_s = 0;   // wall-clock second of tput_per_s[0]
+  // Within the run (issue 17): throughput per second, summed over the
+  // loadgens, over the seconds every loadgen ran whole, after warm-up (the
+  // first 10 % of them). kTooShort below 10 such seconds.
+  TrendFit throughput_trend;
+  int64_t trend_start_unix_s = 0, trend_end_unix_s = 0;  // the window, [start, end)
+  int64_t tput_start_unix_s = 0;                         // wall-clock second of tput_per_s[0]
   int64_t load_start_unix_us = 0;  // the loadgens' first measured op (0 without loadgen)
   std::vector<ProcessMetrics> processes;
   // Leader changes over the replicas, by term (ops: of the replica that saw

@@ -43,6 +43,21 @@ json fit_json(const LinearFit& f) {
           {"n", f.n}};
 }
 
+// A within-run trend (analysis/metrics/decay.h), written only where it was
+// judged, so reports of short runs stay as they were.
+json trend_json(const TrendFit& t) {
+  return {{"trend", trend_name(t.trend)},
+          {"points", t.n},
+          {"window_points", t.window},
+          {"first", t.first},
+          {"last", t.last},
+          {"ratio", t.ratio},
+          {"ratio_ci95_low", t.ratio_lo},
+          {"ratio_ci95_high", t.ratio_hi},
+          {"slope_per_s", fit_json(t.fit)},
+          {"noise_autocorrelation", t.rho1}};
+}
+
 json growth_json(const SiteGrowth& g) {
   const bool ci = g.has_interval();
   if (g.axis == Axis::kSeconds)  // no op count: per second, named so
@@ -262,6 +277,8 @@ std::string render_summary_json(const Analysis& a) {
            {"sites_vs_heap", reconciliation}});
       // Said only where they apply, so reports of counted runs stay as they were.
       if (p.axis == Axis::kSeconds) procs.back()["axis"] = "s";
+      if (p.cpu_per_op_trend.trend != Trend::kTooShort)
+        procs.back()["cpu_us_per_op_trend"] = trend_json(p.cpu_per_op_trend);
       if (p.outside_growing)
         procs.back()["outside_allocator"] = {{"growth", fit_json(p.outside_fit)},
                                              {"start_rss_bytes", p.start_rss},
@@ -283,6 +300,10 @@ std::string render_summary_json(const Analysis& a) {
                     {"tput_per_s", r.tput_per_s},
                     {"leader_changes", leader_changes},
                     {"processes", procs}});
+    if (r.throughput_trend.trend != Trend::kTooShort) {
+      runs.back()["throughput_trend"] = trend_json(r.throughput_trend);
+      runs.back()["throughput_trend"]["window_unix_s"] = {r.trend_start_unix_s, r.trend_end_unix_s};
+    }
     if (r.axis == Axis::kSeconds) {
       runs.back()["axis"] = "s";
       runs.back()["length_s"] = r.length_s;

@@ -239,5 +239,115 @@ TEST_CASE("finding: cause names are summary.json's") {
   CHECK(cause_name(Cause::kMemory) == "memory");
 }
 
+// A run of `seconds` whole seconds (unix 1000...) with two loadgens; each
+// loadgen completes per_client(frac) ops in the second at fraction frac of
+// the run, client1 stopping `client1_short` seconds early; replica0 snapshots
+// every 500 ms with CPU per op cpu_us(frac). The loadgens' CPU per op is flat.
+Run decay_run(int seconds, double (*per_client)(double), double (*cpu_us)(double),
+              int client1_short = 0) {
+  Run run;
+  run.name = "ops1000000-it1";
+  std::vector<ProcessRun> clients;
+  for (int c = 0; c < 2; ++c) {
+    ProcessRun lg;
+    lg.name = "client" + std::to_string(c);
+    lg.program = "loadgen";
+    loadgen::RunStats r;
+    const int last = seconds - (c == 1 ? client1_short : 0);
+    r.start_unix_us = 1000 * 1000000LL;
+    r.end_unix_us = (1000LL + last) * 1000000LL;
+    int64_t ops = 0;
+    for (int i = 0; i < last; ++i) {
+      const auto n = static_cast<uint64_t>(per_client(static_cast<double>(i) / seconds));
+      r.series[1000 + i].completed[0] = n;
+      r.classes[0].count += n;
+      r.classes[0].fast_path += n;
+      for (int k = 0; k < 2; ++k) {
+        Snapshot s;
+        ops += static_cast<int64_t>(n / 2);
+        s.unix_ms = (1000LL + i) * 1000 + 500 * (k + 1);
+        s.t_ms = static_cast<double>(s.unix_ms - 1000000);
+        s.ops = ops;
+        s.utime_us = ops * 6;
+        lg.snapshots.push_back(s);
+      }
+    }
+    lg.result = r;
+    clients.push_back(lg);
+  }
+  ProcessRun rep;
+  rep.name = "replica0";
+  rep.program = "replica";
+  int64_t ops = 0;
+  double cpu = 0;
+  for (int i = 0; i < 2 * seconds; ++i) {
+    const double frac = i / (2.0 * seconds);
+    const double n = per_client(frac);  // both clients, half a second
+    ops += static_cast<int64_t>(n);
+    cpu += n * cpu_us(frac);
+    Snapshot s;
+    s.unix_ms = 1000000 + 500LL * (i + 1);
+    s.t_ms = static_cast<double>(s.unix_ms - 1000000);
+    s.ops = ops;
+    s.utime_us = static_cast<int64_t>(cpu);
+    s.allocated = 4000000;
+    s.rss_bytes = 7000000;
+    rep.snapshots.push_back(s);
+  }
+  run.processes = {clients[0], clients[1], rep};
+  run.length_ops = 1000000;
+  return run;
+}
+
+double declining(double f) {
+  return 5000 * (1 - 0.25 * f);
+}
+double steady_rate(double) {
+  return 5000;
+}
+double cpu_rising(double f) {
+  return 5.0 * (1 + 0.4 * f);
+}
+double cpu_flat(double) {
+  return 5.0;
+}
+
+TEST_CASE("finding: a decline within one run is said, with the process whose CPU per op rose") {
+  Analysis a = analyse_synthetic({decay_run(40, declining, cpu_rising)});
+  REQUIRE(a.finding.decay.size() == 1);
+  const DecaySignal& d = a.finding.decay[0];
+  CHECK(d.run == "ops1000000-it1");
+  CHECK(d.throughput.trend == Trend::kDeclining);
+  CHECK(d.throughput.ratio < 0.85);
+  REQUIRE(d.costlier.size() == 1);
+  CHECK(d.costlier[0].process == "replica0");
+  CHECK(d.costlier[0].cpu_per_op.ratio > 1.2);
+  CHECK(d.steady == std::vector<std::string>{"client0", "client1"});
+  CHECK(a.finding_text.find("throughput declined") != std::string::npos);
+  CHECK(a.finding_text.find("CPU per op rose in replica0") != std::string::npos);
+  CHECK(a.finding_text.find("no throughput loss to explain") == std::string::npos);
+}
+
+TEST_CASE("finding: a decline with flat CPU per op says the time went elsewhere") {
+  Analysis a = analyse_synthetic({decay_run(40, declining, cpu_flat)});
+  REQUIRE(a.finding.decay.size() == 1);
+  CHECK(a.finding.decay[0].costlier.empty());
+  CHECK(a.finding.decay[0].steady.size() == 3);
+  CHECK(a.finding_text.find("the time went elsewhere") != std::string::npos);
+}
+
+TEST_CASE("finding: no decline within a steady run, nor from a client that finished early") {
+  CHECK(analyse_synthetic({decay_run(40, steady_rate, cpu_flat)}).finding.decay.empty());
+  // client1 stops 12 s early: the last seconds run at half the rate, but the
+  // trend window is the seconds both ran.
+  Analysis tail = analyse_synthetic({decay_run(40, steady_rate, cpu_flat, 12)});
+  CHECK(tail.finding.decay.empty());
+  CHECK(tail.runs[0].throughput_trend.trend == Trend::kSteady);
+  CHECK(tail.runs[0].trend_end_unix_s == 1000 + 40 - 12 - 1);
+  // Under 10 whole seconds: not judged at all.
+  Analysis short_run = analyse_synthetic({decay_run(8, declining, cpu_rising)});
+  CHECK(short_run.runs[0].throughput_trend.trend == Trend::kTooShort);
+  CHECK(short_run.finding.decay.empty());
+}
 }  // namespace
 }  // namespace hd::analysis
