@@ -196,6 +196,7 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       d.run = r.name;
       d.length_ops = r.length_ops;
       d.throughput = r.throughput_trend;
+      d.bin_s = r.trend_bin_s;
       for (const ProcessMetrics& p : r.processes) {
         if (p.cpu_per_op_trend.trend == Trend::kRising)
           d.costlier.push_back({p.name, p.cpu_per_op_trend});

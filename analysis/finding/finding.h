@@ -148,6 +148,7 @@ struct DecaySignal {
   std::string run;
   int64_t length_ops = 0;
   TrendFit throughput;  // ops/s against seconds in the run's trend window
+  double bin_s = 1;     // the seconds each of its points covers
   struct Cost {
     std::string process;
     TrendFit cpu_per_op;  // microseconds per op

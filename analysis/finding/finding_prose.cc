@@ -215,11 +215,12 @@ std::string cost_text(const Finding& f) {
 // op at the end (the cost is theirs) or not (the time went elsewhere).
 std::string decay_sentence(const DecaySignal& d) {
   const TrendFit& t = d.throughput;
+  const std::string window = fmt("%.1f", static_cast<double>(t.window) * d.bin_s) + " s";
   std::string s = "Within the " + std::to_string(d.length_ops) + "-op run (" + d.run +
                   ") throughput declined: " + fmt("%.0f", t.first) + " ops/s over its first " +
-                  std::to_string(t.window) + " seconds after warm-up, " + fmt("%.0f", t.last) +
-                  " over its last " + std::to_string(t.window) + " (x" + fmt("%.3f", t.ratio) +
-                  ", 95% CI " + fmt("%.3f", t.ratio_lo) + "-" + fmt("%.3f", t.ratio_hi) + "). ";
+                  window + " after warm-up, " + fmt("%.0f", t.last) + " over its last " + window +
+                  " (x" + fmt("%.3f", t.ratio) + ", 95% CI " + fmt("%.3f", t.ratio_lo) + "-" +
+                  fmt("%.3f", t.ratio_hi) + "). ";
   if (!d.costlier.empty()) {
     s += "CPU per op rose in ";
     for (size_t i = 0; i < d.costlier.size(); ++i) {

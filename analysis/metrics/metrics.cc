@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iterator>
 #include <map>
+#include <optional>
 
 namespace hd::analysis {
 
@@ -314,42 +315,113 @@ void leader_roles(const Run& run, RunMetrics* r) {
 
 namespace {
 
-// Within-run trends (analysis/metrics/decay.h). The window is the seconds in
-// which every loadgen ran whole (each one's first and last, partial, seconds
-// dropped): a client that finishes early leaves a tail at a lower rate that
-// is not the system slowing down. The first 10 % of those seconds are
-// warm-up. Each process's CPU per op is read in the same window.
-void within_run_trends(const Run& run, RunMetrics* r) {
-  std::vector<const loadgen::RunStats*> loadgens;
-  for (const ProcessRun& p : run.processes)
-    if (p.result) loadgens.push_back(&*p.result);
-  if (loadgens.empty()) return;
-  int64_t from = INT64_MIN, to = INT64_MAX;  // whole seconds of all: [from, to]
-  for (const loadgen::RunStats* g : loadgens) {
-    if (g->series.size() < 3) return;
-    from = std::max(from, std::next(g->series.begin())->first);
-    to = std::min(to, std::prev(g->series.end(), 2)->first);
-  }
-  if (to < from) return;
-  const int64_t seconds = to - from + 1;
-  from += seconds / 10;
-  r->trend_start_unix_s = from;
-  r->trend_end_unix_s = to + 1;
+// Within-run trends (analysis/metrics/decay.h). The window is the time in
+// which every loadgen was loading (a client that finishes early leaves a tail
+// at a lower rate that is not the system slowing down), minus its first 10 %
+// (warm-up). Throughput is summed over the loadgens, in uniform bins of
+// max(0.5 s, window / 40): from the loadgens' snapshots (cumulative ops
+// interpolated at the bin edges), so a run of a few seconds has points
+// enough; without snapshots enough, from their per-second series (whole
+// seconds only). Each process's CPU per op is read in the same window.
+struct ThroughputSeries {
+  int64_t from_ms = 0, to_ms = 0;
+  double bin_s = 1;
   std::vector<double> t, y;
+};
+
+// Cumulative ops at unix time `ms`, linear between the snapshots around it.
+double ops_at(const std::vector<Snapshot>& snaps, double ms) {
+  auto it = std::lower_bound(snaps.begin(), snaps.end(), ms, [](const Snapshot& s, double v) {
+    return static_cast<double>(s.unix_ms) < v;
+  });
+  if (it == snaps.begin()) return static_cast<double>(it->ops);
+  if (it == snaps.end()) return static_cast<double>(snaps.back().ops);
+  const Snapshot& a = *std::prev(it);
+  const Snapshot& b = *it;
+  if (b.unix_ms == a.unix_ms) return static_cast<double>(b.ops);
+  const double f =
+      (ms - static_cast<double>(a.unix_ms)) / static_cast<double>(b.unix_ms - a.unix_ms);
+  return static_cast<double>(a.ops) + f * static_cast<double>(b.ops - a.ops);
+}
+
+std::optional<ThroughputSeries> from_snapshots(const std::vector<const ProcessRun*>& loadgens) {
+  constexpr size_t kMinSnapshots = 10;
+  int64_t from = INT64_MIN, to = INT64_MAX;
+  for (const ProcessRun* p : loadgens) {
+    const std::vector<Snapshot>& s = p->snapshots;
+    if (s.size() < kMinSnapshots) return std::nullopt;
+    const int64_t final_ops = s.back().ops;
+    auto first = std::find_if(s.begin(), s.end(), [](const Snapshot& x) { return x.ops > 0; });
+    auto done = std::find_if(s.begin(), s.end(),
+                             [final_ops](const Snapshot& x) { return x.ops == final_ops; });
+    if (first == s.end() || first == s.begin() ||
+        done - first + 1 < static_cast<ptrdiff_t>(kMinSnapshots))
+      return std::nullopt;
+    // Loading from the last line before its first op to its first line at its final count.
+    from = std::max(from, std::prev(first)->unix_ms);
+    to = std::min(to, done->unix_ms);
+  }
+  if (to <= from) return std::nullopt;
+  ThroughputSeries ts;
+  ts.from_ms = from + (to - from) / 10;
+  ts.to_ms = to;
+  const double span = static_cast<double>(ts.to_ms - ts.from_ms);
+  const double width = std::max(500.0, span / 40);
+  ts.bin_s = width / 1000;
+  const auto bins = static_cast<size_t>(span / width);
+  for (size_t b = 0; b < bins; ++b) {
+    const double e0 = static_cast<double>(ts.from_ms) + static_cast<double>(b) * width;
+    double ops = 0;
+    for (const ProcessRun* p : loadgens)
+      ops += ops_at(p->snapshots, e0 + width) - ops_at(p->snapshots, e0);
+    ts.t.push_back((static_cast<double>(b) + 0.5) * ts.bin_s);
+    ts.y.push_back(ops / ts.bin_s);
+  }
+  ts.to_ms = ts.from_ms + static_cast<int64_t>(static_cast<double>(bins) * width);
+  return ts;
+}
+
+std::optional<ThroughputSeries> from_seconds(const std::vector<const ProcessRun*>& loadgens) {
+  int64_t from = INT64_MIN, to = INT64_MAX;  // whole seconds of all: [from, to]
+  for (const ProcessRun* p : loadgens) {
+    const auto& series = p->result->series;
+    if (series.size() < 3) return std::nullopt;
+    from = std::max(from, std::next(series.begin())->first);
+    to = std::min(to, std::prev(series.end(), 2)->first);
+  }
+  if (to < from) return std::nullopt;
+  from += (to - from + 1) / 10;
+  ThroughputSeries ts;
+  ts.from_ms = from * 1000;
+  ts.to_ms = (to + 1) * 1000;
   for (int64_t sec = from; sec <= to; ++sec) {
     double sum = 0;
-    for (const loadgen::RunStats* g : loadgens)
-      if (auto it = g->series.find(sec); it != g->series.end())
+    for (const ProcessRun* p : loadgens)
+      if (auto it = p->result->series.find(sec); it != p->result->series.end())
         sum += static_cast<double>(it->second.total());
-    t.push_back(static_cast<double>(sec - from) + 0.5);
-    y.push_back(sum);
+    ts.t.push_back(static_cast<double>(sec - from) + 0.5);
+    ts.y.push_back(sum);
   }
-  r->throughput_trend = detect_trend(t, y);
+  return ts;
+}
+
+void within_run_trends(const Run& run, RunMetrics* r) {
+  std::vector<const ProcessRun*> loadgens;
+  for (const ProcessRun& p : run.processes)
+    if (p.result) loadgens.push_back(&p);
+  if (loadgens.empty()) return;
+  std::optional<ThroughputSeries> ts = from_snapshots(loadgens);
+  if (!ts) ts = from_seconds(loadgens);
+  if (!ts) return;
+  r->trend_start_unix_ms = ts->from_ms;
+  r->trend_end_unix_ms = ts->to_ms;
+  r->trend_bin_s = ts->bin_s;
+  r->throughput_trend = detect_trend(ts->t, ts->y);
   // Too short to judge the throughput: the processes' costs are not judged
   // either (the same window, and nothing for them to explain).
   if (r->throughput_trend.trend == Trend::kTooShort) return;
 
-  const int64_t from_ms = from * 1000, to_ms = (to + 1) * 1000;
+  const int64_t from_ms = ts->from_ms, to_ms = ts->to_ms;
   for (size_t i = 0; i < run.processes.size() && i < r->processes.size(); ++i) {
     const ProcessRun& p = run.processes[i];
     std::vector<double> ct, cy;

@@ -140,12 +140,14 @@ struct RunMetrics {
   double retries_per_s = 0, timeouts_per_s = 0;
   // Per second, summed over loadgen processes: (second index, value).
   std::vector<double> tput_per_s, slow_fraction_per_s;
-  // Within the run (issue 17): throughput per second, summed over the
-  // loadgens, over the seconds every loadgen ran whole, after warm-up (the
-  // first 10 % of them). kTooShort below 10 such seconds.
+  // Within the run (issue 17): throughput (ops/s, summed over the loadgens)
+  // in bins of trend_bin_s over the time every loadgen was loading, after
+  // warm-up (its first 10 %); metrics.cc within_run_trends. kTooShort below
+  // 10 bins.
   TrendFit throughput_trend;
-  int64_t trend_start_unix_s = 0, trend_end_unix_s = 0;  // the window, [start, end)
-  int64_t tput_start_unix_s = 0;                         // wall-clock second of tput_per_s[0]
+  int64_t trend_start_unix_ms = 0, trend_end_unix_ms = 0;  // the window, [start, end)
+  double trend_bin_s = 0;
+  int64_t tput_start_unix_s = 0;   // wall-clock second of tput_per_s[0]
   int64_t load_start_unix_us = 0;  // the loadgens' first measured op (0 without loadgen)
   std::vector<ProcessMetrics> processes;
   // Leader changes over the replicas, by term (ops: of the replica that saw

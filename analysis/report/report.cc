@@ -302,7 +302,9 @@ std::string render_summary_json(const Analysis& a) {
                     {"processes", procs}});
     if (r.throughput_trend.trend != Trend::kTooShort) {
       runs.back()["throughput_trend"] = trend_json(r.throughput_trend);
-      runs.back()["throughput_trend"]["window_unix_s"] = {r.trend_start_unix_s, r.trend_end_unix_s};
+      runs.back()["throughput_trend"]["window_unix_ms"] = {r.trend_start_unix_ms,
+                                                           r.trend_end_unix_ms};
+      runs.back()["throughput_trend"]["bin_s"] = r.trend_bin_s;
     }
     if (r.axis == Axis::kSeconds) {
       runs.back()["axis"] = "s";

@@ -241,8 +241,9 @@ TEST_CASE("finding: cause names are summary.json's") {
 
 // A run of `seconds` whole seconds (unix 1000...) with two loadgens; each
 // loadgen completes per_client(frac) ops in the second at fraction frac of
-// the run, client1 stopping `client1_short` seconds early; replica0 snapshots
-// every 500 ms with CPU per op cpu_us(frac). The loadgens' CPU per op is flat.
+// the run (snapshots every 500 ms), client1 stopping `client1_short` seconds
+// early; replica0 snapshots every 500 ms with CPU per op cpu_us(frac). The
+// loadgens' CPU per op is flat.
 Run decay_run(int seconds, double (*per_client)(double), double (*cpu_us)(double),
               int client1_short = 0) {
   Run run;
@@ -257,6 +258,10 @@ Run decay_run(int seconds, double (*per_client)(double), double (*cpu_us)(double
     r.start_unix_us = 1000 * 1000000LL;
     r.end_unix_us = (1000LL + last) * 1000000LL;
     int64_t ops = 0;
+    Snapshot start;  // the recorder's first line, before any op
+    start.unix_ms = 1000 * 1000 - 200;
+    start.t_ms = -200;
+    lg.snapshots.push_back(start);
     for (int i = 0; i < last; ++i) {
       const auto n = static_cast<uint64_t>(per_client(static_cast<double>(i) / seconds));
       r.series[1000 + i].completed[0] = n;
@@ -343,11 +348,17 @@ TEST_CASE("finding: no decline within a steady run, nor from a client that finis
   Analysis tail = analyse_synthetic({decay_run(40, steady_rate, cpu_flat, 12)});
   CHECK(tail.finding.decay.empty());
   CHECK(tail.runs[0].throughput_trend.trend == Trend::kSteady);
-  CHECK(tail.runs[0].trend_end_unix_s == 1000 + 40 - 12 - 1);
-  // Under 10 whole seconds: not judged at all.
-  Analysis short_run = analyse_synthetic({decay_run(8, declining, cpu_rising)});
+  // client1's last line at its final count: the end of second 1000 + 40 - 12 - 1.
+  CHECK(tail.runs[0].trend_end_unix_ms <= (1000 + 40 - 12) * 1000);
+  // Under 10 bins of 0.5 s after warm-up: not judged at all.
+  Analysis short_run = analyse_synthetic({decay_run(5, declining, cpu_rising)});
   CHECK(short_run.runs[0].throughput_trend.trend == Trend::kTooShort);
   CHECK(short_run.finding.decay.empty());
+  // 8 s is enough: 14 bins of 0.5 s from the loadgens' snapshots.
+  Analysis eight = analyse_synthetic({decay_run(8, declining, cpu_rising)});
+  CHECK(eight.runs[0].trend_bin_s == doctest::Approx(0.5));
+  CHECK(eight.runs[0].throughput_trend.n >= 13);
+  CHECK(eight.runs[0].throughput_trend.trend == Trend::kDeclining);
 }
 }  // namespace
 }  // namespace hd::analysis
