@@ -75,7 +75,15 @@ if len(pairs) >= 3:
     t = {2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}.get(len(pairs) - 1, 2.0)
     half = t * statistics.stdev(pairs) / len(pairs) ** 0.5
     m = statistics.mean(pairs)
-    print(f"per-round ratios: mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} ({len(pairs)} rounds)")
+    print(f"per-round ratios: mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} ({len(pairs)} rounds), "
+          f"median {statistics.median(pairs):.3f}")
+    # This 2-core VM's throughput swings 2x between rounds (its neighbours):
+    # the median of paired ratios is the figure one such round cannot move.
+    # Rounds with a ratio outside [0.5, 2] are almost surely a swing, not
+    # the recording; say how many there were.
+    wild = sum(1 for p in pairs if not 0.5 <= p <= 2)
+    if wild:
+        print(f"  {wild} round(s) with a ratio outside 0.5-2: the machine swung during them")
 else:
     print("per-round ratios: too few rounds for an interval (3 or more)")
 PY
