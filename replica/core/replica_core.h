@@ -25,6 +25,8 @@
 
 namespace hd::core {
 
+class ClientProtocol;
+
 struct CoreConfig {
   ReplicaId self{0};
   uint32_t replica_count = 3;  // odd, >= 3
@@ -33,6 +35,8 @@ struct CoreConfig {
   // campaigns until it has learned the highest term from a majority and caught
   // up with a leader of that term (docs/protocol.md "Rejoining").
   bool rejoin = false;
+  // The client-facing protocol (every replica of a cluster runs the same).
+  Protocol protocol = Protocol::kCurpHt;
 
   TimeUs heartbeat_interval_us = 20'000;      // leader -> followers when idle
   TimeUs retransmit_after_us = 50'000;        // resend un-acked slots to a follower
@@ -149,6 +153,7 @@ class ReplicaCore {
   KvEntry read_executed(Key key) const;
 
  private:
+  friend class ClientProtocol;  // the protocol strategies act on Impl
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,8 +1,8 @@
 // ReplicaCore::Impl: the state of one replica's core, shared by the files that
 // implement it: replica_core.cc (driving, execution, weak reads),
-// replica_core_leader.cc, replica_core_follower.cc (followers; candidates
-// witness like them) and replica_core_election.cc (terms, votes, rejoin).
-// Private to hd_core. Not thread-safe: one thread owns a core.
+// the protocol strategy (protocol_ht.cc: client messages, witnesses),
+// replica_core_leader.cc, replica_core_follower.cc (followers) and replica_core_election.cc (terms,
+// votes, rejoin). Private to hd_core. Not thread-safe: one thread owns a core.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +14,10 @@
 #include "replica/core/client_table.h"
 #include "replica/core/kv_store.h"
 #include "replica/core/peer_progress.h"
+#include "replica/core/protocol.h"
 #include "replica/core/replica_core.h"
 #include "replica/core/replicated_log.h"
 #include "replica/core/snapshot_transfer.h"
-#include "replica/core/witness_table.h"
 
 namespace hd::core {
 
@@ -53,8 +53,10 @@ struct ReplicaCore::Impl {
   LogIndex applied;  // highest slot executed
   ClientTable clients;
   std::deque<ParkedRead> parked;
-  WitnessTable witness;
-  TimeUs last_gc_us = 0;
+  // The client-facing protocol (CURP-HT or CURP-HO): client messages,
+  // witness state. Called at the points listed in protocol.h.
+  std::unique_ptr<ClientProtocol> proto;
+  TimeUs last_gc_us = 0;  // the protocol's witness GC scan
 
   // ---- terms and elections -------------------------------------------------
 
@@ -119,20 +121,17 @@ struct ReplicaCore::Impl {
   void on_weak_read(const WeakRead& r);
   void answer_parked_reads();
   StrongCommit execute_next(LogEntry& e, bool move_value);
-  void witness_gc();
   bool ignored_while_probing(const Message& m) const;
   void step(const Message& m);  // then step_leader / step_follower / step_candidate
   void tick();
   void flush();
   void check_invariants() const;
 
-  // ---- replica_core_leader.cc: the leader role
+  // ---- replica_core_leader.cc: the leader role (client requests: the protocol)
   void step_leader(const Message& m);
   bool leader_admit(ClientId id, SeqNo seq, SeqNo acked_below);
   LogIndex leader_append(LogEntry entry);
-  void leader_propose(const Propose& p);
   void speculative_read(Key key, Value* value, LogIndex* version) const;
-  void leader_weak_write(const WeakWrite& w);
   void leader_ack(const AcceptAck& a);
   void advance_commit();
   void leader_execute();
@@ -146,11 +145,8 @@ struct ReplicaCore::Impl {
   void flush_leader();
   void tick_leader();
 
-  // ---- replica_core_follower.cc: the follower role (and witnessing, shared with candidates)
+  // ---- replica_core_follower.cc: the follower role
   void step_follower(const Message& m);
-  bool step_client_as_witness(const Message& m);
-  void step_witness(const Propose& p);
-  void notify_held(const LogEntry& e, LogIndex slot);
   void follower_accept(const Accept& a);
   void unstash();
   void follower_execute();
