@@ -29,6 +29,13 @@ bool CurpHtProtocol::step_client(Impl& m, const Message& msg) {
     }
     return true;
   }
+  // CURP-HO's client messages: a misconfigured client. Dropped and counted,
+  // never answered (its replies would mean nothing to a CURP-HO session).
+  if (std::holds_alternative<CausalWrite>(msg) || std::holds_alternative<HoPropose>(msg) ||
+      std::holds_alternative<CausalRead>(msg) || std::holds_alternative<Sync>(msg)) {
+    ++m.counters.foreign_protocol_dropped;
+    return true;
+  }
   return false;
 }
 

@@ -97,6 +97,9 @@ struct CoreCounters {
   uint64_t elections_started = 0;  // real (not pre-) votes asked for
   uint64_t elections_won = 0;
   uint64_t stale_rejected = 0;  // Accepts/Snapshots/acks of an older term refused
+  // Client messages of the protocol this replica does not run (a CURP-HO
+  // client talking to a CURP-HT cluster, or the reverse): dropped.
+  uint64_t foreign_protocol_dropped = 0;
 };
 
 // Client requests this core handled for the first time (leader: strong
