@@ -2,6 +2,7 @@
 #include "replica/core/protocol.h"
 
 #include "base/check.h"
+#include "replica/core/protocol_ho.h"
 #include "replica/core/protocol_ht.h"
 
 namespace hd::core {
@@ -11,10 +12,9 @@ std::unique_ptr<ClientProtocol> make_client_protocol(const CoreConfig& config) {
     case Protocol::kCurpHt:
       return std::make_unique<CurpHtProtocol>();
     case Protocol::kCurpHo:
-      break;
+      return std::make_unique<CurpHoProtocol>();
   }
-  // CURP-HO's replica arrives with protocol_ho.cc (issue 16, build step 6).
-  HD_CHECK(config.protocol == Protocol::kCurpHt);
+  HD_CHECK(false);  // not a Protocol value
   return nullptr;
 }
 

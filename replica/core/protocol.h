@@ -32,8 +32,9 @@ class ClientProtocol {
   virtual void on_follower_append(Impl& m, const LogEntry& e, LogIndex slot, Term accept_term) = 0;
   // The leader appended `e` at `slot` (any entry, its no-op included).
   virtual void on_leader_append(Impl& m, const LogEntry& e, LogIndex slot) = 0;
-  // Any role executed the client entry `e` at `slot` (never a no-op; not
-  // called for slots a snapshot install covers).
+  // Any role executed the client entry `e` at `slot`, after the client table
+  // recorded it (its saved reply exists). Never a no-op; not called for slots
+  // a snapshot install covers.
   virtual void on_executed(Impl& m, const LogEntry& e, LogIndex slot) = 0;
   // This replica became leader and appended its term's no-op.
   virtual void on_become_leader(Impl& m) = 0;

@@ -43,20 +43,7 @@ bool CurpHtProtocol::step_client(Impl& m, const Message& msg) {
 
 void CurpHtProtocol::leader_propose(Impl& m, const Propose& p) {
   if (!m.leader_admit(p.client, p.seq, p.acked_below)) return;
-  ++m.counters.strong_proposals;
-  // Plant slowpath: a leader that withholds its OK leaves no fast-path quorum,
-  // so the client waits for the commit (the slow path).
-  const bool plant =
-      m.cfg.plants.force_slow_path && client_ops(m.counters) > m.cfg.plants.slow_path_after_ops;
-  // A read of a key with a pending (possibly uncommitted) write could
-  // return a value a leader change loses: no fast path for it.
-  const bool ok = !plant && (p.cmd.is_write() || !m.overlay.contains(p.cmd.key));
-  ProposeReply r{m.cfg.self,  p.client, p.seq,       true,   ok,
-                 LogIndex{0}, {},       LogIndex{0}, m.term, m.cfg.self};
-  if (!p.cmd.is_write()) m.speculative_read(p.cmd.key, &r.value, &r.version);
-  r.slot = m.leader_append(LogEntry{p.client, p.seq, true, p.cmd, m.term, p.acked_below});
-  if (p.cmd.is_write()) r.version = r.slot;
-  m.emit_client(p.client, std::move(r));
+  m.leader_order_strong(p.client, p.seq, p.acked_below, p.cmd);
 }
 
 void CurpHtProtocol::leader_weak_write(Impl& m, const WeakWrite& w) {

@@ -78,11 +78,21 @@ void ReplicaCore::Impl::answer_read(ClientId c, SeqNo seq, Key key) {
 
 void ReplicaCore::Impl::on_weak_read(const WeakRead& r) {
   ++counters.weak_reads;
-  if (applied >= r.min_index) {
-    answer_read(r.client, r.seq, r.key);
+  serve_read(r.client, r.seq, r.key, r.min_index, SeqNo{0});
+}
+
+bool ReplicaCore::Impl::read_ready(ClientId c, LogIndex min_index, SeqNo dep_seq) {
+  if (applied < min_index) return false;
+  return dep_seq == SeqNo{0} || ClientTable::executed(clients.get(c), dep_seq);
+}
+
+void ReplicaCore::Impl::serve_read(ClientId c, SeqNo seq, Key key, LogIndex min_index,
+                                   SeqNo dep_seq) {
+  if (read_ready(c, min_index, dep_seq)) {
+    answer_read(c, seq, key);
     return;
   }
-  parked.push_back(ParkedRead{r.client, r.seq, r.key, r.min_index});
+  parked.push_back(ParkedRead{c, seq, key, min_index, dep_seq});
   if (parked.size() > kMaxParkedReads) parked.pop_front();
   HD_CHECK(parked.size() <= kMaxParkedReads);
 }
@@ -92,7 +102,7 @@ void ReplicaCore::Impl::answer_parked_reads() {
   if (parked.empty()) return;
   auto keep = parked.begin();
   for (auto it = parked.begin(); it != parked.end(); ++it) {
-    if (applied >= it->min_index) {
+    if (read_ready(it->client, it->min_index, it->dep_seq)) {
       answer_read(it->client, it->seq, it->key);
     } else {
       if (keep != it) *keep = std::move(*it);
@@ -130,8 +140,8 @@ StrongCommit ReplicaCore::Impl::execute_next(LogEntry& e, bool move_value) {
   applied = slot;
   ++counters.executed;
   if (is_noop(e)) return reply;
-  proto->on_executed(*this, e, slot);
   clients.record_executed(e, reply);
+  proto->on_executed(*this, e, slot);  // after: a parked Sync answers from the saved reply
   return reply;
 }
 

@@ -100,6 +100,8 @@ struct CoreCounters {
   // Client messages of the protocol this replica does not run (a CURP-HO
   // client talking to a CURP-HT cluster, or the reverse): dropped.
   uint64_t foreign_protocol_dropped = 0;
+  // CURP-HO client messages whose causal dependency is not an earlier seq.
+  uint64_t malformed_dropped = 0;
 };
 
 // Client requests this core handled for the first time (leader: strong

@@ -1,6 +1,7 @@
 // ReplicaCore::Impl: the state of one replica's core, shared by the files that
 // implement it: replica_core.cc (driving, execution, weak reads),
-// the protocol strategy (protocol_ht.cc: client messages, witnesses),
+// the protocol strategy (protocol_ht.cc, protocol_ho.cc: client messages,
+// witnesses),
 // replica_core_leader.cc, replica_core_follower.cc (followers) and replica_core_election.cc (terms,
 // votes, rejoin). Private to hd_core. Not thread-safe: one thread owns a core.
 #pragma once
@@ -29,6 +30,7 @@ struct ReplicaCore::Impl {
     SeqNo seq;
     Key key = 0;
     LogIndex min_index;
+    SeqNo dep_seq{0};  // CURP-HO: also wait until this seq of the session is executed
   };
 
   // The leader's no-op of a new term (Raft §8): it commits the entries of
@@ -119,6 +121,10 @@ struct ReplicaCore::Impl {
   void observe_time(TimeUs now);
   void answer_read(ClientId c, SeqNo seq, Key key);
   void on_weak_read(const WeakRead& r);
+  // Answers a weak read once applied >= min_index and (dep_seq != 0) the
+  // session's dep_seq is executed here; parks it until then.
+  void serve_read(ClientId c, SeqNo seq, Key key, LogIndex min_index, SeqNo dep_seq);
+  bool read_ready(ClientId c, LogIndex min_index, SeqNo dep_seq);
   void answer_parked_reads();
   StrongCommit execute_next(LogEntry& e, bool move_value);
   bool ignored_while_probing(const Message& m) const;
@@ -131,6 +137,9 @@ struct ReplicaCore::Impl {
   void step_leader(const Message& m);
   bool leader_admit(ClientId id, SeqNo seq, SeqNo acked_below);
   LogIndex leader_append(LogEntry entry);
+  // Appends an admitted strong op and answers with the speculative reply
+  // (both protocols; CURP-HO after its causal barrier).
+  void leader_order_strong(ClientId client, SeqNo seq, SeqNo acked_below, const Command& cmd);
   void speculative_read(Key key, Value* value, LogIndex* version) const;
   void leader_ack(const AcceptAck& a);
   void advance_commit();

@@ -55,6 +55,23 @@ LogIndex ReplicaCore::Impl::leader_append(LogEntry entry) {
   return slot;
 }
 
+void ReplicaCore::Impl::leader_order_strong(ClientId client, SeqNo seq, SeqNo acked_below,
+                                            const Command& cmd) {
+  ++counters.strong_proposals;
+  // Plant slowpath: a leader that withholds its OK leaves no fast-path quorum,
+  // so the client waits for the commit (the slow path).
+  const bool plant =
+      cfg.plants.force_slow_path && client_ops(counters) > cfg.plants.slow_path_after_ops;
+  // A read of a key with a pending (possibly uncommitted) write could
+  // return a value a leader change loses: no fast path for it.
+  const bool ok = !plant && (cmd.is_write() || !overlay.contains(cmd.key));
+  ProposeReply r{cfg.self, client, seq, true, ok, LogIndex{0}, {}, LogIndex{0}, term, cfg.self};
+  if (!cmd.is_write()) speculative_read(cmd.key, &r.value, &r.version);
+  r.slot = leader_append(LogEntry{client, seq, true, cmd, term, acked_below});
+  if (cmd.is_write()) r.version = r.slot;
+  emit_client(client, std::move(r));
+}
+
 // The result of a Get appended now: the latest pending write, else executed state.
 void ReplicaCore::Impl::speculative_read(Key key, Value* value, LogIndex* version) const {
   auto it = overlay.find(key);
