@@ -1,9 +1,9 @@
 // ReplicaCore::Impl: the state of one replica's core, shared by the files that
 // implement it: replica_core.cc (driving, execution, weak reads),
-// the protocol strategy (protocol_ht.cc, protocol_ho.cc: client messages,
-// witnesses),
-// replica_core_leader.cc, replica_core_follower.cc (followers) and replica_core_election.cc (terms,
-// votes, rejoin). Private to hd_core. Not thread-safe: one thread owns a core.
+// replica_core_leader.cc, replica_core_follower.cc (followers),
+// replica_core_election.cc (terms, votes, rejoin) and the protocol strategy
+// (protocol_ht.cc, protocol_ho.cc: client messages, witnesses).
+// Private to hd_core. Not thread-safe: one thread owns a core.
 #pragma once
 
 #include <cstdint>
