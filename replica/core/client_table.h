@@ -41,6 +41,10 @@ class ClientTable {
 
   // Leader: true if the op is new (not executed, not in the log).
   static bool is_new(const ClientState& c, SeqNo seq);
+  // True if this replica executed seq (or the client declared it finished
+  // through acked_below). CURP-HO asks it of a session's unsettled weak
+  // writes, which acked_below never passes, so there it means "executed here".
+  static bool executed(const ClientState& c, SeqNo seq) { return c.seen.contains(seq); }
   // The saved reply of seq, or nullptr (not executed yet, or already acked).
   static const SavedReply* find_saved(const ClientState& c, SeqNo seq);
 

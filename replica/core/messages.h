@@ -1,4 +1,5 @@
-// Every message of the CURP-HT protocol (docs/protocol.md). The core consumes and
+// Every message of CURP-HT (docs/protocol.md) and CURP-HO
+// (docs/protocol-curpho.md §2.0, types CausalWrite..Sync). The core consumes and
 // produces these; the wire codec (replica/wire) gives each a frame type. Field
 // order here is the wire order. Adding a field is a wire-version change.
 //
@@ -248,9 +249,97 @@ struct Vote {
   bool operator==(const Vote&) const = default;
 };
 
+// ---- CURP-HO (docs/protocol-curpho.md §2.0) --------------------------------
+// Wire types 14..19. The replica and session of CURP-HT ignore them (a
+// CURP-HT replica counts them in CoreCounters::foreign_protocol_dropped).
+
+// Client -> every replica: a weak write. Retried to every replica until the
+// leader settles it (WeakWriteReply). causal_dep: the session's previous weak
+// write if not yet settled (0: none); the leader appends this one after it.
+// bound: the replica that answers at once (CausalWriteAck).
+struct CausalWrite {
+  ClientId client;
+  SeqNo seq;
+  SeqNo acked_below;
+  Key key = 0;
+  Value value;
+  SeqNo causal_dep;
+  ReplicaId bound;
+  [[no_unique_address]] LiveCount<CausalWrite> live{};  // memprof gauge live.<type>
+  bool operator==(const CausalWrite&) const = default;
+};
+
+// The bound replica -> client: the weak write is recorded (no slot yet).
+struct CausalWriteAck {
+  ReplicaId from;
+  ClientId client;
+  SeqNo seq;
+  Term term;
+  ReplicaId leader;                                        // hint, as ProposeReply::leader
+  [[no_unique_address]] LiveCount<CausalWriteAck> live{};  // memprof gauge live.<type>
+  bool operator==(const CausalWriteAck&) const = default;
+};
+
+// Client -> every replica: a strong op (and its retries). causal_dep: the
+// session's latest unsettled weak write with a smaller seq (0: none); the
+// leader orders this op after it (the causal barrier).
+struct HoPropose {
+  ClientId client;
+  SeqNo seq;
+  SeqNo acked_below;
+  Command cmd;
+  SeqNo causal_dep;
+  [[no_unique_address]] LiveCount<HoPropose> live{};  // memprof gauge live.<type>
+  bool operator==(const HoPropose&) const = default;
+};
+
+// Follower -> client about a strong op. slot == 0: the witness answer (ok =
+// recorded, !ok = conflict; read_dep = the latest pending weak PUT on a Get's
+// key, 0: none). slot > 0: ORDERED, "I appended your entry at (term, slot)
+// from that term's leader"; causal_deps = this session's earlier weak writes
+// the follower holds but has not ordered before slot (empty with a correct
+// leader).
+struct RecordAck {
+  ReplicaId from;
+  ClientId client;
+  SeqNo seq;
+  bool ok = false;
+  LogIndex slot;
+  Term term;
+  ReplicaId leader;
+  ClientId read_dep_client;
+  SeqNo read_dep_seq;
+  std::vector<SeqNo> causal_deps;
+  [[no_unique_address]] LiveCount<RecordAck> live{};  // memprof gauge live.<type>
+  bool operator==(const RecordAck&) const = default;
+};
+
+// Client -> nearest replica: a weak read, answered with WeakReadReply once the
+// replica has executed min_index and (dep_seq != 0) the session's weak write
+// dep_seq.
+struct CausalRead {
+  ClientId client;
+  SeqNo seq;
+  Key key = 0;
+  LogIndex min_index;
+  SeqNo dep_seq;
+  [[no_unique_address]] LiveCount<CausalRead> live{};  // memprof gauge live.<type>
+  bool operator==(const CausalRead&) const = default;
+};
+
+// Client -> its bound replica, on a strong op's retry: answered with the
+// saved StrongCommit once that replica has executed seq.
+struct Sync {
+  ClientId client;
+  SeqNo seq;
+  [[no_unique_address]] LiveCount<Sync> live{};  // memprof gauge live.<type>
+  bool operator==(const Sync&) const = default;
+};
+
 using Message =
     std::variant<Propose, WeakWrite, WeakRead, ProposeReply, StrongCommit, WeakWriteReply,
-                 WeakReadReply, Accept, AcceptAck, Snapshot, RequestVote, Vote>;
+                 WeakReadReply, Accept, AcceptAck, Snapshot, RequestVote, Vote, CausalWrite,
+                 CausalWriteAck, HoPropose, RecordAck, CausalRead, Sync>;
 
 // Where an outgoing message goes. Replies to clients are addressed by
 // ClientId; the transport knows which connection that session uses.
@@ -275,7 +364,7 @@ struct LiveTypeCount {
   const char* gauge;
   uint64_t live;
 };
-inline std::array<LiveTypeCount, 15> live_type_counts() {
+inline std::array<LiveTypeCount, 21> live_type_counts() {
   return {{{"live.command", LiveCount<Command>::live()},
            {"live.log_entry", LiveCount<LogEntry>::live()},
            {"live.kv_entry", LiveCount<KvEntry>::live()},
@@ -290,7 +379,13 @@ inline std::array<LiveTypeCount, 15> live_type_counts() {
            {"live.accept_ack", LiveCount<AcceptAck>::live()},
            {"live.snapshot", LiveCount<Snapshot>::live()},
            {"live.request_vote", LiveCount<RequestVote>::live()},
-           {"live.vote", LiveCount<Vote>::live()}}};
+           {"live.vote", LiveCount<Vote>::live()},
+           {"live.causal_write", LiveCount<CausalWrite>::live()},
+           {"live.causal_write_ack", LiveCount<CausalWriteAck>::live()},
+           {"live.ho_propose", LiveCount<HoPropose>::live()},
+           {"live.record_ack", LiveCount<RecordAck>::live()},
+           {"live.causal_read", LiveCount<CausalRead>::live()},
+           {"live.sync", LiveCount<Sync>::live()}}};
 }
 
 }  // namespace hd::core

@@ -30,6 +30,7 @@ constexpr uint64_t kSnapshotResendFactor = 4;
 
 ReplicaCore::Impl::Impl(const CoreConfig& c)
     : cfg(c),
+      proto(make_client_protocol(c)),
       progress(c.self, c.replica_count,
                ProgressTracker::Limits{c.follower_dead_after_us,
                                        kSnapshotResendFactor * c.retransmit_after_us,
@@ -77,11 +78,21 @@ void ReplicaCore::Impl::answer_read(ClientId c, SeqNo seq, Key key) {
 
 void ReplicaCore::Impl::on_weak_read(const WeakRead& r) {
   ++counters.weak_reads;
-  if (applied >= r.min_index) {
-    answer_read(r.client, r.seq, r.key);
+  serve_read(r.client, r.seq, r.key, r.min_index, SeqNo{0});
+}
+
+bool ReplicaCore::Impl::read_ready(ClientId c, LogIndex min_index, SeqNo dep_seq) {
+  if (applied < min_index) return false;
+  return dep_seq == SeqNo{0} || ClientTable::executed(clients.get(c), dep_seq);
+}
+
+void ReplicaCore::Impl::serve_read(ClientId c, SeqNo seq, Key key, LogIndex min_index,
+                                   SeqNo dep_seq) {
+  if (read_ready(c, min_index, dep_seq)) {
+    answer_read(c, seq, key);
     return;
   }
-  parked.push_back(ParkedRead{r.client, r.seq, r.key, r.min_index});
+  parked.push_back(ParkedRead{c, seq, key, min_index, dep_seq});
   if (parked.size() > kMaxParkedReads) parked.pop_front();
   HD_CHECK(parked.size() <= kMaxParkedReads);
 }
@@ -91,7 +102,7 @@ void ReplicaCore::Impl::answer_parked_reads() {
   if (parked.empty()) return;
   auto keep = parked.begin();
   for (auto it = parked.begin(); it != parked.end(); ++it) {
-    if (applied >= it->min_index) {
+    if (read_ready(it->client, it->min_index, it->dep_seq)) {
       answer_read(it->client, it->seq, it->key);
     } else {
       if (keep != it) *keep = std::move(*it);
@@ -129,20 +140,9 @@ StrongCommit ReplicaCore::Impl::execute_next(LogEntry& e, bool move_value) {
   applied = slot;
   ++counters.executed;
   if (is_noop(e)) return reply;
-  if (e.strong) witness.remove(e.client, e.seq, e.cmd.key);
   clients.record_executed(e, reply);
+  proto->on_executed(*this, e, slot);  // after: a parked Sync answers from the saved reply
   return reply;
-}
-
-// ---- witnesses (any role) ---------------------------------------------------
-
-// Scan a quarter-interval at a time: entries live at most 1.25 x the GC age,
-// and the scan cost is amortised over many ticks.
-void ReplicaCore::Impl::witness_gc() {
-  const TimeUs period = std::max<TimeUs>(cfg.witness_gc_after_us / 4, 1);
-  if (now_us - last_gc_us < period) return;
-  last_gc_us = now_us;
-  witness.collect_older_than(now_us, cfg.witness_gc_after_us);
 }
 
 // ---- driving -----------------------------------------------------------------
@@ -176,6 +176,8 @@ void ReplicaCore::Impl::step(const Message& m) {
     if (valid_peer(v->from)) on_vote(*v);
     return;
   }
+  // Client requests: the protocol handles them in every role.
+  if (proto->step_client(*this, m)) return;
   if (!check_replication_term(m)) return;
   switch (role) {
     case Role::kLeader:
@@ -191,7 +193,7 @@ void ReplicaCore::Impl::step(const Message& m) {
 }
 
 void ReplicaCore::Impl::tick() {
-  witness_gc();
+  proto->tick(*this);
   switch (role) {
     case Role::kLeader:
       tick_leader();
@@ -296,9 +298,10 @@ CoreGauges ReplicaCore::gauges() const {
   const Impl& m = *impl_;
   CoreGauges g;
   g.log_entries_retained = m.log.size();
-  g.witness_entries = m.witness.size();
+  g.witness_entries = m.proto->witness_entries();
   const uint64_t unexecuted = m.log.last_index().value() - m.applied.value();
-  g.pending_requests = (m.is_leader() ? unexecuted : 0) + m.parked.size();
+  g.pending_requests =
+      (m.is_leader() ? unexecuted : 0) + m.parked.size() + m.proto->pending_requests();
   g.client_table_entries = m.clients.size();
   g.saved_replies = m.clients.saved_replies();
   g.kv_keys = m.kv.size();

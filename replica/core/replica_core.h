@@ -25,6 +25,8 @@
 
 namespace hd::core {
 
+class ClientProtocol;
+
 struct CoreConfig {
   ReplicaId self{0};
   uint32_t replica_count = 3;  // odd, >= 3
@@ -33,6 +35,8 @@ struct CoreConfig {
   // campaigns until it has learned the highest term from a majority and caught
   // up with a leader of that term (docs/protocol.md "Rejoining").
   bool rejoin = false;
+  // The client-facing protocol (every replica of a cluster runs the same).
+  Protocol protocol = Protocol::kCurpHt;
 
   TimeUs heartbeat_interval_us = 20'000;      // leader -> followers when idle
   TimeUs retransmit_after_us = 50'000;        // resend un-acked slots to a follower
@@ -93,6 +97,11 @@ struct CoreCounters {
   uint64_t elections_started = 0;  // real (not pre-) votes asked for
   uint64_t elections_won = 0;
   uint64_t stale_rejected = 0;  // Accepts/Snapshots/acks of an older term refused
+  // Client messages of the protocol this replica does not run (a CURP-HO
+  // client talking to a CURP-HT cluster, or the reverse): dropped.
+  uint64_t foreign_protocol_dropped = 0;
+  // CURP-HO client messages whose causal dependency is not an earlier seq.
+  uint64_t malformed_dropped = 0;
 };
 
 // Client requests this core handled for the first time (leader: strong
@@ -149,6 +158,7 @@ class ReplicaCore {
   KvEntry read_executed(Key key) const;
 
  private:
+  friend class ClientProtocol;  // the protocol strategies act on Impl
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

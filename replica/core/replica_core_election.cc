@@ -57,6 +57,7 @@ void ReplicaCore::Impl::become_follower(Term t, std::optional<ReplicaId> leader)
 // (the next leader's Accepts confirm or replace them); executed ones are
 // committed and released as a follower would have.
 void ReplicaCore::Impl::step_down() {
+  proto->on_step_down(*this);
   overlay.clear();
   clients.clear_inflight();
   while (!log.empty() && log.first_index() <= applied) {
@@ -126,10 +127,11 @@ void ReplicaCore::Impl::become_leader() {
     ClientState& c = clients.get(e.client);
     if (ClientTable::is_new(c, e.seq)) c.inflight.push_back(e.seq);
   }
-  // The witness role ends with leadership; a new term starts with a no-op
-  // that commits every earlier entry it follows (Raft §8).
-  witness.clear();
+  // A new term starts with a no-op that commits every earlier entry it
+  // follows (Raft §8); then the protocol takes up leadership (CURP-HT: the
+  // witness role ends).
   leader_append(LogEntry{ClientId{0}, SeqNo{0}, false, Command{}, term, SeqNo{0}});
+  proto->on_become_leader(*this);
   for (uint32_t i = 0; i < cfg.replica_count; ++i) {
     if (i != cfg.self.value()) send_empty_accept(i);
   }
@@ -256,12 +258,11 @@ bool ReplicaCore::Impl::check_replication_term(const Message& m) {
   return true;
 }
 
-// A candidate serves clients as a follower does (the witness role ends only
-// with leadership). Accept and Snapshot never get here (check_replication_term
-// made the candidate their sender's follower); acks are the leader's.
-void ReplicaCore::Impl::step_candidate(const Message& m) {
-  step_client_as_witness(m);
-}
+// A candidate serves clients as a follower does: the protocol handled them
+// already (Impl::step). Accept and Snapshot never get here
+// (check_replication_term made the candidate their sender's follower); acks
+// are the leader's.
+void ReplicaCore::Impl::step_candidate(const Message& /*m*/) {}
 
 // An election not won by its deadline (split vote, lost messages) starts over
 // with a pre-vote.

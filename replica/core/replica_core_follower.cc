@@ -1,5 +1,5 @@
-// ReplicaCore, the follower role: witnessing strong proposals (candidates do
-// it too), appending and executing the leader's Accepts, installing state
+// ReplicaCore, the follower role (client requests: the protocol, in every
+// role): appending and executing the leader's Accepts, installing state
 // transfers, acking. Not thread-safe: one thread owns a core.
 #include <algorithm>
 #include <utility>
@@ -21,77 +21,13 @@ constexpr uint64_t kProbeResendFactor = 5;
 // ---- follower ----------------------------------------------------------------
 
 void ReplicaCore::Impl::step_follower(const Message& m) {
-  if (step_client_as_witness(m)) return;
   if (const auto* a = std::get_if<Accept>(&m)) {
     follower_accept(*a);
   } else if (const auto* s = std::get_if<Snapshot>(&m)) {
     follower_snapshot(*s);
   }
-  // Acks are the leader's; client-bound replies: ignored.
-}
-
-// Client requests at a replica that does not lead (follower or candidate):
-// strong proposals are witnessed; a weak write is misdirected (the client's
-// retry goes to every replica) and only counted. True if m was one of them.
-bool ReplicaCore::Impl::step_client_as_witness(const Message& m) {
-  if (const auto* p = std::get_if<Propose>(&m)) {
-    step_witness(*p);
-    return true;
-  }
-  if (std::holds_alternative<WeakWrite>(m)) {
-    ++counters.weak_writes;
-    return true;
-  }
-  return false;
-}
-
-void ReplicaCore::Impl::step_witness(const Propose& p) {
-  ClientState& c = clients.get(p.client);
-  c.seen.raise_floor(p.acked_below);
-  bool ok = true;
-  if (c.seen.contains(p.seq)) {
-    // Already committed here: nothing to witness, and no conflict to report.
-    ++counters.witness_accepts;
-  } else {
-    switch (witness.record(p.client, p.seq, p.cmd, now_us)) {
-      case WitnessResult::kRecorded:
-        ++counters.witness_accepts;
-        break;
-      case WitnessResult::kAlreadyHeld:
-        ++counters.duplicates_ignored;
-        break;
-      case WitnessResult::kConflict:
-        ++counters.witness_conflicts;
-        ok = false;
-        break;
-    }
-  }
-  emit_client(p.client, ProposeReply{cfg.self,
-                                     p.client,
-                                     p.seq,
-                                     false,
-                                     ok,
-                                     LogIndex{0},
-                                     {},
-                                     LogIndex{0},
-                                     term,
-                                     wire_leader_hint()});
-}
-
-// Tells the client that this replica holds its strong command at `slot`,
-// appended from the leader of the entry's own term: with the leader's reply
-// for the same (term, slot), a majority of these is a write's fast path.
-void ReplicaCore::Impl::notify_held(const LogEntry& e, LogIndex slot) {
-  emit_client(e.client, ProposeReply{cfg.self,
-                                     e.client,
-                                     e.seq,
-                                     false,
-                                     true,
-                                     slot,
-                                     {},
-                                     LogIndex{0},
-                                     e.term,
-                                     wire_leader_hint()});
+  // Client requests went to the protocol (Impl::step). Acks are the
+  // leader's; client-bound replies: ignored.
 }
 
 void ReplicaCore::Impl::follower_accept(const Accept& a) {
@@ -124,7 +60,7 @@ void ReplicaCore::Impl::follower_accept(const Accept& a) {
       const LogIndex appended = log.append(a.entries[i]);
       HD_CHECK(appended == slot);
       const LogEntry& e = log.at(slot);
-      if (e.strong && e.term == a.term && !is_noop(e)) notify_held(e, slot);
+      proto->on_follower_append(*this, e, slot, a.term);
     }
     verified = std::max(verified, LogIndex{prev.value() + a.entries.size()});
     unstash();

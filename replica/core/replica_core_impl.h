@@ -1,7 +1,8 @@
 // ReplicaCore::Impl: the state of one replica's core, shared by the files that
 // implement it: replica_core.cc (driving, execution, weak reads),
-// replica_core_leader.cc, replica_core_follower.cc (followers; candidates
-// witness like them) and replica_core_election.cc (terms, votes, rejoin).
+// replica_core_leader.cc, replica_core_follower.cc (followers),
+// replica_core_election.cc (terms, votes, rejoin) and the protocol strategy
+// (protocol_ht.cc, protocol_ho.cc: client messages, witnesses).
 // Private to hd_core. Not thread-safe: one thread owns a core.
 #pragma once
 
@@ -14,10 +15,10 @@
 #include "replica/core/client_table.h"
 #include "replica/core/kv_store.h"
 #include "replica/core/peer_progress.h"
+#include "replica/core/protocol.h"
 #include "replica/core/replica_core.h"
 #include "replica/core/replicated_log.h"
 #include "replica/core/snapshot_transfer.h"
-#include "replica/core/witness_table.h"
 
 namespace hd::core {
 
@@ -29,6 +30,7 @@ struct ReplicaCore::Impl {
     SeqNo seq;
     Key key = 0;
     LogIndex min_index;
+    SeqNo dep_seq{0};  // CURP-HO: also wait until this seq of the session is executed
   };
 
   // The leader's no-op of a new term (Raft §8): it commits the entries of
@@ -53,8 +55,10 @@ struct ReplicaCore::Impl {
   LogIndex applied;  // highest slot executed
   ClientTable clients;
   std::deque<ParkedRead> parked;
-  WitnessTable witness;
-  TimeUs last_gc_us = 0;
+  // The client-facing protocol (CURP-HT or CURP-HO): client messages,
+  // witness state. Called at the points listed in protocol.h.
+  std::unique_ptr<ClientProtocol> proto;
+  TimeUs last_gc_us = 0;  // the protocol's witness GC scan
 
   // ---- terms and elections -------------------------------------------------
 
@@ -117,22 +121,26 @@ struct ReplicaCore::Impl {
   void observe_time(TimeUs now);
   void answer_read(ClientId c, SeqNo seq, Key key);
   void on_weak_read(const WeakRead& r);
+  // Answers a weak read once applied >= min_index and (dep_seq != 0) the
+  // session's dep_seq is executed here; parks it until then.
+  void serve_read(ClientId c, SeqNo seq, Key key, LogIndex min_index, SeqNo dep_seq);
+  bool read_ready(ClientId c, LogIndex min_index, SeqNo dep_seq);
   void answer_parked_reads();
   StrongCommit execute_next(LogEntry& e, bool move_value);
-  void witness_gc();
   bool ignored_while_probing(const Message& m) const;
   void step(const Message& m);  // then step_leader / step_follower / step_candidate
   void tick();
   void flush();
   void check_invariants() const;
 
-  // ---- replica_core_leader.cc: the leader role
+  // ---- replica_core_leader.cc: the leader role (client requests: the protocol)
   void step_leader(const Message& m);
   bool leader_admit(ClientId id, SeqNo seq, SeqNo acked_below);
   LogIndex leader_append(LogEntry entry);
-  void leader_propose(const Propose& p);
+  // Appends an admitted strong op and answers with the speculative reply
+  // (both protocols; CURP-HO after its causal barrier).
+  void leader_order_strong(ClientId client, SeqNo seq, SeqNo acked_below, const Command& cmd);
   void speculative_read(Key key, Value* value, LogIndex* version) const;
-  void leader_weak_write(const WeakWrite& w);
   void leader_ack(const AcceptAck& a);
   void advance_commit();
   void leader_execute();
@@ -146,11 +154,8 @@ struct ReplicaCore::Impl {
   void flush_leader();
   void tick_leader();
 
-  // ---- replica_core_follower.cc: the follower role (and witnessing, shared with candidates)
+  // ---- replica_core_follower.cc: the follower role
   void step_follower(const Message& m);
-  bool step_client_as_witness(const Message& m);
-  void step_witness(const Propose& p);
-  void notify_held(const LogEntry& e, LogIndex slot);
   void follower_accept(const Accept& a);
   void unstash();
   void follower_execute();

@@ -1,5 +1,5 @@
-// ReplicaCore, the leader role: client requests (strong proposals, weak
-// writes), replication to the followers, commit, execution and log release.
+// ReplicaCore, the leader role: admitting client requests (the protocol
+// decides what to append), replication to the followers, commit, execution and log release.
 // Not thread-safe: one thread owns a core.
 #include <algorithm>
 #include <utility>
@@ -12,15 +12,9 @@ namespace hd::core {
 // ---- leader: client requests -------------------------------------------------
 
 void ReplicaCore::Impl::step_leader(const Message& m) {
-  if (const auto* p = std::get_if<Propose>(&m)) {
-    leader_propose(*p);
-  } else if (const auto* w = std::get_if<WeakWrite>(&m)) {
-    leader_weak_write(*w);
-  } else if (const auto* k = std::get_if<AcceptAck>(&m)) {
-    leader_ack(*k);
-  }
-  // Accept and Snapshot never get here: one leader per term, so
-  // check_replication_term made this replica a follower first. Client-bound
+  if (const auto* k = std::get_if<AcceptAck>(&m)) leader_ack(*k);
+  // Client requests went to the protocol (Impl::step). Accept and Snapshot never get here: one
+  // leader per term, so check_replication_term made this replica a follower first. Client-bound
   // replies: ignored.
 }
 
@@ -57,11 +51,12 @@ LogIndex ReplicaCore::Impl::leader_append(LogEntry entry) {
   HD_CHECK(slot > commit);
   if (write) overlay[key] = slot;
   repl_dirty = true;
+  proto->on_leader_append(*this, log.at(slot), slot);
   return slot;
 }
 
-void ReplicaCore::Impl::leader_propose(const Propose& p) {
-  if (!leader_admit(p.client, p.seq, p.acked_below)) return;
+void ReplicaCore::Impl::leader_order_strong(ClientId client, SeqNo seq, SeqNo acked_below,
+                                            const Command& cmd) {
   ++counters.strong_proposals;
   // Plant slowpath: a leader that withholds its OK leaves no fast-path quorum,
   // so the client waits for the commit (the slow path).
@@ -69,12 +64,12 @@ void ReplicaCore::Impl::leader_propose(const Propose& p) {
       cfg.plants.force_slow_path && client_ops(counters) > cfg.plants.slow_path_after_ops;
   // A read of a key with a pending (possibly uncommitted) write could
   // return a value a leader change loses: no fast path for it.
-  const bool ok = !plant && (p.cmd.is_write() || !overlay.contains(p.cmd.key));
-  ProposeReply r{cfg.self, p.client, p.seq, true, ok, LogIndex{0}, {}, LogIndex{0}, term, cfg.self};
-  if (!p.cmd.is_write()) speculative_read(p.cmd.key, &r.value, &r.version);
-  r.slot = leader_append(LogEntry{p.client, p.seq, true, p.cmd, term, p.acked_below});
-  if (p.cmd.is_write()) r.version = r.slot;
-  emit_client(p.client, std::move(r));
+  const bool ok = !plant && (cmd.is_write() || !overlay.contains(cmd.key));
+  ProposeReply r{cfg.self, client, seq, true, ok, LogIndex{0}, {}, LogIndex{0}, term, cfg.self};
+  if (!cmd.is_write()) speculative_read(cmd.key, &r.value, &r.version);
+  r.slot = leader_append(LogEntry{client, seq, true, cmd, term, acked_below});
+  if (cmd.is_write()) r.version = r.slot;
+  emit_client(client, std::move(r));
 }
 
 // The result of a Get appended now: the latest pending write, else executed state.
@@ -93,13 +88,6 @@ void ReplicaCore::Impl::speculative_read(Key key, Value* value, LogIndex* versio
     *value = cell->value;
     *version = cell->version;
   }
-}
-
-void ReplicaCore::Impl::leader_weak_write(const WeakWrite& w) {
-  if (!leader_admit(w.client, w.seq, w.acked_below)) return;
-  ++counters.weak_writes;
-  leader_append(
-      LogEntry{w.client, w.seq, false, Command{OpKind::kPut, w.key, w.value}, term, w.acked_below});
 }
 
 // ---- leader: replication -----------------------------------------------------

@@ -36,6 +36,11 @@ using Value = std::string;
 // transport, virtual time in the simulator). The core never reads a clock.
 using TimeUs = uint64_t;
 
+// Which replication protocol a cluster runs (docs/protocol-curpho.md).
+// CURP-HT: strong ops via witnesses, weak writes via the leader; CURP-HO:
+// weak writes to every replica, answered by the client's bound replica.
+enum class Protocol : uint8_t { kCurpHt, kCurpHo };
+
 enum class OpKind : uint8_t { kGet = 1, kPut = 2 };
 
 struct Command {

@@ -83,7 +83,9 @@ static_assert(kAt<0, core::Propose> && kAt<1, core::WeakWrite> && kAt<2, core::W
               kAt<3, core::ProposeReply> && kAt<4, core::StrongCommit> &&
               kAt<5, core::WeakWriteReply> && kAt<6, core::WeakReadReply> && kAt<7, core::Accept> &&
               kAt<8, core::AcceptAck> && kAt<9, core::Snapshot> && kAt<10, core::RequestVote> &&
-              kAt<11, core::Vote>);
+              kAt<11, core::Vote> && kAt<12, core::CausalWrite> && kAt<13, core::CausalWriteAck> &&
+              kAt<14, core::HoPropose> && kAt<15, core::RecordAck> && kAt<16, core::CausalRead> &&
+              kAt<17, core::Sync>);
 
 }  // namespace
 
@@ -124,6 +126,18 @@ const char* frame_type_name(uint8_t type) {
       return "RequestVote";
     case 13:
       return "Vote";
+    case 14:
+      return "CausalWrite";
+    case 15:
+      return "CausalWriteAck";
+    case 16:
+      return "HoPropose";
+    case 17:
+      return "RecordAck";
+    case 18:
+      return "CausalRead";
+    case 19:
+      return "Sync";
     default:
       return "unknown";
   }

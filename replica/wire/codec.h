@@ -13,7 +13,7 @@
 namespace hd::wire {
 
 inline constexpr uint16_t kMagic = 0x4844;  // "HD"; bytes 44 48 on the wire (LE)
-inline constexpr uint8_t kVersion = 2;
+inline constexpr uint8_t kVersion = 3;
 inline constexpr size_t kHeaderBytes = 8;
 // Decoders refuse larger payloads by default: a peer must not make us buffer
 // gigabytes on the strength of a 4-byte length.
@@ -46,9 +46,15 @@ enum class FrameType : uint8_t {
   kSnapshot = 11,
   kRequestVote = 12,
   kVote = 13,
+  kCausalWrite = 14,
+  kCausalWriteAck = 15,
+  kHoPropose = 16,
+  kRecordAck = 17,
+  kCausalRead = 18,
+  kSync = 19,
 };
 inline constexpr uint8_t kMinFrameType = 1;
-inline constexpr uint8_t kMaxFrameType = 13;
+inline constexpr uint8_t kMaxFrameType = 19;
 
 FrameType frame_type(const core::Message& msg);
 FrameType frame_type(const Frame& frame);

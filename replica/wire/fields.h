@@ -236,6 +236,79 @@ void fields(V& v, M& m) {
   v(m.probe, "probe");
 }
 
+// ---- CURP-HO (types 14..19) -------------------------------------------------
+
+// A bare SeqNo as a vector element (RecordAck::causal_deps).
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::SeqNo>
+void fields(V& v, M& m) {
+  v(m, "seq");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::CausalWrite>
+void fields(V& v, M& m) {
+  v(m.client, "client");
+  v(m.seq, "seq");
+  v(m.acked_below, "acked_below");
+  v(m.key, "key");
+  v(m.value, "value");
+  v(m.causal_dep, "causal_dep");
+  v(m.bound, "bound");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::CausalWriteAck>
+void fields(V& v, M& m) {
+  v(m.from, "from");
+  v(m.client, "client");
+  v(m.seq, "seq");
+  v(m.term, "term");
+  v(m.leader, "leader");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::HoPropose>
+void fields(V& v, M& m) {
+  v(m.client, "client");
+  v(m.seq, "seq");
+  v(m.acked_below, "acked_below");
+  v(m.cmd, "cmd");
+  v(m.causal_dep, "causal_dep");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::RecordAck>
+void fields(V& v, M& m) {
+  v(m.from, "from");
+  v(m.client, "client");
+  v(m.seq, "seq");
+  v(m.ok, "ok");
+  v(m.slot, "slot");
+  v(m.term, "term");
+  v(m.leader, "leader");
+  v(m.read_dep_client, "read_dep_client");
+  v(m.read_dep_seq, "read_dep_seq");
+  v(m.causal_deps, "causal_deps");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::CausalRead>
+void fields(V& v, M& m) {
+  v(m.client, "client");
+  v(m.seq, "seq");
+  v(m.key, "key");
+  v(m.min_index, "min_index");
+  v(m.dep_seq, "dep_seq");
+}
+
+template <typename V, typename M>
+requires std::is_same_v<std::remove_const_t<M>, core::Sync>
+void fields(V& v, M& m) {
+  v(m.client, "client");
+  v(m.seq, "seq");
+}
+
 // Payload size of `m`; the smallest possible size of a T when `m` is
 // default-constructed (empty strings and vectors), which the decoder uses to
 // bound element counts before allocating.

@@ -402,3 +402,24 @@ TEST_CASE("session: the cache is bounded unless the plant disables eviction") {
     CHECK(s.gauges().min_index == LogIndex{5});
   }
 }
+
+TEST_CASE("session: a CURP-HT session ignores CURP-HO replies") {
+  SessionCore s(cfg());
+  const SeqNo w = s.submit(0, OpClass::kWeakWrite, 3, "v");
+  const SeqNo r = s.submit(0, OpClass::kStrongRead, 3);
+  s.take_outgoing();
+  s.step(10, core::Message{core::CausalWriteAck{ReplicaId{0}, core::ClientId{7}, w, core::Term{1},
+                                                ReplicaId{0}}});
+  core::RecordAck ack{ReplicaId{1}, core::ClientId{7}, r,        true, LogIndex{1}, core::Term{1},
+                      ReplicaId{0}, core::ClientId{0}, SeqNo{0}, {}};
+  s.step(10, core::Message{ack});
+  ack.from = ReplicaId{2};
+  s.step(10, core::Message{ack});
+  CHECK(s.take_completions().empty());
+  CHECK(s.gauges().in_flight == 2);
+  // Its own protocol still completes them.
+  s.step(20, core::Message{core::WeakWriteReply{core::ClientId{7}, w, LogIndex{1}}});
+  const auto done = s.take_completions();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].seq == w);
+}

@@ -600,5 +600,33 @@ TEST_CASE("failover: election timeouts are deterministic and differ per replica"
   CHECK(first_leader(7).first != 0);
 }
 
+TEST_CASE("CURP-HT replicas drop CURP-HO client messages and count them") {
+  Cluster cl(small_config());
+  const std::vector<Message> foreign{
+      CausalWrite{kC1, SeqNo{1}, SeqNo{1}, 7, "w", SeqNo{0}, ReplicaId{0}},
+      HoPropose{kC1, SeqNo{2}, SeqNo{1}, Command{OpKind::kPut, 7, "s"}, SeqNo{1}},
+      CausalRead{kC1, SeqNo{3}, 7, LogIndex{0}, SeqNo{0}},
+      Sync{kC1, SeqNo{2}},
+  };
+  for (const Message& m : foreign) {
+    for (uint32_t i = 0; i < 3; ++i) cl.client_send(i, m);
+  }
+  cl.tick(1'000);
+  for (uint32_t i = 0; i < 3; ++i) {
+    CHECK(cl.core(i).counters().foreign_protocol_dropped == foreign.size());
+    CHECK(client_ops(cl.core(i).counters()) == 0);
+    CHECK(cl.core(i).gauges().last_index == LogIndex{0});  // nothing appended
+  }
+  // Nothing answers them; the replicas still serve CURP-HT.
+  CHECK(cl.take<CausalWriteAck>(kC1).empty());
+  CHECK(cl.take<RecordAck>(kC1).empty());
+  CHECK(cl.take<WeakReadReply>(kC1).empty());
+  CHECK(cl.take<StrongCommit>(kC1).empty());
+  cl.propose_all(put(101, 4, 7, "v"));
+  cl.run();
+  cl.tick(1'000);
+  CHECK(cl.take<StrongCommit>(kC1).size() == 1);
+}
+
 }  // namespace
 }  // namespace hd::core

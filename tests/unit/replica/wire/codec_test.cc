@@ -52,7 +52,7 @@ void check_round_trip(const Frame& frame) {
 TEST_CASE("wire: golden bytes of a Hello frame pin the header layout") {
   std::string out;
   encode(Hello{Hello::Role::kClient, 0x0102030405060708}, out);
-  CHECK(hex(out) == "44 48 02 01 09 00 00 00 02 08 07 06 05 04 03 02 01");
+  CHECK(hex(out) == "44 48 03 01 09 00 00 00 02 08 07 06 05 04 03 02 01");
 }
 
 TEST_CASE("wire: golden bytes of an AcceptAck and a Propose") {
@@ -61,16 +61,32 @@ TEST_CASE("wire: golden bytes of an AcceptAck and a Propose") {
                                        core::Term{3}, true}},
          out);
   CHECK(hex(out) ==
-        "44 48 02 0a 1d 00 00 00 02 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 "
+        "44 48 03 0a 1d 00 00 00 02 00 00 00 07 00 00 00 00 00 00 00 05 00 00 00 00 00 00 00 "
         "03 00 00 00 00 00 00 00 01");
   out.clear();
   encode(core::Message{core::Propose{core::ClientId{1}, core::SeqNo{2}, core::SeqNo{1},
                                      core::Command{core::OpKind::kPut, 3, "ab"}}},
          out);
   CHECK(hex(out) ==
-        "44 48 02 02 27 00 00 00 "
+        "44 48 03 02 27 00 00 00 "
         "01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 "
         "02 03 00 00 00 00 00 00 00 02 00 00 00 61 62");
+}
+
+TEST_CASE("wire: CURP-HO frames have the documented bytes") {
+  std::string out;
+  encode(core::Message{core::Sync{core::ClientId{1}, core::SeqNo{2}}}, out);
+  CHECK(hex(out) == "44 48 03 13 10 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00");
+  out.clear();
+  core::RecordAck a{
+      core::ReplicaId{2}, core::ClientId{1},  core::SeqNo{3},    true,           core::LogIndex{0},
+      core::Term{1},      core::ReplicaId{0}, core::ClientId{0}, core::SeqNo{0}, {}};
+  a.causal_deps = {core::SeqNo{5}};
+  encode(core::Message{a}, out);
+  CHECK(out.size() == kHeaderBytes + 61 + 8);
+  CHECK(hex(out.substr(0, 8)) == "44 48 03 11 45 00 00 00");
+  // causal_deps: count 1, then seq 5.
+  CHECK(hex(out.substr(out.size() - 12)) == "01 00 00 00 05 00 00 00 00 00 00 00");
 }
 
 TEST_CASE("wire: frame type numbers follow core::Message order") {
@@ -83,11 +99,15 @@ TEST_CASE("wire: frame type numbers follow core::Message order") {
   CHECK(std::string(frame_type_name(0)) == "unknown");
   CHECK(std::string(frame_type_name(12)) == "RequestVote");
   CHECK(std::string(frame_type_name(13)) == "Vote");
-  CHECK(std::string(frame_type_name(14)) == "unknown");
+  CHECK(std::string(frame_type_name(14)) == "CausalWrite");
+  CHECK(std::string(frame_type_name(17)) == "RecordAck");
+  CHECK(std::string(frame_type_name(19)) == "Sync");
+  CHECK(std::string(frame_type_name(20)) == "unknown");
 }
 
 TEST_CASE("wire: fixed payload sizes match docs/wire.md") {
-  const size_t kDocumented[] = {37, 36, 32, 54, 36, 24, 32, 48, 29, 41, 30, 15};
+  const size_t kDocumented[] = {37, 36, 32, 54, 36, 24, 32, 48, 29,
+                                41, 30, 15, 48, 32, 45, 61, 40, 16};
   testing::MessageGen gen(2);
   for (size_t i = 0; i < std::variant_size_v<core::Message>; ++i) {
     core::Message m = gen.message(i);

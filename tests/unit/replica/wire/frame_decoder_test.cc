@@ -158,10 +158,14 @@ TEST_CASE("decoder: header errors") {
     s[2] = 1;  // the fixed-leader format
     CHECK(error_of(s) ==
           "frame at offset 0 (type 10 AcceptAck): unsupported version 1 "
-          "(expected 2)");
+          "(expected 3)");
+    s[2] = 2;  // CURP-HT only, before the CURP-HO frames (14..19)
+    CHECK(error_of(s) ==
+          "frame at offset 0 (type 10 AcceptAck): unsupported version 2 "
+          "(expected 3)");
   }
   SUBCASE("unknown type") {
-    for (int type : {0, 14, 200, 255}) {
+    for (int type : {0, 20, 200, 255}) {
       std::string s = kValidAck + kValidAck;
       s[37 + 3] = static_cast<char>(type);
       CHECK(error_of(s) ==
@@ -222,6 +226,27 @@ TEST_CASE("decoder: payload errors") {
     CHECK(error_of(kValidAck + s) ==
           "frame at offset 37 (type 9 Accept): field 'entries': entry count 4000000 exceeds "
           "payload (each needs at least 46 bytes, 32 left)");
+  }
+  SUBCASE("CURP-HO: causal_deps count larger than the payload could hold") {
+    std::string s = encoded(Frame{core::Message{core::RecordAck{}}});
+    // causal_deps count: after from(4) client(8) seq(8) ok(1) slot(8) term(8)
+    // leader(4) read_dep_client(8) read_dep_seq(8)
+    put_u32(s, 8 + 57, 3);
+    CHECK(error_of(s) ==
+          "frame at offset 0 (type 17 RecordAck): field 'causal_deps': entry count 3 exceeds "
+          "payload (each needs at least 8 bytes, 0 left)");
+  }
+  SUBCASE("CURP-HO: a RecordAck's ok is a strict bool, a CausalWrite a complete payload") {
+    std::string s = encoded(Frame{core::Message{core::RecordAck{}}});
+    s[8 + 20] = 2;  // ok
+    CHECK(error_of(s) ==
+          "frame at offset 0 (type 17 RecordAck): field 'ok': bool value 2 (must be 0 or 1)");
+    std::string w = encoded(Frame{core::Message{core::CausalWrite{}}});
+    put_u32(w, 4, 44);  // drops bound(4)
+    w.resize(8 + 44);
+    CHECK(error_of(w) ==
+          "frame at offset 0 (type 14 CausalWrite): field 'bound': payload too short: needs 4 "
+          "bytes at payload offset 44, 0 left");
   }
   SUBCASE("string length larger than the payload") {
     std::string s = encoded(Frame{core::Message{core::WeakReadReply{}}});

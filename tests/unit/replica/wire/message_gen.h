@@ -116,8 +116,27 @@ class MessageGen {
       case 10:
         return RequestVote{id<ReplicaId>(), id<Term>(), id<LogIndex>(),
                            id<Term>(),      boolean(),  boolean()};
-      default:
+      case 11:
         return Vote{id<ReplicaId>(), id<Term>(), boolean(), boolean(), boolean()};
+      case 12:
+        return CausalWrite{id<ClientId>(), id<SeqNo>(), id<SeqNo>(),    u64(),
+                           bytes(),        id<SeqNo>(), id<ReplicaId>()};
+      case 13:
+        return CausalWriteAck{id<ReplicaId>(), id<ClientId>(), id<SeqNo>(), id<Term>(),
+                              id<ReplicaId>()};
+      case 14:
+        return HoPropose{id<ClientId>(), id<SeqNo>(), id<SeqNo>(), command(), id<SeqNo>()};
+      case 15: {
+        RecordAck a{id<ReplicaId>(), id<ClientId>(),  id<SeqNo>(),    boolean(),   id<LogIndex>(),
+                    id<Term>(),      id<ReplicaId>(), id<ClientId>(), id<SeqNo>(), {}};
+        a.causal_deps.resize(length(4, 300));
+        for (SeqNo& s : a.causal_deps) s = id<SeqNo>();
+        return a;
+      }
+      case 16:
+        return CausalRead{id<ClientId>(), id<SeqNo>(), u64(), id<LogIndex>(), id<SeqNo>()};
+      default:
+        return Sync{id<ClientId>(), id<SeqNo>()};
     }
   }
 
