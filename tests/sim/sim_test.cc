@@ -228,6 +228,10 @@ TEST_CASE("sim: checkers catch replicas ignoring the session's min_index") {
   INFO(r.summary());
   CHECK(r.sessions.kind == CheckResult::Kind::kViolation);
   MESSAGE(r.sessions.detail);
+  // The same real fault breaks causality (own writes/reads are part of the
+  // causal past): the causal check sees it too (79 of seeds 1-80 in both).
+  CHECK(r.causal.kind == CheckResult::Kind::kViolation);
+  MESSAGE(r.causal.detail);
   // The same run with min_index intact passes.
   c.sabotage.drop_min_index = false;
   const SimResult good = Simulator(c).run();
