@@ -219,6 +219,9 @@ uint64_t RunStats::errors() const {
 }
 
 void RunStats::merge(const RunStats& o) {
+  // A default RunStats (merge's starting point) has no clients yet: it takes
+  // the other's protocol instead of making the result "mixed".
+  const bool fresh = clients.empty();
   for (size_t i = 0; i < kOpClasses; ++i) classes[i].merge(o.classes[i]);
   for (const auto& [second, s] : o.series) series[second].merge(s);
   warmup_ops += o.warmup_ops;
@@ -229,11 +232,17 @@ void RunStats::merge(const RunStats& o) {
     end_unix_us = std::max(end_unix_us, o.end_unix_us);
   }
   clients.insert(clients.end(), o.clients.begin(), o.clients.end());
+  if (fresh) {
+    protocol = o.protocol;
+  } else if (protocol != o.protocol) {
+    protocol = "mixed";
+  }
 }
 
 nlohmann::json RunStats::to_json() const {
   nlohmann::json j;
   j["schema"] = kResultSchema;
+  j["protocol"] = protocol;
   j["ops"] = ops();
   j["duration_s"] = duration_s();
   j["throughput_ops_s"] = throughput_ops_s();
@@ -295,6 +304,8 @@ Result<RunStats> RunStats::from_json(const nlohmann::json& j) {
     r.start_unix_us = start_ms * 1000;
     r.end_unix_us = end_ms * 1000;
   }
+  // Files written before issue 16 have no protocol: they were all CURP-HT.
+  if (j.contains("protocol")) HD_TRY(get_field(j, "", "protocol", r.protocol));
   HD_TRY(get_field(j, "", "warmup_ops", r.warmup_ops));
   HD_TRY(get_field(j, "", "retries", r.retries));
   HD_TRY(get_field(j, "", "session_violations", r.session_violations));

@@ -69,6 +69,9 @@ struct RunStats {
   int64_t start_unix_us = 0;
   int64_t end_unix_us = 0;
   std::vector<ClientSummary> clients;
+  // The protocol the run drove (`--protocol` or the config's). Merging
+  // results of different protocols gives "mixed".
+  std::string protocol = "curpht";
 
   uint64_t ops() const;  // completed ok, warm-up excluded
   double duration_s() const;

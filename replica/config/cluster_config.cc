@@ -85,6 +85,7 @@ class Parser {
     // Section headers: "-- Name --"; the original's Proxy section ends with "---".
     if (words[0] == "---" && words.size() == 1) {
       section_ = Section::kNone;
+      group_.reset();
       return Status::ok();
     }
     if (words[0] == "--") {
@@ -92,6 +93,7 @@ class Parser {
         return error_at(line_no, "malformed section header '" + line + "' (expected '-- Name --')");
       }
       const std::string name = lower(words[1]);
+      group_.reset();  // a server_alias group ends with its section
       if (name == "replicas")
         section_ = Section::kReplicas;
       else if (name == "clients")
@@ -103,7 +105,7 @@ class Parser {
       else
         return error_at(line_no, "unknown section '" + words[1] +
                                      "' (known: Replicas, Clients, Master, Proxy)");
-      if (section_ == Section::kMaster || section_ == Section::kProxy) {
+      if (section_ == Section::kMaster) {
         notice(line_no, "section '" + words[1] +
                             "' of the original system is not used by heapdrift; ignored");
       }
@@ -118,8 +120,9 @@ class Parser {
       case Section::kReplicas:
       case Section::kClients:
         return parse_endpoint(words, line_no);
-      case Section::kMaster:
       case Section::kProxy:
+        return parse_proxy(words, line_no);
+      case Section::kMaster:
         return Status::ok();  // reported once at the section header
       case Section::kNone:
         break;
@@ -172,6 +175,60 @@ class Parser {
       ep.port = static_cast<uint16_t>(kDefaultReplicaBasePort + list.size());
     }
     list.push_back(std::move(ep));
+    return Status::ok();
+  }
+
+  // `-- Proxy --` as the original wrote it: `server_alias <replica>` starts a
+  // group, each following `<client> [(local)]` binds that client to it. The
+  // aliases are checked against Replicas/Clients in finish() (either section
+  // may come later in the file).
+  Status parse_proxy(const std::vector<std::string>& words, int line_no) {
+    const bool trailing = words.size() > 2 && !is_comment_word(words[2]);
+    if (words[0] == "server_alias") {
+      if (words.size() < 2 || is_comment_word(words[1]) || trailing) {
+        return error_at(line_no, "-- Proxy --: expected 'server_alias <replica alias>'");
+      }
+      group_ = ProxyGroup{words[1], line_no};
+      return Status::ok();
+    }
+    if (trailing || (words.size() > 1 && words[1] != "(local)" && !is_comment_word(words[1]))) {
+      return error_at(line_no, "-- Proxy --: expected '<client alias> [(local)]', got '" +
+                                   words[0] + " " + words[1] + "'");
+    }
+    if (!group_) {
+      return error_at(line_no, "-- Proxy --: client '" + words[0] +
+                                   "' before any 'server_alias <replica alias>' line");
+    }
+    for (const ProxyLine& p : proxy_lines_) {
+      if (p.client == words[0]) {
+        return error_at(line_no, "-- Proxy --: client '" + words[0] +
+                                     "' bound twice (first at line " + std::to_string(p.line) +
+                                     ")");
+      }
+    }
+    proxy_lines_.push_back(ProxyLine{words[0], line_no, *group_});
+    return Status::ok();
+  }
+
+  Status finish_proxy() {
+    auto aliases = [](const std::vector<Endpoint>& list) {
+      std::string known;
+      for (const Endpoint& e : list) known += (known.empty() ? "" : ", ") + e.alias;
+      return known.empty() ? std::string("none") : known;
+    };
+    for (const ProxyLine& p : proxy_lines_) {
+      if (cfg_.replica_index(p.group.replica) < 0) {
+        return error_at(p.group.line, "-- Proxy --: server_alias '" + p.group.replica +
+                                          "' is not a replica of the config (replicas: " +
+                                          aliases(cfg_.replicas) + ")");
+      }
+      if (cfg_.client_index(p.client) < 0) {
+        return error_at(
+            p.line, "-- Proxy --: '" + p.client +
+                        "' is not a client of the config (clients: " + aliases(cfg_.clients) + ")");
+      }
+      cfg_.proxy[p.client] = p.group.replica;
+    }
     return Status::ok();
   }
 
@@ -274,11 +331,11 @@ class Parser {
     static const std::map<std::string, Handler> h = {
         {"protocol",
          [](Parser& p, const std::string& v, std::string& problem) {
-           if (lower(v) != "curpht") {
-             problem = "protocol '" + v + "' is not supported yet (heapdrift implements curpht)";
+           if (!known_protocol(lower(v))) {
+             problem = "protocol '" + v + "' is not one of curpht, curpho";
              return false;
            }
-           p.cfg_.protocol = "curpht";
+           p.cfg_.protocol = lower(v);
            return true;
          }},
         {"heartbeatms", uint_field(&ClusterConfig::heartbeat_ms, 1, 60000)},
@@ -371,6 +428,7 @@ class Parser {
 
   Status finish() {
     if (!client_threads_given_ && clones_.has_value()) cfg_.client_threads = *clones_ + 1;
+    if (Status s = finish_proxy(); !s) return s;
     std::set<std::pair<std::string, uint16_t>> addrs;
     for (const Endpoint& r : cfg_.replicas) {
       if (!addrs.insert({r.host, r.port}).second) {
@@ -387,6 +445,17 @@ class Parser {
   std::map<std::string, int> seen_;
   bool client_threads_given_ = false;
   std::optional<uint32_t> clones_;
+  struct ProxyGroup {
+    std::string replica;
+    int line = 0;
+  };
+  struct ProxyLine {
+    std::string client;
+    int line = 0;
+    ProxyGroup group;
+  };
+  std::optional<ProxyGroup> group_;  // the current server_alias, inside -- Proxy --
+  std::vector<ProxyLine> proxy_lines_;
 };
 
 }  // namespace
@@ -403,6 +472,15 @@ int ClusterConfig::client_index(const std::string& alias) const {
     if (clients[i].alias == alias) return static_cast<int>(i);
   }
   return -1;
+}
+
+int ClusterConfig::bound_replica(const std::string& client_alias) const {
+  auto it = proxy.find(client_alias);
+  return it == proxy.end() ? -1 : replica_index(it->second);
+}
+
+bool known_protocol(const std::string& name) {
+  return std::find(std::begin(kProtocols), std::end(kProtocols), name) != std::end(kProtocols);
 }
 
 Result<ClusterConfig> parse_cluster_config(const std::string& text, const std::string& name) {

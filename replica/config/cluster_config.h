@@ -1,9 +1,10 @@
 // Seed-style cluster configuration (`.conf`), read as the original system
-// wrote it (docs/config.md): sections `-- Replicas --` / `-- Clients --` (plus the
-// original's `-- Master --` / `-- Proxy --`, accepted and ignored), lines
-// `key: value` (keys case-insensitive, only the first word is the value, so a
-// trailing `// comment` is allowed), `//` and `#` comment lines, and endpoint
-// lines `alias host[:port]` inside the Replicas/Clients sections.
+// wrote it (docs/config.md): sections `-- Replicas --` / `-- Clients --`, the
+// original's `-- Master --` (accepted and ignored) and `-- Proxy --` (which
+// replica each client is bound to, for CURP-HO), lines `key: value` (keys
+// case-insensitive, only the first word is the value, so a trailing
+// `// comment` is allowed), `//` and `#` comment lines, and endpoint lines
+// `alias host[:port]` inside the Replicas/Clients sections.
 //
 // A key neither heapdrift nor the original knows, or a malformed line, is an
 // error naming file, line and key. Keys of the original that heapdrift does not
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +39,13 @@ struct ClusterConfig {
   std::vector<std::string> notices;  // ignored keys of the original, one line each
 
   // -- protocol / replica --
-  std::string protocol = "curpht";  // only curpht is supported (validated)
+  // "curpht" or "curpho" (validated). The replica and loadgen programs run
+  // only curpht so far; curpho is parsed for issue 16's build plan.
+  std::string protocol = "curpht";
+  // `-- Proxy --`: client alias -> alias of the replica it is bound to (the
+  // replica that acknowledges its CURP-HO weak writes). Both aliases exist in
+  // the config (validated). A client not listed is bound to its nearest.
+  std::map<std::string, std::string> proxy;
   uint32_t heartbeat_ms = 20;
   uint32_t follower_dead_after_ms = 1000;
   uint64_t max_retained_entries = 200000;
@@ -71,7 +79,13 @@ struct ClusterConfig {
   // Index of `alias` in replicas, or -1.
   int replica_index(const std::string& alias) const;
   int client_index(const std::string& alias) const;
+  // Index of the replica `client_alias` is bound to by `-- Proxy --`, or -1.
+  int bound_replica(const std::string& client_alias) const;
 };
+
+// The protocols the .conf reader accepts, and whether `name` is one.
+inline constexpr const char* kProtocols[] = {"curpht", "curpho"};
+bool known_protocol(const std::string& name);
 
 // Parses `text` as if read from `name` (used in error messages).
 Result<ClusterConfig> parse_cluster_config(const std::string& text, const std::string& name);

@@ -119,7 +119,8 @@ void ReplicaCore::Impl::answer_parked_reads() {
 // `move_value`: the entry is released right after (followers).
 StrongCommit ReplicaCore::Impl::execute_next(LogEntry& e, bool move_value) {
   const LogIndex slot = next_of(applied);
-  if (cfg.record_executed) out.executed.push_back(ExecutedSlot{slot, entry_digest(e)});
+  if (cfg.record_executed)
+    out.executed.push_back(ExecutedSlot{slot, entry_digest(e), e.client, e.seq});
   StrongCommit reply{e.client, e.seq, slot, {}, LogIndex{0}};
   if (e.cmd.is_write()) {
     if (move_value) {

@@ -115,9 +115,13 @@ inline uint64_t client_ops(const CoreCounters& k) {
 
 // A slot this core executed: which slot, and a digest of the entry executed
 // there (term, client, seq, command), equal on every replica that executes it.
+// client/seq name the op (0/0: a leader's no-op), so the simulator learns the
+// slot of writes whose reply never arrived (issue 16: check_causal).
 struct ExecutedSlot {
   LogIndex slot;
   uint64_t digest = 0;
+  ClientId client;
+  SeqNo seq;
 };
 
 struct Ready {

@@ -225,6 +225,7 @@ std::string describe(const HistoryOp& op) {
       static_cast<unsigned long long>(op.version), static_cast<unsigned long long>(op.invoke),
       static_cast<unsigned long long>(op.invoke_us));
   std::string s = buf;
+  if (op.slot != 0) s += "slot " + std::to_string(op.slot) + " ";
   if (op.completed()) {
     std::snprintf(buf, sizeof buf, "response@%llu(t=%lluus)",
                   static_cast<unsigned long long>(op.response),
@@ -581,6 +582,53 @@ void ExecutionAgreement::observe(uint32_t replica, uint64_t slot, uint64_t diges
   result_ = CheckResult::violation("replicas " + std::to_string(it->second.replica) + " and " +
                                    std::to_string(replica) +
                                    " executed different entries at slot " + std::to_string(slot));
+}
+
+void ExecutionAgreement::observe_op(uint32_t replica, uint64_t client, uint64_t seq,
+                                    uint64_t slot) {
+  if (client == 0 && seq == 0) return;  // a leader's no-op
+  auto [it, inserted] = slot_of_.try_emplace({client, seq}, slot);
+  if (inserted || it->second == slot || !result_.ok()) return;
+  result_ = CheckResult::violation(
+      "client " + std::to_string(client) + " seq " + std::to_string(seq) + " executed at slot " +
+      std::to_string(it->second) + " and, on replica " + std::to_string(replica) + ", at slot " +
+      std::to_string(slot) + " (executed twice)");
+}
+
+uint64_t ExecutionAgreement::slot_of(uint64_t client, uint64_t seq) const {
+  auto it = slot_of_.find({client, seq});
+  return it == slot_of_.end() ? 0 : it->second;
+}
+
+CheckResult check_write_slots(const History& history) {
+  std::unordered_map<std::string, uint32_t> write_of;  // value -> write op
+  for (uint32_t i = 0; i < history.size(); ++i) {
+    const HistoryOp& h = history[i];
+    if (!h.is_write()) continue;
+    write_of.emplace(h.value, i);
+    if (!h.completed()) continue;
+    if (h.slot == 0) {
+      return CheckResult::violation("acknowledged write never executed: " + describe(h));
+    }
+    if (h.slot != h.version) {
+      return CheckResult::violation("write acknowledged at version " + std::to_string(h.version) +
+                                    " executed at slot " + std::to_string(h.slot) + ": " +
+                                    describe(h));
+    }
+  }
+  for (const HistoryOp& h : history) {
+    if (!h.is_read() || !h.completed() || h.version == 0) continue;
+    auto w = write_of.find(h.value);
+    if (w == write_of.end()) continue;  // check_value_versions names it
+    const HistoryOp& wr = history[w->second];
+    if (wr.slot != 0 && wr.slot != h.version) {
+      return CheckResult::violation("read version " + std::to_string(h.version) +
+                                    " differs from the slot " + std::to_string(wr.slot) +
+                                    " where its write executed: " + describe(h) + " vs " +
+                                    describe(wr));
+    }
+  }
+  return CheckResult{};
 }
 
 CheckResult check_timeouts(const History& history, const std::vector<size_t>& timed_out,

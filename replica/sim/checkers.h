@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "replica/core/messages.h"
@@ -54,6 +55,29 @@ CheckResult check_linearizable_zones(const History& history);
 CheckResult check_session_guarantees(const History& history);
 CheckResult check_value_versions(const History& history);
 
+// Writes' execution slots (HistoryOp::slot, filled from Ready::executed)
+// against what the clients saw: every completed write executed, at exactly
+// its acknowledged version (CURP-HT acknowledges a write with its slot), and
+// every read at version v of a write that executed names that write's slot
+// (this also covers writes that timed out, whose version is unknown).
+CheckResult check_write_slots(const History& history);
+
+// Causal consistency (docs/protocol-curpho.md §4.3, checkers_causal.cc).
+// Causal order = transitive closure of session order (a completed before b
+// was invoked, same session) and reads-from (a read returning version v > 0
+// read the write with that value, whose slot is v). Needs write slots filled.
+// Reports, naming both ops and the edge that put the earlier one in the
+// later one's causal past:
+//  * causal visibility: a completed read returns a version >= the highest
+//    slot of a write to its key in its causal past (writes-follow-reads,
+//    transitively; also own writes and reads, for strong reads too);
+//  * write order: an executed write's slot is > every write slot and read
+//    version in its causal past (no write ordered before its past);
+//  * read from the future: a read returned a write invoked after the read's
+//    response.
+// O(ops x keys) time; memory O(sessions x keys + keys x writes still read).
+CheckResult check_causal(const History& history);
+
 // One live replica's final executed state of the keys the history touched.
 struct ReplicaFinalState {
   uint32_t replica = 0;
@@ -82,6 +106,11 @@ CheckResult check_retention(const std::vector<RetentionSample>& samples, uint64_
 class ExecutionAgreement {
  public:
   void observe(uint32_t replica, uint64_t slot, uint64_t digest);
+  // The same replica executed op (client, seq) at `slot` (no-ops, 0/0, are
+  // not ops). An op executed at two different slots is a violation (de-dup
+  // failed); slot_of() gives the slot, 0 if no replica executed the op.
+  void observe_op(uint32_t replica, uint64_t client, uint64_t seq, uint64_t slot);
+  uint64_t slot_of(uint64_t client, uint64_t seq) const;
   const CheckResult& result() const { return result_; }
   uint64_t slots_compared() const { return compared_; }
 
@@ -91,6 +120,12 @@ class ExecutionAgreement {
     uint32_t replica;
   };
   std::unordered_map<uint64_t, First> first_;  // slot -> first report
+  struct OpHash {
+    size_t operator()(const std::pair<uint64_t, uint64_t>& p) const {
+      return std::hash<uint64_t>{}(p.first * 0x9E3779B97F4A7C15ULL ^ p.second);
+    }
+  };
+  std::unordered_map<std::pair<uint64_t, uint64_t>, uint64_t, OpHash> slot_of_;  // (client, seq)
   CheckResult result_;
   uint64_t compared_ = 0;
 };

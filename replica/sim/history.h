@@ -29,6 +29,14 @@ struct HistoryOp {
   // for real-time precedence: a precedes b iff a.response < b.invoke.
   uint64_t invoke = 0;
   uint64_t response = kNever;  // kNever: timed out or unfinished
+  // Position when the op became committed as its session sees it: CURP-HT
+  // answers every op after that point, so settle == response; a CURP-HO weak
+  // write settles after its ack (docs/protocol-curpho.md §4.2). kNever: never.
+  uint64_t settle = kNever;
+  // Writes: the slot where the write was executed, learned from the replicas'
+  // Ready::executed after the run (also for writes that timed out); 0: never
+  // executed. Reads: 0. check_causal orders writes by it.
+  uint64_t slot = 0;
   // Virtual times, for humans reading a failure report.
   core::TimeUs invoke_us = 0;
   core::TimeUs response_us = 0;

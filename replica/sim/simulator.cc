@@ -91,16 +91,20 @@ SimConfig clean_config(uint64_t seed) {
 
 bool SimResult::ok() const {
   return converged && election.ok() && linearizable.ok() && sessions.ok() && values.ok() &&
-         final_state.ok() && retention.ok() && execution.ok() && timeouts.ok();
+         causal.ok() && final_state.ok() && retention.ok() && execution.ok() && timeouts.ok();
 }
 
 std::string SimResult::failure() const {
   if (!converged) return "replicas did not converge before the settle limit";
-  const std::pair<const char*, const CheckResult*> checks[] = {
-      {"election safety", &election},      {"linearizability", &linearizable},
-      {"session guarantees", &sessions},   {"value/version", &values},
-      {"final state", &final_state},       {"retention", &retention},
-      {"execution agreement", &execution}, {"timeouts", &timeouts}};
+  const std::pair<const char*, const CheckResult*> checks[] = {{"election safety", &election},
+                                                               {"linearizability", &linearizable},
+                                                               {"session guarantees", &sessions},
+                                                               {"value/version", &values},
+                                                               {"causal", &causal},
+                                                               {"final state", &final_state},
+                                                               {"retention", &retention},
+                                                               {"execution agreement", &execution},
+                                                               {"timeouts", &timeouts}};
   for (const auto& [name, r] : checks) {
     if (!r->ok()) return std::string(name) + " " + to_string(r->kind) + ": " + r->detail;
   }
@@ -281,8 +285,10 @@ struct Simulator::Impl {
     core::ReplicaCore* c = replicas[r].get();
     if (c == nullptr || !c->has_ready()) return;
     core::Ready& ready = c->ready();
-    for (const core::ExecutedSlot& e : ready.executed)
+    for (const core::ExecutedSlot& e : ready.executed) {
       execution.observe(r, e.slot.value(), e.digest);
+      execution.observe_op(r, e.client.value(), e.seq.value(), e.slot.value());
+    }
     for (core::Outgoing& o : ready.messages) send(r, o.to, std::move(o.msg));
     c->advance();
   }
@@ -367,6 +373,9 @@ struct Simulator::Impl {
     }
     ++stats.ops_completed;
     h.response = ++event_pos;
+    // CURP-HT answers an op only once it is committed (a fast-path write's
+    // slot is on a majority): it settles when it responds.
+    h.settle = h.response;
     h.response_us = now;
     h.version = c.version.value();
     h.path = c.path;
@@ -580,7 +589,13 @@ SimResult Simulator::run() {
   s.stats.lin_steps = res.linearizable.steps;
   s.stats.lin_zone_decided = res.linearizable.zone_decided;
   res.sessions = check_session_guarantees(s.history);
+  // Writes learn their slots from the executions (also those that timed out).
+  for (HistoryOp& h : s.history) {
+    if (h.is_write()) h.slot = s.execution.slot_of(h.session, h.seq);
+  }
   res.values = check_value_versions(s.history);
+  if (res.values.ok()) res.values = check_write_slots(s.history);
+  res.causal = check_causal(s.history);
   std::vector<ReplicaFinalState> finals;
   for (uint32_t r = 0; r < s.config.replicas; ++r) {
     if (s.replicas[r] == nullptr) continue;

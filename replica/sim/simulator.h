@@ -126,7 +126,8 @@ struct SimResult {
   CheckResult election;    // at most one leader per term
   CheckResult linearizable;
   CheckResult sessions;
-  CheckResult values;
+  CheckResult values;  // value/version consistency and write slots = acked versions
+  CheckResult causal;  // check_causal: visibility, write order, no read from the future
   CheckResult final_state;
   CheckResult retention;
   CheckResult execution;  // every replica executed the same entry at each slot

@@ -284,6 +284,10 @@ TEST_CASE("sim: checkers catch replicas ignoring the session's min_index") {
   INFO(r.summary());
   CHECK(r.sessions.kind == CheckResult::Kind::kViolation);
   MESSAGE(r.sessions.detail);
+  // The same real fault breaks causality (own writes/reads are part of the
+  // causal past): the causal check sees it too (79 of seeds 1-80 in both).
+  CHECK(r.causal.kind == CheckResult::Kind::kViolation);
+  MESSAGE(r.causal.detail);
   // The same run with min_index intact passes.
   c.sabotage.drop_min_index = false;
   const SimResult good = Simulator(c).run();
@@ -343,4 +347,72 @@ TEST_CASE("sim: execution agreement catches log repair that keeps a conflicting 
   if (seed == 0) return;
   const SimResult good = Simulator(faulty_config(seed)).run();
   CHECK_MESSAGE(good.ok(), good.failure());
+}
+
+namespace {
+
+// Finds, in a real history, a weak read r2 that must see a write w0 only
+// through another session: r2's session completed a read r1 of write w1
+// before invoking r2, and w1's session completed w0 (to r2's key) before
+// invoking w1; what r2's session itself wrote or read of that key before r2
+// is older than w0. Makes r2 return that own newest version instead (or the
+// initial value), so read-your-writes and monotonic reads still hold, and
+// returns r2's index; -1 if the history has no such read.
+int64_t break_writes_follow_reads(History& h) {
+  for (const HistoryOp& r1 : h) {
+    if (!r1.is_read() || !r1.completed() || r1.version == 0) continue;
+    auto w1 = std::find_if(h.begin(), h.end(),
+                           [&](const HistoryOp& w) { return w.is_write() && w.value == r1.value; });
+    if (w1 == h.end() || w1->session == r1.session) continue;
+    for (const HistoryOp& w0 : h) {
+      if (!w0.is_write() || w0.session != w1->session || w0.response >= w1->invoke) continue;
+      for (size_t i = 0; i < h.size(); ++i) {
+        HistoryOp& r2 = h[i];
+        if (r2.op != hd::client::OpClass::kWeakRead || !r2.completed() ||
+            r2.session != r1.session || r2.invoke <= r1.response || r2.key != w0.key) {
+          continue;
+        }
+        const HistoryOp* own = nullptr;  // the session's newest own demand on the key
+        for (const HistoryOp& o : h) {
+          if (o.session == r2.session && o.key == r2.key && o.response < r2.invoke &&
+              (own == nullptr || o.version > own->version)) {
+            own = &o;
+          }
+        }
+        if (own != nullptr && own->version >= w0.version) continue;
+        r2.value = own == nullptr ? std::string() : own->value;
+        r2.version = own == nullptr ? 0 : own->version;
+        return static_cast<int64_t>(i);
+      }
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+// check_causal judges what the other checks cannot: a demand that reaches a
+// session only through another session's write (writes-follow-reads). A real
+// faulty run's history is broken at one such read: linearizability (weak
+// reads are not in it), the session guarantees (the read still returns the
+// newest version its session wrote or read itself) and value/version all
+// still pass; the causal check names the read and the write it missed.
+TEST_CASE("sim: causal check catches a read missing a write made visible by another session") {
+  SimConfig c = faulty_config(7);
+  c.ops = 2'000;
+  c.keys = 8;
+  const SimResult r = Simulator(c).run();
+  REQUIRE_MESSAGE(r.ok(), r.failure());  // causal included: the real run is causal
+  History h = r.history;
+  const int64_t broken = break_writes_follow_reads(h);
+  REQUIRE(broken >= 0);
+  CHECK(check_linearizable(h).ok());
+  CHECK(check_session_guarantees(h).ok());
+  CHECK(check_value_versions(h).ok());
+  CHECK(check_write_slots(h).ok());
+  const CheckResult causal = check_causal(h);
+  REQUIRE(causal.kind == CheckResult::Kind::kViolation);
+  MESSAGE(causal.detail);
+  CHECK(causal.detail.find("causal visibility violated: " +
+                           describe(h[static_cast<size_t>(broken)])) != std::string::npos);
 }

@@ -93,6 +93,26 @@ TEST_CASE("merging two processes merges histograms and the per-second series") {
   CHECK(series_total == 2000);
 }
 
+TEST_CASE("the protocol is recorded, read back, defaulted for older files and merged") {
+  RunStats a = sample(1'000'000, 100, 1'700'000'000'000, "client0");
+  a.protocol = "curpho";
+  auto back = RunStats::from_json(a.to_json());
+  REQUIRE(back.is_ok());
+  CHECK(back->protocol == "curpho");
+  nlohmann::json old = a.to_json();
+  old.erase("protocol");  // written before issue 16: CURP-HT was the only protocol
+  back = RunStats::from_json(old);
+  REQUIRE(back.is_ok());
+  CHECK(back->protocol == "curpht");
+  RunStats merged;  // as `loadgen merge` starts
+  merged.merge(a);
+  CHECK(merged.protocol == "curpho");
+  merged.merge(a);
+  CHECK(merged.protocol == "curpho");
+  merged.merge(sample(1'000'000, 100, 1'700'000'000'000, "client1"));
+  CHECK(merged.protocol == "mixed");
+}
+
 TEST_CASE("strict parsing names the bad field") {
   auto j = sample(1000, 10, 1000, "c").to_json();
   auto msg = [](const nlohmann::json& x) {

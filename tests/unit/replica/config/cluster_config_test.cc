@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -129,11 +130,76 @@ TEST_CASE("malformed lines and values are errors with file and line") {
   CHECK(contains(error_of("opsSweep: 100,,200\n"), "list item"));
 }
 
-TEST_CASE("only curpht is supported; curpho is a clear error, not a fallback") {
-  const std::string e = error_of("protocol: curpho\n");
-  CHECK(contains(e, "t.conf:1"));
-  CHECK(contains(e, "not supported yet"));
-  CHECK(parse_cluster_config("protocol: CURPHT\n", "t.conf").is_ok());
+TEST_CASE("protocol: curpht and curpho are accepted and carried; anything else is an error") {
+  auto ht = parse_cluster_config("protocol: CURPHT\n", "t.conf");
+  REQUIRE(ht.is_ok());
+  CHECK(ht->protocol == "curpht");
+  auto ho = parse_cluster_config("protocol: curpho\n", "t.conf");
+  REQUIRE(ho.is_ok());
+  CHECK(ho->protocol == "curpho");
+  CHECK(parse_cluster_config("", "t.conf")->protocol == "curpht");  // the default
+  const std::string e = error_of("\nprotocol: paxos\n");
+  CHECK(contains(e, "t.conf:2"));
+  CHECK(contains(e, "'paxos' is not one of curpht, curpho"));
+  CHECK(hd::config::known_protocol("curpho"));
+  CHECK_FALSE(hd::config::known_protocol("CURPHO"));  // the reader lowers case first
+}
+
+TEST_CASE("the seed configs' Proxy sections bind clients to replicas") {
+  auto local = load_cluster_config(seed_config("local.conf"));
+  REQUIRE(local.is_ok());
+  CHECK(local->proxy == std::map<std::string, std::string>{{"client0", "replica0"}});
+  CHECK(local->bound_replica("client0") == 0);
+  // "# client2 (local)" lines are comments.
+  auto opt = load_cluster_config(seed_config("curpht-optimized.conf"));
+  REQUIRE(opt.is_ok());
+  CHECK(opt->proxy ==
+        std::map<std::string, std::string>{{"client0", "replica0"}, {"client1", "replica0"}});
+  // Three groups; the commented-out first group is ignored.
+  auto multi = load_cluster_config(seed_config("multi-client.conf"));
+  REQUIRE(multi.is_ok());
+  CHECK(multi->proxy == std::map<std::string, std::string>{{"client0", "replica1"},
+                                                           {"client1", "replica2"},
+                                                           {"client2", "replica0"}});
+  CHECK(multi->bound_replica("client0") == 1);
+  CHECK(multi->bound_replica("client1") == 2);
+  CHECK(multi->bound_replica("nobody") == -1);
+  // The section is used now, so it is no longer reported as ignored.
+  for (const auto& n : multi->notices) CHECK_FALSE(contains(n, "Proxy"));
+}
+
+TEST_CASE("a bad Proxy section is an error naming the line") {
+  const std::string head =
+      "-- Replicas --\nreplica0 127.0.0.1:7000\nreplica1 127.0.0.1:7001\n"
+      "-- Clients --\nclient0 127.0.0.1\nclient1 127.0.0.1\n-- Proxy --\n";  // lines 1-7
+  auto ok = parse_cluster_config(head + "server_alias replica1\nclient0 (local)\nclient1\n---\n",
+                                 "t.conf");
+  REQUIRE_MESSAGE(ok.is_ok(), (ok.is_ok() ? "" : ok.status().message()));
+  CHECK(ok->bound_replica("client0") == 1);
+  CHECK(ok->bound_replica("client1") == 1);
+
+  std::string e = error_of(head + "server_alias replica7\nclient0 (local)\n---\n");
+  CHECK(contains(e, "t.conf:8"));
+  CHECK(contains(e,
+                 "server_alias 'replica7' is not a replica of the config (replicas: replica0, "
+                 "replica1)"));
+  e = error_of(head + "server_alias replica0\nclient9 (local)\n");
+  CHECK(contains(e, "t.conf:9"));
+  CHECK(contains(e, "'client9' is not a client of the config (clients: client0, client1)"));
+  e = error_of(head + "client0 (local)\n");
+  CHECK(contains(e, "t.conf:8"));
+  CHECK(contains(e, "before any 'server_alias"));
+  e = error_of(head + "server_alias\n");
+  CHECK(contains(e, "t.conf:8: -- Proxy --: expected 'server_alias <replica alias>'"));
+  e = error_of(head + "server_alias replica0\nclient0 remote\n");
+  CHECK(contains(e, "t.conf:9"));
+  CHECK(contains(e, "expected '<client alias> [(local)]'"));
+  e = error_of(head + "server_alias replica0\nclient0\nserver_alias replica1\nclient0\n");
+  CHECK(contains(e, "t.conf:11"));
+  CHECK(contains(e, "bound twice (first at line 9)"));
+  // A group ends with its section: a client after "---" is not in it.
+  e = error_of(head + "server_alias replica0\n---\n-- Proxy --\nclient0\n");
+  CHECK(contains(e, "before any 'server_alias"));
 }
 
 TEST_CASE("heapdrift's own keys") {
