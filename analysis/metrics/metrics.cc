@@ -30,6 +30,19 @@ constexpr double kGapOverHeapGrowth = 4;
 constexpr int64_t kMinOutsideGrowthBytes = 1024 * 1024;
 constexpr double kOutsideShareOfRss = 0.5;
 
+// A loadgen's cumulative op count at time t, linear between the (time, ops)
+// points around it, held at the ends: the throughput chart and the
+// within-run trend both read loadgens' counts between their snapshots.
+using OpsLine = std::vector<std::pair<double, double>>;
+double ops_at(const OpsLine& line, double t) {
+  if (t <= line.front().first) return line.front().second;
+  if (t >= line.back().first) return line.back().second;
+  const auto hi = std::lower_bound(line.begin(), line.end(), std::make_pair(t, -1e300));
+  const auto lo = hi - 1;
+  const double f = (t - lo->first) / std::max(1e-9, hi->first - lo->first);
+  return lo->second + f * (hi->second - lo->second);
+}
+
 // The recorder's CPU over the process's, as of the last line that has it
 // (both counters run from the process's start).
 std::optional<double> recorder_share(const std::vector<Snapshot>& snaps) {
@@ -67,11 +80,11 @@ bool heap_grows_beyond(const ProcessMetrics& m, double overhead_per_op) {
 
 std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetrics& r) {
   // (unix ms, ops) of each loadgen's heap points: one per new op count.
-  std::vector<std::vector<std::pair<double, double>>> lines;
+  std::vector<OpsLine> lines;
   std::vector<double> grid;
   for (const ProcessMetrics& p : r.processes) {
     if (p.program != "loadgen" || p.heap.size() < 2) continue;
-    std::vector<std::pair<double, double>> line;
+    OpsLine line;
     for (const HeapPoint& h : p.heap) {
       const double t = static_cast<double>(p.start_unix_ms) + 1000 * h.t_s;
       line.push_back({t, static_cast<double>(h.ops)});
@@ -82,14 +95,6 @@ std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetric
   std::vector<std::pair<double, double>> out;
   if (lines.empty()) return out;
   std::sort(grid.begin(), grid.end());
-  auto ops_at = [](const std::vector<std::pair<double, double>>& line, double t) {
-    if (t <= line.front().first) return line.front().second;
-    if (t >= line.back().first) return line.back().second;
-    const auto hi = std::lower_bound(line.begin(), line.end(), std::make_pair(t, -1e300));
-    const auto lo = hi - 1;
-    const double f = (t - lo->first) / std::max(1e-9, hi->first - lo->first);
-    return lo->second + f * (hi->second - lo->second);
-  };
   constexpr double kMinIntervalMs = 5;
   double prev_t = grid.front(), prev_ops = 0;
   for (const auto& line : lines) prev_ops += ops_at(line, prev_t);
@@ -311,10 +316,6 @@ void leader_roles(const Run& run, RunMetrics* r) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // Within-run trends (analysis/metrics/decay.h). The window is the time in
 // which every loadgen was loading (a client that finishes early leaves a tail
 // at a lower rate that is not the system slowing down), minus its first 10 %
@@ -328,21 +329,6 @@ struct ThroughputSeries {
   double bin_s = 1;
   std::vector<double> t, y;
 };
-
-// Cumulative ops at unix time `ms`, linear between the snapshots around it.
-double ops_at(const std::vector<Snapshot>& snaps, double ms) {
-  auto it = std::lower_bound(snaps.begin(), snaps.end(), ms, [](const Snapshot& s, double v) {
-    return static_cast<double>(s.unix_ms) < v;
-  });
-  if (it == snaps.begin()) return static_cast<double>(it->ops);
-  if (it == snaps.end()) return static_cast<double>(snaps.back().ops);
-  const Snapshot& a = *std::prev(it);
-  const Snapshot& b = *it;
-  if (b.unix_ms == a.unix_ms) return static_cast<double>(b.ops);
-  const double f =
-      (ms - static_cast<double>(a.unix_ms)) / static_cast<double>(b.unix_ms - a.unix_ms);
-  return static_cast<double>(a.ops) + f * static_cast<double>(b.ops - a.ops);
-}
 
 std::optional<ThroughputSeries> from_snapshots(const std::vector<const ProcessRun*>& loadgens) {
   constexpr size_t kMinSnapshots = 10;
@@ -368,12 +354,17 @@ std::optional<ThroughputSeries> from_snapshots(const std::vector<const ProcessRu
   const double span = static_cast<double>(ts.to_ms - ts.from_ms);
   const double width = std::max(500.0, span / 40);
   ts.bin_s = width / 1000;
+  std::vector<OpsLine> lines;
+  for (const ProcessRun* p : loadgens) {
+    OpsLine& line = lines.emplace_back();
+    for (const Snapshot& x : p->snapshots)
+      line.push_back({static_cast<double>(x.unix_ms), static_cast<double>(x.ops)});
+  }
   const auto bins = static_cast<size_t>(span / width);
   for (size_t b = 0; b < bins; ++b) {
     const double e0 = static_cast<double>(ts.from_ms) + static_cast<double>(b) * width;
     double ops = 0;
-    for (const ProcessRun* p : loadgens)
-      ops += ops_at(p->snapshots, e0 + width) - ops_at(p->snapshots, e0);
+    for (const OpsLine& line : lines) ops += ops_at(line, e0 + width) - ops_at(line, e0);
     ts.t.push_back((static_cast<double>(b) + 0.5) * ts.bin_s);
     ts.y.push_back(ops / ts.bin_s);
   }
@@ -422,6 +413,9 @@ void within_run_trends(const Run& run, RunMetrics* r) {
   if (r->throughput_trend.trend == Trend::kTooShort) return;
 
   const int64_t from_ms = ts->from_ms, to_ms = ts->to_ms;
+  const auto cpu = [](const Snapshot& x) {
+    return x.utime_us + x.stime_us - x.recorder_cpu_us.value_or(0);
+  };
   for (size_t i = 0; i < run.processes.size() && i < r->processes.size(); ++i) {
     const ProcessRun& p = run.processes[i];
     std::vector<double> ct, cy;
@@ -429,9 +423,6 @@ void within_run_trends(const Run& run, RunMetrics* r) {
     for (const Snapshot& s : p.snapshots) {
       if (s.unix_ms < from_ms || s.unix_ms > to_ms) continue;
       if (prev && s.ops > prev->ops) {
-        const auto cpu = [](const Snapshot& x) {
-          return x.utime_us + x.stime_us - x.recorder_cpu_us.value_or(0);
-        };
         ct.push_back(static_cast<double>((s.unix_ms + prev->unix_ms) / 2 - from_ms) / 1000.0);
         cy.push_back(static_cast<double>(cpu(s) - cpu(*prev)) /
                      static_cast<double>(s.ops - prev->ops));
