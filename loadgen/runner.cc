@@ -8,10 +8,10 @@
 #include <memory>
 #include <random>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "base/check.h"
+#include "loadgen/stats/session_monitor.h"
 #include "memprof/probe.h"
 #include "replica/client/async_client.h"
 
@@ -55,7 +55,7 @@ class SessionDriver {
   OpGenerator gen_;
   asio::steady_timer rate_timer_;
   RunStats stats_;
-  std::unordered_map<core::Key, uint64_t> seen_version_;
+  SessionMonitor monitor_;  // read-your-writes, monotonic reads
   std::deque<Clock::time_point> backlog_;
   Clock::time_point start_;
   int64_t interval_ns_ = 0;
@@ -285,14 +285,10 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
   }
 }
 
-// Read-your-writes and monotonic reads, seen from this session: a read may
-// never return an older version of a key than one it already wrote or read.
+// Read-your-writes and monotonic reads, seen from this session
+// (SessionMonitor).
 void SessionDriver::check_session(const client::Completion& c, const Op& op) {
-  uint64_t& seen = seen_version_[op.key];
-  if (c.op == client::OpClass::kWeakRead && c.version.value() < seen) {
-    ++stats_.session_violations;
-  }
-  seen = std::max(seen, c.version.value());
+  if (!monitor_.observe(c.op, op.key, c.version.value())) ++stats_.session_violations;
 }
 
 void SessionDriver::schedule_rate() {

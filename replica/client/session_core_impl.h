@@ -128,6 +128,15 @@ struct SessionCore::Impl {
     HD_CHECK(cache.size() == cache_fifo.size());
   }
 
+  // A read's answer teaches the cache only when the key has been written
+  // (version > 0): the empty version-0 answer of an unwritten key never beats
+  // a reply (the higher version wins), so caching it only filled the cache
+  // with the cold keys a zipf workload touches once — 13 MiB per client and
+  // a working set that grew all run (issue 17).
+  void learn_read(Key key, const Value& value, LogIndex version) {
+    if (version.value() > 0) cache_put(key, value, version);
+  }
+
   // ---- CURP-HT (session_ht.cc) -------------------------------------------
   // Sends op `seq` (first time or retry) to the replicas its class goes to.
   void send(SeqNo seq, const PendingOp& p);
@@ -168,7 +177,7 @@ struct SessionCore::Impl {
     }
     // A linearizable read is returned as is; it still teaches the cache.
     observe(version);
-    cache_put(it->second.key, value, version);
+    learn_read(it->second.key, value, version);
     complete(now, it, Outcome::kOk, path, value, version);
   }
 

@@ -141,7 +141,7 @@ void SessionCore::Impl::on(TimeUs now, const core::WeakReadReply& m) {
     value = c->second.value;
     version = c->second.version;
   } else {
-    cache_put(it->second.key, value, version);
+    learn_read(it->second.key, value, version);
   }
   observe(version);
   complete(now, it, Outcome::kOk, Path::kNone, std::move(value), version);

@@ -18,8 +18,11 @@ namespace {
 
 using namespace hd::sim;
 
-// See "sim: fixed seeds keep their recorded history digest".
-constexpr uint64_t kRecordedHistoryDigest = 16071730316402920783ULL;
+// See "sim: fixed seeds keep their recorded history digest". Changed once on
+// purpose since: a read of an unwritten key no longer enters the client cache
+// (issue 17), so the simulator's 0-3 entry caches keep written keys longer and
+// weak reads merge differently (was 16071730316402920783).
+constexpr uint64_t kRecordedHistoryDigest = 14186400887496706676ULL;
 
 std::optional<uint64_t> env_u64(const char* name) {
   const char* v = std::getenv(name);

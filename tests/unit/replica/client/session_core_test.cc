@@ -347,6 +347,32 @@ TEST_CASE("session: weak write, then weak read merges with the cache") {
   CHECK(s.gauges().min_index == LogIndex{20});
 }
 
+TEST_CASE("session: reads of unwritten keys (version 0) leave the cache empty") {
+  SessionCore s(cfg());
+  for (uint64_t k = 0; k < 50; ++k) {
+    const SeqNo weak = s.submit(0, OpClass::kWeakRead, k);
+    s.step(1, core::WeakReadReply{ReplicaId{2}, core::ClientId{7}, weak, "", LogIndex{0}});
+    const SeqNo strong = s.submit(2, OpClass::kStrongRead, 100 + k);
+    core::ProposeReply unwritten = leader_reply(strong, 9);
+    unwritten.version = LogIndex{0};  // an unwritten key has no version
+    s.step(3, unwritten);
+    s.step(3, witness_ok(1, strong));
+    s.step(3, witness_ok(2, strong));
+  }
+  CHECK(s.take_completions().size() == 100);
+  CHECK(s.gauges().cache_entries == 0);
+  // A written key's answer is still learned, and wins over a lagging replica.
+  const SeqNo r = s.submit(4, OpClass::kWeakRead, 5);
+  s.step(5, core::WeakReadReply{ReplicaId{2}, core::ClientId{7}, r, "x", LogIndex{30}});
+  CHECK(s.gauges().cache_entries == 1);
+  const SeqNo r2 = s.submit(6, OpClass::kWeakRead, 5);
+  s.step(7, core::WeakReadReply{ReplicaId{2}, core::ClientId{7}, r2, "", LogIndex{0}});
+  const auto done = s.take_completions();
+  REQUIRE(done.size() == 2);
+  CHECK(done[1].value == "x");
+  CHECK(done[1].version == LogIndex{30});
+}
+
 TEST_CASE("session: retries resend with the same seq, then time out") {
   SessionCore s(cfg());
   const SeqNo seq = s.submit(0, OpClass::kStrongWrite, 1, "a");
