@@ -286,6 +286,11 @@ size_t Recorder::format_snapshot(char* buf, size_t capacity, const char* reason,
   w.u64("nivcsw", p.involuntary_ctx_switches);
   w.u64("threads", p.threads);
   w.u64("recorder_cpu_us", recorder_cpu_ns_.load(std::memory_order_relaxed) / 1000);
+  // Runs first (acquire, paired with the release in maybe_probe_speed): the
+  // totals then hold at least those runs' times.
+  w.u64("probe_runs", probe_runs_.load(std::memory_order_acquire));
+  w.u64("probe_chase_ns", probe_chase_ns_.load(std::memory_order_relaxed));
+  w.u64("probe_compute_ns", probe_compute_ns_.load(std::memory_order_relaxed));
   w.f("},\"gauges\":{");
   const GaugeBoard& g = probe_->gauges;
   const size_t n = g.size();
@@ -320,6 +325,21 @@ void Recorder::snapshot_now(const char* reason, const char* profile, uint64_t pr
   write_line(line, len);
   if (std::strcmp(reason, "timer") != 0)
     last_untimed_line_ns_.store(mono_ns(), std::memory_order_relaxed);
+}
+
+void Recorder::maybe_probe_speed(int64_t now) {
+  if (options_.speed_probe_interval_ms == 0 || now < next_speed_probe_ns_) return;
+  const int64_t every_ns = int64_t{options_.speed_probe_interval_ms} * 1000000;
+  next_speed_probe_ns_ = now + every_ns;
+  if (!speed_probe_) {
+    speed_probe_ = std::make_unique<SpeedProbe>();  // mmap, not the allocator
+    if (!speed_probe_->ok()) options_.speed_probe_interval_ms = 0;
+    return;  // the first timing would include faulting the buffer in
+  }
+  const SpeedProbe::Sample s = speed_probe_->run();
+  probe_chase_ns_.fetch_add(s.chase_ns, std::memory_order_relaxed);
+  probe_compute_ns_.fetch_add(s.compute_ns, std::memory_order_relaxed);
+  probe_runs_.fetch_add(1, std::memory_order_release);  // last: a line never sees runs ahead
 }
 
 void Recorder::run() {
@@ -365,6 +385,7 @@ void Recorder::run() {
       ++next_time_milestone_;
     }
     check_external_milestones();
+    maybe_probe_speed(now);
   }
 }
 

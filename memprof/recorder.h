@@ -26,6 +26,7 @@
 #include "memprof/backend.h"
 #include "memprof/probe.h"
 #include "memprof/recording_plan.h"
+#include "memprof/speed_probe.h"
 
 namespace hd::memprof {
 
@@ -46,6 +47,10 @@ struct RecorderOptions {
   bool cpu_profile = false;     // gperftools libprofiler, loaded with dlopen
   bool tcmalloc_exact = false;  // gperftools HeapProfiler (every allocation; slow)
   bool handle_sigusr2 = true;
+  // Every this many ms the snapshot thread times a fixed amount of work
+  // (speed_probe.h) and the lines carry the totals: the machine's speed over
+  // the run, beside the program's CPU per op. 0: off.
+  uint32_t speed_probe_interval_ms = 1000;
   std::string config_path;
   std::vector<std::pair<std::string, std::string>> settings;  // recorded in meta.json
   // How the density was chosen (recording_plan.h), recorded in meta.json.
@@ -99,9 +104,10 @@ class Recorder {
   Recorder(RecorderOptions options, Probe* probe);
   Status open();
   void run();
-  void check_external_milestones();  // snapshot thread / stop() only
-  void store_recorder_cpu();         // snapshot thread only
-  void take_milestones();            // snapshot thread / stop() only
+  void check_external_milestones();     // snapshot thread / stop() only
+  void store_recorder_cpu();            // snapshot thread only
+  void take_milestones();               // snapshot thread / stop() only
+  void maybe_probe_speed(int64_t now);  // snapshot thread only
   void write_line(const char* line, size_t len);
   static void on_milestone(void* self, uint64_t ops);
   static void on_op_step(void* self, uint64_t ops);
@@ -124,6 +130,10 @@ class Recorder {
   // CPU time the recorder thread has used (its snapshots, profiles and
   // wake-ups), as of its last pass: what recording costs this process.
   std::atomic<uint64_t> recorder_cpu_ns_{0};
+  // Speed probe totals (snapshot thread writes, any line reads).
+  std::unique_ptr<SpeedProbe> speed_probe_;
+  std::atomic<uint64_t> probe_runs_{0}, probe_chase_ns_{0}, probe_compute_ns_{0};
+  int64_t next_speed_probe_ns_ = 0;
   bool stopped_ = false;
   sem_t wake_;
   std::thread thread_;

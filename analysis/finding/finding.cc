@@ -184,6 +184,13 @@ std::vector<Cause> Finding::signals() const {
   return v;
 }
 
+double DecaySignal::machine_factor() const {
+  double f = 1;
+  if (machine_chase.trend == Trend::kRising) f = std::max(f, machine_chase.ratio);
+  if (machine_compute.trend == Trend::kRising) f = std::max(f, machine_compute.ratio);
+  return f;
+}
+
 Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<LengthRow>& lengths) {
   Finding f;
   const RunMetrics* longest_run = runs.empty() ? nullptr : &runs.back();
@@ -197,6 +204,8 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       d.length_ops = r.length_ops;
       d.throughput = r.throughput_trend;
       d.bin_s = r.trend_bin_s;
+      d.machine_chase = r.probe_chase_trend;
+      d.machine_compute = r.probe_compute_trend;
       for (const ProcessMetrics& p : r.processes) {
         if (p.cpu_per_op_trend.trend == Trend::kRising)
           d.costlier.push_back({p.name, p.cpu_per_op_trend});

@@ -221,18 +221,42 @@ std::string decay_sentence(const DecaySignal& d) {
                   window + " after warm-up, " + fmt("%.0f", t.last) + " over its last " + window +
                   " (x" + fmt("%.3f", t.ratio) + ", 95% CI " + fmt("%.3f", t.ratio_lo) + "-" +
                   fmt("%.3f", t.ratio_hi) + "). ";
+  const double machine = d.machine_factor();
+  const std::string probe = "a fixed amount of work (the speed probe in every process) took x" +
+                            fmt("%.2f", d.machine_chase.ratio) + " as long in memory and x" +
+                            fmt("%.2f", d.machine_compute.ratio) + " in compute";
   if (!d.costlier.empty()) {
     s += "CPU per op rose in ";
+    std::vector<std::string> beyond;  // rose more than the machine slowed (5 % slack)
     for (size_t i = 0; i < d.costlier.size(); ++i) {
       const TrendFit& c = d.costlier[i].cpu_per_op;
       if (i > 0) s += i + 1 == d.costlier.size() ? " and " : ", ";
       s += d.costlier[i].process + " (" + fmt("%.2f", c.first) + " -> " + fmt("%.2f", c.last) +
            " us/op, x" + fmt("%.2f", c.ratio) + ")";
+      if (c.ratio > machine * 1.05) beyond.push_back(d.costlier[i].process);
     }
-    s += ": those processes did more work per op as the run went on. ";
+    if (!d.machine_judged()) {
+      s += ": those processes did more work per op as the run went on. ";
+    } else if (!d.machine_slowed()) {
+      s += ", while " + probe +
+           " at the end as at the start: the machine did not slow, those processes did more "
+           "work per op as the run went on. ";
+    } else if (beyond.empty()) {
+      s += ", and " + probe +
+           " at the end: the machine slowed (other load on its cores or caches) about as "
+           "much, so the rise is the machine's, not more work per op. ";
+    } else {
+      s += "; " + probe +
+           " at the end, so the machine slowed, but less: beyond it, more work "
+           "per op in ";
+      for (size_t i = 0; i < beyond.size(); ++i)
+        s += (i == 0 ? "" : i + 1 == beyond.size() ? " and " : ", ") + beyond[i];
+      s += ". ";
+    }
   } else if (!d.steady.empty()) {
     s += "No process's CPU per op rose significantly, so the time went elsewhere (waiting on "
-         "the network, locks or the machine), not into more work per op. ";
+         "the network, locks or the machine), not into more work per op";
+    s += d.machine_slowed() ? "; " + probe + " at the end: the machine slowed. " : ". ";
   } else {
     s += "CPU per op could not be judged (too few snapshots in the window). ";
   }

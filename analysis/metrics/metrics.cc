@@ -3,6 +3,7 @@
 #include "analysis/metrics/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -396,6 +397,36 @@ std::optional<ThroughputSeries> from_seconds(const std::vector<const ProcessRun*
   return ts;
 }
 
+// The speed probe's time per run between successive lines of every process,
+// pooled in time order, for the chase and the compute kernel.
+void probe_trends(const Run& run, int64_t from_ms, int64_t to_ms, RunMetrics* r) {
+  std::vector<std::array<double, 3>> points;  // t, chase us, compute us
+  for (const ProcessRun& p : run.processes) {
+    const Snapshot* prev = nullptr;
+    for (const Snapshot& s : p.snapshots) {
+      if (s.unix_ms < from_ms || s.unix_ms > to_ms || !s.probe_runs) continue;
+      if (prev && *s.probe_runs > *prev->probe_runs && s.probe_chase_ns && prev->probe_chase_ns &&
+          s.probe_compute_ns && prev->probe_compute_ns) {
+        const auto runs = static_cast<double>(*s.probe_runs - *prev->probe_runs);
+        points.push_back(
+            {static_cast<double>((s.unix_ms + prev->unix_ms) / 2 - from_ms) / 1000.0,
+             static_cast<double>(*s.probe_chase_ns - *prev->probe_chase_ns) / runs / 1000.0,
+             static_cast<double>(*s.probe_compute_ns - *prev->probe_compute_ns) / runs / 1000.0});
+      }
+      prev = &s;
+    }
+  }
+  std::sort(points.begin(), points.end());
+  std::vector<double> t, chase, compute;
+  for (const auto& q : points) {
+    t.push_back(q[0]);
+    chase.push_back(q[1]);
+    compute.push_back(q[2]);
+  }
+  r->probe_chase_trend = detect_trend(t, chase);
+  r->probe_compute_trend = detect_trend(t, compute);
+}
+
 void within_run_trends(const Run& run, RunMetrics* r) {
   std::vector<const ProcessRun*> loadgens;
   for (const ProcessRun& p : run.processes)
@@ -431,6 +462,7 @@ void within_run_trends(const Run& run, RunMetrics* r) {
     }
     r->processes[i].cpu_per_op_trend = detect_trend(ct, cy);
   }
+  probe_trends(run, from_ms, to_ms, r);
 }
 
 }  // namespace

@@ -305,6 +305,10 @@ std::string render_summary_json(const Analysis& a) {
       runs.back()["throughput_trend"]["window_unix_ms"] = {r.trend_start_unix_ms,
                                                            r.trend_end_unix_ms};
       runs.back()["throughput_trend"]["bin_s"] = r.trend_bin_s;
+      // The machine's speed over the same window (us per speed-probe run).
+      if (r.probe_chase_trend.trend != Trend::kTooShort)
+        runs.back()["speed_probe_trend"] = {{"chase_us", trend_json(r.probe_chase_trend)},
+                                            {"compute_us", trend_json(r.probe_compute_trend)}};
     }
     if (r.axis == Axis::kSeconds) {
       runs.back()["axis"] = "s";

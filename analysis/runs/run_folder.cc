@@ -134,6 +134,11 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     s.nivcsw = r.integer(proc, "nivcsw");
     if (proc.contains("recorder_cpu_us"))
       s.recorder_cpu_us = r.opt_integer(proc, "recorder_cpu_us");
+    if (proc.contains("probe_runs")) {
+      s.probe_runs = r.opt_integer(proc, "probe_runs");
+      s.probe_chase_ns = r.opt_integer(proc, "probe_chase_ns");
+      s.probe_compute_ns = r.opt_integer(proc, "probe_compute_ns");
+    }
     const json& gauges = r.object(j, "gauges");
     if (gauges.contains("term")) s.term = r.integer(gauges, "term");
     if (gauges.contains("leader")) s.leader = r.integer(gauges, "leader");

@@ -35,6 +35,9 @@ struct Snapshot {
   // CPU the recorder thread has used so far (proc.recorder_cpu_us); absent
   // in folders written before it was recorded.
   std::optional<int64_t> recorder_cpu_us;
+  // The speed probe's totals (memprof/speed_probe.h): runs so far and their
+  // CPU ns in each kernel; absent in folders written before it existed.
+  std::optional<int64_t> probe_runs, probe_chase_ns, probe_compute_ns;
   // Replica gauges `term` and `leader` (the leader it knows; replica count or
   // more = none); absent in loadgen snapshots and in runs before failover.
   std::optional<int64_t> term, leader;

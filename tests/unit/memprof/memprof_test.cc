@@ -21,6 +21,7 @@
 #include "memprof/probe.h"
 #include "memprof/proc_facts.h"
 #include "memprof/recorder.h"
+#include "memprof/speed_probe.h"
 #include "skip.h"
 #include "unit/memprof/run_folder_check.h"
 
@@ -258,6 +259,56 @@ TEST_CASE("Recorder in-process: meta, snapshots with every field, a known alloca
   CHECK(after >= before + (60u << 20));
   CHECK(after <= before + (72u << 20));
   fs::remove_all(dir);
+}
+
+TEST_CASE("SpeedProbe: one cycle through every line, and both kernels take time") {
+  mp::SpeedProbe probe;
+  REQUIRE(probe.ok());
+  CHECK(probe.lines() == mp::SpeedProbe::kBufferBytes / 64);
+  CHECK(probe.cycle_length() == probe.lines());
+  const mp::SpeedProbe::Sample s = probe.run();
+  CHECK(s.chase_ns > 0);
+  CHECK(s.compute_ns > 0);
+}
+
+TEST_CASE("Recorder: lines carry the speed probe's totals, which grow once per interval" *
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
+  for (const uint32_t every_ms : {20u, 0u}) {
+    const std::string dir = temp_dir("speed");
+    mp::Probe probe;
+    mp::RecorderOptions o;
+    o.run_dir = dir;
+    o.program = "unit_test";
+    o.snapshot_interval_ms = 10;
+    o.speed_probe_interval_ms = every_ms;
+    auto started = mp::Recorder::start(o, &probe);
+    REQUIRE(started.is_ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    (*started)->stop();
+    const auto snaps = hd::test::memprof::read_snapshots(dir);
+    REQUIRE(snaps.size() >= 3);
+    uint64_t runs = 0, chase = 0;
+    for (const auto& s : snaps) {  // totals never go back
+      CHECK(s.at("proc").at("probe_runs").get<uint64_t>() >= runs);
+      CHECK(s.at("proc").at("probe_chase_ns").get<uint64_t>() >= chase);
+      runs = s.at("proc").at("probe_runs");
+      chase = s.at("proc").at("probe_chase_ns");
+    }
+    const auto& last = snaps.back().at("proc");
+    if (every_ms == 0) {
+      CHECK(runs == 0);
+      CHECK(chase == 0);
+    } else {
+      // 300 ms at one run per 20 ms, the first tick spent mapping the buffer;
+      // a loaded machine may delay ticks, never add them.
+      CHECK(runs >= 3);
+      CHECK(runs <= 15);
+      CHECK(chase >= runs * 1000);  // >= 1 us per run of 4096 dependent loads
+      CHECK(last.at("probe_compute_ns").get<uint64_t>() >= runs * 1000);
+    }
+    fs::remove_all(dir);
+  }
 }
 
 // Snapshots on the op count, whatever the timer: a run too fast for the

@@ -243,9 +243,10 @@ TEST_CASE("finding: cause names are summary.json's") {
 // loadgen completes per_client(frac) ops in the second at fraction frac of
 // the run (snapshots every 500 ms), client1 stopping `client1_short` seconds
 // early; replica0 snapshots every 500 ms with CPU per op cpu_us(frac). The
-// loadgens' CPU per op is flat.
+// loadgens' CPU per op is flat. With probe_us, replica0's lines also carry
+// one speed-probe run per second taking probe_us(frac) us (both kernels).
 Run decay_run(int seconds, double (*per_client)(double), double (*cpu_us)(double),
-              int client1_short = 0) {
+              int client1_short = 0, double (*probe_us)(double) = nullptr) {
   Run run;
   run.name = "ops1000000-it1";
   std::vector<ProcessRun> clients;
@@ -297,6 +298,14 @@ Run decay_run(int seconds, double (*per_client)(double), double (*cpu_us)(double
     s.utime_us = static_cast<int64_t>(cpu);
     s.allocated = 4000000;
     s.rss_bytes = 7000000;
+    if (probe_us) {
+      const bool ran = i % 2 == 1;  // one run per second
+      const auto prev = rep.snapshots.empty() ? Snapshot{} : rep.snapshots.back();
+      const auto ns = static_cast<int64_t>(ran ? probe_us(frac) * 1000 : 0);
+      s.probe_runs = prev.probe_runs.value_or(0) + (ran ? 1 : 0);
+      s.probe_chase_ns = prev.probe_chase_ns.value_or(0) + ns;
+      s.probe_compute_ns = prev.probe_compute_ns.value_or(0) + ns;
+    }
     rep.snapshots.push_back(s);
   }
   run.processes = {clients[0], clients[1], rep};
@@ -315,6 +324,15 @@ double cpu_rising(double f) {
 }
 double cpu_flat(double) {
   return 5.0;
+}
+double probe_like_cpu(double f) {  // the fixed work slows as CPU per op rises
+  return 300.0 * (1 + 0.4 * f);
+}
+double probe_flat(double) {
+  return 300.0;
+}
+double probe_slightly(double f) {
+  return 300.0 * (1 + 0.1 * f);
 }
 
 TEST_CASE("finding: a decline within one run is said, with the process whose CPU per op rose") {
@@ -339,6 +357,35 @@ TEST_CASE("finding: a decline with flat CPU per op says the time went elsewhere"
   CHECK(a.finding.decay[0].costlier.empty());
   CHECK(a.finding.decay[0].steady.size() == 3);
   CHECK(a.finding_text.find("the time went elsewhere") != std::string::npos);
+}
+
+TEST_CASE("finding: the speed probe tells a slower machine from more work per op") {
+  // CPU per op x1.4 and the fixed work x1.4: the machine's.
+  Analysis machine = analyse_synthetic({decay_run(40, declining, cpu_rising, 0, probe_like_cpu)});
+  REQUIRE(machine.finding.decay.size() == 1);
+  CHECK(machine.finding.decay[0].machine_slowed());
+  CHECK(machine.runs[0].probe_chase_trend.trend == Trend::kRising);
+  CHECK(machine.finding_text.find("the machine slowed") != std::string::npos);
+  CHECK(machine.finding_text.find("not more work per op") != std::string::npos);
+  // CPU per op x1.4, the fixed work as fast as ever: the program's.
+  Analysis program = analyse_synthetic({decay_run(40, declining, cpu_rising, 0, probe_flat)});
+  REQUIRE(program.finding.decay.size() == 1);
+  CHECK_FALSE(program.finding.decay[0].machine_slowed());
+  CHECK(program.runs[0].probe_chase_trend.trend == Trend::kSteady);
+  CHECK(program.finding_text.find("the machine did not slow") != std::string::npos);
+  // CPU per op x1.4, the fixed work x1.1: both, and the process is named.
+  Analysis both = analyse_synthetic({decay_run(40, declining, cpu_rising, 0, probe_slightly)});
+  REQUIRE(both.finding.decay.size() == 1);
+  CHECK(both.finding_text.find("beyond it, more work per op in replica0") != std::string::npos);
+  // Flat CPU per op with a slower machine: the time went elsewhere, and the
+  // machine is said.
+  Analysis elsewhere = analyse_synthetic({decay_run(40, declining, cpu_flat, 0, probe_like_cpu)});
+  REQUIRE(elsewhere.finding.decay.size() == 1);
+  CHECK(elsewhere.finding_text.find("the machine slowed.") != std::string::npos);
+  // Without a probe nothing is said of the machine.
+  Analysis none = analyse_synthetic({decay_run(40, declining, cpu_rising)});
+  CHECK(none.runs[0].probe_chase_trend.trend == Trend::kTooShort);
+  CHECK(none.finding_text.find("machine") == std::string::npos);
 }
 
 TEST_CASE("finding: no decline within a steady run, nor from a client that finished early") {
