@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Verdict agreement (issue 13, docs/report.md "Per-site verdicts"): runs the
-# default sweep (`heapdrift bench`: 10K and 100K ops on a local 3-replica
+# default sweep (`heapdrift bench`: 10K, 100K and 1M ops on a local 3-replica
 # cluster) --repeat times in each of three scenarios — clean, `--plant leak`,
 # `--plant history` — and prints, from each run's summary.json:
 #   * agreement: over every pair of decided site verdicts of one site in one

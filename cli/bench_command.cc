@@ -37,7 +37,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       "bench",
       "The profiled sweep: start a replica cluster and one loadgen per client of CONFIG\n"
       "(default: the embedded configs/local.conf on free 127.0.0.1 ports: 3 replicas,\n"
-      "2 clients x 2 threads, seed workload, jemalloc, sweep 10000,100000 ops, 1\n"
+      "2 clients x 2 threads, seed workload, jemalloc, sweep 10000,100000,1000000 ops, 1\n"
       "iteration) for every allocator x run length x iteration, each process recording\n"
       "its run folder under OUT/runs/ops<N>-it<K>/<alias>/ (OUT/runs/<allocator>/...\n"
       "with several allocators), then write the report (OUT/index.html, summary.md,\n"
@@ -61,7 +61,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--sweep", opts->sweep,
                   "Run lengths, total ops per run, distinct (default: config opsSweep, else\n"
-                  "10000,100000)")
+                  "10000,100000,1000000)")
       ->delimiter(',')
       ->allow_extra_args(false)  // one comma-separated word: CONFIG after it stays the config
       ->check(cli_check::whole_number(1, kMaxOps));

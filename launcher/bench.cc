@@ -445,25 +445,20 @@ void Bench::write_tsv() {
 
 // The user's "diff between the 10K and the 100K run": `heapdrift diff` of the
 // first successful run of the shortest and of the longest length, into
-// DEST/diff.txt and diff.json; its top rows printed. A diff that cannot be
-// made (no heap profiles, e.g. glibc) is a notice, not a failure.
+// DEST/diff.txt and diff.json, its top rows printed; with more than two
+// lengths (the default adds a long run), also the shortest against each
+// length between, into DEST/diff-ops<A>-vs-ops<B>.{txt,json}. A diff that
+// cannot be made (no heap profiles, e.g. glibc) is a notice, not a failure.
 void Bench::write_diff(const std::string& alloc, const std::string& dest) {
-  const RunResult* shortest = nullptr;
-  const RunResult* longest = nullptr;
-  for (const auto& [len, runs] : results_[alloc]) {
-    for (const auto& r : runs) {
-      if (!r.ok) continue;
-      if (shortest == nullptr) shortest = &r;
-      longest = &r;
-      break;
-    }
-  }
-  if (shortest == nullptr || shortest == longest) return;
-  auto d = analysis::diff_inputs(shortest->dir, longest->dir);
-  if (!d) {
-    std::printf("diff: not made (%s)\n", d.status().message().c_str());
-    return;
-  }
+  // The first ok run of each length, shortest first.
+  std::vector<std::pair<uint64_t, const RunResult*>> firsts;
+  for (const auto& [len, runs] : results_[alloc])
+    for (const auto& r : runs)
+      if (r.ok) {
+        firsts.emplace_back(len, &r);
+        break;
+      }
+  if (firsts.size() < 2) return;
   // The sides are named relative to diff.txt's folder when the runs are
   // inside it (OUT/runs/...), so a report folder moved or committed elsewhere
   // still names them right and carries no path of this machine.
@@ -472,12 +467,28 @@ void Bench::write_diff(const std::string& alloc, const std::string& dest) {
     const fs::path rel = fs::relative(dir, dest, ec);
     return !ec && !rel.empty() && *rel.begin() != ".." ? rel.string() : dir;
   };
-  d->a = relative_to_dest(d->a);
-  d->b = relative_to_dest(d->b);
-  std::ofstream(dest + "/diff.txt") << analysis::diff_text(*d, 50);
-  std::ofstream(dest + "/diff.json") << analysis::diff_json(*d) << "\n";
-  std::printf("\n== Diff, shortest vs longest run (top 5 of %s/diff.txt) ==\n%s", dest.c_str(),
-              analysis::diff_text(*d, 5).c_str());
+  for (size_t i = firsts.size() - 1; i >= 1; --i) {
+    const auto [a_ops, a] = firsts.front();
+    const auto [b_ops, b] = firsts[i];
+    auto d = analysis::diff_inputs(a->dir, b->dir);
+    if (!d) {
+      std::printf("diff: not made (%s)\n", d.status().message().c_str());
+      return;
+    }
+    d->a = relative_to_dest(d->a);
+    d->b = relative_to_dest(d->b);
+    const bool main = i + 1 == firsts.size();
+    const std::string base =
+        main ? "diff" : "diff-ops" + std::to_string(a_ops) + "-vs-ops" + std::to_string(b_ops);
+    std::ofstream(dest + "/" + base + ".txt") << analysis::diff_text(*d, 50);
+    std::ofstream(dest + "/" + base + ".json") << analysis::diff_json(*d) << "\n";
+    if (main)
+      std::printf("\n== Diff, shortest vs longest run (top 5 of %s/diff.txt) ==\n%s", dest.c_str(),
+                  analysis::diff_text(*d, 5).c_str());
+    else
+      std::printf("diff: %s/%s.txt (%llu vs %llu ops)\n", dest.c_str(), base.c_str(),
+                  static_cast<unsigned long long>(a_ops), static_cast<unsigned long long>(b_ops));
+  }
 }
 
 int Bench::report() {
@@ -694,7 +705,7 @@ int run_bench(const BenchOptions& o) {
   }
   plan.sweep = !o.sweep.empty()                 ? o.sweep
                : !plan.config.ops_sweep.empty() ? plan.config.ops_sweep
-                                                : std::vector<uint64_t>{10000, 100000};
+                                                : launcher::kDefaultSweep;
   // A length given twice would run twice into the same run folders
   // (ops<N>-it<K>); repeats are what --iterations is for.
   for (size_t i = 0; i < plan.sweep.size(); ++i) {

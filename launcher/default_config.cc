@@ -79,8 +79,7 @@ std::string default_config_text(const std::vector<uint16_t>& ports,
   // (memprof/recording_plan.h), and snapshots on its op count as well as on
   // the timer, so a short, fast run is as densely recorded as a long one.
   std::vector<std::pair<std::string, std::string>> overrides = {
-      {"opsSweep", comma_list(sweep.empty() ? std::vector<uint64_t>{10000, 100000} : sweep)},
-      {"iterations", "1"}};
+      {"opsSweep", comma_list(sweep.empty() ? kDefaultSweep : sweep)}, {"iterations", "1"}};
   if (cpu_profile) overrides.emplace_back("cpuProfile", "true");
   return "// heapdrift bench: the embedded default (configs/local.conf on free ports)\n" +
          rewrite_config(local_conf_text(), ports, overrides);

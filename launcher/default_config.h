@@ -10,6 +10,12 @@
 
 namespace hd::launcher {
 
+// The default run lengths: the seed's 10K and 100K (the user's burst-vs-
+// sustained pair and its diff) and a run long enough to show sustained
+// behaviour within itself (>= 10 s of load on a 2-core machine; the
+// within-run decay needs >= 6 s, docs/report.md), issue 17.
+inline const std::vector<uint64_t> kDefaultSweep = {10000, 100000, 1000000};
+
 // "a,b,c": a list value of the .conf format (opsSweep, heapProfileAt).
 std::string comma_list(const std::vector<uint64_t>& v);
 

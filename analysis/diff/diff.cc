@@ -169,6 +169,13 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
       }
       std::map<std::string, DiffRow> rows;
       std::map<std::string, double> variance;  // of b_bytes - a_bytes
+      // Each side's sampling period (one per process profile): a site one
+      // side missed was missed at *that* side's period, which for a long run
+      // can be 64x the short run's.
+      uint64_t period[2] = {0, 0};
+      for (int side = 0; side < 2; ++side)
+        for (const SiteSeries& s : side == 0 ? sites_a : sites_b)
+          period[side] = std::max(period[side], s.sample_period);
       for (int side = 0; side < 2; ++side) {
         for (const SiteSeries& s : side == 0 ? sites_a : sites_b) {
           DiffRow& r = rows[s.key];
@@ -180,13 +187,15 @@ Result<DiffResult> diff_inputs(const std::string& a, const std::string& b, const
           if (side == 1 || r.call_path.empty()) r.call_path = s.call_path;
           (side == 0 ? r.a_bytes : r.b_bytes) = s.points.empty() ? 0 : s.points.back().inuse_bytes;
           if (s.points.empty()) continue;
-          // A side's last estimate, plus one block's variance: a site seen
-          // on one side only may have been missed by one sample on the other.
+          // A side's last estimate, plus one block's variance at the coarser
+          // of the two periods: a site seen on one side only may have been
+          // missed by one sample on the other.
           const SitePoint& last = s.points.back();
           const double avg = last.inuse_objs > 0 ? static_cast<double>(last.inuse_bytes) /
                                                        static_cast<double>(last.inuse_objs)
                                                  : 0;
-          variance[s.key] += last.variance + one_sample_variance(avg, s.sample_period);
+          variance[s.key] +=
+              last.variance + one_sample_variance(avg, std::max(period[0], period[1]));
         }
       }
       for (auto& [k, v] : variance) rows[k].delta_half95 = 1.96 * std::sqrt(v);

@@ -47,6 +47,14 @@ void remove_unless_kept(const std::string& dir) {
   }
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), path);
@@ -328,16 +336,24 @@ TEST_CASE("cluster: needs only the replica program and no client; its errors say
   remove_unless_kept(dir);
 }
 
-TEST_CASE("bench: without a plant no replica site accumulates" *
+TEST_CASE("bench: without a plant no replica site accumulates; diffs of three lengths" *
           HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
                      "sanitizer build: the test preloads an allocator or profiler")) {
   const std::string out = temp_dir("clean") + "/report";
   std::string log;
   const int code =
-      run_heapdrift({"bench", "--sweep", "2000,40000", "--out", out, "--progress", "lines"},
+      run_heapdrift({"bench", "--sweep", "2000,10000,40000", "--out", out, "--progress", "lines"},
                     std::chrono::minutes(4), &log);
   INFO(log);
   CHECK(code == 0);
+  // Shortest vs longest in diff.txt, shortest vs the length between beside it.
+  const std::string main_diff = read_file(out + "/diff.txt");
+  CHECK(main_diff.rfind("A: runs/ops2000-it1", 0) == 0);
+  CHECK(main_diff.find("B: runs/ops40000-it1") != std::string::npos);
+  const std::string mid_diff = read_file(out + "/diff-ops2000-vs-ops10000.txt");
+  CHECK(mid_diff.rfind("A: runs/ops2000-it1", 0) == 0);
+  CHECK(mid_diff.find("B: runs/ops10000-it1") != std::string::npos);
+  CHECK(fs::exists(out + "/diff-ops2000-vs-ops10000.json"));
   const auto summary = read_json(out + "/summary.json");
   // The report did look at sites (a vacuous pass would hide a broken ingest).
   size_t sites = 0;
@@ -352,7 +368,7 @@ TEST_CASE("bench: without a plant no replica site accumulates" *
 
 // Issue 13: the replica does 10K ops in a fraction of a second, far too fast
 // for a 100 ms timer. Snapshots on the op count and milestones from the run
-// length give every process of both runs of the default sweep dense data.
+// length give every process of every run of the default sweep dense data.
 TEST_CASE("bench: the default sweep has >= 30 snapshots and >= 5 heap profiles per process" *
           HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
                      "sanitizer build: the test preloads an allocator or profiler")) {
@@ -362,7 +378,8 @@ TEST_CASE("bench: the default sweep has >= 30 snapshots and >= 5 heap profiles p
                                  std::chrono::minutes(2), &log);
   INFO(log);
   REQUIRE(code == 0);
-  for (const auto& one : {std::pair{"ops10000-it1", 16384}, std::pair{"ops100000-it1", 131072}})
+  for (const auto& one : {std::pair{"ops10000-it1", 16384}, std::pair{"ops100000-it1", 131072},
+                          std::pair{"ops1000000-it1", 524288}})
     for (const char* p : {"replica0", "replica1", "replica2", "client0", "client1"}) {
       // Not a structured binding: clang 14 cannot capture one (INFO).
       const char* run = one.first;
@@ -387,7 +404,8 @@ TEST_CASE("bench: the default sweep has >= 30 snapshots and >= 5 heap profiles p
       CHECK(rec.at("heap_profile_at_from") == "run-length");
       CHECK(rec.at("lg_prof_sample_from") == "run-length");
       CHECK(rec.at("snapshot_every_ops").get<uint64_t>() > 0);
-      // The rate a 5000- or 50000-op share needs (recording_plan.h), as jemalloc applied it.
+      // The rate a 5000-, 50000- or 500000-op share needs (recording_plan.h), as jemalloc
+      // applied it.
       CHECK(meta.at("allocator").at("heap_profile_sample_bytes") == sample_bytes);
     }
   remove_unless_kept(fs::path(out).parent_path().string());

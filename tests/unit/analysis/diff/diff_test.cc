@@ -127,5 +127,53 @@ TEST_CASE("diff: like with like passes the check; growth/op is the slope over op
   CHECK(diff_text(*d, 5).find("B ran fewer ops than A") != std::string::npos);
 }
 
+// A site that one side's profile missed was missed at that side's sampling
+// period: a long run samples 64x more coarsely than a short one, so a few
+// hundred KiB present in the short run and absent from the long one is
+// within noise, not a fall (the default sweep's 10K-vs-1M diff read one such
+// site as -443,683 B, significant, before).
+TEST_CASE("diff: a site missing from a coarsely sampled side is within that side's noise") {
+  namespace fs = std::filesystem;
+  const std::string a = kRuns + "history-10k/replica0/profiles/heap.ops-000008000.heap";
+  std::ifstream in(a);
+  std::string line, out, dropped_header;
+  bool dropping = false, dropped = false;
+  REQUIRE(std::getline(in, line));
+  REQUIRE(line.rfind("heap_v2/", 0) == 0);
+  out += "heap_v2/1048576\n";  // B: sampled every 1 MiB, A every 4 KiB
+  while (std::getline(in, line)) {
+    if (line.rfind("@ ", 0) == 0) {
+      dropping = false;
+      std::string next;
+      REQUIRE(std::getline(in, next));  // "  t*: objs: bytes [..]"
+      const auto colon = next.find(':', next.find(':') + 1);
+      const long bytes = std::stol(next.substr(colon + 1));
+      if (!dropped && bytes >= 100000 && bytes <= 400000) {
+        dropping = dropped = true;  // this site is the one B missed
+        continue;
+      }
+      out += line + "\n" + next + "\n";
+      continue;
+    }
+    if (dropping && line.rfind("  t", 0) == 0) continue;
+    dropping = false;
+    out += line + "\n";
+  }
+  REQUIRE(dropped);
+  const fs::path b = fs::temp_directory_path() / ("hd-diff-coarse-" + std::to_string(getpid()));
+  fs::create_directories(b);
+  std::ofstream(b / "heap.ops-000008000.heap") << out;
+  Result<DiffResult> d = diff_inputs(a, (b / "heap.ops-000008000.heap").string());
+  REQUIRE(d.is_ok());
+  const DiffRow* missed = nullptr;  // the largest fall: the dropped site's
+  for (const DiffRow& r : d->rows)
+    if (!missed || r.a_bytes - r.b_bytes > missed->a_bytes - missed->b_bytes) missed = &r;
+  REQUIRE(missed != nullptr);
+  REQUIRE(missed->a_bytes - missed->b_bytes >= 100000);
+  INFO(missed->function << ": " << missed->a_bytes << " B in A, +-" << missed->delta_half95);
+  CHECK_FALSE(missed->significant());
+  fs::remove_all(b);
+}
+
 }  // namespace
 }  // namespace hd::analysis
