@@ -179,13 +179,23 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
   }
   if (e.term != accept_term) return;  // only the entry's own leader's appends count
   // ORDERED: with the session's earlier weak writes this replica holds but
-  // has not appended before `slot` (empty with a correct leader, §2.5).
+  // has not appended before `slot` (empty with a correct leader, §2.5), and
+  // ok = it witnessed the op TRUE. The note then carries both facts the
+  // fast path needs from this replica, so it does not depend on the witness
+  // answer reaching the client first. An op whose HoPropose has not arrived
+  // yet is witnessed now from the leader's copy (the same conflict rule; the
+  // late HoPropose then finds it held and answers TRUE).
   const ClientState& c = m.clients.get(e.client);
   auto executed = [&c](SeqNo s) { return ClientTable::executed(c, s); };
-  m.emit_client(
-      e.client,
-      RecordAck{m.cfg.self, e.client, e.seq, true, slot, e.term, m.wire_leader_hint(), ClientId{0},
-                SeqNo{0}, pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)});
+  bool witnessed = pool_.holds_strong(e.client, e.seq, e.cmd.key);
+  if (!witnessed && !ClientTable::executed(c, e.seq)) {
+    witnessed =
+        pool_.record_strong(e.client, e.seq, e.cmd, m.now_us).result == PoolResult::kRecorded;
+  }
+  m.emit_client(e.client,
+                RecordAck{m.cfg.self, e.client, e.seq, witnessed, slot, e.term,
+                          m.wire_leader_hint(), ClientId{0}, SeqNo{0},
+                          pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)});
 }
 
 // ---- execution, syncs ------------------------------------------------------------
