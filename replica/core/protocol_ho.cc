@@ -33,6 +33,10 @@ bool CurpHoProtocol::step_client(Impl& m, const Message& msg) {
   }
   if (const auto* r = std::get_if<CausalRead>(&msg)) {
     ++m.counters.weak_reads;
+    if (m.cfg.bugs.weak_read_ignores_deps) {  // planted bug (tests/sim)
+      m.serve_read(r->client, r->seq, r->key, LogIndex{0}, SeqNo{0});
+      return true;
+    }
     m.serve_read(r->client, r->seq, r->key, r->min_index, r->dep_seq);
     return true;
   }
@@ -131,7 +135,8 @@ void CurpHoProtocol::on_ho_propose(Impl& m, const HoPropose& p) {
   if (gate_.holds(p.client, p.seq)) return;  // a retry of a parked op
   // The causal barrier: no ProposeReply before the dependency is in the log,
   // since the reply carries the slot and that slot must come after it.
-  if (!dep_ready(m, p.client, p.causal_dep)) {
+  const bool barrier = !m.cfg.bugs.skip_causal_barrier;  // planted bug (tests/sim)
+  if (barrier && !dep_ready(m, p.client, p.causal_dep)) {
     gate_.park(p.client, p.seq, GatedOp{p, p.causal_dep, m.now_us});
     return;
   }

@@ -492,6 +492,72 @@ TEST_CASE("sim: causal check catches a read missing a write made visible by anot
                            describe(h[static_cast<size_t>(broken)])) != std::string::npos);
 }
 
+// ---- CURP-HO planted bugs (docs/protocol-curpho.md §4.4) ----------------------
+
+namespace {
+
+// The first of seeds [first, first + max_seeds) of the CURP-HO faulty sweep
+// whose run with `plant` fails `check` while linearizability, final state,
+// execution agreement and the timeout bound pass; 0 if none.
+template <typename Plant, typename Check>
+uint64_t first_ho_seed_failing(uint64_t first, uint64_t max_seeds, Plant plant, Check check,
+                               SimResult* out) {
+  for (uint64_t seed = first; seed < first + max_seeds; ++seed) {
+    SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+    plant(c);
+    SimResult r = Simulator(c).run();
+    if (!check(r).ok() && r.converged && r.linearizable.ok() && r.final_state.ok() &&
+        r.execution.ok() && r.timeouts.ok()) {
+      MESSAGE("seed " << seed << ": " << r.failure());
+      *out = std::move(r);
+      return seed;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+// A leader that orders a session's strong op without waiting for the
+// session's earlier weak write puts the strong op at a lower slot than a
+// write in its causal past: no linearizability, durability or agreement
+// check can see it (each write is ordered and kept); the causal check's
+// write-order rule does, and so does the followers' online check (ORDERED
+// notes reporting the earlier write unordered).
+TEST_CASE("sim: causal check catches a dropped causal barrier") {
+  SimResult r;
+  const uint64_t seed = first_ho_seed_failing(
+      1, 300, [](SimConfig& c) { c.core.bugs.skip_causal_barrier = true; },
+      [](const SimResult& x) { return x.causal; }, &r);
+  REQUIRE(seed != 0);
+  CHECK(r.failure().rfind("causal violation: ", 0) == 0);
+  CHECK(r.causal.detail.find("write order") != std::string::npos);
+  CHECK(r.stats.dep_check_failures > 0);
+  const SimResult good = Simulator(sweep_config(seed, Protocol::kCurpHo)).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+  CHECK(good.stats.dep_check_failures == 0);
+}
+
+// A replica that answers a weak read at once, ignoring the session's
+// min_index and its own unsettled write, returns versions older than the
+// session has seen; without a client cache nothing hides it.
+TEST_CASE("sim: session check catches weak reads older than the session has seen") {
+  SimResult r;
+  const uint64_t seed = first_ho_seed_failing(
+      1, 300,
+      [](SimConfig& c) {
+        c.core.bugs.weak_read_ignores_deps = true;
+        c.session.cache_capacity = 0;
+      },
+      [](const SimResult& x) { return x.sessions; }, &r);
+  REQUIRE(seed != 0);
+  CHECK(r.failure().rfind("session guarantees violation: ", 0) == 0);
+  SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+  c.session.cache_capacity = 0;
+  const SimResult good = Simulator(c).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+}
+
 // Seeds where the CURP-HO sweep found a protocol bug, kept as regressions:
 // 69: a weak read answered as if its own settled write was executed at a
 // lagging replica (read-your-writes; fixed in session_ho.cc, need_version).
