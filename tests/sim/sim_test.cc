@@ -51,11 +51,14 @@ bool protocol_selected(Protocol p) {
   return v == nullptr || *v == '\0' || std::string(v) == name(p);
 }
 
-// The per-seed size of the sweep: a few thousand ops, every fault on.
+// The per-seed size of the sweep: a few thousand ops, every fault on. A
+// CURP-HO op costs ~1.1x a CURP-HT one in the simulator (weak writes go to
+// every replica, RecordAcks); 3000 ops keep both sweeps within ~250 s under
+// ASan+UBSan in CI, with 300 seeds each.
 SimConfig sweep_config(uint64_t seed, Protocol protocol = Protocol::kCurpHt) {
   SimConfig c = faulty_config(seed);
   c.protocol = protocol;
-  c.ops = 4'000;
+  c.ops = protocol == Protocol::kCurpHo ? 3'000 : 4'000;
   if (auto steps = env_u64("HEAPDRIFT_SIM_LIN_STEPS")) c.max_lin_steps_per_key = *steps;
   return c;
 }
@@ -563,7 +566,9 @@ TEST_CASE("sim: session check catches weak reads older than the session has seen
 // lagging replica (read-your-writes; fixed in session_ho.cc, need_version).
 TEST_CASE("sim: curpho regression seeds") {
   for (uint64_t seed : {69}) {
-    const SimResult r = Simulator(sweep_config(seed, Protocol::kCurpHo)).run();
+    SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+    c.ops = 4'000;  // the size the sweep had when it found the bug
+    const SimResult r = Simulator(c).run();
     CHECK_MESSAGE(r.ok(), "seed ", seed, ": ", r.failure());
   }
 }
