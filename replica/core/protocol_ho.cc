@@ -98,6 +98,11 @@ void CurpHoProtocol::append_weak(Impl& m, const CausalWrite& w) {
 
 void CurpHoProtocol::on_leader_append(Impl& m, const LogEntry& e, LogIndex /*slot*/) {
   if (Impl::is_noop(e)) return;
+  // The pool learns that this replica holds the weak entry in its log, as a
+  // follower's does on append: after a step-down the entry stays in this
+  // log without being appended again, and unmarked it would be reported as
+  // unordered in later ORDERED notes (found by the sweep, seeds 1020, 1259).
+  if (!e.strong) pool_.mark_ordered(e.client, e.seq, e.cmd.key, m.now_us);
   release(m, e.client);
 }
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "replica/sim/simulator.h"
 
@@ -122,6 +123,10 @@ void sweep(Protocol protocol) {
     total.settled += r.stats.settled;
     total.dep_check_failures += r.stats.dep_check_failures;
     total.retries += r.stats.retries;
+    if (r.stats.dep_check_failures > 0) {
+      std::printf("dep-check failures in %s seed %llu: %s\n", name(protocol),
+                  static_cast<unsigned long long>(seed), r.summary().c_str());
+    }
     if (r.stats.ops_timed_out > 0 && !only) {
       // Not a failure (an op may legitimately time out under faults), but
       // worth a look: clients retry until a new leader answers.
@@ -561,14 +566,23 @@ TEST_CASE("sim: session check catches weak reads older than the session has seen
   CHECK_MESSAGE(good.ok(), good.failure());
 }
 
-// Seeds where the CURP-HO sweep found a protocol bug, kept as regressions:
-// 69: a weak read answered as if its own settled write was executed at a
-// lagging replica (read-your-writes; fixed in session_ho.cc, need_version).
+// Seeds where the CURP-HO sweep found a protocol bug, kept as regressions,
+// at the size the sweep had when it found them:
+// 69 (4000 ops): a weak read answered as if its own settled write was
+//   executed at a lagging replica (read-your-writes; fixed in session_ho.cc,
+//   need_version);
+// 1020, 1259 (3000 ops, found beyond the CI sweep's 300): a former leader
+//   never marked the weak entries it had appended itself as ordered in its
+//   pool, so as a follower it reported them unordered in ORDERED notes
+//   (dep_check_failures > 0 with a correct leader; fixed in protocol_ho.cc).
 TEST_CASE("sim: curpho regression seeds") {
-  for (uint64_t seed : {69}) {
+  const std::pair<uint64_t, uint64_t> cases[] = {{69, 4'000}, {1020, 3'000}, {1259, 3'000}};
+  for (const auto& one : cases) {
+    const uint64_t seed = one.first;  // a plain variable: doctest's macros capture it
     SimConfig c = sweep_config(seed, Protocol::kCurpHo);
-    c.ops = 4'000;  // the size the sweep had when it found the bug
+    c.ops = one.second;
     const SimResult r = Simulator(c).run();
     CHECK_MESSAGE(r.ok(), "seed ", seed, ": ", r.failure());
+    CHECK_MESSAGE(r.stats.dep_check_failures == 0, "seed ", seed);
   }
 }
