@@ -1,6 +1,7 @@
 // sim_bench: runs the deterministic simulator with no faults for a fixed op
 // count and prints simulated ops and wall-clock ops/s through three cores in
-// the simulator (checkers excluded from the timing). Single-threaded.
+// the simulator (checkers excluded from the timing), for either protocol
+// (--protocol=curpht|curpho). Single-threaded.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,19 +12,25 @@
 int main(int argc, char** argv) {
   uint64_t ops = 200'000;
   uint64_t seed = 1;
+  hd::core::Protocol protocol = hd::core::Protocol::kCurpHt;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--ops=", 0) == 0) {
       ops = std::strtoull(a.c_str() + 6, nullptr, 10);
     } else if (a.rfind("--seed=", 0) == 0) {
       seed = std::strtoull(a.c_str() + 7, nullptr, 10);
+    } else if (a == "--protocol=curpht") {
+      protocol = hd::core::Protocol::kCurpHt;
+    } else if (a == "--protocol=curpho") {
+      protocol = hd::core::Protocol::kCurpHo;
     } else {
-      std::fprintf(stderr, "usage: sim_bench [--ops=N] [--seed=N]\n");
+      std::fprintf(stderr, "usage: sim_bench [--ops=N] [--seed=N] [--protocol=curpht|curpho]\n");
       return 2;
     }
   }
   hd::sim::SimConfig config = hd::sim::clean_config(seed);
   config.ops = ops;
+  config.protocol = protocol;
   config.keys = 1024;
   config.sessions = 8;
   config.pendings = 8;
@@ -38,8 +45,9 @@ int main(int argc, char** argv) {
   const auto t1 = std::chrono::steady_clock::now();
   const double secs = std::chrono::duration<double>(t1 - t0).count();
   std::printf(
-      "sim_bench: %llu simulated ops (%llu completed, fast %llu, slow %llu) in %.3f s "
+      "sim_bench: %s: %llu simulated ops (%llu completed, fast %llu, slow %llu) in %.3f s "
       "wall, %.0f ops/s through %u cores in the simulator; virtual time %.3f s\n",
+      protocol == hd::core::Protocol::kCurpHo ? "curpho" : "curpht",
       static_cast<unsigned long long>(r.stats.ops_issued),
       static_cast<unsigned long long>(r.stats.ops_completed),
       static_cast<unsigned long long>(r.stats.fast_path),

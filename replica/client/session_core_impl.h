@@ -1,7 +1,8 @@
 // SessionCore::Impl: one session's state and the bookkeeping every protocol
 // shares (send window, client cache, completions, leader tracking), included
-// by session_core.cc (submit/step/tick, retries, timeouts) and session_ht.cc
-// (CURP-HT: what each op class sends, the fast-path rule, reply handlers).
+// by session_core.cc (submit/step/tick, retries, timeouts), session_ht.cc
+// (CURP-HT: what each op class sends, the fast-path rule, reply handlers) and
+// session_ho.cc (CURP-HO: the same, plus unsettled weak writes and deps).
 // Private to hd_client_core. Not thread-safe: one thread owns a session.
 #pragma once
 
@@ -25,6 +26,7 @@ struct HeldNote {
   uint32_t from = 0;
   core::Term term;
   LogIndex slot;
+  bool read_dep = false;  // CURP-HO witness answer: a weak PUT is pending on the key
 };
 
 struct PendingOp {
@@ -35,6 +37,17 @@ struct PendingOp {
   TimeUs last_sent_us = 0;
   bool sent = false;  // held back until its seq is inside the replicas' window
   uint32_t retries = 0;
+  // CURP-HO weak write: the bound replica acked it (the application has its
+  // completion) but the leader has not settled it yet: still retried, never
+  // timed out, and it still holds acked_below (docs/protocol-curpho.md §2.1).
+  bool acked = false;
+  // CURP-HO weak read: the slot of the session's own write to the key with
+  // a smaller seq that settled while this read was out. The read's dep_seq
+  // may name that write, and once it settles acked_below passes it, after
+  // which a lagging replica takes it for executed (SeqWindow's floor); a
+  // reply older than this is not an answer (docs/protocol-curpho.md, "Built
+  // so far").
+  LogIndex need_version;
   // Strong ops: the followers' witness OKs and held notes, and the
   // speculative reply of the leader of the highest term heard.
   std::vector<HeldNote> notes;
@@ -50,6 +63,9 @@ struct PendingOp {
 struct CacheEntry {
   Value value;
   LogIndex version;
+  // CURP-HO: != 0 while the entry is this session's own weak write with that
+  // seq, not settled yet (its version, the slot, is unknown: 0).
+  SeqNo unsettled{0};
 };
 
 }  // namespace session_detail
@@ -79,6 +95,16 @@ struct SessionCore::Impl {
   LogIndex min_index;
   std::vector<Outgoing> outgoing;
   std::vector<Completion> completions;
+  // CURP-HO: weak writes still in `pending` (seq -> key), so that a causal
+  // dependency is found without scanning every pending op; settled writes
+  // reported by take_settled(); counters for the gauges.
+  std::map<SeqNo, Key> weak_pending;
+  std::vector<Settled> settled;
+  uint64_t unsettled = 0;
+  uint64_t unsettled_over_timeout = 0;
+  uint64_t dep_check_failures = 0;
+
+  bool ho() const { return config.protocol == core::Protocol::kCurpHo; }
 
   SeqNo acked_below() const { return pending.empty() ? next_seq : pending.begin()->first; }
 
@@ -109,21 +135,44 @@ struct SessionCore::Impl {
 
   void observe(LogIndex v) { min_index = std::max(min_index, v); }
 
-  void cache_put(Key key, const Value& value, LogIndex version) {
+  // Learns `value` at `version`, the result of op `from_seq`. Higher version
+  // wins; an older answer never overwrites a newer one. An own unsettled
+  // write w (CURP-HO) is replaced only by the result of a later op: that op
+  // was ordered (strong: causal barrier) or served (weak read: dep_seq) after
+  // w, so its answer is at least as new; an earlier op's may predate w.
+  void cache_put(Key key, const Value& value, LogIndex version, SeqNo from_seq) {
     if (config.cache_capacity == 0 && !config.never_evict_cache) return;
     auto it = cache.find(key);
     if (it != cache.end()) {
-      // Higher version wins; an older answer never overwrites a newer one.
-      if (version > it->second.version) it->second = CacheEntry{value, version};
+      CacheEntry& e = it->second;
+      const bool replace = e.unsettled != SeqNo{0} ? from_seq > e.unsettled : version > e.version;
+      if (replace) e = CacheEntry{value, version, SeqNo{0}};
       return;
     }
+    cache_insert(key, CacheEntry{value, version, SeqNo{0}});
+  }
+
+  // CURP-HO: the session's own new weak write `seq` is the newest value of
+  // its key for this session, whatever the cache held.
+  void cache_put_unsettled(Key key, const Value& value, SeqNo seq) {
+    if (config.cache_capacity == 0 && !config.never_evict_cache) return;
+    auto it = cache.find(key);
+    if (it != cache.end()) {
+      it->second = CacheEntry{value, LogIndex{0}, seq};
+      return;
+    }
+    cache_insert(key, CacheEntry{value, LogIndex{0}, seq});
+  }
+
+  void cache_insert(Key key, CacheEntry entry) {
+    HD_CHECK(!cache.contains(key));
     if (!config.never_evict_cache) {
       while (cache.size() >= config.cache_capacity && !cache_fifo.empty()) {
         cache.erase(cache_fifo.front());
         cache_fifo.pop_front();
       }
     }
-    cache.emplace(key, CacheEntry{value, version});
+    cache.emplace(key, std::move(entry));
     cache_fifo.push_back(key);
     HD_CHECK(cache.size() == cache_fifo.size());
   }
@@ -133,17 +182,22 @@ struct SessionCore::Impl {
   // a reply (the higher version wins), so caching it only filled the cache
   // with the cold keys a zipf workload touches once — 13 MiB per client and
   // a working set that grew all run (issue 17).
-  void learn_read(Key key, const Value& value, LogIndex version) {
-    if (version.value() > 0) cache_put(key, value, version);
+  void learn_read(Key key, const Value& value, LogIndex version, SeqNo from_seq) {
+    if (version.value() > 0) cache_put(key, value, version, from_seq);
   }
 
-  // ---- CURP-HT (session_ht.cc) -------------------------------------------
   // Sends op `seq` (first time or retry) to the replicas its class goes to.
-  void send(SeqNo seq, const PendingOp& p);
+  void send(SeqNo seq, const PendingOp& p) {
+    if (ho()) {
+      send_ho(seq, p);
+    } else {
+      send_ht(seq, p);
+    }
+  }
 
-  // Removes `seq` from pending and records its completion.
-  void complete(TimeUs now, std::map<SeqNo, PendingOp>::iterator it, Outcome outcome, Path path,
-                Value value, LogIndex version) {
+  // Records the completion of op `it` for the application; `it` stays.
+  void record_completion(TimeUs now, std::map<SeqNo, PendingOp>::iterator it, Outcome outcome,
+                         Path path, Value value, LogIndex version, SeqNo own_unsettled = SeqNo{0}) {
     Completion c;
     c.seq = it->first;
     c.op = it->second.op;
@@ -155,9 +209,34 @@ struct SessionCore::Impl {
     c.submitted_us = it->second.submitted_us;
     c.completed_us = now;
     c.retries = it->second.retries;
-    pending.erase(it);
+    c.own_unsettled_seq = own_unsettled;
     completions.push_back(std::move(c));
+  }
+
+  // Removes op `it` from pending (after its completion was recorded).
+  void retire(TimeUs now, std::map<SeqNo, PendingOp>::iterator it) {
+    if (it->second.op == OpClass::kWeakWrite) {
+      // A write leaving unsettled (timed out) may never take effect: its
+      // cache entry must not answer reads; an empty version-0 entry loses
+      // every merge.
+      auto c = cache.find(it->second.key);
+      if (c != cache.end() && c->second.unsettled == it->first) c->second = CacheEntry{};
+    }
+    if (it->second.acked) {
+      HD_CHECK(unsettled > 0);
+      --unsettled;
+    }
+    weak_pending.erase(it->first);
+    pending.erase(it);
     release_held(now);
+  }
+
+  // Removes `seq` from pending and records its completion.
+  void complete(TimeUs now, std::map<SeqNo, PendingOp>::iterator it, Outcome outcome, Path path,
+                Value value, LogIndex version, SeqNo own_unsettled = SeqNo{0}) {
+    HD_CHECK(!it->second.acked);  // an acked write completed already: it settles
+    record_completion(now, it, outcome, path, std::move(value), version, own_unsettled);
+    retire(now, it);
   }
 
   // A write completed at `slot`: the cache and min_index learn it.
@@ -165,7 +244,7 @@ struct SessionCore::Impl {
                       LogIndex slot) {
     HD_CHECK(slot.value() > 0);
     observe(slot);
-    cache_put(it->second.key, it->second.value, slot);
+    cache_put(it->second.key, it->second.value, slot, it->first);
     complete(now, it, Outcome::kOk, path, Value{}, slot);
   }
 
@@ -177,7 +256,7 @@ struct SessionCore::Impl {
     }
     // A linearizable read is returned as is; it still teaches the cache.
     observe(version);
-    learn_read(it->second.key, value, version);
+    learn_read(it->second.key, value, version, it->first);
     complete(now, it, Outcome::kOk, path, value, version);
   }
 
@@ -185,8 +264,15 @@ struct SessionCore::Impl {
     return p.op == OpClass::kStrongRead || p.op == OpClass::kStrongWrite;
   }
 
-  // Completes op `it` on the fast path if its replies make one (session_ht.cc).
-  void maybe_fast(TimeUs now, std::map<SeqNo, PendingOp>::iterator it);
+  // Completes strong op `it` if its replies make a path (fast, or for
+  // CURP-HO also slow on ordered acks).
+  void maybe_fast(TimeUs now, std::map<SeqNo, PendingOp>::iterator it) {
+    if (ho()) {
+      maybe_complete_ho(now, it);
+    } else {
+      maybe_fast_ht(now, it);
+    }
+  }
 
   // Any replica's reply may name a newer leader.
   void learn_leader(core::Term term, ReplicaId leader_hint) {
@@ -195,11 +281,26 @@ struct SessionCore::Impl {
     leader = leader_hint;
   }
 
-  // Replies (session_ht.cc).
+  // ---- CURP-HT (session_ht.cc) -------------------------------------------
+  void send_ht(SeqNo seq, const PendingOp& p);
+  void maybe_fast_ht(TimeUs now, std::map<SeqNo, PendingOp>::iterator it);
+  // Replies: the first two shared with CURP-HO (the leader's speculative reply
+  // and the commit), the weak ones CURP-HT's.
   void on(TimeUs now, const core::ProposeReply& m);
   void on(TimeUs now, const core::StrongCommit& m);
   void on(TimeUs now, const core::WeakWriteReply& m);
   void on(TimeUs now, const core::WeakReadReply& m);
+
+  // ---- CURP-HO (session_ho.cc) -------------------------------------------
+  void send_ho(SeqNo seq, const PendingOp& p);
+  void maybe_complete_ho(TimeUs now, std::map<SeqNo, PendingOp>::iterator it);
+  // The session's latest weak write still pending with a seq below `seq`
+  // (to `key` only, if given); 0 if none (docs/protocol-curpho.md §2.0).
+  SeqNo weak_dep_before(SeqNo seq, const Key* key) const;
+  void on(TimeUs now, const core::CausalWriteAck& m);
+  void on(TimeUs now, const core::RecordAck& m);
+  void on_settle(TimeUs now, const core::WeakWriteReply& m);
+  void on_causal_read_reply(TimeUs now, const core::WeakReadReply& m);
 };
 
 }  // namespace hd::client

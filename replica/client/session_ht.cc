@@ -15,7 +15,7 @@ using core::Message;
 using core::Outgoing;
 using core::ReplicaId;
 
-void SessionCore::Impl::send(SeqNo seq, const PendingOp& p) {
+void SessionCore::Impl::send_ht(SeqNo seq, const PendingOp& p) {
   switch (p.op) {
     case OpClass::kStrongRead:
     case OpClass::kStrongWrite: {
@@ -75,7 +75,7 @@ void SessionCore::Impl::send(SeqNo seq, const PendingOp& p) {
 //    OK says the result is committed state (no pending write on the key),
 //    and a majority still in its term says no newer leader can have
 //    committed a write the read missed.
-void SessionCore::Impl::maybe_fast(TimeUs now, std::map<SeqNo, PendingOp>::iterator it) {
+void SessionCore::Impl::maybe_fast_ht(TimeUs now, std::map<SeqNo, PendingOp>::iterator it) {
   const PendingOp& p = it->second;
   if (!p.have_leader_reply || !p.leader_ok) return;
   const bool write = p.op == OpClass::kStrongWrite;
@@ -110,7 +110,7 @@ void SessionCore::Impl::on(TimeUs now, const core::ProposeReply& m) {
     p.leader_value = m.value;
     p.leader_version = m.version;
     p.leader_slot = m.slot;
-  } else if (m.ok && p.notes.size() < 4 * config.replica_count) {
+  } else if (m.ok && !ho() && p.notes.size() < 4 * config.replica_count) {
     p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot});
   }
   maybe_fast(now, it);
@@ -141,7 +141,7 @@ void SessionCore::Impl::on(TimeUs now, const core::WeakReadReply& m) {
     value = c->second.value;
     version = c->second.version;
   } else {
-    learn_read(it->second.key, value, version);
+    learn_read(it->second.key, value, version, it->first);
   }
   observe(version);
   complete(now, it, Outcome::kOk, Path::kNone, std::move(value), version);

@@ -298,7 +298,7 @@ struct HoPropose {
 // key, 0: none). slot > 0: ORDERED, "I appended your entry at (term, slot)
 // from that term's leader"; causal_deps = this session's earlier weak writes
 // the follower holds but has not ordered before slot (empty with a correct
-// leader).
+// leader), and ok = the follower had answered the op TRUE as witness.
 struct RecordAck {
   ReplicaId from;
   ClientId client;

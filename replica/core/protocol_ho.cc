@@ -33,6 +33,10 @@ bool CurpHoProtocol::step_client(Impl& m, const Message& msg) {
   }
   if (const auto* r = std::get_if<CausalRead>(&msg)) {
     ++m.counters.weak_reads;
+    if (m.cfg.bugs.weak_read_ignores_deps) {  // planted bug (tests/sim)
+      m.serve_read(r->client, r->seq, r->key, LogIndex{0}, SeqNo{0});
+      return true;
+    }
     m.serve_read(r->client, r->seq, r->key, r->min_index, r->dep_seq);
     return true;
   }
@@ -94,6 +98,11 @@ void CurpHoProtocol::append_weak(Impl& m, const CausalWrite& w) {
 
 void CurpHoProtocol::on_leader_append(Impl& m, const LogEntry& e, LogIndex /*slot*/) {
   if (Impl::is_noop(e)) return;
+  // The pool learns that this replica holds the weak entry in its log, as a
+  // follower's does on append: after a step-down the entry stays in this
+  // log without being appended again, and unmarked it would be reported as
+  // unordered in later ORDERED notes (found by the sweep, seeds 1020, 1259).
+  if (!e.strong) pool_.mark_ordered(e.client, e.seq, e.cmd.key, m.now_us);
   release(m, e.client);
 }
 
@@ -131,7 +140,8 @@ void CurpHoProtocol::on_ho_propose(Impl& m, const HoPropose& p) {
   if (gate_.holds(p.client, p.seq)) return;  // a retry of a parked op
   // The causal barrier: no ProposeReply before the dependency is in the log,
   // since the reply carries the slot and that slot must come after it.
-  if (!dep_ready(m, p.client, p.causal_dep)) {
+  const bool barrier = !m.cfg.bugs.skip_causal_barrier;  // planted bug (tests/sim)
+  if (barrier && !dep_ready(m, p.client, p.causal_dep)) {
     gate_.park(p.client, p.seq, GatedOp{p, p.causal_dep, m.now_us});
     return;
   }
@@ -179,13 +189,23 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
   }
   if (e.term != accept_term) return;  // only the entry's own leader's appends count
   // ORDERED: with the session's earlier weak writes this replica holds but
-  // has not appended before `slot` (empty with a correct leader, §2.5).
+  // has not appended before `slot` (empty with a correct leader, §2.5), and
+  // ok = it witnessed the op TRUE. The note then carries both facts the
+  // fast path needs from this replica, so it does not depend on the witness
+  // answer reaching the client first. An op whose HoPropose has not arrived
+  // yet is witnessed now from the leader's copy (the same conflict rule; the
+  // late HoPropose then finds it held and answers TRUE).
   const ClientState& c = m.clients.get(e.client);
   auto executed = [&c](SeqNo s) { return ClientTable::executed(c, s); };
-  m.emit_client(
-      e.client,
-      RecordAck{m.cfg.self, e.client, e.seq, true, slot, e.term, m.wire_leader_hint(), ClientId{0},
-                SeqNo{0}, pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)});
+  bool witnessed = pool_.holds_strong(e.client, e.seq, e.cmd.key);
+  if (!witnessed && !ClientTable::executed(c, e.seq)) {
+    witnessed =
+        pool_.record_strong(e.client, e.seq, e.cmd, m.now_us).result == PoolResult::kRecorded;
+  }
+  m.emit_client(e.client,
+                RecordAck{m.cfg.self, e.client, e.seq, witnessed, slot, e.term,
+                          m.wire_leader_hint(), ClientId{0}, SeqNo{0},
+                          pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)});
 }
 
 // ---- execution, syncs ------------------------------------------------------------

@@ -64,6 +64,13 @@ struct CoreConfig {
     // The leader treats every new op whose seq is a multiple of this as a
     // duplicate and drops it (0: off).
     uint64_t new_seq_as_duplicate_every = 0;
+    // CURP-HO: the leader orders a strong op (HoPropose) at once, without
+    // waiting for its causal_dep (weak writes are still chained): "drop the
+    // causal barrier" (docs/protocol-curpho.md §4.4).
+    bool skip_causal_barrier = false;
+    // CURP-HO: a replica answers every CausalRead at once, ignoring min_index
+    // and dep_seq: a weak read older than what the session has seen.
+    bool weak_read_ignores_deps = false;
   } bugs;
 };
 

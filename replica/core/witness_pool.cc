@@ -17,6 +17,15 @@ PoolOp* WitnessPool::find(ClientId client, SeqNo seq, Key key) {
   return nullptr;
 }
 
+bool WitnessPool::holds_strong(ClientId client, SeqNo seq, Key key) const {
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return false;
+  for (const PoolOp& op : it->second) {
+    if (op.client == client && op.seq == seq) return op.strong;
+  }
+  return false;
+}
+
 StrongRecord WitnessPool::record_strong(ClientId client, SeqNo seq, const Command& cmd,
                                         TimeUs now_us) {
   StrongRecord r;

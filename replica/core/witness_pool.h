@@ -70,6 +70,9 @@ class WitnessPool {
                                     const std::function<bool(SeqNo)>& executed,
                                     size_t max = 16) const;
 
+  // The strong op (client, seq) on `key` is recorded here: this replica
+  // answered it TRUE as witness (and it is not executed or collected yet).
+  bool holds_strong(ClientId client, SeqNo seq, Key key) const;
   // Drops (client, seq) on key if held (strong or weak); returns whether it was.
   bool remove(ClientId client, SeqNo seq, Key key);
   // Drops every op recorded at or before now_us - max_age_us; returns how many.

@@ -148,7 +148,7 @@ class KeySearch {
     for (uint32_t i = 0; i < ops_.size(); ++i) {
       const HistoryOp& h = history_[ops_[i].history_index];
       evs.push_back(Ev{h.invoke, i, true});
-      evs.push_back(Ev{h.response, i, false});
+      evs.push_back(Ev{h.lin_end(), i, false});
     }
     // Positions are distinct except +inf; ties keep calls first (they can
     // never tie with a finite return) and op order for determinism.
@@ -276,7 +276,7 @@ CheckResult zones_for_key(const History& history, const std::vector<uint32_t>& i
     auto [it, inserted] = of_value.emplace(h.value, static_cast<uint32_t>(clusters.size()));
     if (!inserted) return CheckResult::violation("zone check needs unique write values");
     Cluster c;
-    c.min_response = h.response;
+    c.min_response = h.lin_end();
     c.max_invoke = h.invoke;
     c.write_invoke = h.invoke;
     c.write_finite = h.completed();
@@ -516,6 +516,11 @@ CheckResult check_final_state(const History& history,
   std::unordered_map<uint64_t, uint32_t> write_at;
   for (uint32_t i = 0; i < history.size(); ++i) {
     const HistoryOp& h = history[i];
+    if (h.is_write() && h.completed() && h.version == 0) {
+      // A CURP-HO weak write is acked before it has a slot; the simulator
+      // gives it its execution slot, 0 if no replica ever executed it.
+      return CheckResult::violation("acknowledged write never ordered (slot 0): " + describe(h));
+    }
     if (h.is_write() && h.completed()) {
       uint64_t& a = acked[h.key];
       a = std::max(a, h.version);

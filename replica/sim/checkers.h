@@ -30,7 +30,8 @@ struct CheckResult {
 
 const char* to_string(CheckResult::Kind kind);
 
-// Linearizability of every write (strong and weak; a write that never answered
+// Linearizability of every write (strong and weak; a write's interval ends at
+// HistoryOp::lin_end(), its settle; a write that never answered
 // has response = +inf and may or may not have taken effect) and every completed
 // strong read, against a single-register model per key. Each key is searched
 // separately; a key whose search exceeds max_steps_per_key makes the result
@@ -84,7 +85,8 @@ struct ReplicaFinalState {
   std::vector<core::KvEntry> entries;  // one per key, any order
 };
 
-// Every acknowledged write is durable: on every replica, each key's version is
+// Every acknowledged write was ordered (version > 0; a CURP-HO weak write's
+// version is its execution slot, 0 if none) and is durable: on every replica, each key's version is
 // >= the slot of every acknowledged write to it; all replicas agree on value
 // and version; and the value at that version is the one written there.
 CheckResult check_final_state(const History& history, const std::vector<ReplicaFinalState>& states);

@@ -43,6 +43,14 @@ struct HistoryOp {
   client::Path path = client::Path::kNone;
 
   bool completed() const { return response != kNever; }
+  // End of the op's interval for linearizability: a write's settle when known
+  // (a CURP-HO weak write takes effect at its slot, which may come after the
+  // ack that is its response: docs/protocol-curpho.md §4.2), else the
+  // response. A converged simulation settles every acknowledged write; an
+  // acknowledged one never ordered fails check_final_state.
+  uint64_t lin_end() const {
+    return is_write() && settle != kNever && settle > response ? settle : response;
+  }
   bool is_write() const {
     return op == client::OpClass::kStrongWrite || op == client::OpClass::kWeakWrite;
   }

@@ -120,7 +120,7 @@ std::string SimResult::summary() const {
       "(fast %llu, slow %llu), retries %llu, msgs %llu (dropped %llu, dup %llu), "
       "crashes %llu (leader %llu), partitions %llu, leader isolations %llu, elections won %llu, "
       "longest leaderless %.3fs, snapshots %llu, max log %llu, max witness %llu, "
-      "lin steps %llu (zone-decided keys %llu), t=%.3fs",
+      "lin steps %llu (zone-decided keys %llu), settled %llu, dep-check failures %llu, t=%.3fs",
       static_cast<unsigned long long>(seed), static_cast<unsigned long long>(stats.ops_issued),
       static_cast<unsigned long long>(stats.ops_completed),
       static_cast<unsigned long long>(stats.ops_timed_out),
@@ -146,6 +146,8 @@ std::string SimResult::summary() const {
       static_cast<unsigned long long>(stats.max_witness_entries),
       static_cast<unsigned long long>(stats.lin_steps),
       static_cast<unsigned long long>(stats.lin_zone_decided),
+      static_cast<unsigned long long>(stats.settled),
+      static_cast<unsigned long long>(stats.dep_check_failures),
       static_cast<double>(stats.end_us) / 1e6);
   return buf;
 }
@@ -181,6 +183,10 @@ struct Simulator::Impl {
   TimeUs last_watch_us = 0;
   std::vector<size_t> timed_out;
   ExecutionAgreement execution;
+  // CURP-HO: (read, own write) history indices of reads answered with the
+  // session's own unsettled write, and (write, slot) of settles.
+  std::vector<std::pair<size_t, size_t>> own_unsettled_reads;
+  std::vector<std::pair<size_t, uint64_t>> settle_slots;
 
   explicit Impl(const SimConfig& c) : config(c), rng(c.seed) {
     HD_CHECK(config.replicas >= 3);
@@ -200,6 +206,8 @@ struct Simulator::Impl {
       sc.replica_count = config.replicas;
       sc.leader = core::ReplicaId{0};
       sc.nearest = core::ReplicaId{s % config.replicas};
+      sc.bound = sc.nearest;
+      sc.protocol = config.protocol;
       sessions[s].core = std::make_unique<client::SessionCore>(sc);
     }
   }
@@ -214,6 +222,7 @@ struct Simulator::Impl {
     cc.rejoin = rejoin;
     cc.election_seed = config.seed;
     cc.record_executed = true;
+    cc.protocol = config.protocol;
     replicas[r] = std::make_unique<core::ReplicaCore>(cc);
   }
 
@@ -300,6 +309,7 @@ struct Simulator::Impl {
       send(kFromClient, o.to, std::move(o.msg));
     }
     for (client::Completion& c : slot.core->take_completions()) record_completion(s, c);
+    for (const client::Settled& st : slot.core->take_settled()) record_settle(s, st);
   }
 
   void deliver(Packet p) {
@@ -374,8 +384,17 @@ struct Simulator::Impl {
     ++stats.ops_completed;
     h.response = ++event_pos;
     // CURP-HT answers an op only once it is committed (a fast-path write's
-    // slot is on a majority): it settles when it responds.
-    h.settle = h.response;
+    // slot is on a majority): it settles when it responds. So do CURP-HO's
+    // strong ops and reads; its weak writes settle on the WeakWriteReply
+    // (record_settle), after or with their completion.
+    const bool ho_weak_write =
+        config.protocol == core::Protocol::kCurpHo && c.op == client::OpClass::kWeakWrite;
+    if (!ho_weak_write) h.settle = h.response;
+    if (c.own_unsettled_seq.value() != 0) {
+      HD_CHECK(c.own_unsettled_seq.value() <= slot.history_of_seq.size());
+      own_unsettled_reads.emplace_back(slot.history_of_seq[c.seq.value() - 1],
+                                       slot.history_of_seq[c.own_unsettled_seq.value() - 1]);
+    }
     h.response_us = now;
     h.version = c.version.value();
     h.path = c.path;
@@ -385,6 +404,48 @@ struct Simulator::Impl {
       if (c.path == client::Path::kFast) ++stats.fast_path;
       if (c.path == client::Path::kSlow) ++stats.slow_path;
     }
+  }
+
+  // A CURP-HO weak write settled: its completion came first (same flush).
+  void record_settle(uint32_t s, const client::Settled& st) {
+    SessionSlot& slot = sessions[s];
+    HD_CHECK(config.protocol == core::Protocol::kCurpHo);
+    HD_CHECK(st.seq.value() >= 1);
+    HD_CHECK(st.seq.value() <= slot.history_of_seq.size());
+    HistoryOp& h = history[slot.history_of_seq[st.seq.value() - 1]];
+    HD_CHECK(h.op == client::OpClass::kWeakWrite);
+    HD_CHECK(h.completed());
+    HD_CHECK(h.settle == kNever);
+    h.settle = ++event_pos;
+    settle_slots.emplace_back(slot.history_of_seq[st.seq.value() - 1], st.slot.value());
+    ++stats.settled;
+  }
+
+  // After the run: writes learn their execution slots; a CURP-HO weak write's
+  // version is that slot (its ack had none), and a read that returned its
+  // session's own unsettled write gets that write's slot as its version.
+  // A settle naming another slot than the execution's is a violation.
+  CheckResult fill_slots() {
+    for (HistoryOp& h : history) {
+      if (h.is_write()) h.slot = execution.slot_of(h.session, h.seq);
+    }
+    CheckResult r;
+    for (const auto& [idx, slot_no] : settle_slots) {
+      if (history[idx].slot != slot_no && r.ok()) {
+        r = CheckResult::violation("weak write settled at slot " + std::to_string(slot_no) +
+                                   " but executed at slot " + std::to_string(history[idx].slot) +
+                                   ": " + describe(history[idx]));
+      }
+    }
+    if (config.protocol != core::Protocol::kCurpHo) return r;
+    for (HistoryOp& h : history) {
+      if (h.op == client::OpClass::kWeakWrite && h.completed()) h.version = h.slot;
+    }
+    for (const auto& [read, write] : own_unsettled_reads) {
+      HD_CHECK(history[read].version == 0);
+      history[read].version = history[write].slot;
+    }
+    return r;
   }
 
   // ---- time ---------------------------------------------------------------
@@ -584,17 +645,19 @@ SimResult Simulator::run() {
   res.converged = s.phase == Phase::kDone;
   s.stats.end_us = s.now;
   res.election = s.election;
+  for (const SessionSlot& ss : s.sessions) {
+    s.stats.dep_check_failures += ss.core->gauges().dep_check_failures;
+  }
+  // Slots first: every check below judges CURP-HO weak writes by them.
+  const CheckResult settles = s.fill_slots();
   for (const auto& [term, leader] : s.leader_of_term) s.stats.elections_won += term > 1 ? 1 : 0;
   res.linearizable = check_linearizable(s.history, s.config.max_lin_steps_per_key);
   s.stats.lin_steps = res.linearizable.steps;
   s.stats.lin_zone_decided = res.linearizable.zone_decided;
   res.sessions = check_session_guarantees(s.history);
-  // Writes learn their slots from the executions (also those that timed out).
-  for (HistoryOp& h : s.history) {
-    if (h.is_write()) h.slot = s.execution.slot_of(h.session, h.seq);
-  }
   res.values = check_value_versions(s.history);
   if (res.values.ok()) res.values = check_write_slots(s.history);
+  if (res.values.ok()) res.values = settles;
   res.causal = check_causal(s.history);
   std::vector<ReplicaFinalState> finals;
   for (uint32_t r = 0; r < s.config.replicas; ++r) {

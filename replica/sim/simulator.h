@@ -55,6 +55,9 @@ struct Sabotage {
 
 struct SimConfig {
   uint64_t seed = 1;
+  // Both the replicas and the sessions run it. Session s is bound to (and
+  // reads first from) replica s % replicas, so followers ack and serve too.
+  core::Protocol protocol = core::Protocol::kCurpHt;
   uint32_t replicas = 3;
   uint32_t sessions = 5;
   uint32_t pendings = 4;  // ops in flight per session
@@ -98,6 +101,11 @@ struct SimStats {
   uint64_t fast_path = 0;
   uint64_t slow_path = 0;
   uint64_t retries = 0;
+  // CURP-HO: weak writes settled, ORDERED notes that reported the session's
+  // earlier weak writes unordered (0 with a correct leader), and ops the
+  // leaders' causal gates dropped at their cap.
+  uint64_t settled = 0;
+  uint64_t dep_check_failures = 0;
   uint64_t messages_sent = 0;
   uint64_t messages_delivered = 0;
   uint64_t messages_dropped = 0;  // by the network or to a crashed replica

@@ -1,8 +1,9 @@
-// Seeded cluster simulation: a sweep of seeds with every fault on (leader
-// crashes and isolation included), a failover-heavy sweep, a fault-free
-// fast-path test, determinism, and proofs that the checkers catch
-// deliberately broken behaviour. Replay one seed with
-//   HEAPDRIFT_SIM_SEED=<n> build/bin/sim_tests -tc="sim: seed sweep*"
+// Seeded cluster simulation, for each protocol (CURP-HT, CURP-HO): a sweep of
+// seeds with every fault on (leader crashes and isolation included), a
+// failover-heavy sweep, a fault-free fast-path test, determinism, and proofs
+// that the checkers catch deliberately broken behaviour. Replay one seed with
+//   HEAPDRIFT_SIM_SEED=<n> build/bin/sim_tests -tc="sim: seed sweep*curpht"
+// (or *curpho; HEAPDRIFT_SIM_PROTOCOL=curpht|curpho runs one protocol only)
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "replica/sim/simulator.h"
 
@@ -41,26 +43,43 @@ std::optional<uint64_t> cmdline_seed() {
   return std::nullopt;
 }
 
-// The per-seed size of the sweep: a few thousand ops, every fault on.
-SimConfig sweep_config(uint64_t seed) {
+using hd::core::Protocol;
+
+const char* name(Protocol p) {
+  return p == Protocol::kCurpHo ? "curpho" : "curpht";
+}
+
+// HEAPDRIFT_SIM_PROTOCOL=curpht|curpho: only that protocol's tests run.
+bool protocol_selected(Protocol p) {
+  const char* v = std::getenv("HEAPDRIFT_SIM_PROTOCOL");
+  return v == nullptr || *v == '\0' || std::string(v) == name(p);
+}
+
+// The per-seed size of the sweep: a few thousand ops, every fault on. A
+// CURP-HO op costs ~1.1x a CURP-HT one in the simulator (weak writes go to
+// every replica, RecordAcks); 3000 ops keep both sweeps within ~250 s under
+// ASan+UBSan in CI, with 300 seeds each.
+SimConfig sweep_config(uint64_t seed, Protocol protocol = Protocol::kCurpHt) {
   SimConfig c = faulty_config(seed);
-  c.ops = 4'000;
+  c.protocol = protocol;
+  c.ops = protocol == Protocol::kCurpHo ? 3'000 : 4'000;
   if (auto steps = env_u64("HEAPDRIFT_SIM_LIN_STEPS")) c.max_lin_steps_per_key = *steps;
   return c;
 }
 
-void print_replay(uint64_t seed, const SimResult& r) {
+void print_replay(uint64_t seed, Protocol p, const SimResult& r) {
   std::printf(
-      "sim seed %llu FAILED: %s\n  %s\n  replay: HEAPDRIFT_SIM_SEED=%llu build/bin/sim_tests "
-      "-tc=\"sim: seed sweep*\"   (or: build/bin/sim_tests --seed=%llu -tc=\"sim: seed sweep*\")\n",
-      static_cast<unsigned long long>(seed), r.failure().c_str(), r.summary().c_str(),
-      static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+      "sim %s seed %llu FAILED: %s\n  %s\n  replay: HEAPDRIFT_SIM_SEED=%llu build/bin/sim_tests "
+      "-tc=\"sim: seed sweep*%s\"   (or: build/bin/sim_tests --seed=%llu -tc=\"sim: seed "
+      "sweep*%s\")\n",
+      name(p), static_cast<unsigned long long>(seed), r.failure().c_str(), r.summary().c_str(),
+      static_cast<unsigned long long>(seed), name(p), static_cast<unsigned long long>(seed),
+      name(p));
   std::fflush(stdout);
 }
 
-}  // namespace
-
-TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
+void sweep(Protocol protocol) {
+  if (!protocol_selected(protocol)) return;
   std::optional<uint64_t> only = env_u64("HEAPDRIFT_SIM_SEED");
   if (!only) only = cmdline_seed();
   const uint64_t first = env_u64("HEAPDRIFT_SIM_FIRST_SEED").value_or(1);
@@ -74,10 +93,10 @@ TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
   for (uint64_t i = 0; i < count && failed < max_failures; ++i) {
     ++ran;
     const uint64_t seed = only ? *only : first + i;
-    Simulator sim(sweep_config(seed));
+    Simulator sim(sweep_config(seed, protocol));
     const SimResult r = sim.run();
     if (only) {
-      const SimConfig c = sweep_config(seed);
+      const SimConfig c = sweep_config(seed, protocol);
       std::printf(
           "%s\nconfig: sessions %u pendings %u keys %u max_delay %lluus drop %u dup %u "
           "reorder %u partition %u isolate-leader %u crash %u leader-crash %u ppm, max_down "
@@ -104,6 +123,13 @@ TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
     total.messages_dropped += r.stats.messages_dropped;
     total.max_log_retained = std::max(total.max_log_retained, r.stats.max_log_retained);
     total.max_witness_entries = std::max(total.max_witness_entries, r.stats.max_witness_entries);
+    total.settled += r.stats.settled;
+    total.dep_check_failures += r.stats.dep_check_failures;
+    total.retries += r.stats.retries;
+    if (r.stats.dep_check_failures > 0) {
+      std::printf("dep-check failures in %s seed %llu: %s\n", name(protocol),
+                  static_cast<unsigned long long>(seed), r.summary().c_str());
+    }
     if (r.stats.ops_timed_out > 0 && !only) {
       // Not a failure (an op may legitimately time out under faults), but
       // worth a look: clients retry until a new leader answers.
@@ -111,17 +137,21 @@ TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
     }
     if (!r.ok()) {
       ++failed;
-      print_replay(seed, r);
+      print_replay(seed, protocol, r);
     }
-    CHECK_MESSAGE(r.ok(), "seed ", seed, ": ", r.failure());
-    CHECK(r.stats.ops_issued == sweep_config(seed).ops);
+    CHECK_MESSAGE(r.ok(), name(protocol), " seed ", seed, ": ", r.failure());
+    CHECK(r.stats.ops_issued == sweep_config(seed, protocol).ops);
   }
+  // The online check of the causal barrier (docs/protocol-curpho.md §2.5):
+  // with a correct leader no ORDERED note reports an unordered earlier write.
+  CHECK(total.dep_check_failures == 0);
   std::printf(
-      "sim sweep: %llu seeds, %llu failed; ops %llu (completed %llu, timeout %llu), strong "
+      "sim sweep %s: %llu seeds, %llu failed; ops %llu (completed %llu, timeout %llu), strong "
       "fast-path share %.1f%%, crashes %llu (leader %llu), partitions %llu, leader isolations "
       "%llu, elections won %llu, longest leaderless %.3fs, snapshots %llu, dropped msgs %llu, "
-      "max log retained %llu, max witness entries %llu, keys decided by zones %llu\n",
-      static_cast<unsigned long long>(ran), static_cast<unsigned long long>(failed),
+      "max log retained %llu, max witness entries %llu, keys decided by zones %llu, retries "
+      "%llu, weak writes settled %llu, dep-check failures %llu\n",
+      name(protocol), static_cast<unsigned long long>(ran), static_cast<unsigned long long>(failed),
       static_cast<unsigned long long>(total.ops_issued),
       static_cast<unsigned long long>(total.ops_completed),
       static_cast<unsigned long long>(total.ops_timed_out),
@@ -138,26 +168,71 @@ TEST_CASE("sim: seed sweep with network faults, crashes and leader failover") {
       static_cast<unsigned long long>(total.messages_dropped),
       static_cast<unsigned long long>(total.max_log_retained),
       static_cast<unsigned long long>(total.max_witness_entries),
-      static_cast<unsigned long long>(total.lin_zone_decided));
+      static_cast<unsigned long long>(total.lin_zone_decided),
+      static_cast<unsigned long long>(total.retries),
+      static_cast<unsigned long long>(total.settled),
+      static_cast<unsigned long long>(total.dep_check_failures));
+}
+
+}  // namespace
+
+TEST_CASE("sim: seed sweep with network faults, crashes and leader failover, curpht") {
+  sweep(Protocol::kCurpHt);
+}
+
+TEST_CASE("sim: seed sweep with network faults, crashes and leader failover, curpho") {
+  sweep(Protocol::kCurpHo);
 }
 
 // Every seed loses its leader several times (crashes and isolation, besides
 // the sweep's other faults): elections must happen, and every check holds.
+namespace {
+void failover(Protocol protocol);
+void fast_path(Protocol protocol);
+void same_history(Protocol protocol);
+}  // namespace
+
 TEST_CASE("sim: leader failover under load keeps every check") {
+  for (Protocol protocol : {Protocol::kCurpHt, Protocol::kCurpHo}) {
+    if (!protocol_selected(protocol)) continue;
+    CAPTURE(std::string(name(protocol)));
+    failover(protocol);
+  }
+}
+
+TEST_CASE("sim: without faults most strong ops take the fast path") {
+  for (Protocol protocol : {Protocol::kCurpHt, Protocol::kCurpHo}) {
+    if (!protocol_selected(protocol)) continue;
+    CAPTURE(std::string(name(protocol)));
+    fast_path(protocol);
+  }
+}
+
+TEST_CASE("sim: the same seed gives the same history") {
+  for (Protocol protocol : {Protocol::kCurpHt, Protocol::kCurpHo}) {
+    CAPTURE(std::string(name(protocol)));
+    same_history(protocol);
+  }
+}
+
+namespace {
+
+void failover(Protocol protocol) {
   uint64_t elections = 0;
   uint64_t leader_crashes = 0;
   uint64_t isolations = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
-    SimConfig c = sweep_config(1000 + seed);
+    SimConfig c = sweep_config(1000 + seed, protocol);
     c.ops = 3'000;
     c.crash.leader_crash_ppm_per_tick = 2'000;
     c.net.isolate_leader_ppm_per_tick = 1'500;
     const SimResult r = Simulator(c).run();
     if (!r.ok()) {
       std::printf(
-          "failover seed %llu FAILED: %s\n  %s\n  replay: build/bin/sim_tests "
-          "-tc=\"sim: leader failover*\"\n",
-          static_cast<unsigned long long>(1000 + seed), r.failure().c_str(), r.summary().c_str());
+          "failover %s seed %llu FAILED: %s\n  %s\n  replay: HEAPDRIFT_SIM_PROTOCOL=%s "
+          "build/bin/sim_tests -tc=\"sim: leader failover*\"\n",
+          name(protocol), static_cast<unsigned long long>(1000 + seed), r.failure().c_str(),
+          r.summary().c_str(), name(protocol));
     }
     CHECK_MESSAGE(r.ok(), "seed ", 1000 + seed, ": ", r.failure());
     elections += r.stats.elections_won;
@@ -171,8 +246,9 @@ TEST_CASE("sim: leader failover under load keeps every check") {
   CHECK(elections >= leader_crashes);
 }
 
-TEST_CASE("sim: without faults most strong ops take the fast path") {
+void fast_path(Protocol protocol) {
   SimConfig c = clean_config(11);
+  c.protocol = protocol;
   c.ops = 3'000;
   c.keys = 256;  // few conflicts: witnesses accept
   const SimResult r = Simulator(c).run();
@@ -183,10 +259,15 @@ TEST_CASE("sim: without faults most strong ops take the fast path") {
   REQUIRE(r.stats.strong_completed > 0);
   CHECK(r.stats.fast_path * 10 >= r.stats.strong_completed * 8);  // >= 80%
   CHECK(r.stats.elections_won == 0);                              // the boot leader keeps its term
+  CHECK(r.stats.dep_check_failures == 0);
+  MESSAGE(std::string(name(protocol)), " fast-path share ",
+          100.0 * static_cast<double>(r.stats.fast_path) /
+              static_cast<double>(r.stats.strong_completed),
+          "% of ", r.stats.strong_completed, " strong ops");
 }
 
-TEST_CASE("sim: the same seed gives the same history") {
-  SimConfig c = sweep_config(5);
+void same_history(Protocol protocol) {
+  SimConfig c = sweep_config(5, protocol);
   c.ops = 800;
   const SimResult a = Simulator(c).run();
   const SimResult b = Simulator(c).run();
@@ -199,6 +280,8 @@ TEST_CASE("sim: the same seed gives the same history") {
   CHECK(a.stats.end_us == b.stats.end_us);
   CHECK(a.stats.messages_sent == b.stats.messages_sent);
 }
+
+}  // namespace
 
 namespace {
 
@@ -418,4 +501,91 @@ TEST_CASE("sim: causal check catches a read missing a write made visible by anot
   MESSAGE(causal.detail);
   CHECK(causal.detail.find("causal visibility violated: " +
                            describe(h[static_cast<size_t>(broken)])) != std::string::npos);
+}
+
+// ---- CURP-HO planted bugs (docs/protocol-curpho.md §4.4) ----------------------
+
+namespace {
+
+// The first of seeds [first, first + max_seeds) of the CURP-HO faulty sweep
+// whose run with `plant` fails `check` while linearizability, final state,
+// execution agreement and the timeout bound pass; 0 if none.
+template <typename Plant, typename Check>
+uint64_t first_ho_seed_failing(uint64_t first, uint64_t max_seeds, Plant plant, Check check,
+                               SimResult* out) {
+  for (uint64_t seed = first; seed < first + max_seeds; ++seed) {
+    SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+    plant(c);
+    SimResult r = Simulator(c).run();
+    if (!check(r).ok() && r.converged && r.linearizable.ok() && r.final_state.ok() &&
+        r.execution.ok() && r.timeouts.ok()) {
+      MESSAGE("seed " << seed << ": " << r.failure());
+      *out = std::move(r);
+      return seed;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+// A leader that orders a session's strong op without waiting for the
+// session's earlier weak write puts the strong op at a lower slot than a
+// write in its causal past: no linearizability, durability or agreement
+// check can see it (each write is ordered and kept); the causal check's
+// write-order rule does, and so does the followers' online check (ORDERED
+// notes reporting the earlier write unordered).
+TEST_CASE("sim: causal check catches a dropped causal barrier") {
+  SimResult r;
+  const uint64_t seed = first_ho_seed_failing(
+      1, 300, [](SimConfig& c) { c.core.bugs.skip_causal_barrier = true; },
+      [](const SimResult& x) { return x.causal; }, &r);
+  REQUIRE(seed != 0);
+  CHECK(r.failure().rfind("causal violation: ", 0) == 0);
+  CHECK(r.causal.detail.find("write order") != std::string::npos);
+  CHECK(r.stats.dep_check_failures > 0);
+  const SimResult good = Simulator(sweep_config(seed, Protocol::kCurpHo)).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+  CHECK(good.stats.dep_check_failures == 0);
+}
+
+// A replica that answers a weak read at once, ignoring the session's
+// min_index and its own unsettled write, returns versions older than the
+// session has seen; without a client cache nothing hides it.
+TEST_CASE("sim: session check catches weak reads older than the session has seen") {
+  SimResult r;
+  const uint64_t seed = first_ho_seed_failing(
+      1, 300,
+      [](SimConfig& c) {
+        c.core.bugs.weak_read_ignores_deps = true;
+        c.session.cache_capacity = 0;
+      },
+      [](const SimResult& x) { return x.sessions; }, &r);
+  REQUIRE(seed != 0);
+  CHECK(r.failure().rfind("session guarantees violation: ", 0) == 0);
+  SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+  c.session.cache_capacity = 0;
+  const SimResult good = Simulator(c).run();
+  CHECK_MESSAGE(good.ok(), good.failure());
+}
+
+// Seeds where the CURP-HO sweep found a protocol bug, kept as regressions,
+// at the size the sweep had when it found them:
+// 69 (4000 ops): a weak read answered as if its own settled write was
+//   executed at a lagging replica (read-your-writes; fixed in session_ho.cc,
+//   need_version);
+// 1020, 1259 (3000 ops, found beyond the CI sweep's 300): a former leader
+//   never marked the weak entries it had appended itself as ordered in its
+//   pool, so as a follower it reported them unordered in ORDERED notes
+//   (dep_check_failures > 0 with a correct leader; fixed in protocol_ho.cc).
+TEST_CASE("sim: curpho regression seeds") {
+  const std::pair<uint64_t, uint64_t> cases[] = {{69, 4'000}, {1020, 3'000}, {1259, 3'000}};
+  for (const auto& one : cases) {
+    const uint64_t seed = one.first;  // a plain variable: doctest's macros capture it
+    SimConfig c = sweep_config(seed, Protocol::kCurpHo);
+    c.ops = one.second;
+    const SimResult r = Simulator(c).run();
+    CHECK_MESSAGE(r.ok(), "seed ", seed, ": ", r.failure());
+    CHECK_MESSAGE(r.stats.dep_check_failures == 0, "seed ", seed);
+  }
 }

@@ -174,6 +174,35 @@ TEST_CASE("curp-ho: an ORDERED note names the session's weak writes the follower
   CHECK(from_2);
 }
 
+// The ORDERED note's ok says the follower witnessed the op TRUE, from the
+// leader's copy if the client's proposal has not reached it: the fast path
+// then does not hang on which message arrives first. A conflicting strong op
+// held there makes it FALSE, as the witness answer would be.
+TEST_CASE("curp-ho: an ORDERED note says whether the follower witnessed the op") {
+  Cluster cl(ho_config());
+  // Another session's strong write to key 9, held by follower 1 only.
+  cl.client_send(1, strong_put(kOther, 1, 9, "o", 0));
+  cl.take<RecordAck>(kOther);
+  // The session's strong write reaches the leader only.
+  cl.client_send(0, strong_put(kC, 1, 9, "s", 0));
+  cl.run();
+  bool ok_1 = true;
+  bool ok_2 = false;
+  for (const RecordAck& r : cl.take<RecordAck>(kC)) {
+    REQUIRE(r.slot != LogIndex{0});  // no proposal reached a follower
+    if (r.from == ReplicaId{1}) ok_1 = r.ok;
+    if (r.from == ReplicaId{2}) ok_2 = r.ok;
+  }
+  CHECK_FALSE(ok_1);  // conflicts with kOther's pending write
+  CHECK(ok_2);
+  // The late proposal finds the op held at follower 2: TRUE, not recorded twice.
+  cl.client_send(2, strong_put(kC, 1, 9, "s", 0));
+  auto late = cl.take<RecordAck>(kC);
+  REQUIRE(late.size() == 1);
+  CHECK(late[0].ok);
+  CHECK(late[0].slot == LogIndex{0});
+}
+
 TEST_CASE("curp-ho: witnesses refuse a strong op hidden behind a later weak write") {
   Cluster cl(ho_config());
   cl.set_down(0, true);  // nothing gets ordered: the pools keep everything

@@ -153,5 +153,18 @@ TEST_CASE("WitnessPool: received_weak is in (client, seq) order for recovery") {
   CHECK(weak[2].causal_dep == SeqNo{4});
 }
 
+TEST_CASE("WitnessPool: holds_strong names recorded strong ops only") {
+  WitnessPool pool;
+  CHECK(pool.record_strong(ClientId{1}, SeqNo{1}, kPut, 0).result == PoolResult::kRecorded);
+  CHECK(pool.record_weak(ClientId{1}, SeqNo{2}, 7, "w", SeqNo{0}, SeqNo{1}, 0));
+  CHECK(pool.holds_strong(ClientId{1}, SeqNo{1}, 7));
+  CHECK_FALSE(pool.holds_strong(ClientId{1}, SeqNo{2}, 7));  // weak
+  CHECK_FALSE(pool.holds_strong(ClientId{1}, SeqNo{1}, 8));  // another key
+  CHECK(pool.record_strong(ClientId{2}, SeqNo{1}, kPut, 0).result == PoolResult::kConflict);
+  CHECK_FALSE(pool.holds_strong(ClientId{2}, SeqNo{1}, 7));  // refused: not recorded
+  CHECK(pool.remove(ClientId{1}, SeqNo{1}, 7));
+  CHECK_FALSE(pool.holds_strong(ClientId{1}, SeqNo{1}, 7));
+}
+
 }  // namespace
 }  // namespace hd::core
