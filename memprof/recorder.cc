@@ -198,6 +198,8 @@ Status Recorder::open() {
       profiler_start_ = nullptr;
       profiler_stop_ = nullptr;
       cpu_window_at_.clear();
+    } else {
+      cpu_window_profiling_ = true;
       meta.note += (meta.note.empty() ? "" : "; ") +
                    std::string("cpuProfile requested but libprofiler.so.0 could not start");
     }
@@ -291,7 +293,8 @@ void Recorder::take_cpu_windows() {
   if (pending == 0) return;
   // Bit i: window i + 1 is due; windows are taken in order, each once.
   const size_t due = static_cast<size_t>(64 - __builtin_clzll(pending));
-  while (cpu_window_ < due && cpu_window_ + 1 < kCpuWindows) next_cpu_window(false);
+  while (cpu_window_profiling_ && cpu_window_ < due && cpu_window_ + 1 < kCpuWindows)
+    next_cpu_window(false);
 }
 
 void Recorder::next_cpu_window(bool last) {
@@ -299,7 +302,9 @@ void Recorder::next_cpu_window(bool last) {
   const int64_t to_ns = mono_ns();
   const int64_t to_unix_ms = unix_ms();
   const int64_t to_cpu_us = process_cpu_us();
-  if (profiler_stop_ != nullptr) profiler_stop_();
+  if (!cpu_window_profiling_) return;  // a window's profile failed to start: no more windows
+  profiler_stop_();
+  cpu_window_profiling_ = false;
   const char* name = kCpuWindowNames[cpu_window_];
   char line[512];
   const int n = std::snprintf(
@@ -324,7 +329,7 @@ void Recorder::next_cpu_window(bool last) {
   char path[4096];
   std::snprintf(path, sizeof(path), "%s/profiles/cpu.%s.prof", options_.run_dir.c_str(),
                 kCpuWindowNames[cpu_window_]);
-  if (profiler_start_ == nullptr || profiler_start_(path) == 0) profiler_stop_ = nullptr;
+  cpu_window_profiling_ = profiler_start_(path) != 0;
   cpu_window_from_ops_ = ops();
   cpu_window_from_ns_ = mono_ns();
   cpu_window_from_unix_ms_ = unix_ms();

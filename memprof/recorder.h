@@ -146,6 +146,7 @@ class Recorder {
   std::vector<uint64_t> op_milestones_;  // the OpCounter's: heap milestones and cpu_window_at_
   std::atomic<uint64_t> cpu_windows_pending_{0};
   size_t cpu_window_ = 0;
+  bool cpu_window_profiling_ = false;  // the current window's profile is being written
   uint64_t cpu_window_from_ops_ = 0;
   int64_t cpu_window_from_ns_ = 0, cpu_window_from_unix_ms_ = 0, cpu_window_from_cpu_us_ = 0;
   int cpu_windows_fd_ = -1;

@@ -2,6 +2,7 @@
 #include "analysis/metrics/cpu_diff.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -124,6 +125,15 @@ Result<std::optional<CpuWindowDiff>> cpu_window_diff(const ProcessRun& p,
   }
   if (!early || !late || early->to_ops <= early->from_ops || late->to_ops <= late->from_ops)
     return std::optional<CpuWindowDiff>();
+  for (const CpuWindow* w : {early, late}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(w->path, ec)) {
+      if (warnings)
+        warnings->push_back(p.dir + ": CPU-profile window " + w->name + " lists " + w->path +
+                            ", which does not exist: no window diff");
+      return std::optional<CpuWindowDiff>();
+    }
+  }
   Result<CpuProfile> e = load_cpu_profile(early->path);
   if (!e) return e.status();
   Result<CpuProfile> l = load_cpu_profile(late->path);
