@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "analysis/finding/finding.h"
-#include "analysis/symbolize/fold.h"
 
 namespace hd::analysis {
 
@@ -237,8 +236,7 @@ std::string profile_diff_sentence(const DecaySignal::Cost& c) {
       s += "; the diff puts ";
       for (size_t i = 0; i < c.top.size(); ++i) {
         if (i > 0) s += i + 1 == c.top.size() ? " and " : ", ";
-        s += fmt("%+.2f", c.top[i].self_delta_us()) + " us/op in `" +
-             std::string(bare_name(c.top[i].function)) + "`";
+        s += fmt("%+.2f", c.top[i].self_delta_us()) + " us/op in `" + c.top[i].name + "`";
       }
       s += ". ";
     }

@@ -105,7 +105,10 @@ Result<CpuWindowDiff> diff_cpu_windows(const WindowProfile& ew, const WindowProf
     f.late_self_us = pl * static_cast<double>(t.self);
     f.late_total_us = pl * static_cast<double>(t.total);
   }
-  for (auto& [fn, f] : by_fn) d.functions.push_back(std::move(f));
+  for (auto& [fn, f] : by_fn) {
+    f.name = std::string(bare_name(f.function));
+    d.functions.push_back(std::move(f));
+  }
   std::stable_sort(d.functions.begin(), d.functions.end(),
                    [](const FunctionCpu& a, const FunctionCpu& b) {
                      if (a.self_delta_us() != b.self_delta_us())

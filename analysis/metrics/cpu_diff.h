@@ -33,6 +33,7 @@ namespace hd::analysis {
 //  * total: samples with this function anywhere on the stack (once each).
 struct FunctionCpu {
   std::string function, file, module;
+  std::string name;  // the qualified name without return type and parameters (fold.h bare_name)
   double early_self_us = 0, late_self_us = 0;
   double early_total_us = 0, late_total_us = 0;
   double self_delta_us() const { return late_self_us - early_self_us; }

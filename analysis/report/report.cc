@@ -60,6 +60,7 @@ json trend_json(const TrendFit& t) {
 
 json function_cpu_json(const FunctionCpu& f) {
   return {{"function", f.function},
+          {"name", f.name},
           {"file", f.file},
           {"module", f.module},
           {"early_self_us_per_op", f.early_self_us},

@@ -358,9 +358,10 @@ TEST_CASE("finding: the CPU profile diff says where a costlier process's time we
   d.early_samples = 100;
   d.late_samples = 900;
   d.measured_cpu = true;
-  FunctionCpu scan{"hd::core::DecayPlant::decay_plant_scan() const", "plants.cc", "replica"};
+  FunctionCpu scan{"hd::core::DecayPlant::decay_plant_scan() const", "plants.cc", "replica",
+                   "hd::core::DecayPlant::decay_plant_scan"};
   scan.late_self_us = 4.5;
-  FunctionCpu send{"__send", "", "libc.so.6"};
+  FunctionCpu send{"__send", "", "libc.so.6", "__send"};
   send.early_self_us = 0.5;
   send.late_self_us = 0.9;  // +0.4: under 10 % of the rise, not named
   d.functions = {scan, send};

@@ -72,6 +72,7 @@ TEST_CASE("cpu diff: the committed pair, per op by function, largest rise first"
     REQUIRE(!d->functions.empty());
     const FunctionCpu& top = d->functions.front();
     CHECK(top.function == "Foo::bar()");
+    CHECK(top.name == "Foo::bar");
     // malloc's 10 samples are charged to its caller, as a heap site is.
     CHECK(top.early_self_us == doctest::Approx(50));
     CHECK(top.late_self_us == doctest::Approx(150));
