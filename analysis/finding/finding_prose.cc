@@ -34,6 +34,7 @@ std::string human_bytes(int64_t b) {
 // The last three components ("replica/core/replicated_log.h"): enough to
 // find the file, without the build machine's checkout path.
 std::string short_path(const std::string& path) {
+  if (path.empty()) return path;  // a site without a file (threw out_of_range below)
   size_t cut = path.size();
   for (int i = 0; i < 3 && cut != std::string::npos && cut > 0; ++i) cut = path.rfind('/', cut - 1);
   return cut == std::string::npos ? path : path.substr(cut + 1);
