@@ -81,8 +81,12 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
   cmd->add_option("--plant", opts->plant,
                   "Deliberate pathology passed to every replica (`replica --help` lists them:\n"
-                  "history, leak[:BYTES], fragment, slowpath[:N]), to check the finding\n"
-                  "against a known answer");
+                  "history, leak[:BYTES], fragment, slowpath[:N], decay[:N]), to check the\n"
+                  "finding against a known answer");
+  cmd->add_flag("--cpu-profile", opts->cpu_profile,
+                "Record a gperftools CPU profile in every process (the default config's\n"
+                "cpuProfile: true; with a CONFIG, set it there): the allocator's CPU share and\n"
+                "the early-vs-late window diff of a run whose cost per op rises");
   auto no_report = std::make_shared<bool>(false);
   cmd->add_flag("--no-report", *no_report,
                 "Record the run folders but write no report (e.g. to time the recorder)");

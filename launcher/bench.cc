@@ -690,7 +690,7 @@ int run_bench(const BenchOptions& o) {
     }
     plan.config_path = out + "/cluster.conf";
     std::ofstream(plan.config_path)
-        << launcher::default_config_text(ports, o.sweep, o.allocators.size() > 1);
+        << launcher::default_config_text(ports, o.sweep, o.cpu_profile || o.allocators.size() > 1);
   }
   auto loaded = config::load_cluster_config(plan.config_path);
   if (!loaded) {
@@ -698,6 +698,11 @@ int run_bench(const BenchOptions& o) {
     return kExitUsage;
   }
   plan.config = *loaded;
+  if (o.cpu_profile && !plan.config.cpu_profile) {
+    std::fprintf(stderr, "%s: --cpu-profile: %s does not set cpuProfile: true; set it there\n", who,
+                 plan.config_path.c_str());
+    return kExitUsage;
+  }
   if (plan.config.replicas.size() < 3 || (plan.config.clients.empty() && !cluster_only)) {
     std::fprintf(stderr, "%s: %s: need >= 3 replicas%s\n", who, plan.config_path.c_str(),
                  cluster_only ? "" : " and >= 1 client");

@@ -23,6 +23,7 @@ struct BenchOptions {
   std::string runs_dir;                   // run folders and table.tsv; "" = OUT/runs
   std::vector<std::string> allocators;    // empty = the config's allocator
   std::string plant;                      // replica --plant; "" = none
+  bool cpu_profile = false;               // default config: cpuProfile: true
   bool profile = true;                    // false: no run folders, no report
   bool report = true;                     // false: run folders but no report
   std::string skip_frames;                // --skip-frames for the report (checked by the CLI)

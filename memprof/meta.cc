@@ -157,6 +157,9 @@ Status write_meta(const std::string& dir, const MetaInputs& in, const AllocatorR
       rec["lg_prof_sample_from"] = in.lg_prof_sample_from;
     }
     rec["cpu_profile"] = in.cpu_profile;
+    if (!in.cpu_window_at.empty()) rec["cpu_window_at_ops"] = in.cpu_window_at;
+    rec["hw_counters"] = {{"available", in.hw_counters_available}};
+    if (!in.hw_counters_available) rec["hw_counters"]["why"] = in.hw_counters_why;
     rec["ops_source"] = in.ops_source;
     if (!in.note.empty()) rec["note"] = in.note;
     j["recorder"] = rec;

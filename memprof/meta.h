@@ -41,7 +41,10 @@ struct MetaInputs {
   std::string lg_prof_sample_from;
   uint32_t lg_prof_sample = 0;
   bool cpu_profile = false;
-  std::string ops_source;  // "counter", "external-symbol", "none"
+  std::vector<uint64_t> cpu_window_at;  // CPU-profile windows' starts (cpu_windows.h); empty: none
+  bool hw_counters_available = false;   // perf_event_open of a cycles counter worked
+  std::string hw_counters_why;          // why not, when not
+  std::string ops_source;               // "counter", "external-symbol", "none"
   int64_t start_unix_ms = 0;
   std::string note;  // e.g. allocator selection remark
 };

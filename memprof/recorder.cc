@@ -14,7 +14,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
+#include "memprof/cpu_windows.h"
 #include "memprof/meta.h"
 #include "memprof/proc_facts.h"
 
@@ -27,6 +30,14 @@ int64_t mono_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// CPU time of the whole process (every thread, the recorder's too: its
+// samples are in the CPU profile as well), us.
+int64_t process_cpu_us() {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+  return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t unix_ms() {
@@ -147,31 +158,73 @@ Status Recorder::open() {
   meta.note = options_.allocator_note;
 
   if (options_.cpu_profile) {
+    // gperftools samples at 100 Hz by default: a window of a fraction of a
+    // second would hold a handful of samples. Its ProfileHandler reads
+    // CPUPROFILE_FREQUENCY when the profiler first starts (below); a user's
+    // value wins.
+    setenv("CPUPROFILE_FREQUENCY", kCpuProfileFrequencyText, /*overwrite=*/0);
     // libprofiler via dlopen, so nothing hard-depends on it.
     profiler_handle_ = dlopen("libprofiler.so.0", RTLD_NOW | RTLD_GLOBAL);
-    using StartFn = int (*)(const char*);
-    StartFn start_fn = nullptr;
     if (profiler_handle_ != nullptr) {
       void* s = dlsym(profiler_handle_, "ProfilerStart");
       void* t = dlsym(profiler_handle_, "ProfilerStop");
-      std::memcpy(&start_fn, &s, sizeof(s));
+      std::memcpy(&profiler_start_, &s, sizeof(s));
       std::memcpy(&profiler_stop_, &t, sizeof(t));
     }
-    const std::string cpu_path = dir + "/profiles/cpu.prof";
-    if (start_fn == nullptr || profiler_stop_ == nullptr || start_fn(cpu_path.c_str()) == 0) {
+    // Windows of the op count (the program's own counter only: the preload
+    // library's external counter has no milestone hook), sharing the
+    // OpCounter's milestones with the heap profiles.
+    if (options_.external_ops == nullptr) cpu_window_at_ = cpu_window_bounds(options_.expected_ops);
+    op_milestones_ = options_.heap_profile_at;
+    op_milestones_.insert(op_milestones_.end(), cpu_window_at_.begin(), cpu_window_at_.end());
+    std::sort(op_milestones_.begin(), op_milestones_.end());
+    op_milestones_.erase(std::unique(op_milestones_.begin(), op_milestones_.end()),
+                         op_milestones_.end());
+    if (op_milestones_.size() > OpCounter::kMaxMilestones) {
+      cpu_window_at_.clear();
+      op_milestones_ = options_.heap_profile_at;
+      meta.note += (meta.note.empty() ? "" : "; ") +
+                   std::string("too many heap-profile milestones for CPU-profile windows");
+    }
+    const std::string cpu_path =
+        dir + "/profiles/cpu" +
+        (cpu_window_at_.empty() ? std::string() : std::string(".") + kCpuWindowNames[0]) + ".prof";
+    cpu_window_from_ops_ = ops();
+    cpu_window_from_ns_ = mono_ns();
+    cpu_window_from_unix_ms_ = unix_ms();
+    cpu_window_from_cpu_us_ = process_cpu_us();
+    if (profiler_start_ == nullptr || profiler_stop_ == nullptr ||
+        profiler_start_(cpu_path.c_str()) == 0) {
+      profiler_start_ = nullptr;
       profiler_stop_ = nullptr;
+      cpu_window_at_.clear();
+    } else {
+      cpu_window_profiling_ = true;
       meta.note += (meta.note.empty() ? "" : "; ") +
                    std::string("cpuProfile requested but libprofiler.so.0 could not start");
     }
+    if (!cpu_window_at_.empty()) {
+      const std::string windows = dir + "/profiles/cpu-windows.jsonl";
+      cpu_windows_fd_ =
+          ::open(windows.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+      if (cpu_windows_fd_ < 0)
+        return Status::error("memprof: cannot open " + windows + ": " + std::strerror(errno));
+    }
+  } else {
+    op_milestones_ = options_.heap_profile_at;
   }
+  meta.cpu_window_at = cpu_window_at_;
+  const HwCounterProbe hw = probe_hw_counters();
+  meta.hw_counters_available = hw.available;
+  meta.hw_counters_why = hw.why;
   if (Status s = write_meta(dir, meta, reader_); !s) return s;
 
   const std::string snap = dir + "/snapshots.jsonl";
   fd_ = ::open(snap.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) return Status::error("memprof: cannot open " + snap + ": " + std::strerror(errno));
 
-  if (options_.external_ops == nullptr && !options_.heap_profile_at.empty()) {
-    probe_->ops.set_milestones(options_.heap_profile_at.data(), options_.heap_profile_at.size(),
+  if (options_.external_ops == nullptr && !op_milestones_.empty()) {
+    probe_->ops.set_milestones(op_milestones_.data(), op_milestones_.size(),
                                &Recorder::on_milestone, this);
   }
   if (options_.external_ops == nullptr && options_.snapshot_every_ops > 0) {
@@ -222,10 +275,81 @@ void Recorder::on_milestone(void* self, uint64_t ops) {
   auto* r = static_cast<Recorder*>(self);
   const auto& at = r->options_.heap_profile_at;
   const auto it = std::lower_bound(at.begin(), at.end(), ops);
-  if (it == at.end() || *it != ops) return;
-  const uint64_t bit = uint64_t{1} << (it - at.begin());
-  r->milestones_pending_.fetch_or(bit, std::memory_order_acq_rel);
-  sem_post(&r->wake_);
+  if (it != at.end() && *it == ops) {
+    const uint64_t bit = uint64_t{1} << (it - at.begin());
+    r->milestones_pending_.fetch_or(bit, std::memory_order_acq_rel);
+    sem_post(&r->wake_);
+  }
+  const auto& cw = r->cpu_window_at_;
+  const auto c = std::lower_bound(cw.begin(), cw.end(), ops);
+  if (c != cw.end() && *c == ops) {
+    r->cpu_windows_pending_.fetch_or(uint64_t{1} << (c - cw.begin()), std::memory_order_acq_rel);
+    sem_post(&r->wake_);
+  }
+}
+
+void Recorder::take_cpu_windows() {
+  const uint64_t pending = cpu_windows_pending_.exchange(0, std::memory_order_acq_rel);
+  if (pending == 0) return;
+  // Bit i: window i + 1 is due; windows are taken in order, each once.
+  const size_t due = static_cast<size_t>(64 - __builtin_clzll(pending));
+  while (cpu_window_profiling_ && cpu_window_ < due && cpu_window_ + 1 < kCpuWindows)
+    next_cpu_window(false);
+}
+
+void Recorder::next_cpu_window(bool last) {
+  const uint64_t to_ops = ops();
+  const int64_t to_ns = mono_ns();
+  const int64_t to_unix_ms = unix_ms();
+  const int64_t to_cpu_us = process_cpu_us();
+  if (!cpu_window_profiling_) return;  // a window's profile failed to start: no more windows
+  profiler_stop_();
+  cpu_window_profiling_ = false;
+  const char* name = kCpuWindowNames[cpu_window_];
+  char line[512];
+  const int n = std::snprintf(
+      line, sizeof(line),
+      "{\"window\":\"%s\",\"file\":\"profiles/cpu.%s.prof\",\"from_ops\":%llu,"
+      "\"to_ops\":%llu,\"from_t_ms\":%.3f,\"to_t_ms\":%.3f,\"from_unix_ms\":%lld,"
+      "\"to_unix_ms\":%lld,\"from_cpu_us\":%lld,\"to_cpu_us\":%lld}\n",
+      name, name, static_cast<unsigned long long>(cpu_window_from_ops_),
+      static_cast<unsigned long long>(to_ops),
+      static_cast<double>(cpu_window_from_ns_ - start_mono_ns_) / 1e6,
+      static_cast<double>(to_ns - start_mono_ns_) / 1e6,
+      static_cast<long long>(cpu_window_from_unix_ms_), static_cast<long long>(to_unix_ms),
+      static_cast<long long>(cpu_window_from_cpu_us_), static_cast<long long>(to_cpu_us));
+  if (n > 0 && static_cast<size_t>(n) < sizeof(line) && cpu_windows_fd_ >= 0) {
+    // One write(2) of a short line; a failed write loses the line, and the
+    // analysis then has no windows (it never guesses them).
+    const ssize_t w = ::write(cpu_windows_fd_, line, static_cast<size_t>(n));
+    (void)w;
+  }
+  ++cpu_window_;
+  if (last || cpu_window_ >= kCpuWindows) return;
+  char path[4096];
+  std::snprintf(path, sizeof(path), "%s/profiles/cpu.%s.prof", options_.run_dir.c_str(),
+                kCpuWindowNames[cpu_window_]);
+  cpu_window_profiling_ = profiler_start_(path) != 0;
+  cpu_window_from_ops_ = ops();
+  cpu_window_from_ns_ = mono_ns();
+  cpu_window_from_unix_ms_ = unix_ms();
+  cpu_window_from_cpu_us_ = process_cpu_us();
+}
+
+void Recorder::join_cpu_windows() {
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < cpu_window_; ++i) {
+    std::ifstream in(options_.run_dir + "/profiles/cpu." + kCpuWindowNames[i] + ".prof",
+                     std::ios::binary);
+    if (!in) continue;
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    parts.push_back(std::move(bytes).str());
+  }
+  if (parts.empty()) return;
+  Result<std::string> whole = join_gperf_cpu_profiles(parts);
+  if (!whole) return;  // the windows stay; the report says there is no cpu.prof
+  std::ofstream(options_.run_dir + "/profiles/cpu.prof", std::ios::binary) << *whole;
 }
 
 void Recorder::take_milestones() {
@@ -361,6 +485,7 @@ void Recorder::run() {
       if (!profile_now(name, "sigusr2")) snapshot_now("sigusr2");
     }
     take_milestones();
+    take_cpu_windows();
     if (op_step_pending_.exchange(false, std::memory_order_acq_rel)) snapshot_now("op-step");
     const int64_t now = mono_ns();
     if (now < next) continue;
@@ -435,7 +560,15 @@ void Recorder::stop() {
   } else {
     snapshot_now("end");
   }
-  if (profiler_stop_ != nullptr) profiler_stop_();
+  if (!cpu_window_at_.empty()) {
+    take_cpu_windows();
+    next_cpu_window(true);  // the last window ends here, with its profile
+    join_cpu_windows();
+    if (cpu_windows_fd_ >= 0) ::close(cpu_windows_fd_);
+    cpu_windows_fd_ = -1;
+  } else if (profiler_stop_ != nullptr) {
+    profiler_stop_();
+  }
   if (options_.handle_sigusr2) {
     struct sigaction sa {};
     sa.sa_handler = SIG_IGN;  // not SIG_DFL: a late SIGUSR2 must not kill the process

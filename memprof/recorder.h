@@ -108,6 +108,11 @@ class Recorder {
   void store_recorder_cpu();            // snapshot thread only
   void take_milestones();               // snapshot thread / stop() only
   void maybe_probe_speed(int64_t now);  // snapshot thread only
+  void take_cpu_windows();              // snapshot thread / stop() only
+  // Ends the current CPU window (its line in cpu-windows.jsonl) and, unless
+  // `last`, starts the next one's profile. Snapshot thread / stop() only.
+  void next_cpu_window(bool last);
+  void join_cpu_windows();  // stop() only: profiles/cpu.prof from the windows
   void write_line(const char* line, size_t len);
   static void on_milestone(void* self, uint64_t ops);
   static void on_op_step(void* self, uint64_t ops);
@@ -142,7 +147,19 @@ class Recorder {
   uint64_t usr2_count_ = 0;
   // gperftools CPU profiler (dlopen'ed), if cpu_profile.
   void* profiler_handle_ = nullptr;
+  int (*profiler_start_)(const char*) = nullptr;
   void (*profiler_stop_)() = nullptr;
+  // CPU-profile windows (cpu_windows.h): the op counts where windows 1.. start
+  // (empty: one whole-run cpu.prof), which have been crossed (bit i: window
+  // i + 1 is due), the current window and where it started.
+  std::vector<uint64_t> cpu_window_at_;
+  std::vector<uint64_t> op_milestones_;  // the OpCounter's: heap milestones and cpu_window_at_
+  std::atomic<uint64_t> cpu_windows_pending_{0};
+  size_t cpu_window_ = 0;
+  bool cpu_window_profiling_ = false;  // the current window's profile is being written
+  uint64_t cpu_window_from_ops_ = 0;
+  int64_t cpu_window_from_ns_ = 0, cpu_window_from_unix_ms_ = 0, cpu_window_from_cpu_us_ = 0;
+  int cpu_windows_fd_ = -1;
 };
 
 }  // namespace hd::memprof

@@ -83,7 +83,11 @@ int run(int argc, char** argv) {
                  "                 allocated stays flat (levels off after 8192 ops)\n"
                  "  slowpath[:N]   after this replica counted N ops (default 3000) the leader\n"
                  "                 withholds its fast-path OK: every strong op takes the slow\n"
-                 "                 path (give it to replica0)");
+                 "                 path (give it to replica0)\n"
+                 "  decay[:N]      the config's first replica only: each op it counts appends\n"
+                 "                 to a list (one element every N ops, default 32) and scans\n"
+                 "                 it all in DecayPlant::decay_plant_scan: its CPU per op grows\n"
+                 "                 with the run");
   std::string protocol;
   app.add_option("--protocol", protocol,
                  "Protocol (default: the config's `protocol`, curpht). curpho is refused\n"

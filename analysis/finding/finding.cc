@@ -191,6 +191,32 @@ double DecaySignal::machine_factor() const {
   return f;
 }
 
+namespace {
+
+// A process whose CPU per op rose, with where the profile diff puts the rise:
+// the functions whose own time per op rose most, each a material part of the
+// process's profiled rise (a function that rose by a sliver of it is noise
+// between two sample counts, not an explanation).
+DecaySignal::Cost decay_cost(const ProcessMetrics& p) {
+  DecaySignal::Cost c;
+  c.process = p.name;
+  c.cpu_per_op = p.cpu_per_op_trend;
+  c.profile = p.cpu_diff;
+  c.hw_counters = p.hw_counters;
+  c.hw_counters_why = p.hw_counters_why;
+  if (!p.cpu_diff) return c;
+  const double rise = p.cpu_diff->late_us_per_op - p.cpu_diff->early_us_per_op;
+  if (rise <= 0) return c;
+  for (const FunctionCpu& f : p.cpu_diff->functions) {
+    if (c.top.size() == kDecayTopFunctions || f.self_delta_us() < kDecayMinFunctionRise * rise)
+      break;
+    c.top.push_back(f);
+  }
+  return c;
+}
+
+}  // namespace
+
 Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<LengthRow>& lengths) {
   Finding f;
   const RunMetrics* longest_run = runs.empty() ? nullptr : &runs.back();
@@ -208,7 +234,7 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       d.machine_compute = r.probe_compute_trend;
       for (const ProcessMetrics& p : r.processes) {
         if (p.cpu_per_op_trend.trend == Trend::kRising)
-          d.costlier.push_back({p.name, p.cpu_per_op_trend});
+          d.costlier.push_back(decay_cost(p));
         else if (p.cpu_per_op_trend.trend != Trend::kTooShort)
           d.steady.push_back(p.name);
       }

@@ -141,6 +141,9 @@ struct RunLeadership {
   std::vector<LeaderChange> changes;
 };
 
+inline constexpr size_t kDecayTopFunctions = 3;
+inline constexpr double kDecayMinFunctionRise = 0.10;
+
 // Within one run (issue 17): throughput declined from its first to its last
 // seconds (analysis/metrics/decay.h), with what each process's CPU per op did
 // over the same window. Said whatever the cause, with one run length too.
@@ -152,6 +155,14 @@ struct DecaySignal {
   struct Cost {
     std::string process;
     TrendFit cpu_per_op;  // microseconds per op
+    // The CPU profile diff of its early and late windows (ProcessMetrics::
+    // cpu_diff): the profiled us/op of each, and the functions whose time
+    // per op rose most (at most kDecayTopFunctions, each rising by at least
+    // kDecayMinFunctionRise of the total rise); none without window profiles.
+    std::optional<CpuWindowDiff> profile;
+    std::vector<FunctionCpu> top;
+    std::optional<bool> hw_counters;  // as ProcessMetrics
+    std::string hw_counters_why;
   };
   std::vector<Cost> costlier;       // CPU per op rising, in process order
   std::vector<std::string> steady;  // CPU per op judged and not rising

@@ -34,6 +34,7 @@ std::string human_bytes(int64_t b) {
 // The last three components ("replica/core/replicated_log.h"): enough to
 // find the file, without the build machine's checkout path.
 std::string short_path(const std::string& path) {
+  if (path.empty()) return path;  // a site without a file (threw out_of_range below)
   size_t cut = path.size();
   for (int i = 0; i < 3 && cut != std::string::npos && cut > 0; ++i) cut = path.rfind('/', cut - 1);
   return cut == std::string::npos ? path : path.substr(cut + 1);
@@ -211,6 +212,43 @@ std::string cost_text(const Finding& f) {
   return "no CPU profile";
 }
 
+// Where a costlier process's extra time per op went, from its CPU profile's
+// early and late windows; what the hardware counters could add, or why not.
+std::string profile_diff_sentence(const DecaySignal::Cost& c) {
+  std::string s;
+  if (!c.profile) {
+    s = "No CPU-profile windows for " + c.process +
+        " (record with `cpuProfile: true`, or `heapdrift bench --cpu-profile`, to see where "
+        "its time goes). ";
+  } else {
+    const CpuWindowDiff& p = *c.profile;
+    s = "In " + c.process + "'s CPU profile the " + p.late_window + " window cost " +
+        fmt("%.2f", p.late_us_per_op) + " us/op against " + fmt("%.2f", p.early_us_per_op) +
+        " in the " + p.early_window + " window (" + std::to_string(p.early_samples) + " and " +
+        std::to_string(p.late_samples) + " samples" +
+        (p.measured_cpu ? ", scaled to the CPU time measured over each window"
+                        : " of " + std::to_string(p.period_us) + " us") +
+        ")";
+    if (c.top.empty()) {
+      s += p.late_us_per_op > p.early_us_per_op
+               ? "; no single function holds a material part of the rise. "
+               : "; the profiled time per op did not rise. ";
+    } else {
+      s += "; the diff puts ";
+      for (size_t i = 0; i < c.top.size(); ++i) {
+        if (i > 0) s += i + 1 == c.top.size() ? " and " : ", ";
+        s += fmt("%+.2f", c.top[i].self_delta_us()) + " us/op in `" + c.top[i].name + "`";
+      }
+      s += ". ";
+    }
+  }
+  if (c.hw_counters && !*c.hw_counters)
+    s += "Hardware counters: unavailable (" + c.hw_counters_why + "). ";
+  else if (c.hw_counters)
+    s += "Hardware counters are available on this host but not recorded per window. ";
+  return s;
+}
+
 // One run's within-run decline, and whether its processes did more work per
 // op at the end (the cost is theirs) or not (the time went elsewhere).
 std::string decay_sentence(const DecaySignal& d) {
@@ -253,6 +291,7 @@ std::string decay_sentence(const DecaySignal& d) {
         s += (i == 0 ? "" : i + 1 == beyond.size() ? " and " : ", ") + beyond[i];
       s += ". ";
     }
+    for (const DecaySignal::Cost& c : d.costlier) s += profile_diff_sentence(c);
   } else if (!d.steady.empty()) {
     s += "No process's CPU per op rose significantly, so the time went elsewhere (waiting on "
          "the network, locks or the machine), not into more work per op";

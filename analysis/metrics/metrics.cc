@@ -115,6 +115,8 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
   m.name = p.name;
   m.program = p.program;
   m.plant = p.plant;
+  m.hw_counters = p.hw_counters;
+  m.hw_counters_why = p.hw_counters_why;
   if (p.snapshots.empty()) return m;
   const Snapshot& first = p.snapshots.front();
   const Snapshot& last = p.snapshots.back();

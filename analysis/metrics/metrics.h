@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/metrics/cpu_diff.h"
 #include "analysis/metrics/decay.h"
 #include "analysis/metrics/latency.h"
 #include "analysis/metrics/site_verdict.h"
@@ -114,6 +115,14 @@ struct ProcessMetrics {
   // successive snapshots over the run's trend window (RunMetrics): whether
   // each op costs this process more at the end of the run than at its start.
   TrendFit cpu_per_op_trend;
+  // Where CPU per op went from the early to the late window of the run, by
+  // function (profiles/cpu-windows.jsonl); nullopt without window profiles.
+  // Set with the sites (analyse.cc), like allocator_share.
+  std::optional<CpuWindowDiff> cpu_diff;
+  // Hardware counters (meta.json recorder.hw_counters): nullopt when the
+  // folder does not say; false with why, when perf_event_open refused.
+  std::optional<bool> hw_counters;
+  std::string hw_counters_why;
   std::vector<SiteSeries> sites;  // by final in-use bytes, descending
   // Replicas: the `term` and `leader` gauges at the first snapshot and at
   // every snapshot where either moved (raw values: the gauge's "none" is

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "analysis/metrics/cpu_diff.h"
 #include "analysis/metrics/cpu_share.h"
 #include "analysis/metrics/site_growth.h"
 
@@ -36,6 +37,9 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
       Result<std::optional<double>> share = cpu_allocator_share(run.processes[i]);
       if (!share) return share.status();
       rm.processes[i].allocator_share = *share;
+      Result<std::optional<CpuWindowDiff>> diff = cpu_window_diff(run.processes[i], &a.warnings);
+      if (!diff) return diff.status();
+      rm.processes[i].cpu_diff = std::move(*diff);
     }
     a.runs.push_back(std::move(rm));
   }

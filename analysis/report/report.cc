@@ -58,6 +58,49 @@ json trend_json(const TrendFit& t) {
           {"noise_autocorrelation", t.rho1}};
 }
 
+json function_cpu_json(const FunctionCpu& f) {
+  return {{"function", f.function},
+          {"name", f.name},
+          {"file", f.file},
+          {"module", f.module},
+          {"early_self_us_per_op", f.early_self_us},
+          {"late_self_us_per_op", f.late_self_us},
+          {"self_delta_us_per_op", f.self_delta_us()},
+          {"early_total_us_per_op", f.early_total_us},
+          {"late_total_us_per_op", f.late_total_us},
+          {"total_delta_us_per_op", f.total_delta_us()}};
+}
+
+// The CPU profile diff of a process's early and late windows (cpu_diff.h):
+// the kCpuDiffRows functions whose own time per op rose most.
+constexpr size_t kCpuDiffRows = 20;
+json cpu_diff_json(const CpuWindowDiff& d) {
+  json rows = json::array();
+  for (size_t i = 0; i < d.functions.size() && i < kCpuDiffRows; ++i)
+    rows.push_back(function_cpu_json(d.functions[i]));
+  return {{"early_window", d.early_window},
+          {"late_window", d.late_window},
+          {"early_ops", d.early_ops},
+          {"late_ops", d.late_ops},
+          {"early_s", d.early_s},
+          {"late_s", d.late_s},
+          {"period_us", d.period_us},
+          {"early_us_per_sample", d.early_us_per_sample},
+          {"late_us_per_sample", d.late_us_per_sample},
+          {"measured_cpu", d.measured_cpu},
+          {"early_samples", d.early_samples},
+          {"late_samples", d.late_samples},
+          {"early_us_per_op", d.early_us_per_op},
+          {"late_us_per_op", d.late_us_per_op},
+          {"functions", rows}};
+}
+
+json hw_counters_json(const std::optional<bool>& available, const std::string& why) {
+  if (!available) return json();
+  if (*available) return {{"available", true}};
+  return {{"available", false}, {"why", why}};
+}
+
 json growth_json(const SiteGrowth& g) {
   const bool ci = g.has_interval();
   if (g.axis == Axis::kSeconds)  // no op count: per second, named so
@@ -185,6 +228,30 @@ std::string render_summary_json(const Analysis& a) {
                   {"memory_blamed", a.finding.memory_blamed()},
                   {"throughput_change_pct", a.finding.tput_change_pct()},
                   {"text", a.finding_text}};
+  // Within-run declines (issue 17), said only where there is one.
+  if (!a.finding.decay.empty()) {
+    json decay = json::array();
+    for (const DecaySignal& d : a.finding.decay) {
+      json costlier = json::array();
+      for (const DecaySignal::Cost& c : d.costlier) {
+        json top = json::array();
+        for (const FunctionCpu& f : c.top) top.push_back(function_cpu_json(f));
+        costlier.push_back(
+            {{"process", c.process},
+             {"cpu_us_per_op", trend_json(c.cpu_per_op)},
+             {"profile_early_us_per_op", c.profile ? json(c.profile->early_us_per_op) : json()},
+             {"profile_late_us_per_op", c.profile ? json(c.profile->late_us_per_op) : json()},
+             {"top_functions", top},
+             {"hw_counters", hw_counters_json(c.hw_counters, c.hw_counters_why)}});
+      }
+      decay.push_back({{"run", d.run},
+                       {"length_ops", d.length_ops},
+                       {"throughput", trend_json(d.throughput)},
+                       {"costlier", costlier},
+                       {"steady", d.steady}});
+    }
+    j["finding"]["decay"] = decay;
+  }
   json lengths = json::array();
   for (const LengthRow& r : a.lengths) {
     json procs = json::array();
@@ -279,6 +346,9 @@ std::string render_summary_json(const Analysis& a) {
       if (p.axis == Axis::kSeconds) procs.back()["axis"] = "s";
       if (p.cpu_per_op_trend.trend != Trend::kTooShort)
         procs.back()["cpu_us_per_op_trend"] = trend_json(p.cpu_per_op_trend);
+      if (p.cpu_diff) procs.back()["cpu_profile_diff"] = cpu_diff_json(*p.cpu_diff);
+      if (p.hw_counters)
+        procs.back()["hw_counters"] = hw_counters_json(p.hw_counters, p.hw_counters_why);
       if (p.outside_growing)
         procs.back()["outside_allocator"] = {{"growth", fit_json(p.outside_fit)},
                                              {"start_rss_bytes", p.start_rss},

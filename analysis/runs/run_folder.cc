@@ -197,6 +197,14 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
         p.plant = pl->get<std::string>();
     }
   }
+  if (auto rec = meta->find("recorder"); rec != meta->end() && rec->is_object()) {
+    if (auto hw = rec->find("hw_counters"); hw != rec->end() && hw->is_object()) {
+      if (auto a = hw->find("available"); a != hw->end() && a->is_boolean())
+        p.hw_counters = a->get<bool>();
+      if (auto w = hw->find("why"); w != hw->end() && w->is_string())
+        p.hw_counters_why = w->get<std::string>();
+    }
+  }
   if (auto objs = meta->find("objects"); objs != meta->end() && objs->is_array()) {
     for (const json& o : *objs) {
       if (!o.is_object()) continue;
@@ -209,6 +217,43 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
   }
   if (!r.err.empty()) return Status::error(r.err);
   return Status::ok();
+}
+
+Result<std::vector<CpuWindow>> parse_cpu_windows(std::string_view text, std::string_view source,
+                                                 const std::string& dir) {
+  std::vector<CpuWindow> out;
+  size_t line_no = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    const std::string where = std::string(source) + ":" + std::to_string(line_no);
+    Result<json> j = parse_json(line, where);
+    if (!j) return j.status();
+    FieldReader r{where, {}};
+    CpuWindow w;
+    w.name = r.string(*j, "window");
+    w.path = (fs::path(dir) / r.string(*j, "file")).string();
+    w.from_ops = r.integer(*j, "from_ops");
+    w.to_ops = r.integer(*j, "to_ops");
+    w.from_t_ms = r.number(*j, "from_t_ms");
+    w.to_t_ms = r.number(*j, "to_t_ms");
+    w.from_unix_ms = r.integer(*j, "from_unix_ms");
+    w.to_unix_ms = r.integer(*j, "to_unix_ms");
+    if (j->contains("from_cpu_us")) {
+      w.from_cpu_us = r.integer(*j, "from_cpu_us");
+      w.to_cpu_us = r.integer(*j, "to_cpu_us");
+    }
+    if (!r.err.empty()) return Status::error(r.err);
+    if (w.to_cpu_us < w.from_cpu_us) return Status::error(where + ": CPU time goes backwards");
+    if (w.to_ops < w.from_ops || w.to_t_ms < w.from_t_ms)
+      return Status::error(where + ": window ends before it starts");
+    out.push_back(std::move(w));
+  }
+  return out;
 }
 
 Result<ProcessRun> load_process_run(const std::string& dir) {
@@ -254,6 +299,14 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
                    });
   const std::string cpu = (fs::path(dir) / "profiles" / "cpu.prof").string();
   if (fs::exists(cpu)) p.cpu_profile = cpu;
+  const std::string windows = (fs::path(dir) / "profiles" / "cpu-windows.jsonl").string();
+  if (fs::exists(windows)) {
+    Result<std::string> text = read_whole_file(windows);
+    if (!text) return text.status();
+    Result<std::vector<CpuWindow>> w = parse_cpu_windows(*text, windows, dir);
+    if (!w) return w.status();
+    p.cpu_windows = std::move(*w);
+  }
 
   const std::string result_path = (fs::path(dir) / "result.json").string();
   if (fs::exists(result_path)) {

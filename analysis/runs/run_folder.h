@@ -53,6 +53,18 @@ struct ProfileRef {
   double t_ms = 0;  // its snapshot line's t_ms (the time axis of a run without ops)
 };
 
+// One CPU-profile window of a process (profiles/cpu-windows.jsonl,
+// docs/run-folder.md): the profile of the ops [from_ops, to_ops) of its count.
+struct CpuWindow {
+  std::string name;  // "warmup", "early", "middle", "late"
+  std::string path;  // its profile, absolute or relative to the working directory
+  int64_t from_ops = 0, to_ops = 0;
+  double from_t_ms = 0, to_t_ms = 0;
+  int64_t from_unix_ms = 0, to_unix_ms = 0;
+  // The process's CPU time (all threads) at each end, us; 0 when not recorded.
+  int64_t from_cpu_us = 0, to_cpu_us = 0;
+};
+
 // One process's folder.
 struct ProcessRun {
   std::string dir;
@@ -62,11 +74,16 @@ struct ProcessRun {
   std::string plant;      // config.settings.plant, "none" when absent
   int cpus = 1;           // host.affinity_count (else cpus_online)
   uint64_t heap_profile_sample_bytes = 0;
-  bool heap_profiles_possible = true;       // allocator.heap_profiles (absent: assumed true)
-  std::vector<RecordedBinary> binaries;     // meta.json objects[] with a build-id
-  std::vector<Snapshot> snapshots;          // file order
-  std::vector<ProfileRef> profiles;         // by ops, end last
-  std::string cpu_profile;                  // path of profiles/cpu.prof, empty if none
+  bool heap_profiles_possible = true;    // allocator.heap_profiles (absent: assumed true)
+  std::vector<RecordedBinary> binaries;  // meta.json objects[] with a build-id
+  std::vector<Snapshot> snapshots;       // file order
+  std::vector<ProfileRef> profiles;      // by ops, end last
+  std::string cpu_profile;               // path of profiles/cpu.prof, empty if none
+  std::vector<CpuWindow> cpu_windows;    // profiles/cpu-windows.jsonl, in order; empty if none
+  // meta.json recorder.hw_counters: whether perf_event_open could count
+  // hardware events in this process (nullopt: not recorded), and why not.
+  std::optional<bool> hw_counters;
+  std::string hw_counters_why;
   std::optional<loadgen::RunStats> result;  // loadgen's result.json, loadgen only
   // Where the snapshots' op counts come from when not from the program:
   // "command: CMD" / "file: PATH" (external_ops.jsonl, docs/run-folder.md,
@@ -99,6 +116,10 @@ Result<loadgen::RunStats> parse_loadgen_result(std::string_view text, std::strin
 // meta.json (docs/run-folder.md): fills p's program, live allocator, plant,
 // cpus, sample period and binaries. Errors "source: field: ...".
 Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p);
+// profiles/cpu-windows.jsonl; `dir`: the run folder its file paths are in.
+// Errors name source and line.
+Result<std::vector<CpuWindow>> parse_cpu_windows(std::string_view text, std::string_view source,
+                                                 const std::string& dir);
 Result<ProcessRun> load_process_run(const std::string& dir);
 
 // RUN_DIR rule (docs/report.md): a folder holding meta.json is a run of one

@@ -79,6 +79,7 @@ ReplicaServer::ReplicaServer(asio::io_context& io, const config::ClusterConfig& 
       log_(std::move(log)),
       core_(make_core_config(config, options.self_index, options.plants, options.rejoin)),
       memory_plant_(options.plants),
+      decay_plant_(options.self_index == 0 ? options.plants.decay_ops_per_element : 0),
       acceptor_(io),
       tick_timer_(io),
       delay_timer_(io),
@@ -372,6 +373,7 @@ void ReplicaServer::step(const core::Message& msg) {
   // Plants here, memprof's count at the flush that follows: a milestone heap
   // profile then holds every planted byte of the ops it counts.
   if (memory_plant_.active()) memory_plant_.on_ops(core::client_ops(core_.counters()));
+  if (decay_plant_.active()) decay_plant_.on_ops(core::client_ops(core_.counters()));
 }
 
 void ReplicaServer::schedule_flush() {

@@ -36,7 +36,7 @@ struct ServerOptions {
   // Restarted replica (it lost its state): CoreConfig::rejoin. A replica
   // process that was killed must be restarted with it (replica --rejoin).
   bool rejoin = false;
-  core::Plants plants;
+  core::PlantSpec plants;
   bool handle_signals = true;  // SIGINT/SIGTERM -> stop()
   ConnectionLimits limits;
   BackoffPolicy backoff;
@@ -109,6 +109,7 @@ class ReplicaServer {
   Logger log_;
   core::ReplicaCore core_;
   core::MemoryPlant memory_plant_;  // --plant leak/fragment; inactive otherwise
+  core::DecayPlant decay_plant_;    // --plant decay, in the config's first replica only
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer tick_timer_;
   asio::steady_timer delay_timer_;

@@ -32,6 +32,8 @@ constexpr uint64_t kFragmentPhaseOps = 512;
 constexpr size_t kFragmentTempBytesPerOp = 512;
 constexpr uintptr_t kPageBytes = 4096;
 
+constexpr uint64_t kMaxDecayOpsPerElement = 1000000;
+
 bool parse_u64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -49,11 +51,13 @@ std::string plant_kinds_help() {
   return "none, history (alias retain-history), leak[:BYTES] (default " +
          std::to_string(kDefaultLeakBytesPerOp) + ", " + std::to_string(kMinLeakBytes) + ".." +
          std::to_string(kMaxLeakBytes) + "), fragment, slowpath[:N] (default " +
-         std::to_string(kDefaultSlowPathAfterOps) + ")";
+         std::to_string(kDefaultSlowPathAfterOps) + "), decay[:N] (default " +
+         std::to_string(kDefaultDecayOpsPerElement) + ", 1.." +
+         std::to_string(kMaxDecayOpsPerElement) + ")";
 }
 
-Result<Plants> parse_plant(std::string_view spec) {
-  Plants p;
+Result<PlantSpec> parse_plant(std::string_view spec) {
+  PlantSpec p;
   const size_t colon = spec.find(':');
   const std::string_view kind = spec.substr(0, colon);
   const bool has_arg = colon != std::string_view::npos;
@@ -80,10 +84,19 @@ Result<Plants> parse_plant(std::string_view spec) {
     p.slow_path_after_ops = n;
     return p;
   }
+  if (kind == "decay") {
+    uint64_t n = kDefaultDecayOpsPerElement;
+    if (has_arg && (!parse_u64(arg, &n) || n < 1 || n > kMaxDecayOpsPerElement))
+      return bad_plant(spec, "N must be an integer in 1.." +
+                                 std::to_string(kMaxDecayOpsPerElement) + " (ops per element)");
+    p.decay_ops_per_element = static_cast<uint32_t>(n);
+    return p;
+  }
   return bad_plant(spec, "unknown kind");
 }
 
-std::string plant_name(const Plants& p) {
+std::string plant_name(const PlantSpec& p) {
+  if (p.decay_ops_per_element) return "decay:" + std::to_string(p.decay_ops_per_element);
   if (p.retain_history) return "history";
   if (p.leak_bytes_per_op) return "leak:" + std::to_string(p.leak_bytes_per_op);
   if (p.fragment) return "fragment";
@@ -154,6 +167,19 @@ __attribute__((noinline)) void MemoryPlant::fragment_plant_step() {
     }
   }
   phase_temps_.clear();
+}
+
+void DecayPlant::on_ops(uint64_t ops) {
+  for (; seen_ops_ < ops; ++seen_ops_) {
+    if (seen_ops_ % ops_per_element_ == 0) list_.push_back(seen_ops_);
+    sink_ += decay_plant_scan();
+  }
+}
+
+__attribute__((noinline)) uint64_t DecayPlant::decay_plant_scan() const {
+  uint64_t h = sink_;
+  for (const uint64_t v : list_) h = h * 0x9e3779b97f4a7c15ULL + v;
+  return h;
 }
 
 }  // namespace hd::core

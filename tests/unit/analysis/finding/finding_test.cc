@@ -388,6 +388,51 @@ TEST_CASE("finding: the speed probe tells a slower machine from more work per op
   CHECK(none.finding_text.find("machine") == std::string::npos);
 }
 
+// The profile diff behind a costlier process: the functions holding a
+// material part of its rise are named with their us/op, the rest are not.
+TEST_CASE("finding: the CPU profile diff says where a costlier process's time went") {
+  Analysis a = analyse_synthetic({decay_run(40, declining, cpu_rising)});
+  RunMetrics r = a.runs.at(0);
+  ProcessMetrics* replica0 = nullptr;
+  for (ProcessMetrics& p : r.processes)
+    if (p.name == "replica0") replica0 = &p;
+  REQUIRE(replica0 != nullptr);
+  CpuWindowDiff& d = replica0->cpu_diff.emplace();
+  d.early_window = "early";
+  d.late_window = "late";
+  d.early_us_per_op = 4.0;
+  d.late_us_per_op = 9.0;  // +5 us/op
+  d.early_samples = 100;
+  d.late_samples = 900;
+  d.measured_cpu = true;
+  FunctionCpu scan{"hd::core::DecayPlant::decay_plant_scan() const", "plants.cc", "replica",
+                   "hd::core::DecayPlant::decay_plant_scan"};
+  scan.late_self_us = 4.5;
+  FunctionCpu send{"__send", "", "libc.so.6", "__send"};
+  send.early_self_us = 0.5;
+  send.late_self_us = 0.9;  // +0.4: under 10 % of the rise, not named
+  d.functions = {scan, send};
+  replica0->hw_counters = false;
+  replica0->hw_counters_why = "perf_event_open (cycles): No such file or directory";
+  const Finding f = decide_finding({r}, a.lengths);
+  REQUIRE(f.decay.size() == 1);
+  REQUIRE(f.decay[0].costlier.size() == 1);
+  const DecaySignal::Cost& c = f.decay[0].costlier[0];
+  REQUIRE(c.top.size() == 1);
+  CHECK(c.top[0].self_delta_us() == doctest::Approx(4.5));
+  const std::string text = render_finding(f);
+  INFO(text);
+  CHECK(text.find("the late window cost 9.00 us/op against 4.00") != std::string::npos);
+  CHECK(text.find("+4.50 us/op in `hd::core::DecayPlant::decay_plant_scan`") != std::string::npos);
+  CHECK(text.find("__send") == std::string::npos);
+  CHECK(text.find("Hardware counters: unavailable (perf_event_open") != std::string::npos);
+  // Without window profiles the sentence says how to get them.
+  replica0->cpu_diff.reset();
+  CHECK(
+      render_finding(decide_finding({r}, a.lengths)).find("No CPU-profile windows for replica0") !=
+      std::string::npos);
+}
+
 TEST_CASE("finding: no decline within a steady run, nor from a client that finished early") {
   CHECK(analyse_synthetic({decay_run(40, steady_rate, cpu_flat)}).finding.decay.empty());
   // client1 stops 12 s early: the last seconds run at half the rate, but the

@@ -40,11 +40,36 @@ TEST_CASE("parse_plant: kinds, defaults and aliases") {
   auto slow0 = parse_plant("slowpath:0");
   REQUIRE(slow0.is_ok());
   CHECK(slow0->slow_path_after_ops == 0);
+  auto decay = parse_plant("decay");
+  REQUIRE(decay.is_ok());
+  CHECK(decay->decay_ops_per_element == kDefaultDecayOpsPerElement);
+  CHECK(decay->any());
+  CHECK_FALSE(decay->Plants::any());  // the core sees no plant
+  CHECK(plant_name(*decay) == "decay:32");
+  auto decay8 = parse_plant("decay:8");
+  REQUIRE(decay8.is_ok());
+  CHECK(decay8->decay_ops_per_element == 8);
+}
+
+TEST_CASE("DecayPlant: the list grows by one element every N ops, each op scans it") {
+  DecayPlant off(0);
+  CHECK_FALSE(off.active());
+  DecayPlant p(4);
+  REQUIRE(p.active());
+  p.on_ops(1);
+  CHECK(p.elements() == 1);
+  p.on_ops(8);
+  CHECK(p.elements() == 2);
+  p.on_ops(8);  // no new op: nothing
+  CHECK(p.elements() == 2);
+  p.on_ops(401);
+  CHECK(p.elements() == 101);
 }
 
 TEST_CASE("parse_plant: bad kinds and arguments name --plant and the valid kinds") {
-  for (const char* bad : {"leek", "leak:", "leak:abc", "leak:8", "leak:99999999", "leak:-5",
-                          "slowpath:x", "fragment:3", "history:1", ""}) {
+  for (const char* bad :
+       {"leek", "leak:", "leak:abc", "leak:8", "leak:99999999", "leak:-5", "slowpath:x",
+        "fragment:3", "history:1", "decay:0", "decay:x", "decay:2000000", ""}) {
     auto p = parse_plant(bad);
     REQUIRE_MESSAGE(!p.is_ok(), bad);
     const std::string& m = p.status().message();
