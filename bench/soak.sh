@@ -119,8 +119,10 @@ if len(whole) >= 10:
         if len(inside) < 2 or inside[-1]["ops"] <= inside[0]["ops"]:
             return None
         a, b = inside[0], inside[-1]
-        cpu = (b["proc"]["utime_us"] + b["proc"]["stime_us"]) - (a["proc"]["utime_us"] + a["proc"]["stime_us"])
-        return cpu / (b["ops"] - a["ops"])
+        n = b["ops"] - a["ops"]
+        user = (b["proc"]["utime_us"] - a["proc"]["utime_us"]) / n
+        sys_ = (b["proc"]["stime_us"] - a["proc"]["stime_us"]) / n
+        return (user + sys_, user, sys_)
     w1 = (common[n] * 1000, (common[2 * n - 1] + 1) * 1000)
     w2 = (common[-n] * 1000, (common[-1] + 1) * 1000)
     print("  CPU per op (user + sys), first vs last window:")
@@ -131,10 +133,11 @@ if len(whole) >= 10:
         if a is None or b is None:
             print(f"    {name}: too few snapshots in a window")
             continue
-        print(f"    {name}: {a:.2f} -> {b:.2f} us/op ({b / a:.2f}x)")
+        print(f"    {name}: {a[0]:.2f} -> {b[0]:.2f} us/op ({b[0] / a[0]:.2f}x; "
+              f"user {a[1]:.2f} -> {b[1]:.2f}, sys {a[2]:.2f} -> {b[2]:.2f})")
     # The speed probe: us per run of its fixed work, every process pooled.
     def probe(t0_ms, t1_ms):
-        runs = chase = compute = 0
+        runs = chase = compute = kernel = 0
         for path in glob.glob(os.path.join(report, "runs", "*", "*", "snapshots.jsonl")):
             inside = [json.loads(l) for l in open(path)]
             inside = [s["proc"] for s in inside
@@ -143,12 +146,14 @@ if len(whole) >= 10:
                 runs += inside[-1]["probe_runs"] - inside[0]["probe_runs"]
                 chase += inside[-1]["probe_chase_ns"] - inside[0]["probe_chase_ns"]
                 compute += inside[-1]["probe_compute_ns"] - inside[0]["probe_compute_ns"]
-        return (chase / runs / 1000, compute / runs / 1000, runs) if runs else None
+                kernel += inside[-1].get("probe_kernel_ns", 0) - inside[0].get("probe_kernel_ns", 0)
+        return (chase / runs / 1000, compute / runs / 1000, runs, kernel / runs / 1000) if runs else None
     p1, p2 = probe(*w1), probe(*w2)
     if p1 and p2:
         print(f"  speed probe (fixed work, us per run; {p1[2]} and {p2[2]} runs): "
               f"memory {p1[0]:.0f} -> {p2[0]:.0f} ({p2[0] / p1[0]:.2f}x), "
-              f"compute {p1[1]:.0f} -> {p2[1]:.0f} ({p2[1] / p1[1]:.2f}x)")
+              f"compute {p1[1]:.0f} -> {p2[1]:.0f} ({p2[1] / p1[1]:.2f}x), "
+              f"kernel {p1[3]:.0f} -> {p2[3]:.0f} ({p2[3] / p1[3] if p1[3] else float('nan'):.2f}x)")
     else:
         print("  speed probe: no runs in a window (recorded by an older build?)")
     print(f"soak-ratio {ratio:.3f}")

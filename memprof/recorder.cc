@@ -415,6 +415,7 @@ size_t Recorder::format_snapshot(char* buf, size_t capacity, const char* reason,
   w.u64("probe_runs", probe_runs_.load(std::memory_order_acquire));
   w.u64("probe_chase_ns", probe_chase_ns_.load(std::memory_order_relaxed));
   w.u64("probe_compute_ns", probe_compute_ns_.load(std::memory_order_relaxed));
+  w.u64("probe_kernel_ns", probe_kernel_ns_.load(std::memory_order_relaxed));
   w.f("},\"gauges\":{");
   const GaugeBoard& g = probe_->gauges;
   const size_t n = g.size();
@@ -463,6 +464,7 @@ void Recorder::maybe_probe_speed(int64_t now) {
   const SpeedProbe::Sample s = speed_probe_->run();
   probe_chase_ns_.fetch_add(s.chase_ns, std::memory_order_relaxed);
   probe_compute_ns_.fetch_add(s.compute_ns, std::memory_order_relaxed);
+  probe_kernel_ns_.fetch_add(s.kernel_ns, std::memory_order_relaxed);
   probe_runs_.fetch_add(1, std::memory_order_release);  // last: a line never sees runs ahead
 }
 

@@ -137,7 +137,8 @@ class Recorder {
   std::atomic<uint64_t> recorder_cpu_ns_{0};
   // Speed probe totals (snapshot thread writes, any line reads).
   std::unique_ptr<SpeedProbe> speed_probe_;
-  std::atomic<uint64_t> probe_runs_{0}, probe_chase_ns_{0}, probe_compute_ns_{0};
+  std::atomic<uint64_t> probe_runs_{0}, probe_chase_ns_{0}, probe_compute_ns_{0},
+      probe_kernel_ns_{0};
   int64_t next_speed_probe_ns_ = 0;
   bool stopped_ = false;
   sem_t wake_;

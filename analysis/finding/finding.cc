@@ -188,6 +188,7 @@ double DecaySignal::machine_factor() const {
   double f = 1;
   if (machine_chase.trend == Trend::kRising) f = std::max(f, machine_chase.ratio);
   if (machine_compute.trend == Trend::kRising) f = std::max(f, machine_compute.ratio);
+  if (machine_kernel.trend == Trend::kRising) f = std::max(f, machine_kernel.ratio);
   return f;
 }
 
@@ -232,6 +233,7 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       d.bin_s = r.trend_bin_s;
       d.machine_chase = r.probe_chase_trend;
       d.machine_compute = r.probe_compute_trend;
+      d.machine_kernel = r.probe_kernel_trend;
       for (const ProcessMetrics& p : r.processes) {
         if (p.cpu_per_op_trend.trend == Trend::kRising)
           d.costlier.push_back(decay_cost(p));

@@ -168,10 +168,11 @@ struct DecaySignal {
   std::vector<std::string> steady;  // CPU per op judged and not rising
   // The speed probe's fixed work over the same window (us per run): when it
   // too took longer, the machine slowed. kTooShort without a probe.
-  TrendFit machine_chase, machine_compute;
+  TrendFit machine_chase, machine_compute, machine_kernel;  // kernel: kTooShort if not recorded
   bool machine_judged() const { return machine_chase.trend != Trend::kTooShort; }
   bool machine_slowed() const {
-    return machine_chase.trend == Trend::kRising || machine_compute.trend == Trend::kRising;
+    return machine_chase.trend == Trend::kRising || machine_compute.trend == Trend::kRising ||
+           machine_kernel.trend == Trend::kRising;
   }
   // How much longer the fixed work took (the larger rising kernel's ratio); 1 if neither rose.
   double machine_factor() const;

@@ -260,9 +260,12 @@ std::string decay_sentence(const DecaySignal& d) {
                   " (x" + fmt("%.3f", t.ratio) + ", 95% CI " + fmt("%.3f", t.ratio_lo) + "-" +
                   fmt("%.3f", t.ratio_hi) + "). ";
   const double machine = d.machine_factor();
-  const std::string probe = "a fixed amount of work (the speed probe in every process) took x" +
-                            fmt("%.2f", d.machine_chase.ratio) + " as long in memory and x" +
-                            fmt("%.2f", d.machine_compute.ratio) + " in compute";
+  const bool kernel = d.machine_kernel.trend != Trend::kTooShort;
+  const std::string probe =
+      "a fixed amount of work (the speed probe in every process) took x" +
+      fmt("%.2f", d.machine_chase.ratio) + " as long in memory" + (kernel ? ", x" : " and x") +
+      fmt("%.2f", d.machine_compute.ratio) + " in compute" +
+      (kernel ? " and x" + fmt("%.2f", d.machine_kernel.ratio) + " in the kernel" : "");
   if (!d.costlier.empty()) {
     s += "CPU per op rose in ";
     std::vector<std::string> beyond;  // rose more than the machine slowed (5 % slack)
@@ -281,7 +284,7 @@ std::string decay_sentence(const DecaySignal& d) {
            "work per op as the run went on. ";
     } else if (beyond.empty()) {
       s += ", and " + probe +
-           " at the end: the machine slowed (other load on its cores or caches) about as "
+           " at the end: the machine slowed (other load on its cores, caches or host) about as "
            "much, so the rise is the machine's, not more work per op. ";
     } else {
       s += "; " + probe +

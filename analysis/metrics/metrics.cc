@@ -400,9 +400,13 @@ std::optional<ThroughputSeries> from_seconds(const std::vector<const ProcessRun*
 }
 
 // The speed probe's time per run between successive lines of every process,
-// pooled in time order, for the chase and the compute kernel.
+// pooled in time order, for each kernel (the kernel one only where recorded).
 void probe_trends(const Run& run, int64_t from_ms, int64_t to_ms, RunMetrics* r) {
-  std::vector<std::array<double, 3>> points;  // t, chase us, compute us
+  std::vector<std::array<double, 4>> points;  // t, chase us, compute us, kernel us (< 0: none)
+  const auto per_run = [](const std::optional<int64_t>& now, const std::optional<int64_t>& before,
+                          double runs) {
+    return now && before ? static_cast<double>(*now - *before) / runs / 1000.0 : -1.0;
+  };
   for (const ProcessRun& p : run.processes) {
     const Snapshot* prev = nullptr;
     for (const Snapshot& s : p.snapshots) {
@@ -410,23 +414,28 @@ void probe_trends(const Run& run, int64_t from_ms, int64_t to_ms, RunMetrics* r)
       if (prev && *s.probe_runs > *prev->probe_runs && s.probe_chase_ns && prev->probe_chase_ns &&
           s.probe_compute_ns && prev->probe_compute_ns) {
         const auto runs = static_cast<double>(*s.probe_runs - *prev->probe_runs);
-        points.push_back(
-            {static_cast<double>((s.unix_ms + prev->unix_ms) / 2 - from_ms) / 1000.0,
-             static_cast<double>(*s.probe_chase_ns - *prev->probe_chase_ns) / runs / 1000.0,
-             static_cast<double>(*s.probe_compute_ns - *prev->probe_compute_ns) / runs / 1000.0});
+        points.push_back({static_cast<double>((s.unix_ms + prev->unix_ms) / 2 - from_ms) / 1000.0,
+                          per_run(s.probe_chase_ns, prev->probe_chase_ns, runs),
+                          per_run(s.probe_compute_ns, prev->probe_compute_ns, runs),
+                          per_run(s.probe_kernel_ns, prev->probe_kernel_ns, runs)});
       }
       prev = &s;
     }
   }
   std::sort(points.begin(), points.end());
-  std::vector<double> t, chase, compute;
+  std::vector<double> t, chase, compute, kt, kernel;
   for (const auto& q : points) {
     t.push_back(q[0]);
     chase.push_back(q[1]);
     compute.push_back(q[2]);
+    if (q[3] >= 0) {
+      kt.push_back(q[0]);
+      kernel.push_back(q[3]);
+    }
   }
   r->probe_chase_trend = detect_trend(t, chase);
   r->probe_compute_trend = detect_trend(t, compute);
+  r->probe_kernel_trend = detect_trend(kt, kernel);
 }
 
 void within_run_trends(const Run& run, RunMetrics* r) {

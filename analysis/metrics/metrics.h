@@ -159,7 +159,7 @@ struct RunMetrics {
   // runs pooled), judged only with the throughput. Rising = the same work
   // took longer late than early: the machine slowed, whatever the program
   // did. kTooShort when the folders have no probe.
-  TrendFit probe_chase_trend, probe_compute_trend;
+  TrendFit probe_chase_trend, probe_compute_trend, probe_kernel_trend;
   int64_t trend_start_unix_ms = 0, trend_end_unix_ms = 0;  // the window, [start, end)
   double trend_bin_s = 0;
   int64_t tput_start_unix_s = 0;   // wall-clock second of tput_per_s[0]

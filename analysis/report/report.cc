@@ -379,6 +379,8 @@ std::string render_summary_json(const Analysis& a) {
       if (r.probe_chase_trend.trend != Trend::kTooShort)
         runs.back()["speed_probe_trend"] = {{"chase_us", trend_json(r.probe_chase_trend)},
                                             {"compute_us", trend_json(r.probe_compute_trend)}};
+      if (r.probe_kernel_trend.trend != Trend::kTooShort)
+        runs.back()["speed_probe_trend"]["kernel_us"] = trend_json(r.probe_kernel_trend);
     }
     if (r.axis == Axis::kSeconds) {
       runs.back()["axis"] = "s";

@@ -138,6 +138,8 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
       s.probe_runs = r.opt_integer(proc, "probe_runs");
       s.probe_chase_ns = r.opt_integer(proc, "probe_chase_ns");
       s.probe_compute_ns = r.opt_integer(proc, "probe_compute_ns");
+      if (proc.contains("probe_kernel_ns"))
+        s.probe_kernel_ns = r.opt_integer(proc, "probe_kernel_ns");
     }
     const json& gauges = r.object(j, "gauges");
     if (gauges.contains("term")) s.term = r.integer(gauges, "term");

@@ -37,7 +37,7 @@ struct Snapshot {
   std::optional<int64_t> recorder_cpu_us;
   // The speed probe's totals (memprof/speed_probe.h): runs so far and their
   // CPU ns in each kernel; absent in folders written before it existed.
-  std::optional<int64_t> probe_runs, probe_chase_ns, probe_compute_ns;
+  std::optional<int64_t> probe_runs, probe_chase_ns, probe_compute_ns, probe_kernel_ns;
   // Replica gauges `term` and `leader` (the leader it knows; replica count or
   // more = none); absent in loadgen snapshots and in runs before failover.
   std::optional<int64_t> term, leader;

@@ -269,6 +269,7 @@ TEST_CASE("SpeedProbe: one cycle through every line, and both kernels take time"
   const mp::SpeedProbe::Sample s = probe.run();
   CHECK(s.chase_ns > 0);
   CHECK(s.compute_ns > 0);
+  CHECK(s.kernel_ns > 0);
 }
 
 TEST_CASE("Recorder: lines carry the speed probe's totals, which grow once per interval" *
@@ -306,6 +307,7 @@ TEST_CASE("Recorder: lines carry the speed probe's totals, which grow once per i
       CHECK(runs <= 15);
       CHECK(chase >= runs * 1000);  // >= 1 us per run of 4096 dependent loads
       CHECK(last.at("probe_compute_ns").get<uint64_t>() >= runs * 1000);
+      CHECK(last.at("probe_kernel_ns").get<uint64_t>() >= runs * 1000);  // 64 round trips
     }
     fs::remove_all(dir);
   }

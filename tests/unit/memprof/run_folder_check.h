@@ -83,7 +83,7 @@ inline void check_snapshot_fields(const nlohmann::json& s, const std::string& ba
   const auto& p = s.at("proc");
   for (const char* k :
        {"rss_bytes", "minflt", "majflt", "utime_us", "stime_us", "nvcsw", "nivcsw", "threads",
-        "recorder_cpu_us", "probe_runs", "probe_chase_ns", "probe_compute_ns"}) {
+        "recorder_cpu_us", "probe_runs", "probe_chase_ns", "probe_compute_ns", "probe_kernel_ns"}) {
     CHECK_MESSAGE(p.at(k).is_number_unsigned(), k);
   }
   CHECK(p.at("rss_bytes").get<uint64_t>() > 0);
