@@ -16,7 +16,6 @@
 #include <unordered_map>
 
 #include "replica/client/op_class.h"
-#include "replica/core/types.h"
 
 namespace hd::loadgen {
 
@@ -24,7 +23,7 @@ class SessionMonitor {
  public:
   // Records a completed op of class `op` on `key` that returned (or wrote at)
   // `version`; returns false when it breaks the session's guarantees.
-  bool observe(client::OpClass op, core::Key key, uint64_t version) {
+  bool observe(client::OpClass op, uint64_t key, uint64_t version) {  // key: core::Key
     const auto it = seen_.find(key);
     const uint64_t seen = it == seen_.end() ? 0 : it->second;
     const bool ok = !(op == client::OpClass::kWeakRead && version < seen);
@@ -41,7 +40,7 @@ class SessionMonitor {
   size_t keys_tracked() const { return seen_.size(); }
 
  private:
-  std::unordered_map<core::Key, uint64_t> seen_;
+  std::unordered_map<uint64_t, uint64_t> seen_;  // key -> highest version seen
 };
 
 }  // namespace hd::loadgen

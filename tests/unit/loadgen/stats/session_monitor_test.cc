@@ -33,9 +33,9 @@ TEST_CASE("SessionMonitor: memory follows the keys seen written, not the keys to
   Rng rng(42);
   uint64_t version = 0;
   int violations = 0;
-  std::unordered_set<core::Key> distinct_written, distinct_touched;
+  std::unordered_set<uint64_t> distinct_written, distinct_touched;
   for (int i = 0; i < 200'000; ++i) {
-    const core::Key key = zipf.next_rank(rng) - 1;
+    const uint64_t key = zipf.next_rank(rng) - 1;
     distinct_touched.insert(key);
     if (i % 20 == 0) {
       violations += m.observe(OpClass::kWeakWrite, key, ++version) ? 0 : 1;
