@@ -260,6 +260,21 @@ struct SessionCore::Impl {
     complete(now, it, Outcome::kOk, path, value, version);
   }
 
+  // The command a strong op proposes (both protocols).
+  static core::Command command_of(const PendingOp& p) {
+    core::Command c;
+    c.kind = p.op == OpClass::kStrongWrite ? core::OpKind::kPut : core::OpKind::kGet;
+    c.key = p.key;
+    if (p.op == OpClass::kStrongWrite) c.value = p.value;
+    return c;
+  }
+
+  // Queues one copy of `m` for every replica.
+  void send_to_all(const core::Message& m) {
+    for (uint32_t r = 0; r < config.replica_count; ++r)
+      outgoing.push_back(core::Outgoing{core::Destination::replica(core::ReplicaId{r}), m});
+  }
+
   bool is_strong(const PendingOp& p) const {
     return p.op == OpClass::kStrongRead || p.op == OpClass::kStrongWrite;
   }

@@ -42,13 +42,9 @@ void SessionCore::Impl::send_ho(SeqNo seq, const PendingOp& p) {
       m.client = config.id;
       m.seq = seq;
       m.acked_below = acked_below();
-      m.cmd.kind = p.op == OpClass::kStrongWrite ? core::OpKind::kPut : core::OpKind::kGet;
-      m.cmd.key = p.key;
-      if (p.op == OpClass::kStrongWrite) m.cmd.value = p.value;
+      m.cmd = command_of(p);
       m.causal_dep = weak_dep_before(seq, nullptr);
-      for (uint32_t r = 0; r < config.replica_count; ++r) {
-        outgoing.push_back(Outgoing{Destination::replica(ReplicaId{r}), Message{m}});
-      }
+      send_to_all(Message{m});
       // Retry by sync: the bound replica answers with the commit once it
       // executed the op (a lost StrongCommit, or a changed leader).
       if (p.retries > 0) {
@@ -69,9 +65,7 @@ void SessionCore::Impl::send_ho(SeqNo seq, const PendingOp& p) {
       // next one to ack (a dead bound replica costs one retry, not the op).
       const uint32_t shift = p.acked ? 0 : p.retries;
       m.bound = ReplicaId{(config.bound.value() + shift) % config.replica_count};
-      for (uint32_t r = 0; r < config.replica_count; ++r) {
-        outgoing.push_back(Outgoing{Destination::replica(ReplicaId{r}), Message{m}});
-      }
+      send_to_all(Message{m});
       break;
     }
     case OpClass::kWeakRead: {

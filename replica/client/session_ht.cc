@@ -23,12 +23,8 @@ void SessionCore::Impl::send_ht(SeqNo seq, const PendingOp& p) {
       m.client = config.id;
       m.seq = seq;
       m.acked_below = acked_below();
-      m.cmd.kind = p.op == OpClass::kStrongWrite ? core::OpKind::kPut : core::OpKind::kGet;
-      m.cmd.key = p.key;
-      if (p.op == OpClass::kStrongWrite) m.cmd.value = p.value;
-      for (uint32_t r = 0; r < config.replica_count; ++r) {
-        outgoing.push_back(Outgoing{Destination::replica(ReplicaId{r}), Message{m}});
-      }
+      m.cmd = command_of(p);
+      send_to_all(Message{m});
       break;
     }
     case OpClass::kWeakWrite: {
@@ -44,9 +40,7 @@ void SessionCore::Impl::send_ht(SeqNo seq, const PendingOp& p) {
         // Unanswered: the leader may have changed. Every replica gets it;
         // only a leader appends it, and the seq makes a second append of the
         // same op a duplicate.
-        for (uint32_t r = 0; r < config.replica_count; ++r) {
-          outgoing.push_back(Outgoing{Destination::replica(ReplicaId{r}), Message{m}});
-        }
+        send_to_all(Message{m});
       }
       break;
     }
