@@ -87,6 +87,37 @@ if len(pairs) >= 3:
 else:
     print("per-round ratios: too few rounds for an interval (3 or more)")
 PY
+# CPU per op of the whole cluster (every process's user + sys as the kernel
+# accounted it when the launcher reaped it: runs/.../processes.tsv), ON over
+# OFF per round: the cost of recording in CPU rather than in throughput.
+python3 - "$out" "$ops" "$rounds" <<'PY'
+import csv, os, statistics, sys
+out, ops, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def cpu_s(run):
+    path = os.path.join(out, run, "runs", f"ops{ops}-it1", "processes.tsv")
+    if not os.path.exists(path):
+        return None
+    rows = list(csv.DictReader(open(path), delimiter="\t"))
+    if any(r["user_us"] == "-" for r in rows):
+        return None
+    return sum(int(r["user_us"]) + int(r["sys_us"]) for r in rows) / 1e6
+ratios = []
+for r in range(1, rounds + 1):
+    off, on = cpu_s(f"off-{r}"), cpu_s(f"on-{r}")
+    if off and on:
+        ratios.append(on / off)
+        print(f"  round {r}: cluster CPU off {off:.2f} s, on {on:.2f} s "
+              f"({1e6 * off / ops:.1f} vs {1e6 * on / ops:.1f} us/op), on/off {on / off:.3f}")
+if len(ratios) >= 3:
+    t = {2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}.get(len(ratios) - 1, 2.0)
+    m = statistics.mean(ratios)
+    half = t * statistics.stdev(ratios) / len(ratios) ** 0.5
+    print(f"cluster CPU per op on/off: mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} "
+          f"({len(ratios)} rounds), median {statistics.median(ratios):.3f} (cost of recording in CPU)")
+elif ratios:
+    print(f"cluster CPU per op on/off: {statistics.mean(ratios):.3f} ({len(ratios)} round(s); "
+          "3 or more for an interval)")
+PY
 # The recorder's own CPU over each process's CPU (proc.recorder_cpu_us): a
 # measure of recording's cost that the machine's noise does not blur. Median
 # over the ON runs, per process. jemalloc's sampling is not in it.

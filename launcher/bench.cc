@@ -361,6 +361,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
                   "); " + p.spec.log_path + ":\n" + launcher::tail_of(p.spec.log_path, 4));
   }
   if (auto st = cluster_.collect_all(); !st) return fail(st.message());
+  if (auto st = cluster_.write_usage(dir + "/processes.tsv"); !st) return fail(st.message());
 
   // The merged result block (true merged percentiles).
   for (const auto& c : cfg.clients) {

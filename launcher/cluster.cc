@@ -192,6 +192,24 @@ void Cluster::forget() {
   for (auto& m : replicas_) m = Member{};
 }
 
+Status Cluster::write_usage(const std::string& path) const {
+  std::ofstream out(path);
+  out << "process\texit_code\tuser_us\tsys_us\tmax_rss_kib\n";
+  const auto row = [&](const Member& m) {
+    const Process& p = m.process;
+    const auto field = [](int64_t v) { return v >= 0 ? std::to_string(v) : std::string("-"); };
+    out << p.name << '\t' << (p.exited ? std::to_string(p.exit_code()) : std::string("-")) << '\t'
+        << field(p.usage.user_us) << '\t' << field(p.usage.sys_us) << '\t'
+        << field(p.usage.max_rss_kib) << '\n';
+  };
+  for (const auto& m : replicas_)
+    if (m.launcher != nullptr) row(m);
+  for (const auto& m : others_) row(m);
+  out.flush();
+  if (!out) return Status::error(path + ": cannot write");
+  return Status::ok();
+}
+
 Status Cluster::collect_all() {
   for (auto& m : replicas_)
     if (m.launcher != nullptr)

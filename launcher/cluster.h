@@ -100,6 +100,11 @@ class Cluster {
   void forget();
   // Brings every process's run folder and outputs home (remote hosts).
   Status collect_all();
+  // processes.tsv at `path`: per process of the run (replicas, then the
+  // others in start order) its exit code, CPU and peak RSS as reaped ("-"
+  // where the launcher cannot know them: ssh). For comparing runs by the CPU
+  // they cost, with or without profiling: no run folder needed.
+  Status write_usage(const std::string& path) const;
   // Removes what the launchers left on their hosts.
   void cleanup();
 

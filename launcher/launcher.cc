@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -117,10 +118,18 @@ class LocalLauncher : public Launcher {
     return p;
   }
 
+  // The PID is the program's own here (`ip netns exec` execs it): what the
+  // kernel accounted at reaping is the program's CPU and peak RSS.
+  bool poll(Process& p) override {
+    if (p.exited || p.pid <= 0) return true;
+    if (wait_pid(p.pid, std::chrono::milliseconds(0), &p.status, &p.usage)) p.exited = true;
+    return p.exited;
+  }
+
   void stop(Process& p, std::chrono::milliseconds grace) override {
     if (p.pid <= 0 || p.exited) return;
     kill(p.pid, SIGTERM);
-    if (wait_pid(p.pid, grace, &p.status)) {
+    if (wait_pid(p.pid, grace, &p.status, &p.usage)) {
       p.exited = true;
       return;
     }
@@ -130,7 +139,7 @@ class LocalLauncher : public Launcher {
   void crash(Process& p) override {
     if (p.pid <= 0 || p.exited) return;
     kill(p.pid, SIGKILL);
-    p.exited = wait_pid(p.pid, std::chrono::seconds(10), &p.status);
+    p.exited = wait_pid(p.pid, std::chrono::seconds(10), &p.status, &p.usage);
   }
 
  private:
@@ -258,11 +267,28 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-bool wait_pid(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+namespace {
+
+// wait4 without blocking; the child's usage into *usage when it was reaped.
+pid_t reap(pid_t pid, int* status, ProcessUsage* usage) {
+  struct rusage ru {};
+  const pid_t r = wait4(pid, status, WNOHANG, &ru);
+  if (r == pid && usage != nullptr) {
+    const auto us = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000 + t.tv_usec; };
+    usage->user_us = us(ru.ru_utime);
+    usage->sys_us = us(ru.ru_stime);
+    usage->max_rss_kib = ru.ru_maxrss;  // Linux: KiB
+  }
+  return r;
+}
+
+}  // namespace
+
+bool wait_pid(pid_t pid, std::chrono::milliseconds timeout, int* status, ProcessUsage* usage) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int st = 0;
-    const pid_t r = waitpid(pid, &st, WNOHANG);
+    const pid_t r = reap(pid, &st, usage);
     if (r == pid) {
       if (status != nullptr) *status = st;
       return true;

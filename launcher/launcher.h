@@ -34,12 +34,23 @@ struct ProcessSpec {
 // A started process. `pid` is a local PID this orchestrator owns: the program
 // itself (local, netns) or its ssh client (ssh, where `remote_pid` is the
 // program's PID on the host).
+// What the kernel accounted to a child when it was reaped (wait4): its CPU
+// over its whole life and its peak RSS. Known only where the PID reaped is
+// the program's own (local, netns); through ssh it would be the ssh client's.
+struct ProcessUsage {
+  int64_t user_us = -1;
+  int64_t sys_us = -1;
+  int64_t max_rss_kib = -1;
+  bool known() const { return user_us >= 0; }
+};
+
 struct Process {
   std::string name;
   pid_t pid = -1;
   int64_t remote_pid = -1;
   bool exited = false;
-  int status = 0;  // waitpid status, valid when exited
+  int status = 0;      // waitpid status, valid when exited
+  ProcessUsage usage;  // set when exited, where the launcher knows it
   ProcessSpec spec;
 
   bool running() const { return pid > 0 && !exited; }
@@ -114,7 +125,8 @@ std::string shell_quote(const std::string& s);
 int run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                 std::string* output = nullptr);
 // Waits for `pid` (a child of this process) up to `timeout`; true and
-// *status set if it exited.
-bool wait_pid(pid_t pid, std::chrono::milliseconds timeout, int* status);
+// *status (and *usage, if given) set if it exited.
+bool wait_pid(pid_t pid, std::chrono::milliseconds timeout, int* status,
+              ProcessUsage* usage = nullptr);
 
 }  // namespace hd::launcher

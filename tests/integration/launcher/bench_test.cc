@@ -390,6 +390,39 @@ TEST_CASE("bench: an earlier output in --out is kept under a new name, not repla
   remove_unless_kept(root);
 }
 
+TEST_CASE("bench: processes.tsv has each process's exit code, CPU and peak RSS, unprofiled") {
+  // What memprof_overhead.sh --concurrent compares: the CPU a run cost, with
+  // no run folder to read it from.
+  const std::string root = temp_dir("usage");
+  std::string log;
+  REQUIRE(run_heapdrift({"bench", "--sweep", "2000", "--no-profile", "--out", root + "/out",
+                         "--progress", "lines"},
+                        std::chrono::minutes(1), &log) == 0);
+  INFO(log);
+  std::ifstream in(root + "/out/runs/ops2000-it1/processes.tsv");
+  REQUIRE(in);
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "process\texit_code\tuser_us\tsys_us\tmax_rss_kib");
+  std::vector<std::string> names;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    std::string name;
+    int code = -1;
+    int64_t user = -1, sys = -1, rss = -1;
+    row >> name >> code >> user >> sys >> rss;
+    INFO(line);
+    REQUIRE(row);  // every field a number: the launcher reaped it itself
+    names.push_back(name);
+    CHECK(code == 0);
+    CHECK(user + sys > 0);
+    CHECK(rss > 1024);  // KiB: a real program's peak, not a default
+  }
+  CHECK(names ==
+        std::vector<std::string>{"replica0", "replica1", "replica2", "client0", "client1"});
+  remove_unless_kept(root);
+}
+
 TEST_CASE("bench: a bad --kill-leader-at is a usage error (exit 2) naming the flag") {
   const std::string dir = temp_dir("kill-leader-bad");
   for (const char* bad : {"0", "-5", "many", "12x", "99999999999999999999"}) {
