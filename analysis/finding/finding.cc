@@ -205,6 +205,20 @@ DecaySignal::Cost decay_cost(const ProcessMetrics& p) {
   c.profile = p.cpu_diff;
   c.hw_counters = p.hw_counters;
   c.hw_counters_why = p.hw_counters_why;
+  // Rates and the process's own levels (RSS, heap) first, in their order;
+  // then the gauges that rose most.
+  std::vector<ProcessMetrics::Alongside> gauges;
+  for (const ProcessMetrics::Alongside& a : p.alongside) {
+    const bool own = !a.unit.empty();
+    if (a.fit.trend == Trend::kRising)
+      (own ? c.rose : gauges).push_back(a);
+    else if (a.fit.trend != Trend::kTooShort && own)
+      c.held.push_back(a.what);
+  }
+  std::stable_sort(gauges.begin(), gauges.end(),
+                   [](const auto& a, const auto& b) { return a.fit.ratio > b.fit.ratio; });
+  if (gauges.size() > kDecayTopAlongside) gauges.resize(kDecayTopAlongside);
+  c.rose.insert(c.rose.end(), gauges.begin(), gauges.end());
   if (!p.cpu_diff) return c;
   const double rise = p.cpu_diff->late_us_per_op - p.cpu_diff->early_us_per_op;
   if (rise <= 0) return c;

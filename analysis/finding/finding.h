@@ -142,6 +142,7 @@ struct RunLeadership {
 };
 
 inline constexpr size_t kDecayTopFunctions = 3;
+inline constexpr size_t kDecayTopAlongside = 3;  // gauges named beside a rising cost
 inline constexpr double kDecayMinFunctionRise = 0.10;
 
 // Within one run (issue 17): throughput declined from its first to its last
@@ -163,6 +164,11 @@ struct DecaySignal {
     std::vector<FunctionCpu> top;
     std::optional<bool> hw_counters;  // as ProcessMetrics
     std::string hw_counters_why;
+    // What rose alongside over the same window (ProcessMetrics::alongside
+    // judged rising, rates first, at most kDecayTopAlongside gauges, largest
+    // rise first), and what was judged and held.
+    std::vector<ProcessMetrics::Alongside> rose;
+    std::vector<std::string> held;
   };
   std::vector<Cost> costlier;       // CPU per op rising, in process order
   std::vector<std::string> steady;  // CPU per op judged and not rising

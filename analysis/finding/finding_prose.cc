@@ -249,6 +249,35 @@ std::string profile_diff_sentence(const DecaySignal::Cost& c) {
   return s;
 }
 
+// What rose alongside a costlier process's CPU per op, and what held: the
+// evidence for what the extra work is (more keys, more faults, more time in
+// the kernel) or is not.
+std::string alongside_sentence(const DecaySignal::Cost& c) {
+  if (c.rose.empty() && c.held.empty()) return "";
+  const auto value = [](const ProcessMetrics::Alongside& a, double v) {
+    if (a.unit == "bytes") return human_bytes(v);
+    if (a.unit.empty()) return fmt("%.0f", v);
+    return fmt("%.3g", v) + " " + a.unit;
+  };
+  std::string s = "In " + c.process + ", ";
+  if (c.rose.empty()) {
+    s += "nothing else recorded rose alongside";
+  } else {
+    s += "alongside: ";
+    for (size_t i = 0; i < c.rose.size(); ++i) {
+      const ProcessMetrics::Alongside& a = c.rose[i];
+      if (i > 0) s += ", ";
+      s += a.what + " " + value(a, a.fit.first) + " -> " + value(a, a.fit.last) + " (x" +
+           fmt("%.2f", a.fit.ratio) + ")";
+    }
+  }
+  if (!c.held.empty()) {
+    s += "; held: ";
+    for (size_t i = 0; i < c.held.size(); ++i) s += (i > 0 ? ", " : "") + c.held[i];
+  }
+  return s + ". ";
+}
+
 // One run's within-run decline, and whether its processes did more work per
 // op at the end (the cost is theirs) or not (the time went elsewhere).
 std::string decay_sentence(const DecaySignal& d) {
@@ -294,7 +323,8 @@ std::string decay_sentence(const DecaySignal& d) {
         s += (i == 0 ? "" : i + 1 == beyond.size() ? " and " : ", ") + beyond[i];
       s += ". ";
     }
-    for (const DecaySignal::Cost& c : d.costlier) s += profile_diff_sentence(c);
+    for (const DecaySignal::Cost& c : d.costlier)
+      s += alongside_sentence(c) + profile_diff_sentence(c);
   } else if (!d.steady.empty()) {
     s += "No process's CPU per op rose significantly, so the time went elsewhere (waiting on "
          "the network, locks or the machine), not into more work per op";

@@ -63,17 +63,21 @@ double noise_autocorrelation(const std::vector<double>& t, const std::vector<dou
   return std::clamp(rho + (2 + 4 * rho) / (static_cast<double>(n) / 2), 0.1, 0.9);
 }
 
+// Sets r->n; true (with what would fix it in r->why) below kMinTrendPoints.
+bool too_short(const std::vector<double>& t, const std::vector<double>& y, TrendFit* r) {
+  r->n = std::min(t.size(), y.size());
+  if (r->n >= kMinTrendPoints) return false;
+  r->why = std::to_string(r->n) + (r->n == 1 ? " point" : " points") +
+           " after warm-up; a trend needs " + std::to_string(kMinTrendPoints) + " (a longer run)";
+  return true;
+}
+
 }  // namespace
 
 TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y,
                       const TrendOptions& o) {
   TrendFit r;
-  r.n = std::min(t.size(), y.size());
-  if (r.n < kMinTrendPoints) {
-    r.why = std::to_string(r.n) + (r.n == 1 ? " point" : " points") +
-            " after warm-up; a trend needs " + std::to_string(kMinTrendPoints) + " (a longer run)";
-    return r;
-  }
+  if (too_short(t, y, &r)) return r;
   const double n = static_cast<double>(r.n);
   r.fit = fit_line(t, y);
 
@@ -116,6 +120,34 @@ TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y
     r.trend = Trend::kDeclining;
   else if (ratio_known && trend_up && r.ratio_lo > 1 && r.ratio >= 1 + o.min_change)
     r.trend = Trend::kRising;
+  else
+    r.trend = Trend::kSteady;
+  return r;
+}
+
+TrendFit level_trend(const std::vector<double>& t, const std::vector<double>& y,
+                     const TrendOptions& o) {
+  TrendFit r;
+  if (too_short(t, y, &r)) return r;
+  r.fit = fit_line(t, y);
+  r.window = std::max<size_t>(3, static_cast<size_t>(std::lround(o.window_fraction * r.n)));
+  r.window = std::min(r.window, r.n / 2);
+  const auto first = y.begin(), last = y.begin() + static_cast<ptrdiff_t>(r.n - r.window);
+  const auto w = static_cast<ptrdiff_t>(r.window);
+  const auto [first_lo, first_hi] = std::minmax_element(first, first + w);
+  const auto [last_lo, last_hi] = std::minmax_element(last, last + w);
+  r.first = window_stats(y, 0, r.window).mean;
+  r.last = window_stats(y, r.n - r.window, r.window).mean;
+  if (r.first > 0) {
+    r.ratio = r.last / r.first;
+    // The ratio's range: every pairing of a first- and a last-window value.
+    r.ratio_lo = *first_hi > 0 ? *last_lo / *first_hi : 0;
+    r.ratio_hi = *first_lo > 0 ? *last_hi / *first_lo : 0;
+  }
+  if (r.first > 0 && *last_lo > *first_hi && r.ratio >= 1 + o.min_change)
+    r.trend = Trend::kRising;
+  else if (r.first > 0 && *last_hi < *first_lo && r.ratio <= 1 - o.min_change)
+    r.trend = Trend::kDeclining;
   else
     r.trend = Trend::kSteady;
   return r;

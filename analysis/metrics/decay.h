@@ -45,6 +45,22 @@ struct TrendFit {
   std::string why;                    // kTooShort: what would fix it
 };
 
+// A level sampled along time (a map's size, RSS, the heap): rising when every
+// value of the last window is above every value of the first and the means
+// differ by at least `min_change` (kLevelMinChange); declining the other way round; else
+// steady; kTooShort below kMinTrendPoints. A level is the sum of its past
+// changes, so its noise is correlated by construction and detect_trend's
+// interval (built for rates) would call a steady climb noise; no two values
+// of the windows overlapping is the test instead. ratio_lo/hi: the range
+// over every pairing of a first- and a last-window value.
+// Precondition: t ascending, t.size() == y.size().
+// A level needs a larger change than a rate (10 %, not 5 %): a pool that
+// fills and drains wanders for seconds at a time.
+inline constexpr double kLevelMinChange = 0.10;
+TrendFit level_trend(const std::vector<double>& t, const std::vector<double>& y,
+                     const TrendOptions& o = {.window_fraction = 0.20,
+                                              .min_change = kLevelMinChange});
+
 // Precondition: t ascending, t.size() == y.size().
 TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y,
                       const TrendOptions& o = {});

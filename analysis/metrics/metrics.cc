@@ -7,9 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace hd::analysis {
 
@@ -438,6 +440,64 @@ void probe_trends(const Run& run, int64_t from_ms, int64_t to_ms, RunMetrics* r)
   r->probe_kernel_trend = detect_trend(kt, kernel);
 }
 
+// The quantities that can move with a process's cost per op over the window
+// [from_ms, to_ms] (ProcessMetrics::alongside), each with its trend.
+std::vector<ProcessMetrics::Alongside> alongside_trends(const ProcessRun& p, int64_t from_ms,
+                                                        int64_t to_ms) {
+  std::vector<const Snapshot*> in;
+  for (const Snapshot& s : p.snapshots)
+    if (s.unix_ms >= from_ms && s.unix_ms <= to_ms) in.push_back(&s);
+  const auto at = [&](const Snapshot& s) {
+    return static_cast<double>(s.unix_ms - from_ms) / 1000.0;
+  };
+  std::vector<ProcessMetrics::Alongside> out;
+  // A counter's increase per op between successive snapshots.
+  const auto rate = [&](const char* what, const char* unit, double scale,
+                        const std::function<std::optional<int64_t>(const Snapshot&)>& get) {
+    std::vector<double> t, y;
+    for (size_t k = 1; k < in.size(); ++k) {
+      const Snapshot &a = *in[k - 1], &b = *in[k];
+      const auto va = get(a), vb = get(b);
+      if (b.ops <= a.ops || !va || !vb) continue;
+      t.push_back((at(a) + at(b)) / 2);
+      y.push_back(scale * static_cast<double>(*vb - *va) / static_cast<double>(b.ops - a.ops));
+    }
+    out.push_back({what, unit, detect_trend(t, y)});
+  };
+  // A level at each snapshot.
+  const auto level = [&](std::string what, const char* unit,
+                         const std::function<std::optional<int64_t>(const Snapshot&)>& get) {
+    std::vector<double> t, y;
+    for (const Snapshot* s : in)
+      if (const auto v = get(*s)) {
+        t.push_back(at(*s));
+        y.push_back(static_cast<double>(*v));
+      }
+    out.push_back({std::move(what), unit, level_trend(t, y)});
+  };
+  rate("user CPU", "us/op", 1, [](const Snapshot& s) { return s.utime_us; });
+  rate("sys CPU", "us/op", 1, [](const Snapshot& s) { return s.stime_us; });
+  rate("minor faults", "/op", 1, [](const Snapshot& s) { return s.minflt; });
+  rate("voluntary switches", "/op", 1, [](const Snapshot& s) { return s.nvcsw; });
+  rate("involuntary switches", "/op", 1, [](const Snapshot& s) { return s.nivcsw; });
+  level("RSS", "bytes", [](const Snapshot& s) { return s.rss_bytes; });
+  level("heap", "bytes", [](const Snapshot& s) { return s.allocated; });
+  static const std::set<std::string> kByDefinition = {"term", "leader", "last_index",
+                                                      "commit_index", "applied_index"};
+  std::vector<std::string> names;
+  for (const Snapshot* s : in)
+    for (const auto& [name, v] : s->gauges)
+      if (!kByDefinition.count(name) && std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(name);
+  for (const std::string& name : names)
+    level(name, "", [&name](const Snapshot& s) -> std::optional<int64_t> {
+      for (const auto& [g, v] : s.gauges)
+        if (g == name) return v;
+      return std::nullopt;
+    });
+  return out;
+}
+
 void within_run_trends(const Run& run, RunMetrics* r) {
   std::vector<const ProcessRun*> loadgens;
   for (const ProcessRun& p : run.processes)
@@ -472,6 +532,7 @@ void within_run_trends(const Run& run, RunMetrics* r) {
       prev = &s;
     }
     r->processes[i].cpu_per_op_trend = detect_trend(ct, cy);
+    r->processes[i].alongside = alongside_trends(p, from_ms, to_ms);
   }
   probe_trends(run, from_ms, to_ms, r);
 }

@@ -115,6 +115,18 @@ struct ProcessMetrics {
   // successive snapshots over the run's trend window (RunMetrics): whether
   // each op costs this process more at the end of the run than at its start.
   TrendFit cpu_per_op_trend;
+  // What moved over the same window, to say what grew alongside a rising
+  // cost (issue 17): user and sys CPU per op, minor faults and voluntary /
+  // involuntary context switches per op (rates between successive
+  // snapshots), RSS, heap allocated and every gauge (levels: map sizes,
+  // live object counts, the keys a store holds). Log indices, term and
+  // leader are left out: they grow with the ops by definition.
+  struct Alongside {
+    std::string what;  // "user CPU", "minor faults", "RSS", "kv_keys", ...
+    std::string unit;  // "us/op" or "/op" (rates); "bytes" or "" (levels)
+    TrendFit fit;
+  };
+  std::vector<Alongside> alongside;
   // Where CPU per op went from the early to the late window of the run, by
   // function (profiles/cpu-windows.jsonl); nullopt without window profiles.
   // Set with the sites (analyse.cc), like allocator_share.

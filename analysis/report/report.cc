@@ -236,12 +236,17 @@ std::string render_summary_json(const Analysis& a) {
       for (const DecaySignal::Cost& c : d.costlier) {
         json top = json::array();
         for (const FunctionCpu& f : c.top) top.push_back(function_cpu_json(f));
+        json rose = json::array();
+        for (const ProcessMetrics::Alongside& g : c.rose)
+          rose.push_back({{"what", g.what}, {"unit", g.unit}, {"trend", trend_json(g.fit)}});
         costlier.push_back(
             {{"process", c.process},
              {"cpu_us_per_op", trend_json(c.cpu_per_op)},
              {"profile_early_us_per_op", c.profile ? json(c.profile->early_us_per_op) : json()},
              {"profile_late_us_per_op", c.profile ? json(c.profile->late_us_per_op) : json()},
              {"top_functions", top},
+             {"rose_alongside", rose},
+             {"held", c.held},
              {"hw_counters", hw_counters_json(c.hw_counters, c.hw_counters_why)}});
       }
       decay.push_back({{"run", d.run},

@@ -132,6 +132,7 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     s.stime_us = r.integer(proc, "stime_us");
     s.nvcsw = r.integer(proc, "nvcsw");
     s.nivcsw = r.integer(proc, "nivcsw");
+    if (proc.contains("minflt")) s.minflt = r.opt_integer(proc, "minflt");
     if (proc.contains("recorder_cpu_us"))
       s.recorder_cpu_us = r.opt_integer(proc, "recorder_cpu_us");
     if (proc.contains("probe_runs")) {
@@ -144,6 +145,8 @@ Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string
     const json& gauges = r.object(j, "gauges");
     if (gauges.contains("term")) s.term = r.integer(gauges, "term");
     if (gauges.contains("leader")) s.leader = r.integer(gauges, "leader");
+    for (const auto& [name, v] : gauges.items())
+      if (v.is_number_integer()) s.gauges.emplace_back(name, v.get<int64_t>());
     s.profile = r.string(j, "profile", /*nullable=*/true);
     if (!r.err.empty()) return Status::error(r.err);
     out.push_back(std::move(s));

@@ -32,6 +32,7 @@ struct Snapshot {
   int64_t rss_bytes = 0;
   int64_t utime_us = 0, stime_us = 0;
   int64_t nvcsw = 0, nivcsw = 0;
+  std::optional<int64_t> minflt;  // absent in folders written before it was recorded
   // CPU the recorder thread has used so far (proc.recorder_cpu_us); absent
   // in folders written before it was recorded.
   std::optional<int64_t> recorder_cpu_us;
@@ -41,6 +42,9 @@ struct Snapshot {
   // Replica gauges `term` and `leader` (the leader it knows; replica count or
   // more = none); absent in loadgen snapshots and in runs before failover.
   std::optional<int64_t> term, leader;
+  // Every integer gauge of the line (map sizes, live object counts), in file
+  // order: what grew alongside a rising cost per op (issue 17).
+  std::vector<std::pair<std::string, int64_t>> gauges;
   std::string profile;  // run-folder-relative path, empty when none
 };
 

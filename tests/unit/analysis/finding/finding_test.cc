@@ -356,6 +356,43 @@ TEST_CASE("finding: a decline within one run is said, with the process whose CPU
   CHECK(a.finding_text.find("no throughput loss to explain") == std::string::npos);
 }
 
+// What grew alongside (issue 17 part 2): a store whose keys grow with the run
+// while its CPU per op rises; faults, RSS and heap flat; sessions constant.
+TEST_CASE("finding: a costlier process's finding says what rose alongside and what held") {
+  Run run = decay_run(40, declining, cpu_rising);
+  ProcessRun& rep = run.processes.back();
+  REQUIRE(rep.name == "replica0");
+  for (Snapshot& s : rep.snapshots) {
+    s.minflt = s.ops / 100;  // a fault per 100 ops, all run long
+    s.gauges = {{"kv_keys", 1000 + s.ops / 10}, {"client_sessions", 4}, {"commit_index", s.ops}};
+  }
+  Analysis a = analyse_synthetic({run});
+  REQUIRE(a.finding.decay.size() == 1);
+  REQUIRE(a.finding.decay[0].costlier.size() == 1);
+  const DecaySignal::Cost& c = a.finding.decay[0].costlier[0];
+  std::vector<std::string> rose;
+  for (const auto& g : c.rose) rose.push_back(g.what);
+  // The rates and the process's own levels first, then the gauges; a log
+  // index grows with the ops by definition and is never named.
+  CHECK(rose == std::vector<std::string>{"user CPU", "kv_keys"});
+  CHECK(c.held == std::vector<std::string>{"sys CPU", "minor faults", "voluntary switches",
+                                           "involuntary switches", "RSS", "heap"});
+  CHECK(a.finding_text.find("In replica0, alongside: user CPU") != std::string::npos);
+  CHECK(a.finding_text.find("kv_keys") != std::string::npos);
+  CHECK(a.finding_text.find("commit_index") == std::string::npos);
+  CHECK(a.finding_text.find("client_sessions") == std::string::npos);
+  CHECK(a.finding_text.find("held: sys CPU, minor faults") != std::string::npos);
+
+  // The same run with the keys flat: nothing but the user CPU rose.
+  for (Snapshot& s : rep.snapshots) s.gauges = {{"kv_keys", 5000}};
+  Analysis flat = analyse_synthetic({run});
+  REQUIRE(flat.finding.decay.size() == 1);
+  REQUIRE(flat.finding.decay[0].costlier.size() == 1);
+  const auto& rose_flat = flat.finding.decay[0].costlier[0].rose;
+  REQUIRE(rose_flat.size() == 1);
+  CHECK(rose_flat[0].what == "user CPU");
+}
+
 TEST_CASE("finding: a decline with flat CPU per op says the time went elsewhere") {
   Analysis a = analyse_synthetic({decay_run(40, declining, cpu_flat)});
   REQUIRE(a.finding.decay.size() == 1);

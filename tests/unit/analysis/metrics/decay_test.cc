@@ -153,5 +153,33 @@ TEST_CASE("detect_trend: the ratio's interval covers the truth for a 20 % declin
   CHECK(covered >= 900);
 }
 
+// Levels (level_trend): a map that fills steadily is the sum of its past
+// growth, so its values are correlated by construction; detect_trend (built
+// for rates) can call that noise, level_trend must not.
+TEST_CASE("level_trend: a steady climb is rising; a flat level with jitter is steady") {
+  const auto t = seconds(60);
+  std::vector<double> climb;
+  for (size_t i = 0; i < 60; ++i) climb.push_back(8000 + 400.0 * static_cast<double>(i));
+  const TrendFit up = level_trend(t, climb);
+  CHECK(up.trend == Trend::kRising);
+  CHECK(up.ratio > 2);
+  CHECK(up.ratio_lo > 1);
+
+  // A level that wanders around a constant (a pool that fills and drains):
+  // AR(1) with phi 0.9, so it strays ~4.6 % for seconds at a time; a change
+  // in <= 5 % of 1,000 draws (27 when written).
+  int changed = 0;
+  for (uint64_t s = 0; s < 1000; ++s)
+    if (level_trend(t, series(60, 0.9, 0.02, 7000 + s, flat)).trend != Trend::kSteady) ++changed;
+  CHECK(changed <= 50);
+
+  // One spike in the first window keeps a small rise from being called one.
+  std::vector<double> spiky(60, 1000);
+  spiky[2] = 2000;
+  for (size_t i = 48; i < 60; ++i) spiky[i] = 1100;
+  CHECK(level_trend(t, spiky).trend == Trend::kSteady);
+  CHECK(level_trend(seconds(9), std::vector<double>(9, 1)).trend == Trend::kTooShort);
+}
+
 }  // namespace
 }  // namespace hd::analysis
