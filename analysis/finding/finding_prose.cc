@@ -254,10 +254,11 @@ std::string profile_diff_sentence(const DecaySignal::Cost& c) {
 // the kernel) or is not.
 std::string alongside_sentence(const DecaySignal::Cost& c) {
   if (c.rose.empty() && c.held.empty()) return "";
-  const auto value = [](const ProcessMetrics::Alongside& a, double v) {
-    if (a.unit == "bytes") return human_bytes(v);
-    if (a.unit.empty()) return fmt("%.0f", v);
-    return fmt("%.3g", v) + " " + a.unit;
+  // "0.19 -> 0.33 /op", "12.7 MiB -> 14.0 MiB", "4426 -> 10085".
+  const auto change = [](const ProcessMetrics::Alongside& a) {
+    if (a.unit == "bytes") return human_bytes(a.fit.first) + " -> " + human_bytes(a.fit.last);
+    if (a.unit.empty()) return fmt("%.0f", a.fit.first) + " -> " + fmt("%.0f", a.fit.last);
+    return fmt("%.3g", a.fit.first) + " -> " + fmt("%.3g", a.fit.last) + " " + a.unit;
   };
   std::string s = "In " + c.process + ", ";
   if (c.rose.empty()) {
@@ -267,8 +268,7 @@ std::string alongside_sentence(const DecaySignal::Cost& c) {
     for (size_t i = 0; i < c.rose.size(); ++i) {
       const ProcessMetrics::Alongside& a = c.rose[i];
       if (i > 0) s += ", ";
-      s += a.what + " " + value(a, a.fit.first) + " -> " + value(a, a.fit.last) + " (x" +
-           fmt("%.2f", a.fit.ratio) + ")";
+      s += a.what + " " + change(a) + " (x" + fmt("%.2f", a.fit.ratio) + ")";
     }
   }
   if (!c.held.empty()) {

@@ -325,10 +325,10 @@ void leader_roles(const Run& run, RunMetrics* r) {
 // which every loadgen was loading (a client that finishes early leaves a tail
 // at a lower rate that is not the system slowing down), minus its first 10 %
 // (warm-up). Throughput is summed over the loadgens, in uniform bins of
-// max(0.5 s, window / 40): from the loadgens' snapshots (cumulative ops
-// interpolated at the bin edges), so a run of a few seconds has points
-// enough; without snapshots enough, from their per-second series (whole
-// seconds only). Each process's CPU per op is read in the same window.
+// max(the median snapshot interval, 0.2 s, window / 40): from the loadgens' snapshots
+// (cumulative ops interpolated at the bin edges), so a run of a few seconds has points enough;
+// without snapshots enough, from their per-second series (whole seconds only). Each process's CPU
+// per op is read in the same window.
 struct ThroughputSeries {
   int64_t from_ms = 0, to_ms = 0;
   double bin_s = 1;
@@ -357,7 +357,17 @@ std::optional<ThroughputSeries> from_snapshots(const std::vector<const ProcessRu
   ts.from_ms = from + (to - from) / 10;
   ts.to_ms = to;
   const double span = static_cast<double>(ts.to_ms - ts.from_ms);
-  const double width = std::max(500.0, span / 40);
+  // A bin spans at least one of the loadgens' typical snapshot intervals
+  // (their median), so each rate comes from snapshots, not interpolation
+  // alone, and at least 0.2 s (scheduling noise); at the default 100 ms a
+  // 4-s run has points enough to judge.
+  std::vector<double> gaps;
+  for (const ProcessRun* p : loadgens)
+    for (size_t k = 1; k < p->snapshots.size(); ++k)
+      gaps.push_back(static_cast<double>(p->snapshots[k].unix_ms - p->snapshots[k - 1].unix_ms));
+  std::nth_element(gaps.begin(), gaps.begin() + static_cast<ptrdiff_t>(gaps.size() / 2),
+                   gaps.end());
+  const double width = std::max({gaps[gaps.size() / 2], 200.0, span / 40});
   ts.bin_s = width / 1000;
   std::vector<OpsLine> lines;
   for (const ProcessRun* p : loadgens) {
