@@ -52,7 +52,7 @@ for round in $(seq 1 "$rounds"); do
 done
 python3 - "$rows" <<'PY'
 import statistics, sys
-# table.tsv: ops iter throughput weak_p50 weak_p99 strong_p50 strong_p99 slow_path timeouts allocator
+# table.tsv: ops iter throughput weak_p50 weak_p99 strong_p50 strong_p99 slow_path timeouts allocator protocol
 cols = {"throughput": 3, "weak_p50_ms": 4, "weak_p99_ms": 5, "strong_p50_ms": 6,
         "strong_p99_ms": 7, "slow_path": 8, "timeouts": 9}
 runs = {"A": [], "B": []}

@@ -38,9 +38,10 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       "The profiled sweep: start a replica cluster and one loadgen per client of CONFIG\n"
       "(default: the embedded configs/local.conf on free 127.0.0.1 ports: 3 replicas,\n"
       "2 clients x 2 threads, seed workload, jemalloc, sweep 10000,100000,1000000 ops, 1\n"
-      "iteration) for every allocator x run length x iteration, each process recording\n"
-      "its run folder under OUT/runs/ops<N>-it<K>/<alias>/ (OUT/runs/<allocator>/...\n"
-      "with several allocators), then write the report (OUT/index.html, summary.md,\n"
+      "iteration) for every allocator or protocol x run length x iteration, each process\n"
+      "recording its run folder under OUT/runs/ops<N>-it<K>/<alias>/ (OUT/runs/<allocator>/\n"
+      "or OUT/runs/<protocol>/... with several), then write the report (OUT/index.html, "
+      "summary.md,\n"
       "summary.json, charts) and print the finding.\n"
       "Each process snapshots on the timer and every ~1/40 of its ops, and takes\n"
       "heap profiles at 8 even steps of its ops with a sampling rate chosen from the\n"
@@ -79,6 +80,16 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                   "comparison table of all of them is added")
       ->delimiter(',')
       ->check(CLI::IsMember({"jemalloc", "tcmalloc", "glibc"}));
+  cmd->add_option("--protocols", opts->protocols,
+                  "Run the sweep under each: curpht,curpho (default: the config's `protocol`,\n"
+                  "with no --protocol flag to the programs). The first one's report is OUT/,\n"
+                  "the others OUT/<protocol>/ (runs under OUT/runs/<protocol>/), and\n"
+                  "OUT/protocols.md (throughput, p50/p99 per op class, fast/slow path share,\n"
+                  "retries, bytes/op, growing heap sites per protocol, the comparison finding)\n"
+                  "is added to the report. Several protocols with several --allocators: exit 2")
+      ->delimiter(',')
+      ->allow_extra_args(false)  // CONFIG after it stays the config
+      ->check(CLI::IsMember({"curpht", "curpho"}));
   cmd->add_option("--plant", opts->plant,
                   "Deliberate pathology passed to every replica (`replica --help` lists them:\n"
                   "history, leak[:BYTES], fragment, slowpath[:N], decay[:N]), to check the\n"

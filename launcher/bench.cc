@@ -1,9 +1,8 @@
-// `heapdrift bench`: see bench.h. The sweep is a plain loop over allocators ×
-// lengths × iterations; each run starts a fresh cluster, waits until every
-// replica accepts connections, runs the loadgens under a hard deadline, stops
-// every process by PID and merges the loadgen results. A failed run is
-// recorded (OUT/runs/.../FAILED) and the sweep goes on; a signal stops every
-// process it started and ends the sweep.
+// `heapdrift bench`: see bench.h. The sweep is a plain loop over variants
+// (allocators or protocols) × lengths × iterations; each run starts a fresh cluster, waits until
+// every replica accepts connections, runs the loadgens under a hard deadline, stops every process
+// by PID and merges the loadgen results. A failed run is recorded (OUT/runs/.../FAILED) and the
+// sweep goes on; a signal stops every process it started and ends the sweep.
 #include "launcher/bench.h"
 
 #include <signal.h>
@@ -27,6 +26,7 @@
 #include "analysis/report/report.h"
 #include "launcher/cluster.h"
 #include "launcher/compare.h"
+#include "launcher/compare_protocols.h"
 #include "launcher/default_config.h"
 #include "launcher/launcher.h"
 #include "launcher/progress.h"
@@ -129,12 +129,25 @@ struct RunResult {
   std::string dir;
 };
 
+// One sweep of the lengths: an allocator under a protocol. At most one of the
+// two lists has more than one item (run_bench), and the label names the
+// variant by the one that varies (the allocator when neither does): run
+// folders RUNS/<label>/..., reports OUT/<label>/, results by label.
+struct Variant {
+  std::string allocator;
+  std::string protocol;       // the protocol run (the config's when not given)
+  std::string protocol_flag;  // --protocol for the programs; "" = none (the config's)
+  std::string label;
+};
+
 struct Plan {
   config::ClusterConfig config;
   std::string config_path;  // absolute
   std::vector<uint64_t> sweep;
   uint32_t iterations = 1;
   std::vector<std::string> allocators;
+  std::vector<std::string> protocols;
+  std::vector<Variant> variants;  // allocators x protocols, in the lists' order
   bool explicit_config = false;
 };
 
@@ -152,11 +165,11 @@ class Bench {
   int run_with_command(const std::vector<std::string>& command);
 
  private:
-  Status start_replicas(const std::string& alloc, const std::string& dir, uint64_t run_ops);
-  RunResult run_one(const std::string& alloc, uint64_t ops, uint32_t it, const std::string& dir);
-  void print_table(const std::string& alloc);
+  Status start_replicas(const Variant& v, const std::string& dir, uint64_t run_ops);
+  RunResult run_one(const Variant& v, uint64_t ops, uint32_t it, const std::string& dir);
+  void print_table(const Variant& v);
   void write_tsv();
-  void write_diff(const std::string& alloc, const std::string& dest);
+  void write_diff(const std::string& label, const std::string& dest);
   int report();
 
   const BenchOptions& o_;
@@ -166,7 +179,7 @@ class Bench {
   std::string bin_;
   launcher::Cluster cluster_;
   Progress progress_;
-  // alloc -> length -> results of its iterations
+  // variant label -> length -> results of its iterations
   std::map<std::string, std::map<uint64_t, std::vector<RunResult>>> results_;
   std::vector<std::string> failures_;
   bool usage_error_ = false;  // a replica rejected its flags/config: stop the sweep
@@ -177,10 +190,11 @@ class Bench {
 // cluster. `run_ops` (0: none) is the run's length, from which each replica
 // paces its recording (memprof/recording_plan.h); the loadgens know theirs
 // from --reqs.
-Status Bench::start_replicas(const std::string& alloc, const std::string& dir, uint64_t run_ops) {
+Status Bench::start_replicas(const Variant& v, const std::string& dir, uint64_t run_ops) {
   launcher::ReplicaLaunch how;
   how.program = bin_ + "/replica";
-  how.allocator = alloc;
+  how.allocator = v.allocator;
+  how.protocol = v.protocol_flag;
   how.plant = o_.plant;
   if (o_.profile) how.run_dir = dir;
   if (o_.profile && run_ops > 0) how.extra_args = {"--run-ops", std::to_string(run_ops)};
@@ -201,7 +215,7 @@ int Bench::run_with_command(const std::vector<std::string>& command) {
   }
   const std::string dir = runs_ + "/cluster";
   fs::create_directories(dir);
-  if (auto st = start_replicas(plan_.allocators.front(), dir, 0); !st) {
+  if (auto st = start_replicas(plan_.variants.front(), dir, 0); !st) {
     cluster_.stop_all(kStopGrace);
     std::fprintf(stderr, "heapdrift cluster: %s\n", st.message().c_str());
     return g_signal != 0 ? 128 + g_signal : kExitFailed;
@@ -232,8 +246,7 @@ int Bench::run_with_command(const std::vector<std::string>& command) {
   return g_signal != 0 ? 128 + g_signal : rc;
 }
 
-RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
-                         const std::string& dir) {
+RunResult Bench::run_one(const Variant& v, uint64_t ops, uint32_t it, const std::string& dir) {
   RunResult res;
   res.dir = dir;
   fs::create_directories(dir);
@@ -259,7 +272,7 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
 
   // Phase 1: replicas, ready when their port accepts a connection.
   progress_.phase("start", ops);
-  if (auto st = start_replicas(alloc, dir, ops); !st) return fail(st.message());
+  if (auto st = start_replicas(v, dir, ops); !st) return fail(st.message());
 
   // Phase 2: the load, under a hard deadline.
   progress_.phase("load", ops);
@@ -282,8 +295,10 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
                  "--alias",     c.alias,
                  "--reqs",      std::to_string(per_thread),
                  "--seed",      std::to_string(it),
-                 "--allocator", alloc,
+                 "--allocator", v.allocator,
                  "--deadline",  std::to_string(timeout_s)};
+    if (!v.protocol_flag.empty())
+      spec.args.insert(spec.args.end(), {"--protocol", v.protocol_flag});
     if (o_.profile) {
       spec.run_dir = dir + "/" + c.alias;
       spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir), "--json",
@@ -386,12 +401,12 @@ RunResult Bench::run_one(const std::string& alloc, uint64_t ops, uint32_t it,
   return res;
 }
 
-void Bench::print_table(const std::string& alloc) {
-  std::printf("\n=== Sweep summary (%s, allocator %s) ===\n", plan_.config_path.c_str(),
-              alloc.c_str());
+void Bench::print_table(const Variant& v) {
+  std::printf("\n=== Sweep summary (%s, allocator %s, protocol %s) ===\n",
+              plan_.config_path.c_str(), v.allocator.c_str(), v.protocol.c_str());
   std::printf("%-10s %-22s %-22s %-22s %-10s %-8s %s\n", "Ops", "Throughput (ops/s)",
               "Weak p50 / p99 (ms)", "Strong p50 / p99 (ms)", "Slow path", "Timeouts", "Runs");
-  for (const auto& [len, runs] : results_[alloc]) {
+  for (const auto& [len, runs] : results_[v.label]) {
     std::vector<double> tput;
     loadgen::RunStats all;
     for (const auto& r : runs) {
@@ -419,13 +434,17 @@ void Bench::print_table(const std::string& alloc) {
 }
 
 // RUNS/table.tsv: one row per successful run, for scripts
-// (bench/loadgen_target.sh reads it). Latencies in ms.
+// (bench/loadgen_target.sh reads it; scripts read columns 1-10 by position,
+// the 11th, protocol, came last). Latencies in ms.
 void Bench::write_tsv() {
   std::ofstream out(runs_ + "/table.tsv");
   out << "ops\titer\tthroughput\tweak_p50_ms\tweak_p99_ms\tstrong_p50_ms\tstrong_p99_ms\t"
-         "slow_path\ttimeouts\tallocator\n";
+         "slow_path\ttimeouts\tallocator\tprotocol\n";
   const auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
-  for (const auto& [alloc, lengths] : results_)
+  for (const auto& [label, lengths] : results_) {
+    const auto v = std::find_if(plan_.variants.begin(), plan_.variants.end(),
+                                [&](const Variant& x) { return x.label == label; });
+    if (v == plan_.variants.end()) continue;
     for (const auto& [len, runs] : lengths)
       for (size_t i = 0; i < runs.size(); ++i) {
         const RunResult& r = runs[i];
@@ -434,14 +453,16 @@ void Bench::write_tsv() {
         const auto strong = r.merged.strong();
         char line[512];
         std::snprintf(line, sizeof line,
-                      "%llu\t%zu\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%llu\t%llu\t%s\n",
+                      "%llu\t%zu\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%llu\t%llu\t%s\t%s\n",
                       static_cast<unsigned long long>(len), i + 1, r.merged.throughput_ops_s(),
                       ms(weak.latency.quantile_ns(0.5)), ms(weak.latency.quantile_ns(0.99)),
                       ms(strong.latency.quantile_ns(0.5)), ms(strong.latency.quantile_ns(0.99)),
                       static_cast<unsigned long long>(strong.slow_path),
-                      static_cast<unsigned long long>(r.merged.timeouts()), alloc.c_str());
+                      static_cast<unsigned long long>(r.merged.timeouts()), v->allocator.c_str(),
+                      v->protocol.c_str());
         out << line;
       }
+  }
 }
 
 // The user's "diff between the 10K and the 100K run": `heapdrift diff` of the
@@ -450,10 +471,10 @@ void Bench::write_tsv() {
 // lengths (the default adds a long run), also the shortest against each
 // length between, into DEST/diff-ops<A>-vs-ops<B>.{txt,json}. A diff that
 // cannot be made (no heap profiles, e.g. glibc) is a notice, not a failure.
-void Bench::write_diff(const std::string& alloc, const std::string& dest) {
+void Bench::write_diff(const std::string& label, const std::string& dest) {
   // The first ok run of each length, shortest first.
   std::vector<std::pair<uint64_t, const RunResult*>> firsts;
-  for (const auto& [len, runs] : results_[alloc])
+  for (const auto& [len, runs] : results_[label])
     for (const auto& r : runs)
       if (r.ok) {
         firsts.emplace_back(len, &r);
@@ -495,52 +516,61 @@ void Bench::write_diff(const std::string& alloc, const std::string& dest) {
 int Bench::report() {
   int rc = 0;
   bool first = true;
-  // Each allocator's analysis, in the allocators' order (a deque: reports
+  // Each variant's analysis, in the variants' order (a deque: reports
   // point into it while it grows).
   std::deque<analysis::Analysis> analyses;
-  std::vector<AllocatorReport> reports;
-  bool main_written = false;  // OUT itself holds the first allocator's report
-  for (const auto& alloc : plan_.allocators) {
+  std::vector<AllocatorReport> allocator_reports;
+  std::vector<ProtocolReport> protocol_reports;
+  bool main_written = false;  // OUT itself holds the first variant's report
+  for (const Variant& v : plan_.variants) {
+    const std::string& label = v.label;
     std::vector<std::string> dirs;
-    for (const auto& [len, runs] : results_[alloc])
+    for (const auto& [len, runs] : results_[label])
       for (const auto& r : runs)
         if (r.ok) dirs.push_back(r.dir);
-    // The first allocator's report is OUT itself; others go to OUT/<allocator>/.
-    const std::string dest = first ? out_ : out_ + "/" + alloc;
+    // The first variant's report is OUT itself; others go to OUT/<label>/.
+    const std::string dest = first ? out_ : out_ + "/" + label;
     first = false;
     if (dirs.empty()) {
-      std::fprintf(stderr, "heapdrift bench: no successful run for %s: no report\n", alloc.c_str());
+      std::fprintf(stderr, "heapdrift bench: no successful run for %s: no report\n", label.c_str());
       rc = kExitFailed;
       continue;
     }
-    progress_.phase("report " + alloc, 0);
+    progress_.phase("report " + label, 0);
     progress_.clear();
     Result<analysis::SiteRules> rules = analysis::make_site_rules(o_.skip_frames);
     Result<analysis::Analysis> a = rules ? analysis::report_runs(dirs, dest, false, *rules)
                                          : Result<analysis::Analysis>(rules.status());
     if (!a) {
-      std::fprintf(stderr, "heapdrift bench: report (%s) failed: %s\n", alloc.c_str(),
+      std::fprintf(stderr, "heapdrift bench: report (%s) failed: %s\n", label.c_str(),
                    a.status().message().c_str());
       rc = kExitFailed;
       continue;
     }
-    std::printf("\n== Finding (%s) ==\n%s\n", alloc.c_str(), a->finding_text.c_str());
+    std::printf("\n== Finding (%s) ==\n%s\n", label.c_str(), a->finding_text.c_str());
     std::printf("report: %s/index.html\n", dest.c_str());
-    write_diff(alloc, dest);
+    write_diff(label, dest);
     main_written = main_written || dest == out_;
     analyses.push_back(std::move(a).value());
-    reports.push_back({alloc, &analyses.back()});
+    allocator_reports.push_back({v.allocator, &analyses.back()});
+    protocol_reports.push_back({v.protocol, &analyses.back()});
   }
-  // Several allocators: one table side by side, in the main report.
-  if (reports.size() > 1 && main_written) {
-    if (auto md = write_allocator_comparison(reports, out_); !md) {
-      std::fprintf(stderr, "heapdrift bench: allocator comparison: %s\n",
+  // Several allocators or protocols: one table side by side, in the main
+  // report. With one protocol's report missing, the protocol comparison still
+  // shows the other's rows and says why it has no figure.
+  const auto print_comparison = [&](const char* what, const Result<std::string>& md) {
+    if (!md) {
+      std::fprintf(stderr, "heapdrift bench: %s comparison: %s\n", what,
                    md.status().message().c_str());
       rc = kExitFailed;
     } else {
       std::printf("\n%s", md->c_str());
     }
-  }
+  };
+  if (plan_.allocators.size() > 1 && allocator_reports.size() > 1 && main_written)
+    print_comparison("allocator", write_allocator_comparison(allocator_reports, out_));
+  if (plan_.protocols.size() > 1 && !protocol_reports.empty() && main_written)
+    print_comparison("protocol", write_protocol_comparison(protocol_reports, out_));
   std::fflush(stdout);
   return rc;
 }
@@ -552,24 +582,25 @@ int Bench::run() {
   }
   uint64_t total = 0;
   for (auto ops : plan_.sweep) total += ops * plan_.iterations;
-  total *= plan_.allocators.size();
+  total *= plan_.variants.size();
   progress_.start(total, o_.progress);
   const auto started = Clock::now();
   int interrupted = 0;
-  for (const auto& alloc : plan_.allocators) {
+  for (const Variant& v : plan_.variants) {
+    const std::string& label = v.label;
     for (auto ops : plan_.sweep) {
       for (uint32_t it = 1; it <= plan_.iterations && interrupted == 0 && !usage_error_; ++it) {
-        const std::string dir = runs_ + (plan_.allocators.size() > 1 ? "/" + alloc : "") + "/ops" +
+        const std::string dir = runs_ + (plan_.variants.size() > 1 ? "/" + label : "") + "/ops" +
                                 std::to_string(ops) + "-it" + std::to_string(it);
-        progress_.run_label(alloc + " " + std::to_string(ops) + " ops it " + std::to_string(it) +
+        progress_.run_label(label + " " + std::to_string(ops) + " ops it " + std::to_string(it) +
                             "/" + std::to_string(plan_.iterations));
-        RunResult r = run_one(alloc, ops, it, dir);
+        RunResult r = run_one(v, ops, it, dir);
         progress_.finish_run(ops);
         progress_.clear();
         if (g_signal != 0) interrupted = g_signal;
         if (r.ok) {
           std::printf("%s", loadgen::format_summary(
-                                r.merged, "Merged Results (" + alloc + ", " + std::to_string(ops) +
+                                r.merged, "Merged Results (" + label + ", " + std::to_string(ops) +
                                               " ops, iteration " + std::to_string(it) + ")")
                                 .c_str());
           std::fflush(stdout);
@@ -578,7 +609,7 @@ int Bench::run() {
           std::fprintf(stderr, "heapdrift bench: run failed: %s: %s\n", dir.c_str(),
                        r.error.c_str());
         }
-        results_[alloc][ops].push_back(std::move(r));
+        results_[label][ops].push_back(std::move(r));
       }
     }
   }
@@ -596,13 +627,13 @@ int Bench::run() {
                  "sweep abandoned\n");
     return kExitUsage;
   }
-  for (const auto& alloc : plan_.allocators) print_table(alloc);
+  for (const Variant& v : plan_.variants) print_table(v);
   write_tsv();
   int rc = failures_.empty() ? 0 : kExitFailed;
   if (o_.profile && o_.report) rc = std::max(rc, report());
   const double wall_s = std::chrono::duration<double>(Clock::now() - started).count();
   std::printf("\nsweep: %zu runs, %zu failed, %.1f s; runs in %s\n",
-              plan_.sweep.size() * plan_.iterations * plan_.allocators.size(), failures_.size(),
+              plan_.sweep.size() * plan_.iterations * plan_.variants.size(), failures_.size(),
               wall_s, runs_.c_str());
   for (const auto& f : failures_) std::printf("  failed: %s\n", f.c_str());
   // A signal during the report (no process left to stop) still ends with its code.
@@ -652,6 +683,24 @@ int run_bench(const BenchOptions& o) {
   // `heapdrift cluster` runs replicas only: it needs no loadgen and no client.
   const bool cluster_only = !o.cluster_command.empty();
   const char* who = cluster_only ? "heapdrift cluster" : "heapdrift bench";
+  // Checked before anything is written: a refused bench leaves OUT alone.
+  if (o.protocols.size() > 1 && o.allocators.size() > 1) {
+    std::fprintf(stderr,
+                 "%s: --protocols with several protocols and --allocators with several "
+                 "allocators cannot be combined (one comparison per bench: vary one of them)\n",
+                 who);
+    return kExitUsage;
+  }
+  for (size_t i = 0; i < o.protocols.size(); ++i) {
+    const bool repeated =
+        std::find(o.protocols.begin(), o.protocols.begin() + static_cast<std::ptrdiff_t>(i),
+                  o.protocols[i]) != o.protocols.begin() + static_cast<std::ptrdiff_t>(i);
+    if (!config::known_protocol(o.protocols[i]) || repeated) {
+      std::fprintf(stderr, "%s: --protocols: %s %s (curpht, curpho, each once)\n", who,
+                   o.protocols[i].c_str(), repeated ? "is given twice" : "is not a protocol");
+      return kExitUsage;
+    }
+  }
   std::error_code ec;
   const std::string out = fs::absolute(o.out_dir, ec).lexically_normal().string();
   const std::string bin = o.bin_dir.empty() ? launcher::program_dir() : o.bin_dir;
@@ -732,11 +781,19 @@ int run_bench(const BenchOptions& o) {
       o.iterations != 0 ? o.iterations : std::max<uint32_t>(1, plan.config.iterations);
   plan.allocators =
       o.allocators.empty() ? std::vector<std::string>{plan.config.allocator} : o.allocators;
+  plan.protocols =
+      o.protocols.empty() ? std::vector<std::string>{plan.config.protocol} : o.protocols;
+  for (const auto& a : plan.allocators)
+    for (const auto& p : plan.protocols)
+      plan.variants.push_back(
+          {a, p, o.protocols.empty() ? "" : p, plan.protocols.size() > 1 ? p : a});
   if (o.cluster_command.empty()) {
     std::printf("heapdrift bench: %s; sweep %s ops x %u iteration(s); allocator(s)",
                 plan.config_path.c_str(), launcher::comma_list(plan.sweep).c_str(),
                 plan.iterations);
     for (const auto& a : plan.allocators) std::printf(" %s", a.c_str());
+    std::printf("; protocol(s)");
+    for (const auto& p : plan.protocols) std::printf(" %s", p.c_str());
     std::printf("%s%s; output %s\n", o.plant.empty() ? "" : "; replica plant ", o.plant.c_str(),
                 out.c_str());
   }

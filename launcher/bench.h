@@ -1,8 +1,8 @@
 // `heapdrift bench`: the profiled sweep. Starts a replica cluster and one
 // loadgen per client of the config through a Launcher per host, for every
-// allocator × run length × iteration, with each process recording its run
-// folder under OUT/runs/ (OUT/runs/ops<N>-it<K>/<alias>/, with an
-// <allocator>/ level when several allocators run), then writes the report
+// variant (allocator or protocol) × run length × iteration, with each process
+// recording its run folder under OUT/runs/ (OUT/runs/ops<N>-it<K>/<alias>/,
+// with an <allocator>/ or <protocol>/ level when several run), then writes the report
 // into OUT and prints the finding. Single-threaded; installs SIGINT/SIGTERM handlers for its run.
 #pragma once
 
@@ -20,8 +20,11 @@ struct BenchOptions {
   std::vector<uint64_t> sweep;  // total ops per run; empty = config opsSweep / default
   uint32_t iterations = 0;      // 0 = config iterations
   std::string out_dir = "reports/latest";
-  std::string runs_dir;                   // run folders and table.tsv; "" = OUT/runs
-  std::vector<std::string> allocators;    // empty = the config's allocator
+  std::string runs_dir;                 // run folders and table.tsv; "" = OUT/runs
+  std::vector<std::string> allocators;  // empty = the config's allocator
+  // empty = the config's protocol (no --protocol flag to the programs); more
+  // than one together with more than one allocator is a usage error.
+  std::vector<std::string> protocols;
   std::string plant;                      // replica --plant; "" = none
   bool cpu_profile = false;               // default config: cpuProfile: true
   bool profile = true;                    // false: no run folders, no report

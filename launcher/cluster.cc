@@ -78,6 +78,7 @@ Status Cluster::start_replica(size_t i, const ReplicaLaunch& how) {
   spec.program = how.program;
   spec.args = {"--config", l.remote_path(config_path_), "--alias", r.alias};
   if (!how.allocator.empty()) spec.args.insert(spec.args.end(), {"--allocator", how.allocator});
+  if (!how.protocol.empty()) spec.args.insert(spec.args.end(), {"--protocol", how.protocol});
   if (!how.run_dir.empty()) {
     spec.run_dir = how.run_dir + "/" + r.alias;
     spec.args.insert(spec.args.end(), {"--run-dir", l.remote_path(spec.run_dir)});

@@ -32,6 +32,7 @@ struct HostRoutes {
 struct ReplicaLaunch {
   std::string program;    // the replica binary (same absolute path on every host)
   std::string allocator;  // --allocator; "" = the config's (no flag)
+  std::string protocol;   // --protocol; "" = the config's (no flag)
   std::string plant;      // --plant; "" = none
   std::string run_dir;    // run folders go to RUN_DIR/<alias>; "" = not recorded
   std::string log_dir;    // stdout+stderr go to LOG_DIR/<alias>.log (appended)

@@ -4,11 +4,9 @@
 #include "launcher/compare.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <map>
-#include <set>
-#include <sstream>
+
+#include "launcher/compare_common.h"
 
 namespace hd::bench {
 
@@ -18,26 +16,17 @@ struct Row {
   std::string allocator;
   int64_t length_ops = 0;
   double tput_mean = 0, tput_sd = 0;
-  double bytes_per_op = -1;  // mean over replicas; -1 = n/a
-  double peak_rss = 0;       // max over replicas, bytes
-  double alloc_share = -1;   // mean over processes with a CPU profile; -1 = n/a
+  ReplicaMemory replicas;   // bytes/op (mean; -1 = n/a) and peak RSS (max)
+  double alloc_share = -1;  // mean over processes with a CPU profile; -1 = n/a
 };
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 // The table rows of one allocator's analysis: per run length, throughput
 // (mean ± sample SD), the replicas' bytes/op (only where the runs had
 // cumulative counters) and peak RSS, the processes' allocator CPU share.
 std::vector<Row> rows_of(const std::string& allocator, const analysis::Analysis& a) {
   std::map<int64_t, std::pair<double, int>> share;
-  std::set<int64_t> has_bytes_per_op;
   for (const auto& r : a.runs) {
     for (const auto& p : r.processes) {
-      if (p.has_cum) has_bytes_per_op.insert(r.length_ops);
       if (!p.allocator_share) continue;
       auto& e = share[r.length_ops];
       e.first += *p.allocator_share;
@@ -51,15 +40,7 @@ std::vector<Row> rows_of(const std::string& allocator, const analysis::Analysis&
     row.length_ops = l.length_ops;
     row.tput_mean = l.tput_mean;
     row.tput_sd = l.tput_sd;
-    double bpo = 0;
-    int n_bpo = 0;
-    for (const auto& p : l.processes) {
-      if (p.name.rfind("replica", 0) != 0) continue;
-      bpo += p.bytes_per_op;
-      ++n_bpo;
-      row.peak_rss = std::max(row.peak_rss, static_cast<double>(p.peak_rss));
-    }
-    if (n_bpo > 0 && has_bytes_per_op.count(row.length_ops) != 0) row.bytes_per_op = bpo / n_bpo;
+    row.replicas = replica_memory(a, l);
     if (auto it = share.find(row.length_ops); it != share.end())
       row.alloc_share = it->second.first / it->second.second;
     rows.push_back(row);
@@ -71,8 +52,8 @@ std::vector<std::string> cells(const Row& r) {
   return {r.allocator,
           std::to_string(r.length_ops),
           fixed(r.tput_mean, 0) + " ± " + fixed(r.tput_sd, 0),
-          r.bytes_per_op < 0 ? "n/a" : fixed(r.bytes_per_op, 1),
-          fixed(r.peak_rss / (1024.0 * 1024.0), 1),
+          r.replicas.bytes_per_op < 0 ? "n/a" : fixed(r.replicas.bytes_per_op, 1),
+          fixed(r.replicas.peak_rss / (1024.0 * 1024.0), 1),
           r.alloc_share < 0 ? "n/a" : fixed(r.alloc_share * 100, 1) + " %"};
 }
 
@@ -82,21 +63,6 @@ const std::vector<std::string> kHeader = {"allocator",
                                           "bytes/op (replicas, mean)",
                                           "peak RSS (replicas, MiB)",
                                           "allocator CPU share"};
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else
-      o += c;
-  }
-  return o;
-}
 
 }  // namespace
 
@@ -110,47 +76,17 @@ Result<std::string> write_allocator_comparison(const std::vector<AllocatorReport
   // Same length side by side: order by length, then the given allocator order.
   std::stable_sort(rows.begin(), rows.end(),
                    [](const Row& a, const Row& b) { return a.length_ops < b.length_ops; });
-  std::string md = "\n## Allocators side by side\n\n| ";
-  for (const auto& h : kHeader) md += h + " | ";
-  md += "\n|";
-  for (size_t i = 0; i < kHeader.size(); ++i) md += "---|";
-  md += "\n";
-  std::string html = "<h2>Allocators side by side</h2><table><tr>";
-  for (const auto& h : kHeader) html += "<th>" + html_escape(h) + "</th>";
-  html += "</tr>";
-  for (const Row& r : rows) {
-    md += "| ";
-    html += "<tr>";
-    for (const auto& c : cells(r)) {
-      md += c + " | ";
-      html += "<td>" + html_escape(c) + "</td>";
-    }
-    md += "\n";
-    html += "</tr>";
-  }
-  html += "</table><p>Each allocator's full report: ";
-  for (size_t i = 0; i < reports.size(); ++i)
-    html += std::string(i ? ", " : "") + "<a href=\"" +
-            (i == 0 ? std::string("index.html") : reports[i].allocator + "/index.html") + "\">" +
-            html_escape(reports[i].allocator) + "</a>";
-  html += ".</p>";
+  Table table{kHeader, {}};
+  for (const Row& r : rows) table.rows.push_back(cells(r));
+  std::string md = "\n## Allocators side by side\n\n" + markdown_table(table);
+  std::string html = "<h2>Allocators side by side</h2>" + html_table(table);
+  std::vector<std::string> names;
+  for (const auto& rep : reports) names.push_back(rep.allocator);
+  html += report_links_html("allocator", names);
   md +=
       "\nbytes/op needs cumulative allocation counters (jemalloc); the allocator CPU share "
       "needs a CPU profile (config `cpuProfile: true`).\n";
-
-  std::ofstream(out_dir + "/allocators.md") << md.substr(1);
-  std::ofstream(out_dir + "/summary.md", std::ios::app) << md;
-  // index.html: the section goes before </body>.
-  const std::string index = out_dir + "/index.html";
-  std::ifstream in(index);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  const auto body = text.rfind("</body>");
-  if (body == std::string::npos) return Status::error(index + ": no </body>");
-  text.insert(body, html);
-  std::ofstream(index, std::ios::trunc) << text;
-  return md.substr(1);
+  return write_comparison(out_dir, "allocators.md", md, html);
 }
 
 }  // namespace hd::bench

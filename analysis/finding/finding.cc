@@ -26,13 +26,6 @@ std::pair<double, double> early_late(const std::vector<double>& v) {
   return {mean(a), mean(b)};
 }
 
-// The client and election timers (ms) a stuck op's latency would sit at.
-std::optional<double> near_timer(double p99_ms) {
-  for (double t : {200.0, 1000.0, 2000.0})
-    if (p99_ms >= t * (1 - kTimerTolerance) && p99_ms <= t * (1 + kTimerTolerance)) return t;
-  return std::nullopt;
-}
-
 MemoryEvidence memory_evidence(const RunMetrics& longest) {
   MemoryEvidence m;
   m.measured = true;
@@ -151,6 +144,14 @@ MemoryCost memory_cost(const MemoryEvidence& m, const RunMetrics* longest, const
 }
 
 }  // namespace
+
+std::optional<NamedTimer> near_timer(double p99_ms) {
+  static constexpr NamedTimer kTimers[] = {
+      {200.0, "client retry period"}, {1000.0, "election timeout"}, {2000.0, "sync timer"}};
+  for (const NamedTimer& t : kTimers)
+    if (p99_ms >= t.ms * (1 - kTimerTolerance) && p99_ms <= t.ms * (1 + kTimerTolerance)) return t;
+  return std::nullopt;
+}
 
 std::string_view cause_name(Cause c) {
   switch (c) {
@@ -294,9 +295,9 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       lr ? early_late(lr->slow_fraction_per_s) : std::pair<double, double>{0, 0};
   if (l->slow_fraction - s->slow_fraction >= kSlowPathShift || late - early >= kSlowPathShift)
     f.slow_path = SlowPathSignal{s->slow_fraction, l->slow_fraction, early, late};
-  if (const std::optional<double> timer = near_timer(l->strong_p99_ms);
+  if (const std::optional<NamedTimer> timer = near_timer(l->strong_p99_ms);
       timer && !near_timer(s->strong_p99_ms))
-    f.timer = TimerSignal{l->strong_p99_ms, *timer, s->strong_p99_ms};
+    f.timer = TimerSignal{l->strong_p99_ms, timer->ms, s->strong_p99_ms};
   if (l->retries_per_s + l->timeouts_per_s >
       std::max(1.0, 2 * (s->retries_per_s + s->timeouts_per_s)))
     f.retries =

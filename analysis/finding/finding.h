@@ -39,6 +39,17 @@ struct SlowPathSignal {  // share of strong ops on the slow path
   double short_fraction = 0, long_fraction = 0;
   double early = 0, late = 0;  // first and last third of the longest run
 };
+// The client and election timers a stuck op's latency would sit at: the
+// session's retry period (200 ms, SessionConfig::retry_after_us), the
+// election timeout (1,000 ms, followerDeadAfter), the sync timer of the
+// original CURP-HO (2,000 ms: the `slowsync` plant's retry period).
+struct NamedTimer {
+  double ms = 0;
+  const char* name = "";
+};
+// The timer p99_ms lies within 25 % of, if any.
+std::optional<NamedTimer> near_timer(double p99_ms);
+
 struct TimerSignal {  // the long runs' strong p99 sits at a timer value
   double long_p99_ms = 0, timer_ms = 0, short_p99_ms = 0;
 };

@@ -578,6 +578,8 @@ RunMetrics run_metrics(const Run& run) {
     const uint64_t strong_ops = strong.fast_path + strong.slow_path;
     r.slow_fraction =
         strong_ops ? static_cast<double>(strong.slow_path) / static_cast<double>(strong_ops) : 0;
+    r.strong_fast_ops = strong.fast_path;
+    r.strong_slow_ops = strong.slow_path;
     r.retries_per_s = static_cast<double>(merged.retries) / dur_s;
     r.timeouts_per_s = static_cast<double>(merged.timeouts()) / dur_s;
     for (const auto& [sec, e] : merged.series) {
@@ -621,6 +623,8 @@ std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs) {
       slow.push_back(r.slow_fraction);
       rps.push_back(r.retries_per_s);
       tps.push_back(r.timeouts_per_s);
+      row.strong_fast_ops += r.strong_fast_ops;
+      row.strong_slow_ops += r.strong_slow_ops;
     }
     const MeanSd tput = mean_and_sample_sd(tp);  // the one "±" convention
     row.tput_mean = tput.mean;
@@ -630,6 +634,9 @@ std::vector<LengthRow> length_rows(const std::vector<RunMetrics>& runs) {
     row.strong_p99_ms = lat.strong_p99_ms;
     row.weak_p50_ms = lat.weak_p50_ms;
     row.weak_p99_ms = lat.weak_p99_ms;
+    for (size_t c = 0; c < row.classes.size(); ++c) row.classes[c] = latency.class_percentiles(c);
+    if (const uint64_t n = row.strong_fast_ops + row.strong_slow_ops; n > 0)
+      row.fast_fraction = static_cast<double>(row.strong_fast_ops) / static_cast<double>(n);
     row.slow_fraction = mean(slow);
     row.retries_per_s = mean(rps);
     row.timeouts_per_s = mean(tps);

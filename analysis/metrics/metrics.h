@@ -5,6 +5,7 @@
 // Thread-compatible: no shared state.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -158,6 +159,7 @@ struct RunMetrics {
   double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;
   MergedLatency latency;     // every loadgen process's histograms; the p50/p99 above
   double slow_fraction = 0;  // strong ops on the slow path / strong ops
+  uint64_t strong_fast_ops = 0, strong_slow_ops = 0;  // the counts behind it
   double retries_per_s = 0, timeouts_per_s = 0;
   // Per second, summed over loadgen processes: (second index, value).
   std::vector<double> tput_per_s, slow_fraction_per_s;
@@ -193,6 +195,13 @@ struct LengthRow {
   double tput_mean = 0, tput_sd = 0;
   double strong_p50_ms = 0, strong_p99_ms = 0, weak_p50_ms = 0, weak_p99_ms = 0;  // merged
   double slow_fraction = 0, retries_per_s = 0, timeouts_per_s = 0;
+  // Per op class (loadgen::class_index order: SR, SW, WR, WW), every op of
+  // every iteration merged; ops 0 = no op of that class.
+  std::array<ClassPercentiles, loadgen::kOpClasses> classes{};
+  // Strong ops on the fast path over strong ops that took a path, every
+  // iteration pooled; nullopt without such ops.
+  std::optional<double> fast_fraction;
+  uint64_t strong_fast_ops = 0, strong_slow_ops = 0;
   struct Proc {
     std::string name;
     double bytes_per_op = 0;

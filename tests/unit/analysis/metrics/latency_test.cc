@@ -85,5 +85,61 @@ TEST_CASE("degradation rows merge every client of every iteration of a length") 
   }
 }
 
+TEST_CASE("per-class percentiles keep each op class apart; strong/weak merge them") {
+  // SR: 99 ops at 1 ms and 1 at 30 ms; SW: 100 at 4 ms; WR: none; WW: 10 at 0.2 ms.
+  loadgen::RunStats r;
+  for (int i = 0; i < 99; ++i) r.classes[0].latency.record(1000000);
+  r.classes[0].latency.record(30000000);
+  for (int i = 0; i < 100; ++i) r.classes[1].latency.record(4000000);
+  for (int i = 0; i < 10; ++i) r.classes[3].latency.record(200000);
+  MergedLatency m;
+  m.add(r);
+  const ClassPercentiles sr = m.class_percentiles(0), sw = m.class_percentiles(1);
+  const ClassPercentiles wr = m.class_percentiles(2), ww = m.class_percentiles(3);
+  CHECK(sr.ops == 100);
+  CHECK(sr.p50_ms == doctest::Approx(1).epsilon(0.005));
+  CHECK(sr.p99_ms == doctest::Approx(1).epsilon(0.005));  // rank 99 of 100
+  CHECK(sw.ops == 100);
+  CHECK(sw.p99_ms == doctest::Approx(4).epsilon(0.005));
+  CHECK(wr.ops == 0);
+  CHECK(wr.p99_ms == 0);
+  CHECK(ww.p50_ms == doctest::Approx(0.2).epsilon(0.005));
+  // Strong = SR + SW: 200 ops (99 at 1 ms, 100 at 4 ms, 1 at 30 ms): ranks
+  // 100 and 198 are 4 ms strong writes.
+  CHECK(m.strong_count() == 200);
+  CHECK(m.weak_count() == 10);
+  CHECK(m.percentiles().strong_p99_ms == doctest::Approx(4).epsilon(0.005));
+  CHECK(m.percentiles().strong_p50_ms == doctest::Approx(4).epsilon(0.005));
+}
+
+TEST_CASE("a length row has per-class p50/p99 and the fast-path share of strong ops, pooled") {
+  // Two iterations: 90 fast + 10 slow, then 60 fast + 40 slow: pooled
+  // 150 / 200 = 75 % (the mean of the runs' shares would also be 75 %, so
+  // the second pair tells pooling apart: 10 fast + 0 slow vs 90 fast + 100
+  // slow -> 100 / 200 = 50 %, mean 73.7 %).
+  auto run = [](uint64_t fast, uint64_t slow, uint64_t sw_ns) {
+    RunMetrics m;
+    m.length_ops = 1000;
+    m.has_loadgen = true;
+    m.strong_fast_ops = fast;
+    m.strong_slow_ops = slow;
+    loadgen::RunStats r;
+    for (int i = 0; i < 100; ++i) r.classes[1].latency.record(sw_ns);
+    m.latency.add(r);
+    return m;
+  };
+  std::vector<LengthRow> rows = length_rows({run(10, 0, 2000000), run(90, 100, 2000000)});
+  REQUIRE(rows.size() == 1);
+  REQUIRE(rows[0].fast_fraction.has_value());
+  CHECK(*rows[0].fast_fraction == doctest::Approx(0.5));
+  CHECK(rows[0].strong_fast_ops == 100);
+  CHECK(rows[0].classes[1].ops == 200);
+  CHECK(rows[0].classes[1].p99_ms == doctest::Approx(2).epsilon(0.005));
+  CHECK(rows[0].classes[0].ops == 0);
+  // No strong op took a path: no share, not 0 %.
+  rows = length_rows({run(0, 0, 1000000)});
+  CHECK_FALSE(rows[0].fast_fraction.has_value());
+}
+
 }  // namespace
 }  // namespace hd::analysis
