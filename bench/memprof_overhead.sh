@@ -9,7 +9,12 @@
 # alternated --rounds times; prints each run's throughput and the ratio
 # on/off, and what the last ON run recorded per process. Then the cost of one
 # snapshot in microseconds per backend (memprof_probe --measure-snapshot).
-#   bench/memprof_overhead.sh [--ops N] [--rounds R] [--allocator A] [--out DIR]
+# --split (jemalloc) adds two modes to every round, to say where the cost is:
+# `rec`, the recorder alone (ON with MALLOC_CONF=prof:false: run folders,
+# snapshots, op counting, no sampling), and `samp`, jemalloc's sampling alone
+# (OFF with MALLOC_CONF=prof:true at the ON run's lg_prof_sample: no run
+# folder, no recorder); each is printed against its round's OFF run.
+#   bench/memprof_overhead.sh [--ops N] [--rounds R] [--allocator A] [--split] [--out DIR]
 # heapdrift bench starts only its own processes and stops exactly those (also
 # on Ctrl-C).
 set -euo pipefail
@@ -19,13 +24,15 @@ ops=200000
 rounds=3
 allocator=jemalloc
 out=""
+split=0
 while (($#)); do
   case "$1" in
     --ops) ops="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --allocator) allocator="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --split) split=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "memprof_overhead: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,24 +47,38 @@ mkdir -p "$out"
 # there) of one length; OFF without run folders, ON with them (the default
 # recording, docs/run-folder.md "Density") but without the report. Prints the
 # merged throughput from its table.tsv.
-run_once() {  # $1 = on|off, $2 = round
-  local mode="$1" dir="$out/$1-$2" flags=(--no-profile)
-  [[ "$mode" == on ]] && flags=(--no-report)
-  "$bin/heapdrift" bench --sweep "$ops" --allocators "$allocator" --loadgen-args=--quiet \
+run_once() {  # $1 = on|off|rec|samp, $2 = round
+  local mode="$1" dir="$out/$1-$2" flags=(--no-profile) conf=()
+  [[ "$mode" == on || "$mode" == rec ]] && flags=(--no-report)
+  # A user's MALLOC_CONF comes after memprof's and wins (docs/run-folder.md).
+  [[ "$mode" == rec ]] && conf=(MALLOC_CONF=prof:false)
+  [[ "$mode" == samp ]] && conf=("MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:$lg_sample")
+  env "${conf[@]}" "$bin/heapdrift" bench --sweep "$ops" --allocators "$allocator" --loadgen-args=--quiet \
     "${flags[@]}" --out "$dir" --progress lines >"$dir.log" 2>&1 ||
     { echo "memprof_overhead: heapdrift bench failed; see $dir.log" >&2; exit 1; }
   awk -F'\t' 'NR == 2 {print $3}' "$dir/runs/table.tsv"
 }
 
-echo "memprof overhead: $ops ops/run, allocator $allocator, $rounds rounds (off/on alternated), out $out"
-declare -a on_tp off_tp
+if ((split)) && [[ "$allocator" != jemalloc ]]; then
+  echo "memprof_overhead: --split needs --allocator jemalloc (it sets MALLOC_CONF)" >&2; exit 2
+fi
+echo "memprof overhead: $ops ops/run, allocator $allocator, $rounds rounds (off/on alternated$( ((split)) && echo ", + rec and samp")), out $out"
+declare -a on_tp off_tp rec_tp samp_tp
+lg_sample=""
 for round in $(seq 1 "$rounds"); do
   # Alternate which mode goes first, so drift (thermal, neighbours) cancels.
   if ((round % 2)); then order=(off on); else order=(on off); fi
+  ((split)) && order+=(rec samp)
   for mode in "${order[@]}"; do
     tp=$(run_once "$mode" "$round")
-    printf '  round %d %-3s %10s ops/s\n' "$round" "$mode" "$tp"
-    if [[ "$mode" == on ]]; then on_tp+=("$tp"); else off_tp+=("$tp"); fi
+    printf '  round %d %-4s %10s ops/s\n' "$round" "$mode" "$tp"
+    case "$mode" in on) on_tp+=("$tp") ;; off) off_tp+=("$tp") ;; rec) rec_tp+=("$tp") ;; samp) samp_tp+=("$tp") ;; esac
+    if [[ "$mode" == on && -z "$lg_sample" ]]; then
+      # The sampling rate the ON run chose (meta.json), for the samp mode.
+      lg_sample=$(python3 -c 'import glob, json, math, sys
+m = json.load(open(sorted(glob.glob(sys.argv[1] + "/runs/*/*/meta.json"))[0]))
+print(int(math.log2(m["allocator"]["heap_profile_sample_bytes"])))' "$out/on-$round")
+    fi
   done
 done
 python3 - "${off_tp[*]}" "${on_tp[*]}" <<'PY'
@@ -90,9 +111,11 @@ PY
 # CPU per op of the whole cluster (every process's user + sys as the kernel
 # accounted it when the launcher reaped it: runs/.../processes.tsv), ON over
 # OFF per round: the cost of recording in CPU rather than in throughput.
-python3 - "$out" "$ops" "$rounds" <<'PY'
+python3 - "$out" "$ops" "$rounds" "$split" "$lg_sample" "${off_tp[*]}" "${rec_tp[*]}" "${samp_tp[*]}" <<'PY'
 import csv, os, statistics, sys
 out, ops, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+split, lg = sys.argv[4] == "1", sys.argv[5]
+off_tp, rec_tp, samp_tp = ([float(x) for x in a.split()] for a in sys.argv[6:9])
 def cpu_s(run):
     path = os.path.join(out, run, "runs", f"ops{ops}-it1", "processes.tsv")
     if not os.path.exists(path):
@@ -108,15 +131,24 @@ for r in range(1, rounds + 1):
         ratios.append(on / off)
         print(f"  round {r}: cluster CPU off {off:.2f} s, on {on:.2f} s "
               f"({1e6 * off / ops:.1f} vs {1e6 * on / ops:.1f} us/op), on/off {on / off:.3f}")
-if len(ratios) >= 3:
-    t = {2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}.get(len(ratios) - 1, 2.0)
-    m = statistics.mean(ratios)
-    half = t * statistics.stdev(ratios) / len(ratios) ** 0.5
-    print(f"cluster CPU per op on/off: mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} "
-          f"({len(ratios)} rounds), median {statistics.median(ratios):.3f} (cost of recording in CPU)")
-elif ratios:
-    print(f"cluster CPU per op on/off: {statistics.mean(ratios):.3f} ({len(ratios)} round(s); "
-          "3 or more for an interval)")
+def interval(v):  # mean and Student-t 95 % interval of per-round ratios
+    if len(v) < 3:
+        return f"{statistics.mean(v):.3f} ({len(v)} round(s); 3 or more for an interval)"
+    t = {2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26}.get(len(v) - 1, 2.0)
+    m, half = statistics.mean(v), t * statistics.stdev(v) / len(v) ** 0.5
+    return f"mean {m:.3f}, 95% CI {m - half:.3f}-{m + half:.3f} ({len(v)} rounds), median {statistics.median(v):.3f}"
+if ratios:
+    print(f"cluster CPU per op on/off: {interval(ratios)} (cost of recording in CPU)")
+# --split: the recorder alone and jemalloc's sampling alone, each against its
+# round's OFF run, in throughput and in cluster CPU per op.
+if split:
+    for mode, what, tps in (("rec", "recorder alone (MALLOC_CONF=prof:false)", rec_tp),
+                            ("samp", f"jemalloc sampling alone (lg_prof_sample {lg}, no recorder)", samp_tp)):
+        cpu = [cpu_s(f"{mode}-{r}") / cpu_s(f"off-{r}") for r in range(1, rounds + 1)
+               if cpu_s(f"{mode}-{r}") and cpu_s(f"off-{r}")]
+        print(f"{what}: throughput / off {interval([b / a for a, b in zip(off_tp, tps)])}")
+        if cpu:
+            print(f"  cluster CPU per op / off {interval(cpu)}")
 PY
 # The recorder's own CPU over each process's CPU (proc.recorder_cpu_us): a
 # measure of recording's cost that the machine's noise does not blur. Median
