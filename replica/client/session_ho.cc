@@ -146,12 +146,14 @@ void SessionCore::Impl::on(TimeUs now, const core::RecordAck& m) {
   }
   if (p.notes.size() >= 4 * config.replica_count) return;
   if (m.slot.value() > 0) {
-    // ORDERED counts whatever ok says; for a write, ok also says the
-    // follower witnessed it TRUE (its witness answer may still be on its
-    // way). A read's TRUE must come with its read_dep: only from the answer.
+    // ORDERED counts whatever ok says; ok also says the follower witnessed
+    // the op TRUE (its witness answer may still be on its way), and for a
+    // read the note carries the follower's read_dep as the answer would.
     p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot, false});
-    if (m.ok && p.op == OpClass::kStrongWrite)
-      p.notes.push_back(HeldNote{m.from.value(), m.term, LogIndex{0}, false});
+    if (m.ok) {
+      const bool read_dep = p.op != OpClass::kStrongWrite && m.read_dep_seq != SeqNo{0};
+      p.notes.push_back(HeldNote{m.from.value(), m.term, LogIndex{0}, read_dep});
+    }
   } else if (m.ok) {
     p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot, m.read_dep_seq != SeqNo{0}});
   }

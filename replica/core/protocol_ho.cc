@@ -5,6 +5,7 @@
 #include "replica/core/protocol_ho.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "base/check.h"
@@ -190,7 +191,8 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
   if (e.term != accept_term) return;  // only the entry's own leader's appends count
   // ORDERED: with the session's earlier weak writes this replica holds but
   // has not appended before `slot` (empty with a correct leader, §2.5), and
-  // ok = it witnessed the op TRUE. The note then carries both facts the
+  // ok = it witnessed the op TRUE, and for a Get its read dependency now
+  // (as the witness answer reports it). The note then carries every fact the
   // fast path needs from this replica, so it does not depend on the witness
   // answer reaching the client first. An op whose HoPropose has not arrived
   // yet is witnessed now from the leader's copy (the same conflict rule; the
@@ -202,10 +204,20 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
     witnessed =
         pool_.record_strong(e.client, e.seq, e.cmd, m.now_us).result == PoolResult::kRecorded;
   }
-  m.emit_client(e.client,
-                RecordAck{m.cfg.self, e.client, e.seq, witnessed, slot, e.term,
-                          m.wire_leader_hint(), ClientId{0}, SeqNo{0},
-                          pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)});
+  RecordAck note{m.cfg.self,
+                 e.client,
+                 e.seq,
+                 witnessed,
+                 slot,
+                 e.term,
+                 m.wire_leader_hint(),
+                 ClientId{0},
+                 SeqNo{0},
+                 pool_.unordered_weak(e.client, e.seq, executed, kMaxCausalDeps)};
+  if (witnessed && !e.cmd.is_write()) {
+    std::tie(note.read_dep_client, note.read_dep_seq) = pool_.read_dep(e.cmd.key);
+  }
+  m.emit_client(e.client, std::move(note));
 }
 
 // ---- execution, syncs ------------------------------------------------------------

@@ -26,6 +26,16 @@ bool WitnessPool::holds_strong(ClientId client, SeqNo seq, Key key) const {
   return false;
 }
 
+std::pair<ClientId, SeqNo> WitnessPool::read_dep(Key key) const {
+  std::pair<ClientId, SeqNo> dep{ClientId{0}, SeqNo{0}};
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return dep;
+  for (const PoolOp& op : it->second) {
+    if (!op.strong) dep = {op.client, op.seq};  // arrival order: the last one wins
+  }
+  return dep;
+}
+
 StrongRecord WitnessPool::record_strong(ClientId client, SeqNo seq, const Command& cmd,
                                         TimeUs now_us) {
   StrongRecord r;

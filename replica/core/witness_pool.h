@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "replica/core/messages.h"
@@ -73,6 +74,9 @@ class WitnessPool {
   // The strong op (client, seq) on `key` is recorded here: this replica
   // answered it TRUE as witness (and it is not executed or collected yet).
   bool holds_strong(ClientId client, SeqNo seq, Key key) const;
+  // A Get's read dependency on `key` now, as record_strong reports it: the
+  // latest pending weak PUT on the key (client 0, seq 0: none).
+  std::pair<ClientId, SeqNo> read_dep(Key key) const;
   // Drops (client, seq) on key if held (strong or weak); returns whether it was.
   bool remove(ClientId client, SeqNo seq, Key key);
   // Drops every op recorded at or before now_us - max_age_us; returns how many.

@@ -284,6 +284,23 @@ TEST_CASE("session ho: an ORDERED note with ok makes a write fast without the wi
   CHECK(done[0].path == Path::kFast);
 }
 
+// A read's ORDERED note with ok is that follower's TRUE with the read_dep it
+// carries: fast without the witness answer when it reports none, not fast
+// when it reports one (and check_read_deps is on).
+TEST_CASE("session ho: an ORDERED note with ok makes a read fast unless it reports a read_dep") {
+  for (uint64_t dep : {0u, 3u}) {
+    CAPTURE(dep);
+    SessionCore s(cfg());
+    const SeqNo p = s.submit(0, OpClass::kStrongRead, 5);
+    s.step(1, leader_reply(p, 4, true, "x", 2));
+    s.step(2, record(2, p, 4, /*ok=*/true, dep));
+    auto done = s.take_completions();
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].path == (dep == 0 ? Path::kFast : Path::kSlow));
+    CHECK(done[0].value == "x");
+  }
+}
+
 TEST_CASE("session ho: an ORDERED note with causal deps counts for no path") {
   SessionCore s(cfg());
   const SeqNo p = s.submit(0, OpClass::kStrongWrite, 5, "v");

@@ -203,6 +203,38 @@ TEST_CASE("curp-ho: an ORDERED note says whether the follower witnessed the op")
   CHECK(late[0].slot == LogIndex{0});
 }
 
+// A strong Get's ORDERED note carries the follower's read dependency, as its
+// witness answer would, so the session can count the note as that
+// follower's TRUE whichever of the two arrives first.
+TEST_CASE("curp-ho: an ORDERED note of a strong read carries the follower's read dependency") {
+  Cluster cl(ho_config());
+  // Another session's weak write to key 9 reaches follower 1 only: it stays
+  // pending (unordered) there.
+  cl.client_send(1, weak(kOther, 1, 9, "w", 0, /*bound=*/1));
+  cl.clear_inbox();
+  // The session's strong Get reaches the leader only; the followers witness
+  // it from the leader's copy when they append it.
+  cl.client_send(0, strong_get(kC, 1, 9));
+  cl.run();
+  int notes = 0;
+  for (const RecordAck& r : cl.take<RecordAck>(kC)) {
+    REQUIRE(r.slot != LogIndex{0});
+    CHECK(r.ok);
+    ++notes;
+    if (r.from == ReplicaId{1}) {
+      CHECK(r.read_dep_client == kOther);
+      CHECK(r.read_dep_seq == SeqNo{1});
+    } else {
+      CHECK(r.read_dep_seq == SeqNo{0});
+    }
+  }
+  CHECK(notes == 2);
+  // A write's ORDERED note never carries one.
+  cl.client_send(0, strong_put(kC, 2, 9, "s", 0));
+  cl.run();
+  for (const RecordAck& r : cl.take<RecordAck>(kC)) CHECK(r.read_dep_seq == SeqNo{0});
+}
+
 TEST_CASE("curp-ho: witnesses refuse a strong op hidden behind a later weak write") {
   Cluster cl(ho_config());
   cl.set_down(0, true);  // nothing gets ordered: the pools keep everything
