@@ -25,10 +25,10 @@ struct Plants {
   // Slow sync (CURP-HO only): a strong op that misses the fast path completes
   // only on a sync timer of sync_timer_ms, as in the original system (its
   // strong p99 = its 2 s retry tick). The leader withholds a ProposeReply
-  // that is not OK, followers send ORDERED notes only for ops they witnessed
-  // TRUE (and answer retries of the others FALSE), and every StrongCommit (at execution, to a retry
-  // or to a Sync) waits sync_timer_ms in the protocol's sync timer (docs/protocol-curpho.md, "Built
-  // so far", step 10).
+  // that is not OK, followers send ORDERED notes only for writes they
+  // witnessed TRUE (and answer retries of the others FALSE), and every StrongCommit (at execution,
+  // to a retry or to a Sync) waits sync_timer_ms in the protocol's sync timer
+  // (docs/protocol-curpho.md, "Built so far", step 10).
   bool slow_sync = false;
   uint64_t sync_timer_ms = kDefaultSyncTimerMs;
 

@@ -210,11 +210,12 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
     witnessed =
         pool_.record_strong(e.client, e.seq, e.cmd, m.now_us).result == PoolResult::kRecorded;
   }
-  // Plant slowsync: a note for an op this replica did not witness TRUE would
-  // complete it on ordered acks; without it, an op that misses the fast path
-  // completes only on the sync timer (and a retry is not witnessed TRUE
-  // later: slowsync_refused_).
-  if (m.cfg.plants.slow_sync && !witnessed) {
+  // Plant slowsync: a note for an op this replica did not witness TRUE, or
+  // for a read (whose fast path counts witness answers only: its note serves
+  // the slow path alone), would complete it on ordered acks; without it, an
+  // op that misses the fast path completes only on the sync timer (and a
+  // retry is not witnessed TRUE later: slowsync_refused_).
+  if (m.cfg.plants.slow_sync && (!witnessed || !e.cmd.is_write())) {
     slowsync_refused_.emplace(e.client, e.seq);
     return;
   }

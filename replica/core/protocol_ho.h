@@ -75,7 +75,8 @@ class CurpHoProtocol final : public ClientProtocol {
   std::deque<HeldReply> held_;
   std::set<std::pair<ClientId, SeqNo>> held_ops_;
   // slowsync, followers: strong ops appended here that this replica did not
-  // witness TRUE (until executed): their retries are answered FALSE.
+  // witness TRUE, and reads (until executed): their retries are answered
+  // FALSE.
   std::set<std::pair<ClientId, SeqNo>> slowsync_refused_;
   uint64_t sync_timer_fires_ = 0;
   uint64_t sync_timer_answers_ = 0;
