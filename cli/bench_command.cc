@@ -92,8 +92,8 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"curpht", "curpho"}));
   cmd->add_option("--plant", opts->plant,
                   "Deliberate pathology passed to every replica (`replica --help` lists them:\n"
-                  "history, leak[:BYTES], fragment, slowpath[:N], decay[:N]), to check the\n"
-                  "finding against a known answer");
+                  "history, leak[:BYTES], fragment, slowpath[:N], decay[:N], keepall, and for\n"
+                  "CURP-HO only slowsync[:MS]), to check the finding against a known answer");
   cmd->add_flag("--cpu-profile", opts->cpu_profile,
                 "Record a gperftools CPU profile in every process (the default config's\n"
                 "cpuProfile: true; with a CONFIG, set it there): the allocator's CPU share and\n"

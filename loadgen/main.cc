@@ -1,7 +1,8 @@
-// loadgen: the seed's load generator for a CURP-HT cluster.
+// loadgen: the seed's load generator for a CURP-HT or CURP-HO cluster.
 //   loadgen --config FILE --alias clientN [options]   run the workload
 //   loadgen merge A.json B.json ... [--json OUT]      merge result files
-// Exit codes: 0 ok, 2 usage/config error, 3 deadline exceeded or errors.
+// Exit codes: 0 ok, 2 usage/config error, 3 deadline exceeded or errors
+// (session-guarantee violations, CURP-HO weak writes never settled).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +65,8 @@ int run_merge(const std::vector<std::string>& files, const std::string& json_out
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "loadgen: drives a CURP-HT cluster with the seed's workload and reports true merged latency "
+      "loadgen: drives a CURP-HT or CURP-HO cluster with the seed's workload and reports true "
+      "merged latency "
       "percentiles and per-second throughput.\nEvery workload key of the config (seed meanings) "
       "can "
       "be overridden by the flag of the same name."};
@@ -143,7 +145,9 @@ int main(int argc, char** argv) {
                  "per replica)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  app.add_option("--nearest", opt.nearest, "replica index that serves this process's weak reads")
+  app.add_option("--nearest", opt.nearest,
+                 "replica index that serves this process's weak reads (CURP-HO: and acks its\n"
+                 "weak writes, unless the config's -- Proxy -- section binds this alias)")
       ->capture_default_str()
       ->check(hd::cli_check::whole_number(0, 1000));
   app.add_option("--deadline", opt.deadline_s,
@@ -153,8 +157,8 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_out, "write the result JSON here (schema: docs/loadgen-result.md)");
   std::string protocol;
   app.add_option("--protocol", protocol,
-                 "protocol (default: config `protocol`, curpht); curpho is refused until the\n"
-                 "client runs it (issue 16)")
+                 "protocol (default: config `protocol`, curpht): curpht or curpho; the\n"
+                 "replicas must run the same")
       ->check(CLI::IsMember({"curpht", "curpho"}));
   std::string plant;
   app.add_option("--plant", plant,
@@ -198,10 +202,8 @@ int main(int argc, char** argv) {
   auto cfg = hd::config::load_cluster_config(config_path);
   if (!cfg) return fail(cfg.status().message());
   for (const auto& n : cfg->notices) std::fprintf(stderr, "%s\n", n.c_str());
-  if (protocol.empty()) protocol = cfg->protocol;
-  if (protocol != "curpht") {
-    return fail("protocol " + protocol + ": the loadgen program does not run it yet (issue 16)");
-  }
+  if (!protocol.empty()) cfg->protocol = protocol;  // the sessions read it there
+  protocol = cfg->protocol;
   const int index = cfg->client_index(alias);
   if (index < 0) return fail(config_path + ": no client '" + alias + "' in the Clients section");
   if (cfg->replicas.empty()) return fail(config_path + ": no replicas in the Replicas section");
@@ -225,6 +227,9 @@ int main(int argc, char** argv) {
   w.zipf_skew = *o_zipf ? zipf : cfg->zipf_skew;
   if (opt.nearest >= cfg->replicas.size())
     return fail("--nearest " + std::to_string(opt.nearest) + ": no such replica");
+  // CURP-HO's bound replica: the -- Proxy -- entry for this alias, else --nearest.
+  const int proxied = cfg->bound_replica(alias);
+  opt.bound = proxied >= 0 ? static_cast<uint32_t>(proxied) : opt.nearest;
   if (opt.warmup_ops >= opt.ops_per_thread && opt.ops_per_thread > 0)
     return fail("--warmup-ops must be below reqs");
 
@@ -280,6 +285,13 @@ int main(int argc, char** argv) {
   if (result.stats.session_violations > 0) {
     std::fprintf(stderr, "loadgen: %llu session-guarantee violations\n",
                  static_cast<unsigned long long>(result.stats.session_violations));
+    return 3;
+  }
+  if (result.stats.weak_unsettled > 0) {
+    std::fprintf(stderr,
+                 "loadgen: %llu acknowledged weak writes never settled (not executed by a "
+                 "leader within the op timeout after the run)\n",
+                 static_cast<unsigned long long>(result.stats.weak_unsettled));
     return 3;
   }
   return 0;

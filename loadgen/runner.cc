@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/check.h"
@@ -36,6 +37,8 @@ class SessionDriver {
 
   void start_ops();
   bool done() const { return completed_ == options_.ops_per_thread; }
+  // CURP-HO: the leader settled one of this session's weak writes.
+  void on_settled(const client::Settled& s);
   RunStats& stats() { return stats_; }
   uint64_t completed() const { return completed_atomic_.load(std::memory_order_relaxed); }
   void stop() { rate_timer_.cancel(); }
@@ -56,6 +59,9 @@ class SessionDriver {
   asio::steady_timer rate_timer_;
   RunStats stats_;
   SessionMonitor monitor_;  // read-your-writes, monotonic reads
+  // CURP-HO: key of each acked weak write until it settles (the monitor
+  // learns its slot then). Bounded by the session's ops in flight.
+  std::unordered_map<uint64_t, uint64_t> unsettled_keys_;  // seq -> key
   std::deque<Clock::time_point> backlog_;
   Clock::time_point start_;
   int64_t interval_ns_ = 0;
@@ -89,6 +95,7 @@ class Worker {
       client::SessionConfig sc =
           client::session_config_from(config, sessions[i].second, options.nearest);
       sc.never_evict_cache = options.never_evict_cache;
+      sc.bound = core::ReplicaId{options.bound};
       if (options.cache_entries) sc.cache_capacity = *options.cache_entries;
       if (i == 0) {
         copts.session = sc;
@@ -98,6 +105,9 @@ class Worker {
       }
       drivers_.push_back(std::make_unique<SessionDriver>(*this, options, static_cast<uint32_t>(i),
                                                          sessions[i].first));
+      SessionDriver* d = drivers_.back().get();
+      client_->on_settled(static_cast<uint32_t>(i),
+                          [d](const client::Settled& s) { d->on_settled(s); });
     }
   }
 
@@ -134,7 +144,12 @@ class Worker {
     for (const auto& d : drivers_) {
       if (!d->done()) return;
     }
-    finish();
+    // Posted: the completion that got here runs inside the client's turn,
+    // whose settles (a write's settle comes after its completion) are
+    // delivered after it returns; counting must wait for them.
+    const Clock::time_point give_up =
+        Clock::now() + std::chrono::milliseconds(config_.reply_timeout_ms);
+    asio::post(io_, [this, give_up] { drain_unsettled(give_up); });
   }
 
  private:
@@ -161,9 +176,34 @@ class Worker {
     });
   }
 
+  // CURP-HO: every op completed, but acked weak writes may still be
+  // unsettled (the sessions keep retrying them): wait for their settles, up
+  // to `give_up` (the op timeout), polling, so that the run's result says
+  // whether every acknowledged write took effect.
+  void drain_unsettled(Clock::time_point give_up) {
+    if (finished_) return;
+    if (unsettled() == 0 || Clock::now() >= give_up) {
+      finish();
+      return;
+    }
+    connect_timer_.expires_after(std::chrono::milliseconds(2));
+    connect_timer_.async_wait([this, give_up](const asio::error_code& ec) {
+      if (!ec && !finished_) drain_unsettled(give_up);
+    });
+  }
+
+  uint64_t unsettled() const {
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < drivers_.size(); ++s) n += client_->gauges(s).unsettled;
+    return n;
+  }
+
   void finish() {
     if (finished_) return;
     finished_ = true;
+    // Acked weak writes never settled: errors of the run (RunStats).
+    for (uint32_t s = 0; s < drivers_.size(); ++s)
+      drivers_[s]->stats().weak_unsettled = client_->gauges(s).unsettled;
     deadline_timer_.cancel();
     connect_timer_.cancel();
     for (auto& d : drivers_) d->stop();
@@ -258,6 +298,14 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
     ++sec.timeouts;
     ++stats_.classes[cls].timeouts;
   } else {
+    if (c.op == client::OpClass::kWeakWrite) {
+      if (worker_.client().session_config().protocol == core::Protocol::kCurpHo) {
+        // Acked, not settled yet: on_settled() counts it and tells the monitor.
+        unsettled_keys_.emplace(c.seq.value(), op.key);
+      } else {
+        ++stats_.weak_settled;  // CURP-HT: final at its slot when it completes
+      }
+    }
     ++sec.completed[cls];
     if (c.path == client::Path::kFast) ++sec.fast_path;
     if (c.path == client::Path::kSlow) ++sec.slow_path;
@@ -286,9 +334,22 @@ void SessionDriver::on_complete(const client::Completion& c, Clock::time_point i
 }
 
 // Read-your-writes and monotonic reads, seen from this session
-// (SessionMonitor).
+// (SessionMonitor). A CURP-HO read that returned the session's own weak
+// write not settled yet has no version (0) but is the newest value the
+// session knows for the key: nothing to judge, nothing to learn (the
+// write's slot reaches the monitor when it settles).
 void SessionDriver::check_session(const client::Completion& c, const Op& op) {
+  if (c.own_unsettled_seq != client::SeqNo{0}) return;
   if (!monitor_.observe(c.op, op.key, c.version.value())) ++stats_.session_violations;
+}
+
+void SessionDriver::on_settled(const client::Settled& s) {
+  ++stats_.weak_settled;
+  auto it = unsettled_keys_.find(s.seq.value());
+  if (it == unsettled_keys_.end()) return;  // settled before its ack arrived
+  // Later reads of the key must return at least this write's slot.
+  monitor_.observe(client::OpClass::kWeakWrite, it->second, s.slot.value());
+  unsettled_keys_.erase(it);
 }
 
 void SessionDriver::schedule_rate() {

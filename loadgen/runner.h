@@ -5,7 +5,9 @@
 // intended time so coordinated omission cannot hide stalls). Sessions are
 // served by `io_threads` I/O threads (default 1: on a 2-core machine shared
 // with three replicas, fewer threads means fewer wake-ups per op), and the
-// sessions of one I/O thread share one connection per replica. Sessions fill
+// sessions of one I/O thread share one connection per replica. Under CURP-HO
+// a run ends once its weak writes are also settled (or after waiting the op
+// timeout for them; those left are counted unsettled). Sessions fill
 // their own RunStats; run_load() merges them. A reporter prints one TPUT line
 // per second. run_load() is called from one thread.
 #pragma once
@@ -35,7 +37,10 @@ struct LoadOptions {
   uint64_t warmup_ops = 0;          // per thread, excluded from latency and throughput
   double rate_ops_s = 0;            // per process; 0 = closed loop
   uint64_t seed = 1;
-  uint32_t nearest = 0;            // replica index for weak reads
+  uint32_t nearest = 0;  // replica index for weak reads
+  // CURP-HO: the replica that acks this process's weak writes at once (the
+  // config's `-- Proxy --` entry for the alias, else `nearest`).
+  uint32_t bound = 0;
   uint32_t network_delay_ms = 0;   // one-way delay injected at receive (seed: networkDelay)
   uint32_t deadline_s = 600;       // overall: stop and report what finished
   bool never_evict_cache = false;  // plant

@@ -1,4 +1,4 @@
-// `replica`: one CURP-HT replica process — reads the cluster config, hosts a
+// `replica`: one CURP-HT or CURP-HO replica process — reads the cluster config, hosts a
 // ReplicaCore on the Asio transport (one thread), exits 0 on SIGINT/SIGTERM.
 // Exit codes: 0 clean shutdown, 1 runtime failure (cannot listen), 2 usage or
 // configuration error.
@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "base/cli.h"
 #include "memprof/backend.h"
@@ -38,7 +39,8 @@ hd::memprof::ExpectedOps expected_replica_ops(const hd::config::ClusterConfig& c
 
 int run(int argc, char** argv) {
   CLI::App app{
-      "heapdrift replica: one CURP-HT replica of the cluster described by --config.\n"
+      "heapdrift replica: one CURP-HT or CURP-HO replica of the cluster described by\n"
+      "--config.\n"
       "Listens on the host:port the config gives --alias, dials every other replica,\n"
       "and serves until SIGINT/SIGTERM (then exits 0 after logging its counters).\n"
       "Exit codes: 0 clean shutdown, 1 runtime failure (e.g. cannot listen),\n"
@@ -53,9 +55,8 @@ int run(int argc, char** argv) {
   uint32_t tick_ms = 5;
   hd::io::ConnectionLimits limits;
   app.add_option("--config", config_path,
-                 "Cluster config (seed-style .conf): replica endpoints, protocol (curpht;\n"
-                 "curpho is parsed but not run yet), heartbeat, networkDelay (ms, injected\n"
-                 "at receive), ...")
+                 "Cluster config (seed-style .conf): replica endpoints, protocol (curpht or\n"
+                 "curpho), heartbeat, networkDelay (ms, injected at receive), ...")
       ->required()
       ->check(CLI::ExistingFile);
   app.add_option("--alias", alias,
@@ -87,11 +88,16 @@ int run(int argc, char** argv) {
                  "  decay[:N]      the config's first replica only: each op it counts appends\n"
                  "                 to a list (one element every N ops, default 32) and scans\n"
                  "                 it all in DecayPlant::decay_plant_scan: its CPU per op grows\n"
-                 "                 with the run");
+                 "                 with the run\n"
+                 "  slowsync[:MS]  CURP-HO only: a strong op that misses the fast path completes\n"
+                 "                 only on a sync timer of MS ms (default 2000, the original's\n"
+                 "                 strong p99); give it to every replica\n"
+                 "  keepall        keep every value, proposal and executed slot until exit\n"
+                 "                 (KeepAllPlant::keepall_keep_value, _proposal, _slot)");
   std::string protocol;
   app.add_option("--protocol", protocol,
-                 "Protocol (default: the config's `protocol`, curpht). curpho is refused\n"
-                 "until the replica runs it (issue 16)")
+                 "Protocol (default: the config's `protocol`, curpht): curpht or curpho\n"
+                 "(docs/protocol-curpho.md); every replica of a cluster must run the same")
       ->check(CLI::IsMember({"curpht", "curpho"}));
   uint64_t run_ops = 0;
   app.add_option("--run-ops", run_ops,
@@ -138,14 +144,17 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "replica: %s\n", loaded.status().message().c_str());
     return kExitUsage;
   }
-  const hd::config::ClusterConfig& config = loaded.value();
-  if (protocol.empty()) protocol = config.protocol;
-  if (protocol != "curpht") {
-    // Parsed and validated (config and flag), but the HO core and transport
-    // are not built yet: refuse rather than run CURP-HT under its name.
+  // A copy: --protocol overrides the config's key, and the server reads it there.
+  hd::config::ClusterConfig config = std::move(loaded.value());
+  if (!protocol.empty()) config.protocol = protocol;
+  protocol = config.protocol;
+  if (plants->slow_sync && protocol != "curpho") {
+    // Its timer is CURP-HO's sync (a strong op's retry answered by the bound
+    // replica); CURP-HT has no sync to slow down.
     std::fprintf(stderr,
-                 "replica: protocol %s: the replica program does not run it yet (issue 16)\n",
-                 protocol.c_str());
+                 "replica: --plant %s: CURP-HO only (it delays CURP-HO's sync answers), but the "
+                 "protocol is %s\n",
+                 plant.c_str(), protocol.c_str());
     return kExitUsage;
   }
   const int index = config.replica_index(alias);

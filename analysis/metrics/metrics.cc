@@ -492,8 +492,11 @@ std::vector<ProcessMetrics::Alongside> alongside_trends(const ProcessRun& p, int
   rate("involuntary switches", "/op", 1, [](const Snapshot& s) { return s.nivcsw; });
   level("RSS", "bytes", [](const Snapshot& s) { return s.rss_bytes; });
   level("heap", "bytes", [](const Snapshot& s) { return s.allocated; });
-  static const std::set<std::string> kByDefinition = {"term", "leader", "last_index",
-                                                      "commit_index", "applied_index"};
+  // Gauges that rise by definition: ids, slot indexes and the replica's
+  // monotonic counters (CURP-HO's gate drops and sync-timer counts).
+  static const std::set<std::string> kByDefinition = {
+      "term",          "leader",       "last_index",       "commit_index",
+      "applied_index", "gate_dropped", "sync_timer_fires", "sync_timer_answers"};
   std::vector<std::string> names;
   for (const Snapshot* s : in)
     for (const auto& [name, v] : s->gauges)

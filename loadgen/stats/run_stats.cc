@@ -227,6 +227,8 @@ void RunStats::merge(const RunStats& o) {
   warmup_ops += o.warmup_ops;
   retries += o.retries;
   session_violations += o.session_violations;
+  weak_settled += o.weak_settled;
+  weak_unsettled += o.weak_unsettled;
   if (o.ops() > 0 || o.start_unix_us != 0) {
     start_unix_us = start_unix_us == 0 ? o.start_unix_us : std::min(start_unix_us, o.start_unix_us);
     end_unix_us = std::max(end_unix_us, o.end_unix_us);
@@ -255,6 +257,8 @@ nlohmann::json RunStats::to_json() const {
   j["timeouts"] = timeouts();
   j["errors"] = errors();
   j["session_violations"] = session_violations;
+  j["weak_settled"] = weak_settled;
+  j["weak_unsettled"] = weak_unsettled;
   for (size_t i = 0; i < kOpClasses; ++i) j["classes"][kClassNames[i]] = class_json(classes[i]);
   nlohmann::json strong_j = class_json(strong()), weak_j = class_json(weak());
   strong_j.erase("histogram");
@@ -309,6 +313,9 @@ Result<RunStats> RunStats::from_json(const nlohmann::json& j) {
   HD_TRY(get_field(j, "", "warmup_ops", r.warmup_ops));
   HD_TRY(get_field(j, "", "retries", r.retries));
   HD_TRY(get_field(j, "", "session_violations", r.session_violations));
+  // Absent in files written before CURP-HO ran (issue 16 step 10): 0.
+  if (j.contains("weak_settled")) HD_TRY(get_field(j, "", "weak_settled", r.weak_settled));
+  if (j.contains("weak_unsettled")) HD_TRY(get_field(j, "", "weak_unsettled", r.weak_unsettled));
   if (!j.contains("classes") || !j["classes"].is_object())
     return Status::error("missing field 'classes'");
   for (size_t i = 0; i < kOpClasses; ++i) {
@@ -382,6 +389,11 @@ std::string format_summary(const RunStats& s, const std::string& title) {
        static_cast<unsigned long long>(s.errors()), static_cast<unsigned long long>(s.timeouts()),
        static_cast<unsigned long long>(s.retries),
        static_cast<unsigned long long>(s.session_violations));
+  if (s.weak_unsettled > 0 || s.protocol != "curpht") {
+    emit(out, "Weak writes settled: %llu | Unsettled at the end: %llu",
+         static_cast<unsigned long long>(s.weak_settled),
+         static_cast<unsigned long long>(s.weak_unsettled));
+  }
   if (!s.clients.empty()) {
     out << "\nPer-client breakdown:\n";
     for (const auto& c : s.clients) {

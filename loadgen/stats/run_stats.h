@@ -62,6 +62,13 @@ struct RunStats {
   uint64_t warmup_ops = 0;
   uint64_t retries = 0;
   uint64_t session_violations = 0;  // weak reads breaking read-your-writes / monotonic reads
+  // Weak writes (warm-up included) final at a slot: CURP-HO's settled by the
+  // leader's WeakWriteReply after their ack; CURP-HT's when they complete.
+  // Unsettled: CURP-HO writes acked but still not settled when the run
+  // ended (after waiting up to the op timeout for them): errors, since an
+  // acknowledged write must take effect.
+  uint64_t weak_settled = 0;
+  uint64_t weak_unsettled = 0;
   // Measurement window (wall clock as unix microseconds): first measured
   // submit to last completion. Merging takes the union. Microseconds, not
   // milliseconds: a 2,000-op run lasts ~26 ms, and whole milliseconds made

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "replica/core/routing.h"
 #include "replica/io/framed_connection.h"
 #include "replica/io/replica_server.h"
 
@@ -23,6 +24,8 @@ SessionConfig session_config_from(const config::ClusterConfig& config, ClientId 
   sc.leader = core::ReplicaId{0};
   sc.nearest = core::ReplicaId{nearest};
   sc.op_timeout_us = TimeUs{config.reply_timeout_ms} * 1000;
+  sc.protocol = io::protocol_of(config);
+  sc.bound = core::ReplicaId{nearest};
   return sc;
 }
 
@@ -31,20 +34,8 @@ struct SessionSlot {
   explicit SessionSlot(const SessionConfig& config) : core(config) {}
   SessionCore core;
   std::unordered_map<uint64_t, AsyncClient::Callback> callbacks;  // by SeqNo
+  AsyncClient::SettledCallback on_settled;                        // CURP-HO
 };
-
-// The session a replica's message is addressed to.
-ClientId addressee(const core::Message& m) {
-  return std::visit(
-      [](const auto& x) -> ClientId {
-        if constexpr (requires { x.client; }) {
-          return x.client;
-        } else {
-          return ClientId{0};
-        }
-      },
-      m);
-}
 
 struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, AsyncClientOptions opts)
@@ -65,6 +56,14 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     auto* msg = std::get_if<core::Message>(&frame);
     if (msg == nullptr) {
       conn.close(io::CloseKind::kBadInput, "replica sent a Hello to a client");
+      return;
+    }
+    // Only replies to sessions come this way (core/routing.h).
+    if (core::route_of(*msg) != core::Route::kReplicaToClient) {
+      conn.close(io::CloseKind::kBadInput,
+                 std::string("replica sent a ") +
+                     wire::frame_type_name(static_cast<uint8_t>(wire::frame_type(*msg))) +
+                     " frame to a client");
       return;
     }
     if (options.network_delay_ms == 0) {
@@ -108,8 +107,9 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     });
   }
 
-  // Steps the sessions with everything received since the last call, witness
-  // and leader ProposeReplies first. Without this, which path a strong op took
+  // Steps the sessions with everything received since the last call, the
+  // leader's and the witnesses' replies first (RouteOf::kStepFirst:
+  // ProposeReply, RecordAck). Without this, which path a strong op took
   // would depend on the order epoll reports our connections when the leader's
   // StrongCommit and the last witness reply are both already waiting: the op
   // had its fast-path quorum, so it counts as fast. (Per-connection order, which
@@ -126,8 +126,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
     const TimeUs now = io::steady_now_us();
     for (const bool replies : {true, false}) {
       for (const auto& m : msgs) {
-        if (std::holds_alternative<core::ProposeReply>(m) != replies) continue;
-        auto it = by_id.find(addressee(m).value());
+        if (core::step_first(m) != replies) continue;
+        auto it = by_id.find(core::session_of(m)->value());
         if (it == by_id.end()) continue;  // not one of ours: ignore
         sessions[it->second]->core.step(now, m);
       }
@@ -151,6 +151,13 @@ struct AsyncClient::Impl : std::enable_shared_from_this<Impl> {
         slot->callbacks.erase(it);
         if (cb) cb(c);
         if (!running) return;
+      }
+      // After the completions: a write's Completion comes before its settle.
+      if (slot->core.config().protocol == core::Protocol::kCurpHo) {
+        for (const Settled& s : slot->core.take_settled()) {
+          if (slot->on_settled) slot->on_settled(s);
+          if (!running) return;
+        }
       }
     }
     touched.clear();
@@ -286,6 +293,11 @@ SeqNo AsyncClient::submit(uint32_t session, OpClass op, Key key, Value value, Ca
   // by completion callbacks refilling a pipeline) goes out in the same write.
   impl_->schedule_process();
   return seq;
+}
+
+void AsyncClient::on_settled(uint32_t session, SettledCallback on_settled) {
+  HD_CHECK(session < impl_->sessions.size());
+  impl_->sessions[session]->on_settled = std::move(on_settled);
 }
 
 uint32_t AsyncClient::connected_count() const {

@@ -1,4 +1,4 @@
-// AsyncClient: one CURP-HT client session (a SessionCore) on Asio — one TCP
+// AsyncClient: CURP-HT or CURP-HO client sessions (SessionCore) on Asio — one TCP
 // connection per replica (redialled with backoff), a tick timer for retries
 // and timeouts, callbacks on completion. Runs on a caller-provided io_context
 // so one loadgen thread can drive many sessions. BlockingClient wraps one
@@ -30,14 +30,19 @@ struct AsyncClientOptions {
   io::Logger log{"client", io::LogLevel::kWarn};
 };
 
-// Session options from a cluster config: leader replica0, `nearest` for weak
-// reads, per-op timeout from replyTimeout.
+// Session options from a cluster config: its protocol, leader replica0,
+// `nearest` for weak reads and (CURP-HO) as the bound replica, per-op timeout
+// from replyTimeout. A loadgen binds its sessions to the config's
+// `-- Proxy --` entry instead when there is one (SessionConfig::bound).
 SessionConfig session_config_from(const config::ClusterConfig& config, ClientId id,
                                   uint32_t nearest);
 
 class AsyncClient {
  public:
   using Callback = std::function<void(const Completion&)>;
+  // CURP-HO: a weak write of the session the leader settled (executed at a
+  // slot), after the write's own Completion.
+  using SettledCallback = std::function<void(const Settled&)>;
 
   AsyncClient(asio::io_context& io, AsyncClientOptions options);
   // Precondition: called on the io thread, or after that io_context stopped.
@@ -65,6 +70,11 @@ class AsyncClient {
   // one loop turn leave together, at the end of the turn.
   SeqNo submit(OpClass op, Key key, Value value, Callback done);  // session 0
   SeqNo submit(uint32_t session, OpClass op, Key key, Value value, Callback done);
+
+  // CURP-HO: calls `on_settled` on the io thread for every weak write of
+  // `session` settled from now on (CURP-HT sessions settle nothing: their
+  // weak writes are final when they complete). Replaces an earlier callback.
+  void on_settled(uint32_t session, SettledCallback on_settled);
 
   // Replicas with a live connection right now.
   uint32_t connected_count() const;

@@ -44,6 +44,12 @@ class ClientProtocol {
   // Gauges: commands held as witness, requests waiting inside the protocol.
   virtual uint64_t witness_entries() const = 0;
   virtual uint64_t pending_requests() const = 0;
+  // The protocol's own gauges (CoreGauges' CURP-HO fields).
+  virtual void add_gauges(CoreGauges* g) const = 0;
+  // The core is about to send op (client, seq)'s saved StrongCommit (at
+  // execution, or to a retry). True: the protocol holds it and sends it
+  // itself later (the slowsync plant's sync timer); false: send it now.
+  virtual bool hold_strong_reply(Impl& m, ClientId client, SeqNo seq) = 0;
 };
 
 std::unique_ptr<ClientProtocol> make_client_protocol(const CoreConfig& config);

@@ -158,6 +158,14 @@ void CurpHoProtocol::witness_propose(Impl& m, const HoPropose& p) {
   c.seen.raise_floor(p.acked_below);
   RecordAck r{m.cfg.self,           p.client,    p.seq,    true, LogIndex{0}, m.term,
               m.wire_leader_hint(), ClientId{0}, SeqNo{0}, {}};
+  if (m.cfg.plants.slow_sync &&
+      (ClientTable::executed(c, p.seq) || slowsync_refused_.contains({p.client, p.seq}))) {
+    // Plant slowsync: a retry of an op that missed its fast path here (or is
+    // past it) gets no late TRUE that would complete it before the timer.
+    r.ok = false;
+    m.emit_client(p.client, std::move(r));
+    return;
+  }
   if (ClientTable::executed(c, p.seq)) {
     // Already committed here: nothing to witness, and no conflict to report.
     ++m.counters.witness_accepts;
@@ -204,6 +212,16 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
     witnessed =
         pool_.record_strong(e.client, e.seq, e.cmd, m.now_us).result == PoolResult::kRecorded;
   }
+  // Plant slowsync: a note for an op this replica did not witness TRUE, or
+  // for a read (whose note counts for its fast path only without a read_dep,
+  // and else completes it on ordered acks), would let an op that missed the
+  // fast path complete before the sync timer; without it, such an op
+  // completes only on the timer (and a retry is not witnessed TRUE later:
+  // slowsync_refused_).
+  if (m.cfg.plants.slow_sync && (!witnessed || !e.cmd.is_write())) {
+    slowsync_refused_.emplace(e.client, e.seq);
+    return;
+  }
   RecordAck note{m.cfg.self,
                  e.client,
                  e.seq,
@@ -224,11 +242,14 @@ void CurpHoProtocol::on_follower_append(Impl& m, const LogEntry& e, LogIndex slo
 
 void CurpHoProtocol::on_executed(Impl& m, const LogEntry& e, LogIndex /*slot*/) {
   pool_.remove(e.client, e.seq, e.cmd.key);
+  if (!slowsync_refused_.empty()) slowsync_refused_.erase({e.client, e.seq});
   if (!e.strong || syncs_.empty()) return;
   const SavedReply* s = ClientTable::find_saved(m.clients.get(e.client), e.seq);
   for (auto it = syncs_.begin(); it != syncs_.end();) {
     if (it->client == e.client && it->seq == e.seq) {
-      if (s != nullptr && s->strong) m.emit_client(e.client, s->reply);
+      if (s != nullptr && s->strong && !hold_strong_reply(m, e.client, e.seq)) {
+        m.emit_client(e.client, s->reply);
+      }
       it = syncs_.erase(it);
     } else {
       ++it;
@@ -241,7 +262,9 @@ void CurpHoProtocol::on_sync(Impl& m, const Sync& s) {
   if (ClientTable::executed(c, s.seq)) {
     // Executed here: the saved reply, unless the client acked it already.
     const SavedReply* saved = ClientTable::find_saved(c, s.seq);
-    if (saved != nullptr && saved->strong) m.emit_client(s.client, saved->reply);
+    if (saved != nullptr && saved->strong && !hold_strong_reply(m, s.client, s.seq)) {
+      m.emit_client(s.client, saved->reply);
+    }
     return;
   }
   for (const ParkedSync& p : syncs_) {
@@ -272,10 +295,43 @@ void CurpHoProtocol::on_step_down(Impl& /*m*/) {
 }
 
 void CurpHoProtocol::tick(Impl& m) {
+  fire_sync_timer(m);
   const TimeUs period = std::max<TimeUs>(m.cfg.witness_gc_after_us / 4, 1);
   if (m.now_us - m.last_gc_us < period) return;
   m.last_gc_us = m.now_us;
   pool_.collect_older_than(m.now_us, m.cfg.witness_gc_after_us);
+}
+
+// ---- the slowsync plant's sync timer --------------------------------------------
+
+bool CurpHoProtocol::hold_strong_reply(Impl& m, ClientId client, SeqNo seq) {
+  if (!m.cfg.plants.slow_sync) return false;
+  if (held_ops_.emplace(client, seq).second) {
+    held_.push_back(HeldReply{client, seq, m.now_us + m.cfg.plants.sync_timer_ms * 1000});
+  }
+  HD_CHECK(held_.size() == held_ops_.size());
+  return true;
+}
+
+void CurpHoProtocol::fire_sync_timer(Impl& m) {
+  while (!held_.empty() && held_.front().due_us <= m.now_us) {
+    const HeldReply h = held_.front();
+    held_.pop_front();
+    HD_CHECK(held_ops_.erase({h.client, h.seq}) == 1);
+    ++sync_timer_fires_;
+    // The saved reply is gone once the client acked the op (it completed on
+    // the fast path, or through another replica's timer): nothing to send.
+    const SavedReply* s = ClientTable::find_saved(m.clients.get(h.client), h.seq);
+    if (s == nullptr || !s->strong) continue;
+    ++sync_timer_answers_;
+    m.emit_client(h.client, s->reply);
+  }
+}
+
+void CurpHoProtocol::add_gauges(CoreGauges* g) const {
+  g->gate_dropped = gate_.dropped();
+  g->sync_timer_fires = sync_timer_fires_;
+  g->sync_timer_answers = sync_timer_answers_;
 }
 
 }  // namespace hd::core

@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "replica/core/causal_gate.h"
@@ -31,12 +33,20 @@ class CurpHoProtocol final : public ClientProtocol {
   void on_step_down(Impl& m) override;
   void tick(Impl& m) override;
   uint64_t witness_entries() const override { return pool_.size(); }
-  uint64_t pending_requests() const override { return gate_.size() + syncs_.size(); }
+  uint64_t pending_requests() const override { return gate_.size() + syncs_.size() + held_.size(); }
+  void add_gauges(CoreGauges* g) const override;
+  bool hold_strong_reply(Impl& m, ClientId client, SeqNo seq) override;
 
  private:
   struct ParkedSync {
     ClientId client;
     SeqNo seq;
+  };
+  // The slowsync plant: a StrongCommit held until due_us.
+  struct HeldReply {
+    ClientId client;
+    SeqNo seq;
+    TimeUs due_us = 0;
   };
 
   void on_causal_write(Impl& m, const CausalWrite& w);
@@ -53,10 +63,23 @@ class CurpHoProtocol final : public ClientProtocol {
   // Leader: releases every gated op of `client` whose dependency is ready.
   void release(Impl& m, ClientId client);
   bool dep_ready(Impl& m, ClientId client, SeqNo dep) const;
+  // The slowsync plant's sync timer: sends the saved StrongCommit of every
+  // held op whose time has come.
+  void fire_sync_timer(Impl& m);
 
   WitnessPool pool_;
   CausalGate gate_;
   std::deque<ParkedSync> syncs_;
+  // slowsync: held replies in due order (one constant delay: FIFO), and
+  // which ops are held (a retry of a held op does not re-arm its timer).
+  std::deque<HeldReply> held_;
+  std::set<std::pair<ClientId, SeqNo>> held_ops_;
+  // slowsync, followers: strong ops appended here that this replica did not
+  // witness TRUE, and reads (until executed): their retries are answered
+  // FALSE.
+  std::set<std::pair<ClientId, SeqNo>> slowsync_refused_;
+  uint64_t sync_timer_fires_ = 0;
+  uint64_t sync_timer_answers_ = 0;
   // Sessions whose gated ops may have become ready; release() drains it
   // iteratively (an append inside a release does not recurse).
   std::vector<ClientId> release_queue_;

@@ -22,6 +22,8 @@ class CurpHtProtocol final : public ClientProtocol {
   void tick(Impl& m) override;
   uint64_t witness_entries() const override { return witness_.size(); }
   uint64_t pending_requests() const override { return 0; }
+  void add_gauges(CoreGauges* /*g*/) const override {}
+  bool hold_strong_reply(Impl& /*m*/, ClientId /*client*/, SeqNo /*seq*/) override { return false; }
 
  private:
   void leader_propose(Impl& m, const Propose& p);

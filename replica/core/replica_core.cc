@@ -313,6 +313,7 @@ CoreGauges ReplicaCore::gauges() const {
   g.snapshots_installed = m.snapshots_installed;
   g.term = m.term.value();
   g.rejoining = m.rejoining;
+  m.proto->add_gauges(&g);
   return g;
 }
 

@@ -89,6 +89,13 @@ struct CoreGauges {
   uint64_t snapshots_installed = 0;
   uint64_t term = 0;
   bool rejoining = false;  // restarted and not yet allowed to vote
+  // CURP-HO (0 under CURP-HT): ops the leader's causal gate dropped at its
+  // cap (their clients retry), and the slowsync plant's sync timer: held
+  // StrongCommits whose timer fired, and those it answered (a saved reply
+  // was still there).
+  uint64_t gate_dropped = 0;
+  uint64_t sync_timer_fires = 0;
+  uint64_t sync_timer_answers = 0;
 };
 
 // Counters of work done (monotonic), for stats and tests.

@@ -31,7 +31,7 @@ bool ReplicaCore::Impl::leader_admit(ClientId id, SeqNo seq, SeqNo acked_below) 
   const SavedReply* s = ClientTable::find_saved(c, seq);
   if (s == nullptr) return false;
   if (s->strong) {
-    emit_client(id, s->reply);
+    if (!proto->hold_strong_reply(*this, id, seq)) emit_client(id, s->reply);
   } else {
     emit_client(id, WeakWriteReply{id, seq, s->reply.slot});
   }
@@ -69,6 +69,10 @@ void ReplicaCore::Impl::leader_order_strong(ClientId client, SeqNo seq, SeqNo ac
   if (!cmd.is_write()) speculative_read(cmd.key, &r.value, &r.version);
   r.slot = leader_append(LogEntry{client, seq, true, cmd, term, acked_below});
   if (cmd.is_write()) r.version = r.slot;
+  // Plant slowsync (CURP-HO): a reply that is not OK would let the client
+  // complete on ordered acks; withheld, the op completes only on the sync
+  // timer's StrongCommit.
+  if (!ok && cfg.plants.slow_sync && cfg.protocol == Protocol::kCurpHo) return;
   emit_client(client, std::move(r));
 }
 
@@ -125,7 +129,8 @@ void ReplicaCore::Impl::leader_execute() {
     StrongCommit reply = execute_next(e, /*move_value=*/false);
     if (is_noop(e)) continue;
     if (e.strong) {
-      emit_client(e.client, std::move(reply));
+      if (!proto->hold_strong_reply(*this, e.client, e.seq))
+        emit_client(e.client, std::move(reply));
     } else {
       emit_client(e.client, WeakWriteReply{e.client, e.seq, reply.slot});
     }

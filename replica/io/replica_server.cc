@@ -7,42 +7,20 @@
 #include <utility>
 
 #include "memprof/probe.h"
+#include "replica/core/routing.h"
 
 namespace hd::io {
 
 namespace {
 
-// Messages a client session may send, and which session they belong to.
+// A client session's request (its session id), per core/routing.h.
 std::optional<uint64_t> client_request_id(const core::Message& msg) {
-  return std::visit(
-      [](const auto& m) -> std::optional<uint64_t> {
-        using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, core::Propose> || std::is_same_v<T, core::WeakWrite> ||
-                      std::is_same_v<T, core::WeakRead>) {
-          return m.client.value();
-        } else {
-          return std::nullopt;
-        }
-      },
-      msg);
-}
-
-// seq - acked_below of a Propose or WeakWrite (0 if acked_below is ahead):
-// the client's requests the leader may still owe a saved reply for.
-std::optional<uint64_t> outstanding_window(const core::Message& msg) {
-  auto span = [](core::SeqNo seq, core::SeqNo acked_below) -> uint64_t {
-    return seq.value() > acked_below.value() ? seq.value() - acked_below.value() : 0;
-  };
-  if (const auto* p = std::get_if<core::Propose>(&msg)) return span(p->seq, p->acked_below);
-  if (const auto* w = std::get_if<core::WeakWrite>(&msg)) return span(w->seq, w->acked_below);
-  return std::nullopt;
+  if (core::route_of(msg) != core::Route::kClientToReplica) return std::nullopt;
+  return core::session_of(msg)->value();
 }
 
 bool is_replica_message(const core::Message& msg) {
-  return std::holds_alternative<core::Accept>(msg) ||
-         std::holds_alternative<core::AcceptAck>(msg) ||
-         std::holds_alternative<core::Snapshot>(msg) ||
-         std::holds_alternative<core::RequestVote>(msg) || std::holds_alternative<core::Vote>(msg);
+  return core::route_of(msg) == core::Route::kReplicaToReplica;
 }
 
 const char* message_name(const core::Message& msg) {
@@ -57,9 +35,14 @@ core::TimeUs steady_now_us() {
                                        .count());
 }
 
+core::Protocol protocol_of(const config::ClusterConfig& config) {
+  return config.protocol == "curpho" ? core::Protocol::kCurpHo : core::Protocol::kCurpHt;
+}
+
 core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t self_index,
-                                  const core::Plants& plants, bool rejoin) {
+                                  const core::PlantSpec& plants, bool rejoin) {
   core::CoreConfig cc;
+  cc.protocol = protocol_of(config);
   cc.self = core::ReplicaId{self_index};
   cc.replica_count = static_cast<uint32_t>(config.replicas.size());
   cc.leader = core::ReplicaId{0};  // of the boot term; elections follow
@@ -68,6 +51,7 @@ core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t 
   cc.follower_dead_after_us = core::TimeUs{config.follower_dead_after_ms} * 1000;
   cc.max_retained_entries = config.max_retained_entries;
   cc.plants = plants;
+  cc.record_executed = plants.keep_all;
   return cc;
 }
 
@@ -80,6 +64,7 @@ ReplicaServer::ReplicaServer(asio::io_context& io, const config::ClusterConfig& 
       core_(make_core_config(config, options.self_index, options.plants, options.rejoin)),
       memory_plant_(options.plants),
       decay_plant_(options.self_index == 0 ? options.plants.decay_ops_per_element : 0),
+      keep_all_(options.plants.keep_all),
       acceptor_(io),
       tick_timer_(io),
       delay_timer_(io),
@@ -152,8 +137,9 @@ Status ReplicaServer::start() {
   memprof_register();
   arm_tick();
   accept_next();
-  log_.info("listening on %s:%u (replica %u of %zu, %s, tick %u ms, delay %u ms%s)",
+  log_.info("listening on %s:%u (replica %u of %zu, %s, %s, tick %u ms, delay %u ms%s)",
             self.host.c_str(), port_, options_.self_index, config_.replicas.size(),
+            config_.protocol.c_str(),
             options_.rejoin ? "rejoining after a restart" : "boot leader replica0",
             options_.tick_interval_ms, options_.network_delay_ms,
             options_.plants.any() ? (", plant " + core::plant_name(options_.plants)).c_str() : "");
@@ -283,7 +269,7 @@ void ReplicaServer::on_inbound_frame(FramedConnection& conn, wire::Frame&& frame
                                            " not announced by a Hello on this connection");
       return;
     }
-    if (auto window = outstanding_window(msg);
+    if (auto window = core::outstanding_window(msg);
         window && *window > options_.limits.max_client_window) {
       conn.close(CloseKind::kBadInput,
                  "client session " + std::to_string(*id) + " has " + std::to_string(*window) +
@@ -370,6 +356,7 @@ void ReplicaServer::arm_delay_timer() {
 void ReplicaServer::step(const core::Message& msg) {
   ++counters_.messages_in;
   core_.step(steady_now_us(), msg);
+  if (keep_all_.active()) keep_all_.on_message(msg);
   // Plants here, memprof's count at the flush that follows: a milestone heap
   // profile then holds every planted byte of the ops it counts.
   if (memory_plant_.active()) memory_plant_.on_ops(core::client_ops(core_.counters()));
@@ -415,6 +402,7 @@ void ReplicaServer::flush() {
     for (auto* t : touched_) seen = seen || t == conn;
     if (!seen) touched_.push_back(conn);
   }
+  for (const core::ExecutedSlot& e : ready.executed) keep_all_.on_executed(e);
   core_.advance();
   for (auto* conn : touched_) {
     const uint64_t before = conn->writes_issued();
@@ -469,7 +457,11 @@ constexpr const char* kMemprofGauges[] = {"log_entries_retained",
                                           "inbound_connections",
                                           "client_sessions",
                                           "term",
-                                          "leader"};
+                                          "leader",
+                                          "gate_dropped",
+                                          "sync_timer_fires",
+                                          "sync_timer_answers",
+                                          "keepall_entries"};
 
 void ReplicaServer::memprof_register() {
   if (options_.probe == nullptr) return;
@@ -498,7 +490,8 @@ void ReplicaServer::memprof_publish() {
                         g.client_table_entries, g.saved_replies,        g.kv_keys,
                         g.last_index.value(),   g.commit_index.value(), g.applied_index.value(),
                         delayed_.size(),        inbound_.size(),        clients_.size(),
-                        core_.term().value(),   leader_gauge()};
+                        core_.term().value(),   leader_gauge(),         g.gate_dropped,
+                        g.sync_timer_fires,     g.sync_timer_answers,   keep_all_.entries()};
   static_assert(std::size(v) == std::size(kMemprofGauges));
   for (size_t i = 0; i < std::size(v); ++i) options_.probe->gauges.set(memprof_slot0_ + i, v[i]);
   const auto live = core::live_type_counts();

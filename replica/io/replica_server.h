@@ -21,6 +21,7 @@
 #include "replica/io/asio.h"
 #include "replica/io/framed_connection.h"
 #include "replica/io/log.h"
+#include "replica/plants/keep_all.h"
 #include "replica/plants/plants.h"
 
 namespace hd::memprof {
@@ -57,9 +58,15 @@ struct ServerCounters {
   uint64_t ticks = 0;
 };
 
-// The core's config for replica `self_index` of `config`.
+// The protocol a config names (`protocol`: curpht or curpho, validated by
+// the config reader).
+core::Protocol protocol_of(const config::ClusterConfig& config);
+
+// The core's config for replica `self_index` of `config` (its protocol
+// included). With the keepall plant the core reports executed slots
+// (CoreConfig::record_executed), which KeepAllPlant keeps.
 core::CoreConfig make_core_config(const config::ClusterConfig& config, uint32_t self_index,
-                                  const core::Plants& plants, bool rejoin = false);
+                                  const core::PlantSpec& plants, bool rejoin = false);
 
 // steady_clock microseconds: the injected clock of the core and sessions.
 core::TimeUs steady_now_us();
@@ -110,6 +117,7 @@ class ReplicaServer {
   core::ReplicaCore core_;
   core::MemoryPlant memory_plant_;  // --plant leak/fragment; inactive otherwise
   core::DecayPlant decay_plant_;    // --plant decay, in the config's first replica only
+  core::KeepAllPlant keep_all_;     // --plant keepall; inactive otherwise
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer tick_timer_;
   asio::steady_timer delay_timer_;

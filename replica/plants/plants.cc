@@ -33,6 +33,7 @@ constexpr size_t kFragmentTempBytesPerOp = 512;
 constexpr uintptr_t kPageBytes = 4096;
 
 constexpr uint64_t kMaxDecayOpsPerElement = 1000000;
+constexpr uint64_t kMaxSyncTimerMs = 600000;
 
 bool parse_u64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
@@ -53,7 +54,9 @@ std::string plant_kinds_help() {
          std::to_string(kMaxLeakBytes) + "), fragment, slowpath[:N] (default " +
          std::to_string(kDefaultSlowPathAfterOps) + "), decay[:N] (default " +
          std::to_string(kDefaultDecayOpsPerElement) + ", 1.." +
-         std::to_string(kMaxDecayOpsPerElement) + ")";
+         std::to_string(kMaxDecayOpsPerElement) + "), slowsync[:MS] (CURP-HO, default " +
+         std::to_string(kDefaultSyncTimerMs) + ", 1.." + std::to_string(kMaxSyncTimerMs) +
+         "), keepall";
 }
 
 Result<PlantSpec> parse_plant(std::string_view spec) {
@@ -62,10 +65,21 @@ Result<PlantSpec> parse_plant(std::string_view spec) {
   const std::string_view kind = spec.substr(0, colon);
   const bool has_arg = colon != std::string_view::npos;
   const std::string_view arg = has_arg ? spec.substr(colon + 1) : std::string_view{};
-  if (kind == "none" || kind == "history" || kind == "retain-history" || kind == "fragment") {
+  if (kind == "none" || kind == "history" || kind == "retain-history" || kind == "fragment" ||
+      kind == "keepall") {
     if (has_arg) return bad_plant(spec, "'" + std::string(kind) + "' takes no argument");
     p.retain_history = kind == "history" || kind == "retain-history";
     p.fragment = kind == "fragment";
+    p.keep_all = kind == "keepall";
+    return p;
+  }
+  if (kind == "slowsync") {
+    uint64_t ms = kDefaultSyncTimerMs;
+    if (has_arg && (!parse_u64(arg, &ms) || ms < 1 || ms > kMaxSyncTimerMs))
+      return bad_plant(spec, "MS must be an integer in 1.." + std::to_string(kMaxSyncTimerMs) +
+                                 " (the sync timer, ms)");
+    p.slow_sync = true;
+    p.sync_timer_ms = ms;
     return p;
   }
   if (kind == "leak") {
@@ -101,6 +115,8 @@ std::string plant_name(const PlantSpec& p) {
   if (p.leak_bytes_per_op) return "leak:" + std::to_string(p.leak_bytes_per_op);
   if (p.fragment) return "fragment";
   if (p.force_slow_path) return "slowpath:" + std::to_string(p.slow_path_after_ops);
+  if (p.slow_sync) return "slowsync:" + std::to_string(p.sync_timer_ms);
+  if (p.keep_all) return "keepall";
   return "none";
 }
 

@@ -33,17 +33,21 @@ struct PlantSpec : Plants {
   // decay: the decay plant's list grows by one element every this many ops
   // (DecayPlant); 0 = off.
   uint32_t decay_ops_per_element = 0;
-  bool any() const { return Plants::any() || decay_ops_per_element != 0; }
+  // keepall: KeepAllPlant keeps every value, proposal and executed slot.
+  bool keep_all = false;
+  bool any() const { return Plants::any() || decay_ops_per_element != 0 || keep_all; }
 };
 
 // Parses one `--plant` value: none, history (alias retain-history),
 // leak[:BYTES] (16..1048576, default 256), fragment, slowpath[:N] (N >= 0,
-// default 3000), decay[:N] (1..1000000, default 32). Errors name the option,
-// the value and the valid kinds.
+// default 3000), decay[:N] (1..1000000, default 32), slowsync[:MS]
+// (1..600000, default 2000; CURP-HO only, which the replica checks), keepall. Errors name the
+// option, the value and the valid kinds.
 Result<PlantSpec> parse_plant(std::string_view spec);
 // The one-line help listing of the kinds (for --help and errors).
 std::string plant_kinds_help();
-// "leak:256", "slowpath:3000", "decay:32", ..., "none": the canonical spelling.
+// "leak:256", "slowpath:3000", "decay:32", "slowsync:2000", "keepall", ...,
+// "none": the canonical spelling.
 std::string plant_name(const PlantSpec& p);
 
 // The decay plant (issue 17's known answer for a decline within a run): every

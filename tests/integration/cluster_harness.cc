@@ -71,7 +71,10 @@ TestCluster::TestCluster(uint32_t n, const std::string& extra_config) {
   for (uint32_t i = 0; i < n; ++i) {
     out << "replica" << i << " 127.0.0.1:" << (i < ports.size() ? ports[i] : 0) << "\n";
   }
-  out << "\nprotocol: curpht\n" << extra_config << "\n";
+  // CURP-HT unless the extra lines name a protocol (a key given twice is an error).
+  out << "\n";
+  if (extra_config.find("protocol:") == std::string::npos) out << "protocol: curpht\n";
+  out << extra_config << "\n";
   out.close();
   auto loaded = config::load_cluster_config(config_path_);
   if (loaded.is_ok()) {

@@ -31,8 +31,9 @@ std::string write_stand_in_ssh(const std::string& dir);
 
 class TestCluster {
  public:
-  // Writes the config (n replicas on free ports + `extra_config` lines) into a
-  // fresh temporary folder. Starts nothing.
+  // Writes the config (n replicas on free ports + `extra_config` lines,
+  // `protocol: curpht` unless they set `protocol:`) into a fresh temporary
+  // folder. Starts nothing.
   explicit TestCluster(uint32_t n = 3, const std::string& extra_config = "");
   // SIGKILLs and reaps every replica still running; removes the folder unless
   // HD_KEEP_TEST_DIRS is set in the environment.

@@ -571,26 +571,30 @@ TEST_CASE("startup errors exit 2 with a message") {
                              5s, &out);
   REQUIRE(st != -1);
   CHECK(WEXITSTATUS(st) == 2);
-  // curpho parses (config key or --protocol) but is refused until the
-  // replica runs it (issue 16); an unknown protocol is a usage error.
+  // The slowsync plant slows CURP-HO's sync: on CURP-HT (the config's
+  // protocol, or --protocol curpht over a curpho config) it is a usage error
+  // that says so.
   const std::string other = cluster.dir() + "/curpho.conf";
   {
     std::ofstream f(other);
     f << "-- Replicas --\nreplica0 127.0.0.1:1\nreplica1 127.0.0.1:2\nreplica2 127.0.0.1:3\n"
       << "protocol: curpho\n";
   }
-  const char* refusal = "protocol curpho: the replica program does not run it yet (issue 16)";
-  st = hd::test::run_to_exit(hd::test::bin_path("replica"),
-                             {"--config", other, "--alias", "replica0"}, 5s, &out);
-  REQUIRE(st != -1);
-  CHECK(WEXITSTATUS(st) == 2);
-  CHECK(contains(out, refusal));
+  const char* refusal =
+      ": CURP-HO only (it delays CURP-HO's sync answers), but the protocol is curpht";
   st = hd::test::run_to_exit(
       hd::test::bin_path("replica"),
-      {"--config", cluster.config_path(), "--alias", "replica0", "--protocol", "curpho"}, 5s, &out);
+      {"--config", cluster.config_path(), "--alias", "replica0", "--plant", "slowsync"}, 5s, &out);
   REQUIRE(st != -1);
   CHECK(WEXITSTATUS(st) == 2);
-  CHECK(contains(out, refusal));
+  CHECK_MESSAGE(contains(out, refusal), out);
+  st = hd::test::run_to_exit(
+      hd::test::bin_path("replica"),
+      {"--config", other, "--alias", "replica0", "--protocol", "curpht", "--plant", "slowsync:500"},
+      5s, &out);
+  REQUIRE(st != -1);
+  CHECK(WEXITSTATUS(st) == 2);
+  CHECK_MESSAGE(contains(out, refusal), out);
   st = hd::test::run_to_exit(
       hd::test::bin_path("replica"),
       {"--config", cluster.config_path(), "--alias", "replica0", "--protocol", "paxos"}, 5s, &out);

@@ -113,6 +113,41 @@ TEST_CASE("the protocol is recorded, read back, defaulted for older files and me
   CHECK(merged.protocol == "mixed");
 }
 
+TEST_CASE("weak writes settled and left unsettled: recorded, read back, summed, summarised") {
+  RunStats a = sample(1'000'000, 100, 1'700'000'000'000, "client0");
+  a.protocol = "curpho";
+  a.weak_settled = 25;
+  a.weak_unsettled = 2;
+  const nlohmann::json j = a.to_json();
+  CHECK(j["weak_settled"] == 25);
+  CHECK(j["weak_unsettled"] == 2);
+  auto back = RunStats::from_json(j);
+  REQUIRE(back.is_ok());
+  CHECK(back->weak_settled == 25);
+  CHECK(back->weak_unsettled == 2);
+  nlohmann::json old = j;  // written before CURP-HO ran: no such fields
+  old.erase("weak_settled");
+  old.erase("weak_unsettled");
+  back = RunStats::from_json(old);
+  REQUIRE(back.is_ok());
+  CHECK(back->weak_settled == 0);
+  CHECK(back->weak_unsettled == 0);
+  nlohmann::json bad = j;
+  bad["weak_unsettled"] = "two";
+  CHECK_FALSE(RunStats::from_json(bad).is_ok());
+  RunStats merged;
+  merged.merge(a);
+  merged.merge(a);
+  CHECK(merged.weak_settled == 50);
+  CHECK(merged.weak_unsettled == 4);
+  const std::string text = hd::loadgen::format_summary(merged, "Merged");
+  CHECK(text.find("Weak writes settled: 50 | Unsettled at the end: 4") != std::string::npos);
+  // A CURP-HT result keeps the seed's block as it was.
+  const std::string ht =
+      hd::loadgen::format_summary(sample(1'000'000, 100, 1'700'000'000'000, "c"), "HT");
+  CHECK(ht.find("Weak writes settled") == std::string::npos);
+}
+
 TEST_CASE("strict parsing names the bad field") {
   auto j = sample(1000, 10, 1000, "c").to_json();
   auto msg = [](const nlohmann::json& x) {
