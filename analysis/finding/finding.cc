@@ -143,6 +143,21 @@ MemoryCost memory_cost(const MemoryEvidence& m, const RunMetrics* longest, const
   return c;
 }
 
+// Every length with loadgen results has its strong p99 at the same timer.
+std::optional<TimerHold> timer_hold(const std::vector<LengthRow>& lengths) {
+  std::optional<TimerHold> h;
+  for (const LengthRow& r : lengths) {
+    if (r.tput_mean <= 0) continue;
+    const std::optional<NamedTimer> t = near_timer(r.strong_p99_ms);
+    if (!t || (h && h->timer.ms != t->ms)) return std::nullopt;
+    if (!h) h = TimerHold{*t, r.strong_p99_ms, r.strong_p99_ms, 0};
+    h->min_p99_ms = std::min(h->min_p99_ms, r.strong_p99_ms);
+    h->max_p99_ms = std::max(h->max_p99_ms, r.strong_p99_ms);
+    ++h->lengths;
+  }
+  return h;
+}
+
 }  // namespace
 
 std::optional<NamedTimer> near_timer(double p99_ms) {
@@ -257,6 +272,8 @@ Finding decide_finding(const std::vector<RunMetrics>& runs, const std::vector<Le
       }
     }
   }
+
+  f.timer_hold = timer_hold(lengths);
 
   const LengthRow* s = nullptr;
   const LengthRow* l = nullptr;

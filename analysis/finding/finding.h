@@ -53,6 +53,15 @@ std::optional<NamedTimer> near_timer(double p99_ms);
 struct TimerSignal {  // the long runs' strong p99 sits at a timer value
   double long_p99_ms = 0, timer_ms = 0, short_p99_ms = 0;
 };
+// Strong p99 at the same timer in every run length with loadgen results
+// (one length is enough): ops that miss the fast path wait for that timer
+// whatever the run length, so no change across lengths shows it — the
+// original CURP-HO's 2 s sync timer (DESIGN.md §9, the `slowsync` plant).
+struct TimerHold {
+  NamedTimer timer;
+  double min_p99_ms = 0, max_p99_ms = 0;
+  size_t lengths = 0;
+};
 struct RetriesSignal {  // retries + timeouts per second
   double short_per_s = 0, long_per_s = 0;
 };
@@ -202,6 +211,7 @@ struct Finding {
   std::optional<FailoverSignal> failover;
   std::optional<SlowPathSignal> slow_path;
   std::optional<TimerSignal> timer;
+  std::optional<TimerHold> timer_hold;  // said whatever the cause (not a change)
   std::optional<RetriesSignal> retries;
   std::optional<CpuSignal> cpu;
   MemoryEvidence memory;

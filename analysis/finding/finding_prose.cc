@@ -203,6 +203,19 @@ std::string signals_text(const Finding& f, const std::string& failovers) {
   return t;
 }
 
+// Strong p99 on one timer at every length: the timer, named, whatever the
+// cause of a change (there may be none: the timer costs every length alike).
+std::string timer_hold_text(const Finding& f) {
+  if (!f.timer_hold) return "";
+  const TimerHold& h = *f.timer_hold;
+  const std::string p99 = h.min_p99_ms == h.max_p99_ms
+                              ? fmt("%.0f", h.min_p99_ms) + " ms"
+                              : fmt("%.0f", h.min_p99_ms) + "-" + fmt("%.0f", h.max_p99_ms) + " ms";
+  return "Strong p99 is " + p99 + (h.lengths > 1 ? " at every run length" : "") + ": the " +
+         h.timer.name + " (" + fmt("%.0f", h.timer.ms) +
+         " ms). Strong ops that miss the fast path wait for that timer, not for memory. ";
+}
+
 std::string cost_text(const Finding& f) {
   if (const auto& a = f.memory.allocator_share)
     return "allocator time " + fmt("%.1f", 100 * a->share) + "% of " + a->process + "'s CPU";
@@ -352,11 +365,11 @@ std::string render_finding(const Finding& f) {
   if (!f.change) {
     if (!f.decay.empty())
       return "Only one run length with loadgen results, so no loss across lengths to explain. " +
-             decay_text(f) + failovers + memory;
+             timer_hold_text(f) + decay_text(f) + failovers + memory;
     return (f.has_load ? "Only one run length with loadgen results, so there is no throughput "
                          "loss to explain. "
                        : "") +
-           failovers + memory;
+           timer_hold_text(f) + failovers + memory;
   }
   const ThroughputChange& c = *f.change;
   std::string head = "Throughput went from " + fmt("%.0f", c.short_tput) + " ops/s at " +
@@ -367,6 +380,7 @@ std::string render_finding(const Finding& f) {
     head +=
         "(The shortest runs last under a second, so start-up and the last ops dominate "
         "their throughput.) ";
+  head += timer_hold_text(f);
   // A decline within a run is said right after the change it may explain.
   head += decay_text(f);
   // Leader changes that do not explain the loss are still said, as facts.

@@ -222,6 +222,27 @@ TEST_CASE("bench: a short history-plant sweep names the planted site or says it 
                         run.at("name") << "/" << p.at("name"));
 }
 
+// Issue 16's known answer from the original's history: with `slowsync` a
+// CURP-HO op that misses the fast path completes only on the 2 s sync timer,
+// so strong p99 sits on it at any length; the finding must name the timer,
+// and not blame memory (~4 s: 600 ops at ~250 ops/s).
+TEST_CASE("bench: the slowsync plant's finding names the sync timer, not memory" *
+          HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
+                     "sanitizer build: the test preloads an allocator or profiler")) {
+  const std::string out = temp_dir("slowsync") + "/report";
+  std::string log;
+  const int code = run_heapdrift({"bench", "--sweep", "600", "--protocols", "curpho", "--plant",
+                                  "slowsync", "--out", out, "--progress", "lines"},
+                                 std::chrono::minutes(2), &log);
+  INFO(log);
+  REQUIRE(code == 0);
+  const auto summary = read_json(out + "/summary.json");
+  const std::string finding = summary.at("finding").at("text").get<std::string>();
+  INFO(finding);
+  CHECK(finding.find("the sync timer (2000 ms)") != std::string::npos);
+  CHECK(summary.at("finding").at("cause").get<std::string>() != "memory");
+}
+
 TEST_CASE("bench: a leak plant is named as the accumulating replica site" *
           HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
                      "sanitizer build: the test preloads an allocator or profiler")) {

@@ -228,6 +228,36 @@ TEST_CASE("finding: one run length -> unknown, and the prose says there is nothi
   CHECK(a.finding_text.rfind("Only one run length with loadgen results", 0) == 0);
 }
 
+// The slowsync plant's known answer: strong p99 on the 2 s sync timer at
+// every length, so throughput does not change across lengths and no signal
+// moves; the finding must still name the timer, and not memory.
+TEST_CASE("finding: strong p99 on one timer at every length names the timer, not memory") {
+  const Analysis both =
+      analyse_synthetic({synthetic_run("short", 2000, 120, 3400, {0.15, 0.15}, 2000.7),
+                         synthetic_run("long", 4000, 119, 3400, {0.15, 0.15, 0.15}, 2005.5)});
+  REQUIRE(both.finding.timer_hold.has_value());
+  CHECK(both.finding.timer_hold->timer.ms == 2000);
+  CHECK(both.finding.timer_hold->lengths == 2);
+  CHECK(!both.finding.memory_blamed());
+  CHECK(both.finding_text.find("Strong p99 is 2001-2006 ms at every run length: the sync timer "
+                               "(2000 ms)") != std::string::npos);
+  // One length is enough to say it.
+  const Analysis one = analyse_synthetic({synthetic_run("only", 2000, 120, 0, {0.15, 0.15}, 1990)});
+  REQUIRE(one.finding.timer_hold.has_value());
+  CHECK(one.finding_text.find("Strong p99 is 1990 ms: the sync timer") != std::string::npos);
+  // Not when one length is off the timer (that is a change: TimerSignal), nor
+  // when p99 is on no timer.
+  const Analysis moved =
+      analyse_synthetic({synthetic_run("short", 10000, 18000, 0, {0.05, 0.05}, 13),
+                         synthetic_run("long", 100000, 6500, 0, {0.05, 0.9, 0.95}, 2000)});
+  CHECK(!moved.finding.timer_hold.has_value());
+  CHECK(moved.finding.timer.has_value());
+  const Analysis none =
+      analyse_synthetic({synthetic_run("only", 10000, 7000, 0, {0.05, 0.05}, 13)});
+  CHECK(!none.finding.timer_hold.has_value());
+  CHECK(none.finding_text.find("timer") == std::string::npos);
+}
+
 TEST_CASE("finding: cause names are summary.json's") {
   CHECK(cause_name(Cause::kUnknown) == "unknown");
   CHECK(cause_name(Cause::kNoLoss) == "none");
