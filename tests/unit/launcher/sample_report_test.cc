@@ -82,3 +82,32 @@ TEST_CASE("reports/sample: the README quotes the committed finding") {
   }
   CHECK(pieces >= 2);
 }
+
+// reports/protocols/ is the committed `heapdrift bench --protocols
+// curpht,curpho` that the README's comparison table quotes: every figure of
+// that table must be a cell of protocols.md (thousands separators aside).
+TEST_CASE("reports/protocols: the README's comparison table quotes protocols.md") {
+  const std::string table = read_file(kSource / "reports" / "protocols" / "protocols.md");
+  REQUIRE(table.find("Protocol comparison:") != std::string::npos);
+  std::istringstream readme(read_file(kSource / "README.md"));
+  std::string line;
+  size_t rows = 0;
+  while (std::getline(readme, line)) {
+    if (line.rfind("| CURP-H", 0) != 0) continue;
+    ++rows;
+    std::string plain;  // "113,108 ± 13,536" -> "113108 ± 13536"
+    for (char c : line)
+      if (c != ',') plain += c;
+    std::istringstream cells(plain);
+    std::string cell;
+    std::getline(cells, cell, '|');  // before the first bar
+    while (std::getline(cells, cell, '|')) {
+      const size_t a = cell.find_first_not_of(' '), b = cell.find_last_not_of(' ');
+      if (a == std::string::npos) continue;
+      const std::string figure = cell.substr(a, b - a + 1);
+      if (figure.rfind("CURP-H", 0) == 0) continue;
+      CHECK_MESSAGE(table.find(figure) != std::string::npos, line << ": " << figure);
+    }
+  }
+  CHECK(rows == 4);
+}
