@@ -184,7 +184,10 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
       y.push_back(static_cast<double>(*s.allocated));
       gap.push_back(static_cast<double>(s.rss_bytes - *s.allocated));
       rss.push_back(static_cast<double>(s.rss_bytes));
-      outside.push_back(static_cast<double>(s.rss_bytes - h.footprint));
+      // RSS beyond what the allocator holds; 0 while RSS is below it: an
+      // allocator that maps more than it has touched grows RSS by touching
+      // its own pages, which is not memory outside it.
+      outside.push_back(static_cast<double>(std::max<int64_t>(0, s.rss_bytes - h.footprint)));
     }
   }
   m.heap_fit = fit_line(x, y);

@@ -332,7 +332,8 @@ TEST_CASE("Recorder: a snapshot line per op step, taken on the recorder's thread
   auto started = mp::Recorder::start(o, &probe);
   REQUIRE(started.is_ok());
   mp::Recorder& r = **started;
-  const auto lines = [&dir] { return hd::test::memprof::read_snapshots(dir).size(); };
+  const auto lines = [&dir] { return hd::test::memprof::complete_snapshot_lines(dir); };
+
   for (int step = 1; step <= 10; ++step) {
     const size_t had = lines();
     for (int i = 0; i < 50; ++i) probe.ops.add();
@@ -377,7 +378,7 @@ TEST_CASE("Recorder: timer lines only where op-step lines are sparser than the t
   auto started = mp::Recorder::start(o, &probe);
   REQUIRE(started.is_ok());
   mp::Recorder& r = **started;
-  const auto lines = [&dir] { return hd::test::memprof::read_snapshots(dir).size(); };
+  const auto lines = [&dir] { return hd::test::memprof::complete_snapshot_lines(dir); };
   // 40 steps, each waited for, about 15 ms apart: ~600 ms of dense lines.
   for (int step = 1; step <= 40; ++step) {
     const size_t had = lines();

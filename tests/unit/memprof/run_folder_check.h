@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -41,6 +42,14 @@ inline std::vector<nlohmann::json> read_snapshots(const std::string& dir) {
     out.push_back(j);
   }
   return out;
+}
+
+// Lines of snapshots.jsonl the recorder has finished, for polling while it
+// runs: parsing there would read a line it is still writing (that failed a
+// test under load).
+inline size_t complete_snapshot_lines(const std::string& dir) {
+  const std::string text = slurp(dir + "/snapshots.jsonl");
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 inline bool is_u64_or_null(const nlohmann::json& j) {
