@@ -158,19 +158,30 @@ std::string memory_text(const MemoryEvidence& m) {
          (m.undecided->count == 1 ? " has" : "s have") +
          " too few samples to judge; the one that may grow most is " + m.undecided->function +
          " in " + m.undecided->process + " (" + m.undecided->why + "). ";
+  bool live_pages = false, kept_pages = false;
   for (const Fragmentation& g : m.fragmenting) {
-    t += "Fragmentation: " + g.process + "'s RSS − allocated grew from " +
-         human_bytes(g.start_gap) + " to " + human_bytes(g.end_gap) + " (+" +
-         human_bytes(g.end_gap - g.start_gap) + ", " + fmt("%.0f", g.gap_per_op) + " " +
-         per(g.axis) + ") while its allocated bytes stayed flat (" +
-         human_bytes(g.start_allocated) + " → " + human_bytes(g.end_allocated) + ")";
+    // With jemalloc's active pages known, fragmentation of live pages shows
+    // there; a gap that grows while active − allocated does not is pages the
+    // allocator keeps unused or memory outside its heap, and is said so.
+    const bool live = !g.active_gap_growth || 2 * *g.active_gap_growth >= g.end_gap - g.start_gap;
+    (live ? live_pages : kept_pages) = true;
+    t += (live ? "Fragmentation: " : "RSS beyond the live heap: ") + g.process +
+         "'s RSS − allocated grew from " + human_bytes(g.start_gap) + " to " +
+         human_bytes(g.end_gap) + " (+" + human_bytes(g.end_gap - g.start_gap) + ", " +
+         fmt("%.0f", g.gap_per_op) + " " + per(g.axis) +
+         ") while its allocated bytes stayed flat (" + human_bytes(g.start_allocated) + " → " +
+         human_bytes(g.end_allocated) + ")";
     if (g.active_gap_growth)
       t += "; jemalloc active − allocated grew " + human_bytes(*g.active_gap_growth);
     t += ". ";
   }
-  if (!m.fragmenting.empty())
+  if (live_pages)
     t += "Such a process holds more and more pages that its live objects only sparsely use "
          "(or that the allocator keeps): RSS grows although the live heap does not. ";
+  if (kept_pages)
+    t += "Where jemalloc's active pages did not grow with it, the growth is not sparsely used "
+         "live pages but pages the allocator keeps unused (freed, not yet returned to the "
+         "system) or memory outside its heap (its metadata, thread stacks). ";
   if (const auto& a = m.allocator_share)
     t += "Allocator time is " + fmt("%.1f", 100 * a->share) + "% of " + a->process +
          "'s CPU samples in run " + a->run + ". ";
