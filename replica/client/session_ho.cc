@@ -148,12 +148,11 @@ void SessionCore::Impl::on(TimeUs now, const core::RecordAck& m) {
   if (m.slot.value() > 0) {
     // ORDERED counts whatever ok says; ok also says the follower witnessed
     // the op TRUE (its witness answer may still be on its way), and for a
-    // read the note carries the follower's read_dep as the answer would.
+    // read the note carries the follower's read_dep as the answer would
+    // (maybe_complete_ho reads read_dep for reads only).
     p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot, false});
-    if (m.ok) {
-      const bool read_dep = p.op != OpClass::kStrongWrite && m.read_dep_seq != SeqNo{0};
-      p.notes.push_back(HeldNote{m.from.value(), m.term, LogIndex{0}, read_dep});
-    }
+    if (m.ok)
+      p.notes.push_back(HeldNote{m.from.value(), m.term, LogIndex{0}, m.read_dep_seq != SeqNo{0}});
   } else if (m.ok) {
     p.notes.push_back(HeldNote{m.from.value(), m.term, m.slot, m.read_dep_seq != SeqNo{0}});
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <tuple>
 
 #include "base/check.h"
 
@@ -50,18 +51,12 @@ StrongRecord WitnessPool::record_strong(ClientId client, SeqNo seq, const Comman
   // weak write on the key must still conflict with a later strong op.
   for (const PoolOp& op : ops) {
     if (op.client == client && op.seq == seq) continue;
-    if (op.strong) {
-      if (conflicts(op.cmd, cmd)) {
-        r.result = PoolResult::kConflict;
-        r.read_dep_client = ClientId{0};
-        r.read_dep_seq = SeqNo{0};
-        return r;
-      }
-    } else if (!cmd.is_write()) {
-      r.read_dep_client = op.client;  // arrival order: the last one wins
-      r.read_dep_seq = op.seq;
+    if (op.strong && conflicts(op.cmd, cmd)) {
+      r.result = PoolResult::kConflict;
+      return r;
     }
   }
+  if (!cmd.is_write()) std::tie(r.read_dep_client, r.read_dep_seq) = read_dep(cmd.key);
   if (r.result == PoolResult::kAlreadyHeld) return r;
   ops.push_back(PoolOp{client, seq, true, Command{cmd.kind, cmd.key, {}}, SeqNo{0}, SeqNo{0}, false,
                        true, now_us});
