@@ -200,6 +200,17 @@ std::vector<Cause> Finding::signals() const {
   return v;
 }
 
+double DecaySignal::machine_ratio_hi() const {
+  double hi = 0;
+  for (const TrendFit* t : {&machine_chase, &machine_compute, &machine_kernel})
+    if (t->trend != Trend::kTooShort) hi = std::max(hi, t->ratio_hi);
+  return hi;
+}
+
+bool DecaySignal::machine_ruled_out() const {
+  return machine_judged() && !machine_slowed() && machine_ratio_hi() < 1 + kMachineSlack;
+}
+
 double DecaySignal::machine_factor() const {
   double f = 1;
   if (machine_chase.trend == Trend::kRising) f = std::max(f, machine_chase.ratio);

@@ -168,6 +168,10 @@ inline constexpr double kDecayMinFunctionRise = 0.10;
 // Within one run (issue 17): throughput declined from its first to its last
 // seconds (analysis/metrics/decay.h), with what each process's CPU per op did
 // over the same window. Said whatever the cause, with one run length too.
+// A slowdown of the speed probe's fixed work smaller than this is no slower
+// machine (the slack "the rise is the machine's" allows too).
+inline constexpr double kMachineSlack = 0.05;
+
 struct DecaySignal {
   std::string run;
   int64_t length_ops = 0;
@@ -200,6 +204,12 @@ struct DecaySignal {
     return machine_chase.trend == Trend::kRising || machine_compute.trend == Trend::kRising ||
            machine_kernel.trend == Trend::kRising;
   }
+  // Not slowed, and each judged kernel's 95 % interval stays below a
+  // kMachineSlack slowdown: the data rule a slower machine out. A probe
+  // that held only because its few runs cannot tell does not.
+  bool machine_ruled_out() const;
+  // The largest upper bound of the judged kernels' 95 % intervals.
+  double machine_ratio_hi() const;
   // How much longer the fixed work took (the larger rising kernel's ratio); 1 if neither rose.
   double machine_factor() const;
 };

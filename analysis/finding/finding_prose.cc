@@ -327,14 +327,22 @@ std::string decay_sentence(const DecaySignal& d) {
       if (i > 0) s += i + 1 == d.costlier.size() ? " and " : ", ";
       s += d.costlier[i].process + " (" + fmt("%.2f", c.first) + " -> " + fmt("%.2f", c.last) +
            " us/op, x" + fmt("%.2f", c.ratio) + ")";
-      if (c.ratio > machine * 1.05) beyond.push_back(d.costlier[i].process);
+      if (c.ratio > machine * (1 + kMachineSlack)) beyond.push_back(d.costlier[i].process);
     }
     if (!d.machine_judged()) {
       s += ": those processes did more work per op as the run went on. ";
-    } else if (!d.machine_slowed()) {
+    } else if (d.machine_ruled_out()) {
       s += ", while " + probe +
            " at the end as at the start: the machine did not slow, those processes did more "
            "work per op as the run went on. ";
+    } else if (!d.machine_slowed()) {
+      // Held, but only as far as its few runs can tell: a slower machine is
+      // neither shown nor ruled out, so neither reading is said as fact.
+      s += ", while " + probe +
+           " at the end, not a significant change but with 95% intervals up to x" +
+           fmt("%.2f", d.machine_ratio_hi()) +
+           ": too few probe runs to tell whether the machine slowed, so this rise may be the "
+           "machine's rather than more work per op. ";
     } else if (beyond.empty()) {
       s += ", and " + probe +
            " at the end: the machine slowed (other load on its cores, caches or host) about as "

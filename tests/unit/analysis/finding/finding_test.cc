@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -387,6 +388,9 @@ double probe_flat(double) {
 double probe_slightly(double f) {
   return 300.0 * (1 + 0.1 * f);
 }
+double probe_noisy(double f) {  // no trend, +-15 % from run to run (this VM's kernel part)
+  return 300.0 * (1 + 0.15 * std::sin(f * 397.0));
+}
 
 TEST_CASE("finding: a decline within one run is said, with the process whose CPU per op rose") {
   Analysis a = analyse_synthetic({decay_run(40, declining, cpu_rising)});
@@ -483,6 +487,23 @@ TEST_CASE("finding: the speed probe tells a slower machine from more work per op
   CHECK(kernel.finding_text.find("x1.00 in compute and x1.2") != std::string::npos);
   CHECK(kernel.finding_text.find("the rise is the machine's") != std::string::npos);
   INFO(kernel.finding_text);
+  // A noisy probe with no trend: not slowed, not ruled out either (a run
+  // of the soak said "the machine did not slow" with the kernel part x1.14
+  // and an interval reaching far past it). Neither reading is said as fact.
+  Analysis unsure =
+      analyse_synthetic({decay_run(40, declining, cpu_rising, 0, probe_flat, probe_noisy)});
+  REQUIRE(unsure.finding.decay.size() == 1);
+  const DecaySignal& u = unsure.finding.decay[0];
+  INFO(unsure.finding_text);
+  CHECK(unsure.runs[0].probe_kernel_trend.trend == Trend::kSteady);
+  CHECK_FALSE(u.machine_slowed());
+  CHECK_FALSE(u.machine_ruled_out());
+  CHECK(u.machine_ratio_hi() >= 1 + hd::analysis::kMachineSlack);
+  CHECK(unsure.finding_text.find("the machine did not slow") == std::string::npos);
+  CHECK(unsure.finding_text.find("too few probe runs to tell whether the machine slowed") !=
+        std::string::npos);
+  // The flat probe rules it out.
+  CHECK(program.finding.decay[0].machine_ruled_out());
   // Without a probe nothing is said of the machine.
   Analysis none = analyse_synthetic({decay_run(40, declining, cpu_rising)});
   CHECK(none.runs[0].probe_chase_trend.trend == Trend::kTooShort);
