@@ -115,7 +115,7 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
   }
   // Fragmentation: pages held beyond the live bytes, growing with ops.
   for (const ProcessMetrics& p : longest.processes) {
-    if (!p.fragmenting) continue;
+    if (!p.fragmenting && !p.rss_beyond_heap) continue;
     const double span = std::max(p.axis == Axis::kOps ? 1.0 : 1e-3,
                                  p.heap.back().at(p.axis) - p.heap.front().at(p.axis));
     m.fragmenting.push_back({p.name, p.start_gap, p.end_gap,

@@ -163,7 +163,7 @@ std::string memory_text(const MemoryEvidence& m) {
     // With jemalloc's active pages known, fragmentation of live pages shows
     // there; a gap that grows while active − allocated does not is pages the
     // allocator keeps unused or memory outside its heap, and is said so.
-    const bool live = !g.active_gap_growth || 2 * *g.active_gap_growth >= g.end_gap - g.start_gap;
+    const bool live = gap_in_live_pages(g.active_gap_growth, g.end_gap - g.start_gap);
     (live ? live_pages : kept_pages) = true;
     t += (live ? "Fragmentation: " : "RSS beyond the live heap: ") + g.process +
          "'s RSS − allocated grew from " + human_bytes(g.start_gap) + " to " +

@@ -221,10 +221,14 @@ ProcessMetrics process_metrics(const ProcessRun& p) {
     const double heap_growth =
         static_cast<double>(std::max<int64_t>(0, m.end_allocated - m.start_allocated));
     // Pages the allocator never held are not fragmentation.
-    m.fragmenting = !m.heap_growing && !m.outside_growing && m.gap_fit.n >= 3 &&
-                    m.gap_fit.lo() > 0 && gap_growth >= kMinGapGrowthBytes &&
-                    gap_growth >= kMinGapGrowthFraction * static_cast<double>(m.start_gap) &&
-                    gap_growth >= kGapOverHeapGrowth * heap_growth;
+    const bool gap_growing =
+        !m.heap_growing && !m.outside_growing && m.gap_fit.n >= 3 && m.gap_fit.lo() > 0 &&
+        gap_growth >= kMinGapGrowthBytes &&
+        gap_growth >= kMinGapGrowthFraction * static_cast<double>(m.start_gap) &&
+        gap_growth >= kGapOverHeapGrowth * heap_growth;
+    const bool live = gap_in_live_pages(m.active_gap_growth, m.end_gap - m.start_gap);
+    m.fragmenting = gap_growing && live;
+    m.rss_beyond_heap = gap_growing && !live;
   }
   const double cpu_s = static_cast<double>((load_end->utime_us + load_end->stime_us) -
                                            (first.utime_us + first.stime_us)) /

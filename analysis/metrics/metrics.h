@@ -72,6 +72,13 @@ struct LeaderChange {
   std::optional<int64_t> leader;
 };
 
+// Whether a growing RSS − allocated gap is live pages sparsely used (the
+// allocator's active − allocated grew by at least half as much, or is not
+// known) rather than pages the allocator keeps unused or memory outside it.
+inline bool gap_in_live_pages(std::optional<int64_t> active_gap_growth, int64_t gap_growth) {
+  return !active_gap_growth || 2 * *active_gap_growth >= gap_growth;
+}
+
 struct ProcessMetrics {
   std::string name, program, plant;
   Axis axis = Axis::kOps;  // every slope and heap point below is along it
@@ -95,7 +102,12 @@ struct ProcessMetrics {
   int64_t start_gap = 0, end_gap = 0;
   LinearFit gap_fit;
   std::optional<int64_t> active_gap_growth;  // (active - allocated) end - start (jemalloc)
-  bool fragmenting = false;                  // the gap grows while allocated is flat
+  // The gap grows while allocated is flat: fragmenting when jemalloc's
+  // active − allocated grew with it (or is not known), live pages sparsely
+  // used; rss_beyond_heap when it grew by less than half as much, pages the
+  // allocator keeps unused or memory outside its heap (gap_in_live_pages).
+  bool fragmenting = false;
+  bool rss_beyond_heap = false;
   // Memory outside the allocator: RSS − the allocator's footprint (what it
   // holds from the system) vs the axis, and RSS vs the axis. outside_growing:
   // RSS grows significantly and most of that growth is memory the allocator

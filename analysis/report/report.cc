@@ -354,6 +354,7 @@ std::string render_summary_json(const Analysis& a) {
       if (p.cpu_diff) procs.back()["cpu_profile_diff"] = cpu_diff_json(*p.cpu_diff);
       if (p.hw_counters)
         procs.back()["hw_counters"] = hw_counters_json(p.hw_counters, p.hw_counters_why);
+      if (p.rss_beyond_heap) procs.back()["rss_beyond_live_heap"] = true;
       if (p.outside_growing)
         procs.back()["outside_allocator"] = {{"growth", fit_json(p.outside_fit)},
                                              {"start_rss_bytes", p.start_rss},

@@ -6,11 +6,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "analysis/metrics/metrics.h"
+#include "analysis/report/report.h"
 #include "analysis/runs/run_folder.h"
+#include "unit/analysis/runs_test_util.h"
 
 namespace hd::analysis {
 namespace {
@@ -23,6 +26,8 @@ struct Rates {
   double rss_per_s = 0;        // the whole process
   int64_t ops_per_snapshot = 0;
   double mapped_from = 2 * kMiB;  // the allocator's mapped at the start
+  // jemalloc's active − allocated, held at this (none: not recorded).
+  std::optional<double> active_gap = std::nullopt;
 };
 
 // A process recorded every 100 ms for 2 s: allocated from 1 MiB, the
@@ -43,6 +48,7 @@ ProcessRun process(const Rates& r, const std::string& name = "prog") {
     const int64_t wobble = (i % 2) ? 3000 : -3000;
     s.allocated = static_cast<int64_t>(kMiB + r.allocated_per_s * t) + wobble;
     s.mapped = static_cast<int64_t>(r.mapped_from + r.mapped_per_s * t);
+    if (r.active_gap) s.active = *s.allocated + static_cast<int64_t>(*r.active_gap);
     s.rss_bytes = static_cast<int64_t>(8 * kMiB + r.rss_per_s * t) - wobble;
     s.cum_alloc_bytes = 1000000 * i;
     s.cum_alloc_count = 1000 * i;
@@ -130,6 +136,30 @@ TEST_CASE("outside the allocator: negative cases") {
       process_metrics(process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB}));
   CHECK_FALSE(held.outside_growing);
   CHECK(held.fragmenting);
+  CHECK_FALSE(held.rss_beyond_heap);
+  // The same gap with jemalloc's active − allocated flat: not live pages
+  // sparsely used but pages kept unused or outside the heap — the prose
+  // said "RSS beyond the live heap" while summary.json said `fragmenting`.
+  const ProcessMetrics kept = process_metrics(
+      process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB, .active_gap = 0.5 * kMiB}));
+  CHECK_FALSE(kept.fragmenting);
+  CHECK(kept.rss_beyond_heap);
+  {  // summary.json says what the prose says
+    Run run;
+    run.name = "kept";
+    run.processes.push_back(
+        process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB, .active_gap = 0.5 * kMiB}));
+    const Analysis a = testing::analyse_synthetic({run});
+    const nlohmann::json j = nlohmann::json::parse(render_summary_json(a));
+    const nlohmann::json& jp = j["runs"][0]["processes"][0];
+    CHECK(jp["fragmenting"] == false);
+    CHECK(jp["rss_beyond_live_heap"] == true);
+    CHECK(a.finding_text.find("RSS beyond the live heap: prog") != std::string::npos);
+  }
+  // Active − allocated growing with it (here: known and rising): fragmentation.
+  CHECK(gap_in_live_pages(int64_t{5} << 20, int64_t{8} << 20));
+  CHECK_FALSE(gap_in_live_pages(int64_t{0}, int64_t{8} << 20));
+  CHECK(gap_in_live_pages(std::nullopt, int64_t{8} << 20));
   // The allocator mapped 16 MiB at start and RSS climbs 8 -> 12 MiB by
   // touching those pages: below what the allocator holds, so not outside it
   // (a slowsync replica's report once said "grows outside the allocator").
