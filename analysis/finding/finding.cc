@@ -202,7 +202,7 @@ std::vector<Cause> Finding::signals() const {
 
 double DecaySignal::machine_ratio_hi() const {
   double hi = 0;
-  for (const TrendFit* t : {&machine_chase, &machine_compute, &machine_kernel})
+  for (const TrendFit* t : machine_parts())
     if (t->trend != Trend::kTooShort) hi = std::max(hi, t->ratio_hi);
   return hi;
 }
@@ -213,9 +213,8 @@ bool DecaySignal::machine_ruled_out() const {
 
 double DecaySignal::machine_factor() const {
   double f = 1;
-  if (machine_chase.trend == Trend::kRising) f = std::max(f, machine_chase.ratio);
-  if (machine_compute.trend == Trend::kRising) f = std::max(f, machine_compute.ratio);
-  if (machine_kernel.trend == Trend::kRising) f = std::max(f, machine_kernel.ratio);
+  for (const TrendFit* t : machine_parts())
+    if (t->trend == Trend::kRising) f = std::max(f, t->ratio);
   return f;
 }
 

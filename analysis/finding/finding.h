@@ -5,6 +5,7 @@
 // causes and evidence and the prose can change on its own. Pure; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -199,10 +200,15 @@ struct DecaySignal {
   // The speed probe's fixed work over the same window (us per run): when it
   // too took longer, the machine slowed. kTooShort without a probe.
   TrendFit machine_chase, machine_compute, machine_kernel;  // kernel: kTooShort if not recorded
+  // The probe's parts, for the judgements below that go over all three.
+  std::array<const TrendFit*, 3> machine_parts() const {
+    return {&machine_chase, &machine_compute, &machine_kernel};
+  }
   bool machine_judged() const { return machine_chase.trend != Trend::kTooShort; }
   bool machine_slowed() const {
-    return machine_chase.trend == Trend::kRising || machine_compute.trend == Trend::kRising ||
-           machine_kernel.trend == Trend::kRising;
+    for (const TrendFit* t : machine_parts())
+      if (t->trend == Trend::kRising) return true;
+    return false;
   }
   // Not slowed, and each judged kernel's 95 % interval stays below a
   // kMachineSlack slowdown: the data rule a slower machine out. A probe
