@@ -140,15 +140,15 @@ TEST_CASE("outside the allocator: negative cases") {
   // The same gap with jemalloc's active − allocated flat: not live pages
   // sparsely used but pages kept unused or outside the heap — the prose
   // said "RSS beyond the live heap" while summary.json said `fragmenting`.
-  const ProcessMetrics kept = process_metrics(
-      process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB, .active_gap = 0.5 * kMiB}));
+  const ProcessRun kept_run =
+      process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB, .active_gap = 0.5 * kMiB});
+  const ProcessMetrics kept = process_metrics(kept_run);
   CHECK_FALSE(kept.fragmenting);
   CHECK(kept.rss_beyond_heap);
   {  // summary.json says what the prose says
     Run run;
     run.name = "kept";
-    run.processes.push_back(
-        process({.mapped_per_s = 4 * kMiB, .rss_per_s = 4 * kMiB, .active_gap = 0.5 * kMiB}));
+    run.processes.push_back(kept_run);
     const Analysis a = testing::analyse_synthetic({run});
     const nlohmann::json j = nlohmann::json::parse(render_summary_json(a));
     const nlohmann::json& jp = j["runs"][0]["processes"][0];
