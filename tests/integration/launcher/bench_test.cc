@@ -133,17 +133,25 @@ bool have_libprofiler() {
 constexpr const char* kDecayRunOps = "600000";
 constexpr const char* kSteadyRunOps = "300000";
 
-nlohmann::json decay_bench(const char* tag, const char* ops, const std::vector<std::string>& extra,
-                           std::string* out_dir) {
+// `heapdrift bench ARGS --out <temp>/report --progress lines`, which must
+// exit 0; its summary.json (the report folder in *out_dir).
+nlohmann::json bench_summary(const char* tag, std::vector<std::string> args,
+                             std::chrono::minutes timeout, std::string* out_dir) {
   *out_dir = temp_dir(tag) + "/report";
-  std::vector<std::string> args = {"bench",  "--sweep",       ops,          "--out",
-                                   *out_dir, "--cpu-profile", "--progress", "lines"};
-  args.insert(args.end(), extra.begin(), extra.end());
+  args.insert(args.begin(), "bench");
+  args.insert(args.end(), {"--out", *out_dir, "--progress", "lines"});
   std::string log;
-  const int code = run_heapdrift(args, std::chrono::minutes(3), &log);
+  const int code = run_heapdrift(args, timeout, &log);
   INFO(log);
   REQUIRE(code == 0);
   return read_json(*out_dir + "/summary.json");
+}
+
+nlohmann::json decay_bench(const char* tag, const char* ops, const std::vector<std::string>& extra,
+                           std::string* out_dir) {
+  std::vector<std::string> args = {"--sweep", ops, "--cpu-profile"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return bench_summary(tag, args, std::chrono::minutes(3), out_dir);
 }
 
 bool pid_alive(pid_t pid) {
@@ -196,14 +204,9 @@ std::vector<std::vector<std::string>> tsv_rows(const std::string& path) {
 TEST_CASE("bench: a short history-plant sweep names the planted site or says it is too short" *
           HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
                      "sanitizer build: the test preloads an allocator or profiler")) {
-  const std::string out = temp_dir("history") + "/report";
-  std::string log;
-  const int code = run_heapdrift(
-      {"bench", "--sweep", "2000,10000", "--out", out, "--plant", "history", "--progress", "lines"},
-      std::chrono::minutes(3), &log);
-  INFO(log);
-  REQUIRE(code == 0);
-  const auto summary = read_json(out + "/summary.json");
+  std::string out;
+  const auto summary = bench_summary("history", {"--sweep", "2000,10000", "--plant", "history"},
+                                     std::chrono::minutes(3), &out);
   const std::string finding = summary.at("finding").at("text").get<std::string>();
   INFO(finding);
   const bool named = finding.find("ReplicatedLog::append") != std::string::npos;
@@ -229,14 +232,10 @@ TEST_CASE("bench: a short history-plant sweep names the planted site or says it 
 TEST_CASE("bench: the slowsync plant's finding names the sync timer, not memory" *
           HD_SKIP_IF(hd::test::memprof::kSanitizerBuild,
                      "sanitizer build: the test preloads an allocator or profiler")) {
-  const std::string out = temp_dir("slowsync") + "/report";
-  std::string log;
-  const int code = run_heapdrift({"bench", "--sweep", "600", "--protocols", "curpho", "--plant",
-                                  "slowsync", "--out", out, "--progress", "lines"},
-                                 std::chrono::minutes(2), &log);
-  INFO(log);
-  REQUIRE(code == 0);
-  const auto summary = read_json(out + "/summary.json");
+  std::string out;
+  const auto summary =
+      bench_summary("slowsync", {"--sweep", "600", "--protocols", "curpho", "--plant", "slowsync"},
+                    std::chrono::minutes(2), &out);
   const std::string finding = summary.at("finding").at("text").get<std::string>();
   INFO(finding);
   CHECK(finding.find("the sync timer (2000 ms)") != std::string::npos);
