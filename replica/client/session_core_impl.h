@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/check.h"
+#include "base/flat_u64_map.h"
 #include "replica/client/session_core.h"
 #include "replica/core/seq_window.h"
 
@@ -89,7 +89,9 @@ struct SessionCore::Impl {
   SeqNo next_seq{1};
   // Ordered so that the lowest in-flight seq (acked_below) is begin().
   std::map<SeqNo, PendingOp> pending;
-  std::unordered_map<Key, CacheEntry> cache;
+  // Flat (base/flat_u64_map.h): looked up on every read and strong reply
+  // while it fills to cache_capacity over a long run (issue 17).
+  FlatU64Map<CacheEntry> cache;
   // Insertion order of cache keys, for FIFO eviction (cheap, deterministic).
   std::deque<Key> cache_fifo;
   LogIndex min_index;
@@ -142,9 +144,8 @@ struct SessionCore::Impl {
   // w, so its answer is at least as new; an earlier op's may predate w.
   void cache_put(Key key, const Value& value, LogIndex version, SeqNo from_seq) {
     if (config.cache_capacity == 0 && !config.never_evict_cache) return;
-    auto it = cache.find(key);
-    if (it != cache.end()) {
-      CacheEntry& e = it->second;
+    if (CacheEntry* found = cache.find(key)) {
+      CacheEntry& e = *found;
       const bool replace = e.unsettled != SeqNo{0} ? from_seq > e.unsettled : version > e.version;
       if (replace) e = CacheEntry{value, version, SeqNo{0}};
       return;
@@ -156,9 +157,8 @@ struct SessionCore::Impl {
   // its key for this session, whatever the cache held.
   void cache_put_unsettled(Key key, const Value& value, SeqNo seq) {
     if (config.cache_capacity == 0 && !config.never_evict_cache) return;
-    auto it = cache.find(key);
-    if (it != cache.end()) {
-      it->second = CacheEntry{value, LogIndex{0}, seq};
+    if (CacheEntry* found = cache.find(key)) {
+      *found = CacheEntry{value, LogIndex{0}, seq};
       return;
     }
     cache_insert(key, CacheEntry{value, LogIndex{0}, seq});
@@ -172,7 +172,7 @@ struct SessionCore::Impl {
         cache_fifo.pop_front();
       }
     }
-    cache.emplace(key, std::move(entry));
+    cache.try_emplace(key, std::move(entry));
     cache_fifo.push_back(key);
     HD_CHECK(cache.size() == cache_fifo.size());
   }
@@ -219,8 +219,8 @@ struct SessionCore::Impl {
       // A write leaving unsettled (timed out) may never take effect: its
       // cache entry must not answer reads; an empty version-0 entry loses
       // every merge.
-      auto c = cache.find(it->second.key);
-      if (c != cache.end() && c->second.unsettled == it->first) c->second = CacheEntry{};
+      CacheEntry* c = cache.find(it->second.key);
+      if (c != nullptr && c->unsettled == it->first) *c = CacheEntry{};
     }
     if (it->second.acked) {
       HD_CHECK(unsettled > 0);

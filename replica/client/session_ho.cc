@@ -177,10 +177,10 @@ void SessionCore::Impl::on_settle(TimeUs now, const core::WeakWriteReply& m) {
   observe(m.slot);
   // The cache learns the slot only if its entry is still this write's: a
   // later own write or a newer answer stays.
-  auto c = cache.find(it->second.key);
-  if (c != cache.end() && c->second.unsettled == m.seq) {
-    c->second.version = m.slot;
-    c->second.unsettled = SeqNo{0};
+  CacheEntry* c = cache.find(it->second.key);
+  if (c != nullptr && c->unsettled == m.seq) {
+    c->version = m.slot;
+    c->unsettled = SeqNo{0};
   }
   if (!it->second.acked) {
     record_completion(now, it, Outcome::kOk, Path::kNone, Value{}, m.slot);
@@ -201,25 +201,25 @@ void SessionCore::Impl::on_causal_read_reply(TimeUs now, const core::WeakReadRep
   if (it == pending.end() || it->second.op != OpClass::kWeakRead) return;
   if (it->second.retries > 0 && m.from.value() < config.replica_count) read_from = m.from;
   const Key key = it->second.key;
-  auto c = cache.find(key);
-  if (c != cache.end() && c->second.unsettled != SeqNo{0} && c->second.unsettled > it->first) {
+  CacheEntry* c = cache.find(key);
+  if (c != nullptr && c->unsettled != SeqNo{0} && c->unsettled > it->first) {
     // Own write w submitted after this read was: the replica's answer may
     // predate w, and w is in this session's past by now. Its slot is not
     // known yet (the simulator fills it in from own_unsettled_seq).
-    Value v = c->second.value;
-    complete(now, it, Outcome::kOk, Path::kNone, std::move(v), LogIndex{0}, c->second.unsettled);
+    Value v = c->value;
+    complete(now, it, Outcome::kOk, Path::kNone, std::move(v), LogIndex{0}, c->unsettled);
     return;
   }
   // An own unsettled write below this read's seq was its dep_seq or older:
   // the replica executed it, so the reply is at least as new (cache_put
   // replaces the unsettled entry).
-  HD_CHECK(c == cache.end() || c->second.unsettled == SeqNo{0} ||
-           weak_dep_before(it->first, &key) >= c->second.unsettled);
+  HD_CHECK(c == nullptr || c->unsettled == SeqNo{0} ||
+           weak_dep_before(it->first, &key) >= c->unsettled);
   Value value = m.value;
   LogIndex version = m.version;
-  if (c != cache.end() && c->second.unsettled == SeqNo{0} && c->second.version > version) {
-    value = c->second.value;
-    version = c->second.version;
+  if (c != nullptr && c->unsettled == SeqNo{0} && c->version > version) {
+    value = c->value;
+    version = c->version;
   } else if (version < it->second.need_version) {
     // Answered as if an own write that settled meanwhile was executed there:
     // ask again, now with min_index at or above that write's slot.

@@ -130,10 +130,10 @@ void SessionCore::Impl::on(TimeUs now, const core::WeakReadReply& m) {
   LogIndex version = m.version;
   // Merge with the cache: the higher version wins (read-your-writes and
   // monotonic reads even when the replica lags behind this session).
-  auto c = cache.find(it->second.key);
-  if (c != cache.end() && c->second.version > version) {
-    value = c->second.value;
-    version = c->second.version;
+  CacheEntry* c = cache.find(it->second.key);
+  if (c != nullptr && c->version > version) {
+    value = c->value;
+    version = c->version;
   } else {
     learn_read(it->second.key, value, version, it->first);
   }

@@ -1,11 +1,14 @@
 // KvStore: the executed state machine of one replica: key -> (value, version),
 // version being the slot of the key's last write. Not thread-safe (core-owned).
+// A flat map (base/flat_u64_map.h): the store grows with every key written
+// and is read on every op, so its lookups must not slow down as it outgrows
+// the CPU cache (issue 17). Cell pointers are valid until the next put().
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <utility>
 
+#include "base/flat_u64_map.h"
 #include "replica/core/messages.h"
 
 namespace hd::core {
@@ -18,10 +21,7 @@ class KvStore {
   };
 
   // nullptr: never written.
-  const Cell* find(Key key) const {
-    auto it = cells_.find(key);
-    return it == cells_.end() ? nullptr : &it->second;
-  }
+  const Cell* find(Key key) const { return cells_.find(key); }
 
   void put(Key key, Value value, LogIndex version) {
     Cell& c = cells_[key];
@@ -35,11 +35,11 @@ class KvStore {
 
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& [key, cell] : cells_) fn(key, cell);
+    cells_.for_each(fn);
   }
 
  private:
-  std::unordered_map<Key, Cell> cells_;
+  FlatU64Map<Cell> cells_;
 };
 
 }  // namespace hd::core
