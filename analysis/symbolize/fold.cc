@@ -228,6 +228,30 @@ bool is_std_library_frame(std::string_view function, std::string_view module) {
          name.starts_with("__cxxabiv1::") || name.starts_with("__cxa_");
 }
 
+bool is_container_plumbing(std::string_view function) {
+  static constexpr std::array<std::string_view, 12> kGrowthMembers = {
+      "rehash",    "reserve", "resize",       "grow",   "grow_to",     "reallocate",
+      "push_back", "emplace", "emplace_back", "insert", "try_emplace", "operator[]"};
+  const std::string_view name = bare_name(function);
+  // The last "::" outside template arguments splits class and member.
+  size_t split = std::string_view::npos;
+  int depth = 0;
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    if (name[i] == '<') ++depth;
+    if (name[i] == '>') --depth;
+    if (depth == 0 && name[i] == ':' && name[i + 1] == ':') split = i;
+  }
+  if (split == std::string_view::npos) return false;
+  const std::string_view owner = name.substr(0, split);
+  std::string_view member = name.substr(split + 2);
+  // A member template: "try_emplace<>" is try_emplace.
+  if (member.ends_with('>') && !member.starts_with("operator"))
+    member = member.substr(0, member.find('<'));
+  const bool template_class = !owner.empty() && owner.back() == '>';
+  return template_class &&
+         std::find(kGrowthMembers.begin(), kGrowthMembers.end(), member) != kGrowthMembers.end();
+}
+
 namespace {
 
 enum class Kind { kAllocator, kSkipped, kStd, kUser };
@@ -236,7 +260,8 @@ Kind classify(const SymbolizedLocation& l, const Frame* f, const SiteRules& rule
   const std::string_view function = f != nullptr ? std::string_view(f->function) : "";
   if (is_allocator_frame(function, l.module)) return Kind::kAllocator;
   if (rules.skips(function)) return Kind::kSkipped;
-  if (is_std_library_frame(function, l.module) || (f != nullptr && is_library_header(f->file)))
+  if (is_std_library_frame(function, l.module) || is_container_plumbing(function) ||
+      (f != nullptr && is_library_header(f->file)))
     return Kind::kStd;
   return Kind::kUser;
 }

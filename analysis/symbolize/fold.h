@@ -28,6 +28,15 @@ bool is_allocator_frame(std::string_view function, std::string_view module);
 // skipped when choosing a site so std::vector growth is charged to its user.
 bool is_std_library_frame(std::string_view function, std::string_view module);
 
+// True for the storage-managing members of a class template — a program's
+// own container: "ns::FlatMap<K, V>::rehash", "SmallVector<T, 8>::grow" —
+// by the last name component: rehash, reserve, resize, grow, grow_to,
+// reallocate, push_back, emplace_back, emplace, try_emplace, insert,
+// operator[]. Skipped like the standard library's, so a container's growth is
+// charged to the code that fills it. A member of a plain class (Arena::grow)
+// stays a site: it may decide lifetimes.
+bool is_container_plumbing(std::string_view function);
+
 // True for a source file in a system include directory (/usr/include,
 // /usr/local/include, any .../include/c++/): the standard library's and
 // header-only libraries' (asio) code inlined into the program. Such frames

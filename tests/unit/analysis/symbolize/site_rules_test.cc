@@ -66,6 +66,29 @@ TEST_CASE("site rules: the known malloc wrappers are skipped, and only by exact 
   CHECK(allocation_site(stack_of({"xmalloc"})).function == "xmalloc");
 }
 
+TEST_CASE("site rules: a program's own container template is plumbing; its user is the site") {
+  // The replica's KV store over its flat map: without the rule the site was
+  // "FlatU64Map<Cell>::rehash", and two maps of one program were one site.
+  const auto kv =
+      stack_of({"hd::FlatU64Map<hd::core::KvStore::Cell>::rehash(unsigned long)",
+                "std::pair<hd::core::KvStore::Cell*, bool> "
+                "hd::FlatU64Map<hd::core::KvStore::Cell>::try_emplace<>(unsigned long)",
+                "hd::FlatU64Map<hd::core::KvStore::Cell>::operator[](unsigned long)",
+                "hd::core::KvStore::put(unsigned long, std::string, LogIndex)", "main"});
+  CHECK(allocation_site(kv).function ==
+        "hd::core::KvStore::put(unsigned long, std::string, LogIndex)");
+  CHECK(
+      allocation_site(stack_of({"SmallVector<int, 8u>::grow(unsigned long)", "parse_args", "main"}))
+          .function == "parse_args");
+  // A plain class's growth decides lifetimes (an arena): it stays the site.
+  CHECK(allocation_site(stack_of({"Arena::grow(unsigned long)", "parse", "main"})).function ==
+        "Arena::grow(unsigned long)");
+  CHECK(is_container_plumbing("ns::Map<std::pair<int, int>, V>::insert(K const&)"));
+  CHECK_FALSE(is_container_plumbing("ns::Map<K, V>::lookup(K const&)"));
+  CHECK_FALSE(is_container_plumbing("Pool<Big>::Chunk::carve(unsigned long)"));
+  CHECK_FALSE(is_container_plumbing("insert"));
+}
+
 TEST_CASE("bare_name: an anonymous namespace is a scope, not a parameter list") {
   CHECK(bare_name("(anonymous namespace)::init()") == "(anonymous namespace)::init");
   CHECK(bare_name("hd::(anonymous namespace)::Worker::run(int)") ==
