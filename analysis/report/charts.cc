@@ -10,6 +10,7 @@
 #include <map>
 
 #include "analysis/report/svg.h"
+#include "analysis/symbolize/fold.h"
 
 namespace hd::analysis {
 
@@ -261,7 +262,12 @@ std::string short_function(const SiteSeries& s) {
   if (s.function.empty()) return s.key;
   std::string fn;
   int depth = 0;
-  for (char c : s.function) {  // drop <...> and (...) contents
+  std::string name(bare_name(s.function));
+  // An anonymous namespace is a scope, not a parameter list: without this
+  // "ns::(anonymous namespace)::f" lost its name to the () below.
+  for (size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;)
+    name.erase(at, 23);
+  for (char c : name) {  // drop <...> and (...) contents
     if (c == '<' || c == '(') ++depth;
     if (depth == 0) fn += c;
     if ((c == '>' || c == ')') && depth > 0) --depth;
@@ -314,9 +320,9 @@ Chart top_growing_sites(const Analysis& a) {
 
 std::string site_label(const SiteSeries& s) {
   if (s.function.empty()) return s.key;
-  std::string fn = s.function;
-  const size_t paren = fn.find('(');
-  if (paren != std::string::npos && paren > 0) fn = fn.substr(0, paren) + "()";
+  // The qualified name without return type and parameters (bare_name keeps
+  // "(anonymous namespace)", which the first '(' used to cut: "hd::wire::()").
+  std::string fn = std::string(bare_name(s.function)) + "()";
   if (fn.size() > 90) fn = fn.substr(0, 87) + "...";
   return fn + (s.file.empty() ? ""
                               : " " + std::filesystem::path(s.file).filename().string() + ":" +

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "analysis/report/charts.h"
 #include "unit/analysis/runs_test_util.h"
 
 namespace hd::analysis {
@@ -73,3 +74,19 @@ TEST_CASE("report_runs: returns the Analysis it wrote; errors name the folder") 
 
 }  // namespace
 }  // namespace hd::analysis
+
+TEST_CASE("site_label: an anonymous namespace keeps the function's name") {
+  hd::analysis::SiteSeries s;
+  s.key = "k";
+  s.function =
+      "void hd::wire::(anonymous namespace)::encode_one<hd::core::Propose>(int, char const&)";
+  s.file = "/src/replica/wire/codec.cc";
+  s.line = 67;
+  // Before: the first '(' cut the name to "hd::wire::()".
+  CHECK(hd::analysis::site_label(s) ==
+        "hd::wire::(anonymous namespace)::encode_one<hd::core::Propose>() codec.cc:67");
+  s.function = "hd::core::KvStore::put(unsigned long, std::string)";
+  s.file = "kv_store.h";
+  s.line = 27;
+  CHECK(hd::analysis::site_label(s) == "hd::core::KvStore::put() kv_store.h:27");
+}
