@@ -19,7 +19,9 @@
 #   Beside CPU per op it prints the speed probe (memprof/speed_probe.h): the
 #   same fixed work in every process, timed in both windows; when it too
 #   took longer, the machine slowed, not the processes' code.
-#   bench/soak.sh [--ops N] [--repeat N] [--out DIR] [--bin-dir DIR]
+#   With --config FILE the cluster and workload come from FILE instead of
+#   configs/local.conf (its heapProfileAt is replaced as above).
+#   bench/soak.sh [--ops N] [--repeat N] [--config FILE] [--out DIR] [--bin-dir DIR]
 # Needs python3 for the arithmetic. Not part of CI.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,18 +29,21 @@ ops=1000000
 repeat=1
 out=""
 bin="$root/build/bin"
+config="$root/configs/local.conf"
 while (($#)); do
   case "$1" in
     --ops) ops="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --config) config="$2"; shift 2 ;;
     --bin-dir) bin="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [[ "$ops" =~ ^[0-9]+$ && "$ops" -ge 100000 ]] || { echo "soak: --ops wants an integer >= 100000" >&2; exit 2; }
 [[ "$repeat" =~ ^[0-9]+$ && "$repeat" -ge 1 && "$repeat" -le 50 ]] || { echo "soak: --repeat wants an integer in 1..50" >&2; exit 2; }
+[[ -r "$config" ]] || { echo "soak: cannot read config $config" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "soak: python3 is needed for the verdicts" >&2; exit 2; }
 [[ -x "$bin/heapdrift" ]] || { echo "soak: $bin/heapdrift missing (build first)" >&2; exit 2; }
 out="${out:-$(mktemp -d /tmp/heapdrift-soak.XXXXXX)}"
@@ -49,7 +54,7 @@ mkdir -p "$out"
 milestones=""
 for i in 1 2 3 4 5 6 7 8 9 10; do milestones+="${milestones:+,}$((ops * i / 20))"; done
 # (local.conf sets none: they would otherwise be 8 even steps of each process's ops.)
-{ grep -v '^heapProfileAt:' "$root/configs/local.conf"; echo "heapProfileAt: $milestones"; } \
+{ grep -v '^heapProfileAt:' "$config"; echo "heapProfileAt: $milestones"; } \
   >"$out/soak.conf"
 
 soak_once() {  # soak_once REPORT_DIR: one soak, its verdicts; status 0 = PASS
