@@ -419,7 +419,7 @@ void Bench::print_table(const Variant& v) {
     const auto weak = all.weak();
     const auto strong = all.strong();
     char buf[4][64];
-    std::snprintf(buf[0], sizeof buf[0], "%.0f +- %.0f", spread.mean, spread.sd);
+    std::snprintf(buf[0], sizeof buf[0], "%s", loadgen::spread_text(spread, " +- ").c_str());
     std::snprintf(buf[1], sizeof buf[1], "%.2f / %.2f", ms(weak.latency.quantile_ns(0.5)),
                   ms(weak.latency.quantile_ns(0.99)));
     std::snprintf(buf[2], sizeof buf[2], "%.2f / %.2f", ms(strong.latency.quantile_ns(0.5)),

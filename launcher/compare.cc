@@ -7,6 +7,7 @@
 #include <map>
 
 #include "launcher/compare_common.h"
+#include "loadgen/stats/spread.h"
 
 namespace hd::bench {
 
@@ -16,6 +17,7 @@ struct Row {
   std::string allocator;
   int64_t length_ops = 0;
   double tput_mean = 0, tput_sd = 0;
+  size_t iterations = 0;
   ReplicaMemory replicas;   // bytes/op (mean; -1 = n/a) and peak RSS (max)
   double alloc_share = -1;  // mean over processes with a CPU profile; -1 = n/a
 };
@@ -40,6 +42,7 @@ std::vector<Row> rows_of(const std::string& allocator, const analysis::Analysis&
     row.length_ops = l.length_ops;
     row.tput_mean = l.tput_mean;
     row.tput_sd = l.tput_sd;
+    row.iterations = static_cast<size_t>(l.iterations);
     row.replicas = replica_memory(a, l);
     if (auto it = share.find(row.length_ops); it != share.end())
       row.alloc_share = it->second.first / it->second.second;
@@ -51,7 +54,7 @@ std::vector<Row> rows_of(const std::string& allocator, const analysis::Analysis&
 std::vector<std::string> cells(const Row& r) {
   return {r.allocator,
           std::to_string(r.length_ops),
-          fixed(r.tput_mean, 0) + " ± " + fixed(r.tput_sd, 0),
+          loadgen::spread_text(r.tput_mean, r.tput_sd, r.iterations),
           r.replicas.bytes_per_op < 0 ? "n/a" : fixed(r.replicas.bytes_per_op, 1),
           fixed(r.replicas.peak_rss / (1024.0 * 1024.0), 1),
           r.alloc_share < 0 ? "n/a" : fixed(r.alloc_share * 100, 1) + " %"};

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "analysis/report/svg.h"
+#include "loadgen/stats/spread.h"
 
 namespace hd::bench {
 
@@ -63,9 +64,10 @@ std::string fast_slow_cell(const analysis::LengthRow& l) {
 std::vector<std::string> cells(const Row& r) {
   const analysis::LengthRow& l = *r.l;
   const ReplicaMemory mem = replica_memory(*r.a, l);
-  std::vector<std::string> c = {r.protocol, std::to_string(l.length_ops),
-                                fixed(l.tput_mean, 0) + " ± " + fixed(l.tput_sd, 0), vs_ht_cell(r),
-                                ratio_cell(r)};
+  std::vector<std::string> c = {
+      r.protocol, std::to_string(l.length_ops),
+      loadgen::spread_text(l.tput_mean, l.tput_sd, static_cast<size_t>(l.iterations)),
+      vs_ht_cell(r), ratio_cell(r)};
   for (const auto& cls : l.classes) c.push_back(class_cell(cls));
   c.push_back(fast_slow_cell(l));
   c.push_back(fixed(l.retries_per_s, 1));

@@ -14,6 +14,7 @@
 #include "analysis/report/charts.h"
 #include "analysis/report/svg.h"
 #include "base/schema.h"
+#include "loadgen/stats/spread.h"
 
 namespace hd::analysis {
 
@@ -21,6 +22,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// Throughput of a run length: "mean ± SD" over its iterations, "mean (1 run)"
+// when there is one (no spread is known).
+std::string tput_text(const LengthRow& r) {
+  return loadgen::spread_text(r.tput_mean, r.tput_sd, static_cast<size_t>(r.iterations));
+}
 
 constexpr size_t kTopSites = 8;
 
@@ -268,18 +275,19 @@ std::string render_summary_json(const Analysis& a) {
                        {"peak_rss_bytes", p.peak_rss},
                        {"cpu_util", p.cpu_util},
                        {"context_switches_per_s", p.csw_per_s}});
-    lengths.push_back({{"length_ops", r.length_ops},
-                       {"iterations", r.iterations},
-                       {"throughput_mean_ops_s", r.tput_mean},
-                       {"throughput_stddev_ops_s", r.tput_sd},
-                       {"strong_p50_ms", r.strong_p50_ms},
-                       {"strong_p99_ms", r.strong_p99_ms},
-                       {"weak_p50_ms", r.weak_p50_ms},
-                       {"weak_p99_ms", r.weak_p99_ms},
-                       {"slow_path_fraction", r.slow_fraction},
-                       {"retries_per_s", r.retries_per_s},
-                       {"timeouts_per_s", r.timeouts_per_s},
-                       {"processes", procs}});
+    lengths.push_back(
+        {{"length_ops", r.length_ops},
+         {"iterations", r.iterations},
+         {"throughput_mean_ops_s", r.tput_mean},
+         {"throughput_stddev_ops_s", r.iterations >= 2 ? json(r.tput_sd) : json(nullptr)},
+         {"strong_p50_ms", r.strong_p50_ms},
+         {"strong_p99_ms", r.strong_p99_ms},
+         {"weak_p50_ms", r.weak_p50_ms},
+         {"weak_p99_ms", r.weak_p99_ms},
+         {"slow_path_fraction", r.slow_fraction},
+         {"retries_per_s", r.retries_per_s},
+         {"timeouts_per_s", r.timeouts_per_s},
+         {"processes", procs}});
     if (r.length_ops == 0) lengths.back()["length_s"] = r.length_s;
   }
   j["lengths"] = lengths;
@@ -438,10 +446,10 @@ std::string render_summary_md(const Analysis& a) {
     o += "| " + run_length_text(r.length_ops, r.length_s) + " | " + std::to_string(r.iterations) +
          " | " +
          (no_load ? std::string("no load | - | - | - | ")
-                  : f1(r.tput_mean, "%.0f") + " ± " + f1(r.tput_sd, "%.0f") + " | " +
-                        f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") + " | " +
-                        f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") + " | " +
-                        f1(100 * r.slow_fraction, "%.0f") + "% | ") +
+                  : tput_text(r) + " | " + f1(r.strong_p50_ms, "%.2f") + " / " +
+                        f1(r.strong_p99_ms, "%.2f") + " | " + f1(r.weak_p50_ms, "%.2f") + " / " +
+                        f1(r.weak_p99_ms, "%.2f") + " | " + f1(100 * r.slow_fraction, "%.0f") +
+                        "% | ") +
          procs + " |\n";
   }
   if (!a.runs.empty()) {
@@ -514,12 +522,12 @@ std::string render_index_html(const Analysis& a) {
       if (i == 0)
         o += "<td rowspan=" + std::to_string(n) + ">" + run_length_text(r.length_ops, r.length_s) +
              "</td><td rowspan=" + std::to_string(n) + ">" + std::to_string(r.iterations) +
-             "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.tput_mean, "%.0f") + " ± " +
-             f1(r.tput_sd, "%.0f") + "</td><td rowspan=" + std::to_string(n) + ">" +
-             f1(r.strong_p50_ms, "%.2f") + " / " + f1(r.strong_p99_ms, "%.2f") +
-             "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.weak_p50_ms, "%.2f") + " / " +
-             f1(r.weak_p99_ms, "%.2f") + "</td><td rowspan=" + std::to_string(n) + ">" +
-             f1(100 * r.slow_fraction, "%.0f") + "%</td><td rowspan=" + std::to_string(n) + ">" +
+             "</td><td rowspan=" + std::to_string(n) + ">" + tput_text(r) +
+             "</td><td rowspan=" + std::to_string(n) + ">" + f1(r.strong_p50_ms, "%.2f") + " / " +
+             f1(r.strong_p99_ms, "%.2f") + "</td><td rowspan=" + std::to_string(n) + ">" +
+             f1(r.weak_p50_ms, "%.2f") + " / " + f1(r.weak_p99_ms, "%.2f") +
+             "</td><td rowspan=" + std::to_string(n) + ">" + f1(100 * r.slow_fraction, "%.0f") +
+             "%</td><td rowspan=" + std::to_string(n) + ">" +
              f1(r.retries_per_s + r.timeouts_per_s) + "</td>";
       if (i < r.processes.size()) {
         const LengthRow::Proc& p = r.processes[i];

@@ -24,7 +24,7 @@ using analysis::LengthRow;
 LengthRow length(int64_t ops, double tput, double fast, std::array<double, 4> p99) {
   LengthRow l;
   l.length_ops = ops;
-  l.iterations = 1;
+  l.iterations = 3;  // a spread (tput_sd) needs two or more
   l.tput_mean = tput;
   l.tput_sd = tput / 100;
   if (fast >= 0) {

@@ -52,6 +52,13 @@ TEST_CASE("report files: summary.json schema, finding first, charts inline") {
   std::stringstream md;
   md << std::ifstream(out + "/summary.md").rdbuf();
   CHECK(md.str().find("## Finding") == md.str().find("##"));
+  // One iteration per length: no spread is known, and neither the tables nor
+  // summary.json may show one ("± 0" read as none at all).
+  REQUIRE(a.lengths[0].iterations == 1);
+  CHECK(j["lengths"][0]["throughput_stddev_ops_s"].is_null());
+  CHECK(md.str().find(" (1 run) |") != std::string::npos);
+  CHECK(md.str().find("± 0 |") == std::string::npos);
+  CHECK(h.find(" (1 run)</td>") != std::string::npos);
 }
 
 TEST_CASE("report_runs: returns the Analysis it wrote; errors name the folder") {

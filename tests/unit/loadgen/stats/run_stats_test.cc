@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "loadgen/stats/spread.h"
+
 using hd::loadgen::RunStats;
 
 namespace {
@@ -192,4 +194,11 @@ TEST_CASE("the human block has the seed's shape") {
     CAPTURE(line);
     CHECK(text.find(line) != std::string::npos);
   }
+}
+
+TEST_CASE("spread_text: a spread from two runs on; one run says so instead of '± 0'") {
+  CHECK(hd::loadgen::spread_text(hd::loadgen::mean_and_sample_sd({100, 110, 120})) == "110 ± 10");
+  CHECK(hd::loadgen::spread_text(hd::loadgen::mean_and_sample_sd({141289})) == "141289 (1 run)");
+  CHECK(hd::loadgen::spread_text(hd::loadgen::mean_and_sample_sd({})) == "-");
+  CHECK(hd::loadgen::spread_text(5, 1, 2, " +- ") == "5 +- 1");
 }
