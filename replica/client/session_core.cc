@@ -40,6 +40,7 @@ SeqNo SessionCore::submit(TimeUs now, OpClass op, Key key, Value value) {
   if (op == OpClass::kStrongWrite || op == OpClass::kWeakWrite) p.value = std::move(value);
   p.submitted_us = now;
   p.last_sent_us = now;
+  p.min_index_at_submit = s.min_index;
   auto [it, inserted] = s.pending.emplace(seq, std::move(p));
   HD_CHECK(inserted);
   if (s.ho() && op == OpClass::kWeakWrite) {

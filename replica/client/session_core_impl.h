@@ -36,6 +36,10 @@ struct PendingOp {
   TimeUs submitted_us = 0;
   TimeUs last_sent_us = 0;
   bool sent = false;  // held back until its seq is inside the replicas' window
+  // The session's min_index when the op was submitted: a lower bound of the
+  // min_index of every copy of it sent (min_index only grows). Weak reads:
+  // what prune_cache() must keep the cache for.
+  LogIndex min_index_at_submit;
   uint32_t retries = 0;
   // CURP-HO weak write: the bound replica acked it (the application has its
   // completion) but the leader has not settled it yet: still retried, never
@@ -164,8 +168,47 @@ struct SessionCore::Impl {
     cache_insert(key, CacheEntry{value, LogIndex{0}, seq});
   }
 
+  // Entries no reply can beat, dropped. A weak read is answered by a replica
+  // that applied at least the read's min_index, and the merge takes the cache
+  // only when it is newer than the answer. Every cached version is also the
+  // session's min_index (observe), so a read sent later can never lose to the
+  // cache; only a read of the same key in flight since before the entry's
+  // version was learned can. Dropping every other entry changes no answer,
+  // and the cache holds the keys of about the last round trip instead of
+  // filling to cache_capacity with every key the session saw written: a
+  // working set that grew all run and made every op slower (issue 17). Own
+  // unsettled CURP-HO writes are kept. Amortised O(1) per insert: a pass runs
+  // when the cache has doubled since the last one.
+  static constexpr size_t kPruneFloor = 1024;
+  size_t prune_at = kPruneFloor;
+  void prune_cache() {
+    if (config.never_evict_cache || cache.size() < prune_at) return;
+    std::vector<std::pair<Key, LogIndex>> reads;  // in flight: key, min_index when submitted
+    for (const auto& [seq, p] : pending)
+      if (p.op == OpClass::kWeakRead) reads.emplace_back(p.key, p.min_index_at_submit);
+    const auto needed = [&](Key key, const CacheEntry& e) {
+      if (e.unsettled != SeqNo{0} || e.version > min_index) return true;
+      for (const auto& [k, at] : reads)
+        if (k == key && at < e.version) return true;
+      return false;
+    };
+    for (size_t n = cache_fifo.size(); n > 0; --n) {
+      const Key key = cache_fifo.front();
+      cache_fifo.pop_front();
+      const CacheEntry* e = cache.find(key);
+      HD_CHECK(e != nullptr);  // cache and cache_fifo hold the same keys
+      if (needed(key, *e)) {
+        cache_fifo.push_back(key);
+      } else {
+        cache.erase(key);
+      }
+    }
+    prune_at = std::max(kPruneFloor, 2 * cache.size());
+  }
+
   void cache_insert(Key key, CacheEntry entry) {
     HD_CHECK(!cache.contains(key));
+    prune_cache();
     if (!config.never_evict_cache) {
       while (cache.size() >= config.cache_capacity && !cache_fifo.empty()) {
         cache.erase(cache_fifo.front());

@@ -449,3 +449,43 @@ TEST_CASE("session: a CURP-HT session ignores CURP-HO replies") {
   REQUIRE(done.size() == 1);
   CHECK(done[0].seq == w);
 }
+
+TEST_CASE("session: the cache keeps only entries a reply in flight could still lose to") {
+  // Every cached version is also the session's min_index, and replicas answer
+  // a read only once they applied its min_index: an entry no newer than the
+  // min_index of every read of its key in flight can never win a merge
+  // (prune_cache). Fails without pruning (5,001 entries) and with pruning
+  // that ignores the read in flight (it answers "" at version 0).
+  SessionCore s(cfg());
+  // A read of key 1 goes out before the session learns anything.
+  const SeqNo early = s.submit(0, OpClass::kWeakRead, 1);
+  CHECK(std::get<core::WeakRead>(s.take_outgoing()[0].msg).min_index == LogIndex{0});
+  uint64_t slot = 0;
+  const auto write = [&](uint64_t key) {
+    const SeqNo w = s.submit(1, OpClass::kWeakWrite, key, "v" + std::to_string(key));
+    s.step(2, core::WeakWriteReply{core::ClientId{7}, w, LogIndex{++slot}});
+  };
+  write(1);  // key 1 at slot 1: newer than anything the early read may get
+  for (uint64_t k = 100; k < 5100; ++k) write(k);
+  s.take_outgoing();
+  // Pruned: 5,001 keys were written, far below cache_capacity (65,536), and
+  // the cache holds no more than about two prune passes' worth of them.
+  CHECK(s.gauges().cache_entries < 2 * 1024);
+  CHECK(s.gauges().min_index == LogIndex{slot});
+  // But key 1's entry was kept for the read in flight: a replica that had
+  // applied only its min_index (0) answers version 0, and the cache wins.
+  s.take_completions();
+  s.step(3, core::WeakReadReply{ReplicaId{2}, core::ClientId{7}, early, "", LogIndex{0}});
+  auto done = s.take_completions();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].value == "v1");
+  CHECK(done[0].version == LogIndex{1});
+  // With no read in flight, the next pass drops it too.
+  for (uint64_t k = 10000; k < 13000; ++k) write(k);
+  const SeqNo late = s.submit(4, OpClass::kWeakRead, 1);
+  CHECK(std::get<core::WeakRead>(s.take_outgoing().back().msg).min_index == LogIndex{slot});
+  s.step(5, core::WeakReadReply{ReplicaId{2}, core::ClientId{7}, late, "v1", LogIndex{1}});
+  done = s.take_completions();
+  REQUIRE(done.size() == 3001);
+  CHECK(done.back().value == "v1");
+}
