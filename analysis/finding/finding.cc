@@ -33,9 +33,9 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     // A process grows when its heap does (net of what profiling holds) or
     // when a site accumulates: the sampled sites can see a leak that the
     // process total, noisier by the profiler's own share, cannot.
-    const bool site_accumulates =
-        std::any_of(p.sites.begin(), p.sites.end(),
-                    [](const SiteSeries& s) { return s.verdict == Verdict::kAccumulates; });
+    const bool site_accumulates = std::any_of(
+        p.sites.begin(), p.sites.end(),
+        [](const SiteSeries& s) { return !s.recorder && s.verdict == Verdict::kAccumulates; });
     if (!p.heap_growing && !site_accumulates) continue;
     GrowingHeap g;
     g.heap_significant = p.heap_growing;
@@ -53,7 +53,7 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     const SiteSeries* top = nullptr;
     for (Verdict wanted : {Verdict::kAccumulates, Verdict::kTooFewSamples}) {
       for (const SiteSeries& s : p.sites)
-        if (s.verdict == wanted && grows_significantly(s.growth) &&
+        if (!s.recorder && s.verdict == wanted && grows_significantly(s.growth) &&
             (!top || s.growth.slope() > top->growth.slope()))
           top = &s;
       if (top) break;
@@ -83,7 +83,7 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
   double widest = -1;
   for (const ProcessMetrics& p : longest.processes)
     for (const SiteSeries& s : p.sites) {
-      if (s.verdict != Verdict::kTooFewSamples) continue;
+      if (s.recorder || s.verdict != Verdict::kTooFewSamples) continue;
       if (!m.undecided) m.undecided.emplace();
       ++m.undecided->count;
       const double reach = s.growth.has_interval()

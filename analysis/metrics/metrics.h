@@ -39,6 +39,7 @@ struct SiteSeries {
   // site's largest sample.
   std::vector<std::string> call_path;
   int64_t call_path_bytes = 0;
+  bool recorder = false;  // heapdrift's own allocation (Site::recorder): never the program's site
 };
 
 // jemalloc's smallest large size class with 4 KiB pages (SC_LARGE_MINCLASS):

@@ -78,6 +78,7 @@ Result<std::vector<SiteSeries>> process_sites(const ProcessRun& p, bool write_sy
         series.file = site.file;
         series.line = site.line;
         series.module = site.module;
+        series.recorder = site.recorder;
         series.points.resize(used.size());
       }
       // The call path of the site's largest sample (the last profile's

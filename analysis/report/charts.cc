@@ -322,7 +322,7 @@ std::string site_label(const SiteSeries& s) {
   if (s.function.empty()) return s.key;
   // The qualified name without return type and parameters (bare_name keeps
   // "(anonymous namespace)", which the first '(' used to cut: "hd::wire::()").
-  std::string fn = std::string(bare_name(s.function)) + "()";
+  std::string fn = (s.recorder ? "[heapdrift] " : "") + std::string(bare_name(s.function)) + "()";
   if (fn.size() > 90) fn = fn.substr(0, 87) + "...";
   return fn + (s.file.empty() ? ""
                               : " " + std::filesystem::path(s.file).filename().string() + ":" +

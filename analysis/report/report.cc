@@ -319,6 +319,7 @@ std::string render_summary_json(const Analysis& a) {
                      {"milestones", pts},
                      {"call_path", s.call_path}};
         site.update(growth_json(s.growth));
+        if (s.recorder) site["recorder"] = true;  // heapdrift's own allocation
         sites.push_back(std::move(site));
       }
       json reconciliation;

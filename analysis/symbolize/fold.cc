@@ -326,6 +326,10 @@ std::optional<Candidate> choose(const std::vector<SymbolizedLocation>& stack,
 
 }  // namespace
 
+bool is_recorder_frame(std::string_view function) {
+  return bare_name(function).starts_with("hd::memprof::");
+}
+
 Site allocation_site(const std::vector<SymbolizedLocation>& stack, const SiteRules& rules) {
   const std::optional<Candidate> c = choose(stack, rules);
   if (!c) return Site{"<empty stack>", "", "", 0, "", 0, -1, {}};
@@ -350,6 +354,12 @@ Site allocation_site(const std::vector<SymbolizedLocation>& stack, const SiteRul
     if (reached) s.call_path.push_back(path_entry(stack, x));
     return s.call_path.size() < kCallPathFrames;
   });
+  for_each_frame(stack, [&](Candidate x) {
+    const Frame* f = frame_of(stack, x);
+    s.recorder = f != nullptr && is_recorder_frame(f->function);
+    return !s.recorder;
+  });
+  if (s.recorder) s.key = "[heapdrift] " + s.key;
   return s;
 }
 

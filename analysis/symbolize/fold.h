@@ -90,7 +90,16 @@ struct Site {
   // The site and up to kCallPathFrames - 1 of its callers, site first, each
   // "name (file:line)" (bare name, file's last component).
   std::vector<std::string> call_path;
+  // heapdrift's own allocation: a frame of its in-process recorder
+  // (is_recorder_frame) is on the stack, e.g. the gperftools CPU profiler's
+  // sample buffer, which the recorder's ProfilerStart makes the profiler
+  // malloc in the program's heap. Its key is prefixed "[heapdrift] ".
+  bool recorder = false;
 };
+
+// True for a frame of heapdrift's in-process recorder (namespace
+// hd::memprof): what it allocates is the tool's, not the program's.
+bool is_recorder_frame(std::string_view function);
 
 inline constexpr size_t kCallPathFrames = 5;
 

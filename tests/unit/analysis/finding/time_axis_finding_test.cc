@@ -46,19 +46,43 @@ Finding finding_of(const ProcessRun& p, std::vector<SiteSeries> sites = {}) {
   return decide_finding(rm, length_rows(rm));
 }
 
-TEST_CASE("finding, time axis: a heap growing over time is growing, its site named per second") {
+// A site accumulating `slope` bytes per second over 9 profiles, 2 s.
+SiteSeries accumulating(const std::string& function, double slope) {
   SiteSeries s;
-  s.key = "k";
-  s.function = "keep_block()";
-  s.file = "/src/tests/programs/timed_leak.cc";
-  s.line = 27;
+  s.key = function;
+  s.function = function;
   s.verdict = Verdict::kAccumulates;
   s.growth.axis = Axis::kSeconds;
-  s.growth.fit.slope = 3276800;
+  s.growth.fit.slope = slope;
   s.growth.fit.n = 9;
   s.growth.half95 = 100000;
   s.growth.span_ops = 2;
   s.points.resize(9);
+  return s;
+}
+
+TEST_CASE("finding: heapdrift's own allocation is never named as the program's growing site") {
+  // The recorder's CPU profiler buffer (Site::recorder) grows fastest here;
+  // the finding must name the program's site, and with only the recorder's,
+  // none.
+  SiteSeries own = accumulating("ProfileData::Start()", 9e6);
+  own.key = "[heapdrift] ProfileData::Start()";
+  own.recorder = true;
+  const SiteSeries program = accumulating("keep_block()", 3276800);
+  Finding f = finding_of(timed(3 * kMiB, 3 * kMiB), {own, program});
+  REQUIRE(f.memory.heap_grows());
+  REQUIRE(f.memory.growing[0].top_site);
+  CHECK(f.memory.growing[0].top_site->function == "keep_block()");
+  f = finding_of(timed(3 * kMiB, 3 * kMiB), {own});
+  REQUIRE(f.memory.heap_grows());
+  CHECK_FALSE(f.memory.growing[0].top_site);
+  CHECK(render_finding(f).find("ProfileData") == std::string::npos);
+}
+
+TEST_CASE("finding, time axis: a heap growing over time is growing, its site named per second") {
+  SiteSeries s = accumulating("keep_block()", 3276800);
+  s.file = "/src/tests/programs/timed_leak.cc";
+  s.line = 27;
   const Finding f = finding_of(timed(3 * kMiB, 3 * kMiB), {s});
   REQUIRE(f.memory.heap_grows());
   CHECK(f.memory.growing[0].axis == Axis::kSeconds);

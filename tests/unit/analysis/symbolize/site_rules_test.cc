@@ -89,6 +89,24 @@ TEST_CASE("site rules: a program's own container template is plumbing; its user 
   CHECK_FALSE(is_container_plumbing("insert"));
 }
 
+TEST_CASE("site rules: an allocation with heapdrift's recorder on the stack is heapdrift's own") {
+  // gperftools' CPU profiler mallocs its sample buffer in ProfilerStart,
+  // which the recorder calls: listed as the program's biggest site before.
+  const auto own =
+      stack_of({"ProfileData::Start(char const*, ProfileData::Options const&)",
+                "CpuProfiler::Start(char const*, ProfilerOptions const*)", "ProfilerStart",
+                "hd::memprof::Recorder::next_cpu_window(long)", "start_thread"});
+  const Site s = allocation_site(own);
+  CHECK(s.recorder);
+  CHECK(s.function == "ProfileData::Start(char const*, ProfileData::Options const&)");
+  CHECK(s.key.rfind("[heapdrift] ", 0) == 0);
+  const Site program = allocation_site(stack_of({"ProfileData::Start(char const*)", "my_main"}));
+  CHECK_FALSE(program.recorder);
+  CHECK(program.key != s.key);
+  CHECK(is_recorder_frame("void hd::memprof::Recorder::tick(long)"));
+  CHECK_FALSE(is_recorder_frame("hd::core::KvStore::put(unsigned long)"));
+}
+
 TEST_CASE("bare_name: an anonymous namespace is a scope, not a parameter list") {
   CHECK(bare_name("(anonymous namespace)::init()") == "(anonymous namespace)::init");
   CHECK(bare_name("hd::(anonymous namespace)::Worker::run(int)") ==
