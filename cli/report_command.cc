@@ -21,7 +21,8 @@ void add_report_command(CLI::App& app, int* exit_code) {
   CLI::App* rep =
       app.add_subcommand("report", "Analyse run folders: rates, growth, site verdicts, finding");
   rep->add_option("run_dirs", ro->dirs,
-                  "run folders (RUN/replicaN, RUN/clientN) or process folders")
+                  "run folders (RUN/replicaN, RUN/clientN), process folders, or a folder of "
+                  "run folders (a bench's REPORT/runs)")
       ->required()
       ->check(CLI::ExistingPath);
   rep->add_option("-o,--output", ro->out, "report folder, e.g. reports/NAME")->required();

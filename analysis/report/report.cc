@@ -633,7 +633,7 @@ Status write_report(const Analysis& a, const std::string& out_dir) {
 Result<Analysis> report_runs(const std::vector<std::string>& run_dirs, const std::string& out_dir,
                              bool save_symbols, const SiteRules& rules) {
   std::vector<Run> runs;
-  for (const std::string& d : run_dirs) {
+  for (const std::string& d : expand_run_dirs(run_dirs)) {
     std::fprintf(stderr, "heapdrift report: reading %s\n", d.c_str());
     Result<Run> r = load_run(d);
     if (!r) return r.status();

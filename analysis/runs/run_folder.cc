@@ -324,6 +324,41 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
   return p;
 }
 
+namespace {
+
+// Whether some subfolder of `dir` holds meta.json (a run folder's processes).
+bool has_process_subfolder(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory(ec) && fs::exists(e.path() / "meta.json", ec)) return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> expand_run_dirs(const std::vector<std::string>& dirs) {
+  std::vector<std::string> out;
+  for (const std::string& d : dirs) {
+    std::error_code ec;
+    const fs::path dir(d);
+    if (!fs::is_directory(dir, ec) || fs::exists(dir / "meta.json", ec) ||
+        has_process_subfolder(dir)) {
+      out.push_back(d);
+      continue;
+    }
+    std::vector<std::string> runs;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.is_directory(ec) && has_process_subfolder(e.path())) runs.push_back(e.path().string());
+    std::sort(runs.begin(), runs.end());
+    if (runs.empty()) {
+      out.push_back(d);
+    } else {
+      out.insert(out.end(), runs.begin(), runs.end());
+    }
+  }
+  return out;
+}
+
 Result<Run> load_run(const std::string& dir) {
   Run run;
   run.dir = dir;

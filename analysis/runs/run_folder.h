@@ -131,6 +131,13 @@ Result<ProcessRun> load_process_run(const std::string& dir);
 // run (replicaN/, clientN/ ...). At least one process is required.
 Result<Run> load_run(const std::string& dir);
 
+// The run folders the user meant: each dir as given, except a folder of run
+// folders (no meta.json in it or its subfolders, but in its subfolders'
+// subfolders, as `heapdrift bench` writes REPORT/runs/opsN-itK/<process>/),
+// which stands for those run folders, sorted. Anything else is kept for
+// load_run to judge (and name in its error).
+std::vector<std::string> expand_run_dirs(const std::vector<std::string>& dirs);
+
 // Why the run cannot be measured, or "" when it can: it has a FAILED marker,
 // or one of its loadgen processes wrote no result.json (it did not finish).
 // A run with no loadgen process at all (replicas recorded alone, `heapdrift

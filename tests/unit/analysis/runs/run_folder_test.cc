@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 namespace hd::analysis {
 namespace {
@@ -200,6 +203,35 @@ TEST_CASE("a path that does not exist is named as such, not as 'not a directory'
   Result<Run> f = load_run(kRuns + "normal-2k/replica0/meta.json");
   REQUIRE(!f.is_ok());
   CHECK(f.status().message().find("not a directory") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace hd::analysis
+
+namespace hd::analysis {
+namespace {
+
+TEST_CASE("expand_run_dirs: a bench's runs/ folder stands for the run folders in it") {
+  // REPORT/runs/opsN-itK/<process>/meta.json, as heapdrift bench writes it.
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / "hd_expand_run_dirs_test";
+  std::filesystem::remove_all(root);
+  for (const char* run : {"ops100000-it1", "ops10000-it1"})
+    for (const char* proc : {"client0", "replica0"}) {
+      std::filesystem::create_directories(root / "runs" / run / proc);
+      std::ofstream(root / "runs" / run / proc / "meta.json") << "{}";
+    }
+  std::filesystem::create_directories(root / "runs" / "logs");  // not a run: ignored
+  const std::string runs = (root / "runs").string();
+  const std::string run = (root / "runs" / "ops10000-it1").string();
+  const std::string proc = (root / "runs" / "ops10000-it1" / "client0").string();
+  const std::string empty = (root / "runs" / "logs").string();
+  CHECK(expand_run_dirs({runs}) ==
+        std::vector<std::string>{run, (root / "runs" / "ops100000-it1").string()});
+  // A run folder, a process folder and a folder with no runs stay as given
+  // (the last for load_run to refuse by name).
+  CHECK(expand_run_dirs({run, proc, empty}) == std::vector<std::string>{run, proc, empty});
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
