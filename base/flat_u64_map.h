@@ -35,11 +35,8 @@ class FlatU64Map {
   V* find(uint64_t key) {
     if (key == kEmpty) return max_key_value_ ? &*max_key_value_ : nullptr;
     if (slots_.empty()) return nullptr;
-    for (size_t i = home(key);; i = (i + 1) & mask()) {
-      Slot& s = slots_[i];
-      if (s.key == key) return &s.value;
-      if (s.key == kEmpty) return nullptr;
-    }
+    Slot& s = slots_[probe(key)];
+    return s.key == key ? &s.value : nullptr;
   }
   const V* find(uint64_t key) const { return const_cast<FlatU64Map*>(this)->find(key); }
   bool contains(uint64_t key) const { return find(key) != nullptr; }
@@ -55,10 +52,17 @@ class FlatU64Map {
       max_key_value_.emplace(std::forward<Args>(args)...);
       return {&*max_key_value_, true};
     }
-    if (V* v = find(key)) return {v, false};
-    if (2 * (size_ + 1) > slots_.size()) grow();
-    size_t i = home(key);
-    while (slots_[i].key != kEmpty) i = (i + 1) & mask();
+    // One probe run finds the key or the empty slot it would take; only a
+    // growth (the array at most half full after the insert) probes again.
+    size_t i = 0;
+    if (!slots_.empty()) {
+      i = probe(key);
+      if (slots_[i].key == key) return {&slots_[i].value, false};
+    }
+    if (2 * (size_ + 1) > slots_.size()) {
+      grow();
+      i = probe(key);
+    }
     slots_[i].key = key;
     slots_[i].value = V(std::forward<Args>(args)...);
     ++size_;
@@ -75,11 +79,8 @@ class FlatU64Map {
       return had;
     }
     if (slots_.empty()) return false;
-    size_t hole = home(key);
-    while (slots_[hole].key != key) {
-      if (slots_[hole].key == kEmpty) return false;
-      hole = (hole + 1) & mask();
-    }
+    size_t hole = probe(key);
+    if (slots_[hole].key != key) return false;
     for (size_t j = (hole + 1) & mask(); slots_[j].key != kEmpty; j = (j + 1) & mask()) {
       // The entry at j may fill the hole unless its home lies cyclically in
       // (hole, j]: then the hole is before its home and a lookup from there
@@ -135,6 +136,14 @@ class FlatU64Map {
     return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
   }
 
+  // The slot holding `key`, else the empty slot that ends its probe run
+  // (where an insert puts it). The array is never full, so the run ends.
+  size_t probe(uint64_t key) const {
+    size_t i = home(key);
+    while (slots_[i].key != key && slots_[i].key != kEmpty) i = (i + 1) & mask();
+    return i;
+  }
+
   void grow() { rehash(slots_.empty() ? kMinSlots : 2 * slots_.size()); }
 
   void rehash(size_t slots) {
@@ -144,8 +153,7 @@ class FlatU64Map {
     shift_ = 64 - std::countr_zero(slots);
     for (Slot& s : old) {
       if (s.key == kEmpty) continue;
-      size_t i = home(s.key);
-      while (slots_[i].key != kEmpty) i = (i + 1) & mask();
+      const size_t i = probe(s.key);  // keys are distinct: an empty slot
       slots_[i].key = s.key;
       slots_[i].value = std::move(s.value);
     }
