@@ -326,12 +326,16 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
 
 namespace {
 
-// Whether some subfolder of `dir` holds meta.json (a run folder's processes).
-bool has_process_subfolder(const fs::path& dir) {
+// The subfolders of `dir` that hold meta.json (a run folder's processes),
+// sorted by name.
+std::vector<std::string> process_subfolders(const fs::path& dir) {
   std::error_code ec;
+  std::vector<std::string> subs;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory(ec) && fs::exists(e.path() / "meta.json", ec)) return true;
-  return false;
+    if (e.is_directory(ec) && fs::exists(e.path() / "meta.json", ec))
+      subs.push_back(e.path().string());
+  std::sort(subs.begin(), subs.end());
+  return subs;
 }
 
 }  // namespace
@@ -342,13 +346,14 @@ std::vector<std::string> expand_run_dirs(const std::vector<std::string>& dirs) {
     std::error_code ec;
     const fs::path dir(d);
     if (!fs::is_directory(dir, ec) || fs::exists(dir / "meta.json", ec) ||
-        has_process_subfolder(dir)) {
+        !process_subfolders(dir).empty()) {
       out.push_back(d);
       continue;
     }
     std::vector<std::string> runs;
     for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_directory(ec) && has_process_subfolder(e.path())) runs.push_back(e.path().string());
+      if (e.is_directory(ec) && !process_subfolders(e.path()).empty())
+        runs.push_back(e.path().string());
     std::sort(runs.begin(), runs.end());
     if (runs.empty()) {
       out.push_back(d);
@@ -379,11 +384,7 @@ Result<Run> load_run(const std::string& dir) {
     if (!p) return p.status();
     run.processes.push_back(std::move(*p));
   } else {
-    std::vector<std::string> subs;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_directory() && fs::exists(e.path() / "meta.json")) subs.push_back(e.path().string());
-    std::sort(subs.begin(), subs.end());
-    for (const std::string& s : subs) {
+    for (const std::string& s : process_subfolders(dir)) {
       Result<ProcessRun> p = load_process_run(s);
       if (!p) return p.status();
       run.processes.push_back(std::move(*p));
