@@ -418,17 +418,17 @@ void Bench::print_table(const Variant& v) {
     const auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
     const auto weak = all.weak();
     const auto strong = all.strong();
-    char buf[4][64];
-    std::snprintf(buf[0], sizeof buf[0], "%s", loadgen::spread_text(spread, " +- ").c_str());
-    std::snprintf(buf[1], sizeof buf[1], "%.2f / %.2f", ms(weak.latency.quantile_ns(0.5)),
+    const std::string throughput = loadgen::spread_text(spread, " +- ");  // "-" with no run
+    char buf[3][64];
+    std::snprintf(buf[0], sizeof buf[0], "%.2f / %.2f", ms(weak.latency.quantile_ns(0.5)),
                   ms(weak.latency.quantile_ns(0.99)));
-    std::snprintf(buf[2], sizeof buf[2], "%.2f / %.2f", ms(strong.latency.quantile_ns(0.5)),
+    std::snprintf(buf[1], sizeof buf[1], "%.2f / %.2f", ms(strong.latency.quantile_ns(0.5)),
                   ms(strong.latency.quantile_ns(0.99)));
-    std::snprintf(buf[3], sizeof buf[3], "%zu ok / %zu", tput.size(), runs.size());
+    std::snprintf(buf[2], sizeof buf[2], "%zu ok / %zu", tput.size(), runs.size());
     std::printf("%-10llu %-22s %-22s %-22s %-10llu %-8llu %s\n",
-                static_cast<unsigned long long>(len), tput.empty() ? "-" : buf[0], buf[1], buf[2],
+                static_cast<unsigned long long>(len), throughput.c_str(), buf[0], buf[1],
                 static_cast<unsigned long long>(strong.slow_path),
-                static_cast<unsigned long long>(all.timeouts()), buf[3]);
+                static_cast<unsigned long long>(all.timeouts()), buf[2]);
   }
   std::fflush(stdout);
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "analysis/report/svg.h"
 #include "analysis/symbolize/fold.h"
@@ -265,8 +266,9 @@ std::string short_function(const SiteSeries& s) {
   std::string name(bare_name(s.function));
   // An anonymous namespace is a scope, not a parameter list: without this
   // "ns::(anonymous namespace)::f" lost its name to the () below.
-  for (size_t at; (at = name.find("(anonymous namespace)::")) != std::string::npos;)
-    name.erase(at, 23);
+  static constexpr std::string_view kAnonymous = "(anonymous namespace)::";
+  for (size_t at; (at = name.find(kAnonymous)) != std::string::npos;)
+    name.erase(at, kAnonymous.size());
   for (char c : name) {  // drop <...> and (...) contents
     if (c == '<' || c == '(') ++depth;
     if (depth == 0) fn += c;
