@@ -64,3 +64,18 @@ TEST_CASE("bad input: a path that does not exist is named as such, exit 2") {
   // Nothing was written for them.
   CHECK_FALSE(fs::exists(s.out));
 }
+
+TEST_CASE("bad input: bench/soak.sh --config names a config it cannot read, exit 2") {
+  Scratch s;
+  REQUIRE(!s.dir.empty());
+  const std::string missing = s.dir + "/no-such.conf";
+  std::string output;
+  const int status = hd::test::run_to_exit(std::string(HEAPDRIFT_SOURCE_DIR) + "/bench/soak.sh",
+                                           {"--config", missing, "--out", s.out + "/soak"},
+                                           std::chrono::seconds(20), &output);
+  INFO("output: " << output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(output.find("cannot read config " + missing) != std::string::npos);
+  CHECK_FALSE(fs::exists(s.out + "/soak"));  // refused before anything ran
+}
