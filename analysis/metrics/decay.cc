@@ -22,21 +22,20 @@ const char* trend_name(Trend t) {
 
 namespace {
 
-struct WindowStats {
-  double mean = 0, se = 0;  // se before the autocorrelation widening
-};
-
-WindowStats window_stats(const std::vector<double>& y, size_t from, size_t count) {
-  WindowStats w;
-  std::vector<double> v(y.begin() + static_cast<std::ptrdiff_t>(from),
-                        y.begin() + static_cast<std::ptrdiff_t>(from + count));
-  const MeanSd ms = mean_and_sample_sd(v);
-  w.mean = ms.mean;
-  w.se = ms.sd / std::sqrt(static_cast<double>(count));
-  return w;
+double window_mean(const std::vector<double>& y, size_t from, size_t count) {
+  return mean(std::vector<double>(y.begin() + static_cast<std::ptrdiff_t>(from),
+                                  y.begin() + static_cast<std::ptrdiff_t>(from + count)));
 }
 
-double noise_autocorrelation(const std::vector<double>& t, const std::vector<double>& y) {
+// The noise of a series about its trend: the residuals of a line fitted to
+// each half (detect_trend says why halves), their lag-1 autocorrelation and
+// their SD.
+struct Noise {
+  double rho = 0;  // in [0.1, 0.9] (estimate + its SE); 0 when the residuals are all 0
+  double sd = 0;   // residual SD (4 parameters fitted)
+};
+
+Noise residual_noise(const std::vector<double>& t, const std::vector<double>& y) {
   const size_t n = std::min(t.size(), y.size());
   const size_t half = n / 2;
   double num = 0, den = 0;
@@ -54,13 +53,21 @@ double noise_autocorrelation(const std::vector<double>& t, const std::vector<dou
       prev = e;
     }
   }
-  if (den <= 0) return 0;
+  Noise noise;
+  if (den <= 0) return noise;
+  noise.sd = std::sqrt(den / static_cast<double>(std::max<size_t>(1, n - 4)));
   const double rho = num / den;
   // Each half fits its own mean and slope, which biases rho down by about
-  // (2 + 4 rho) / (n / 2) (the AR(1) bias under a fitted trend).
-  // Never below 0.1: the estimate from a short series is itself uncertain,
-  // and a run's seconds are never truly independent.
-  return std::clamp(rho + (2 + 4 * rho) / (static_cast<double>(n) / 2), 0.1, 0.9);
+  // (2 + 4 rho) / (n / 2) (the AR(1) bias under a fitted trend). The estimate
+  // is itself uncertain (SE about sqrt((1 - rho^2) / n)), and too low a rho
+  // makes every interval too narrow: the intervals use rho plus one SE
+  // (their coverage on AR(1) series with phi 0.6-0.7 then ~95 %, not
+  // 89-93 %; decay_test.cc). Never below 0.1 (a run's seconds are never truly
+  // independent) nor above 0.9.
+  const double nd = static_cast<double>(n);
+  const double corrected = std::clamp(rho + (2 + 4 * rho) / (nd / 2), -1.0, 1.0);
+  noise.rho = std::clamp(corrected + std::sqrt((1 - corrected * corrected) / nd), 0.1, 0.9);
+  return noise;
 }
 
 // Sets r->n; true (with what would fix it in r->why) below kMinTrendPoints.
@@ -87,8 +94,10 @@ TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y
   // is n (1 - phi) / (1 + phi). phi is the lag-1 autocorrelation of the
   // residuals of a line fitted to each half of the series (a single line
   // would take a step or a curve for correlated noise and hide the very
-  // change looked for), corrected for its small-sample bias.
-  r.rho1 = noise_autocorrelation(t, y);
+  // change looked for), corrected for its small-sample bias and raised by its
+  // SE.
+  const Noise noise = residual_noise(t, y);
+  r.rho1 = noise.rho;
   const double widen = std::sqrt((1 + r.rho1) / (1 - r.rho1));
   const double n_eff = n * (1 - r.rho1) / (1 + r.rho1);
   const auto df_of = [](double eff, double minus) {
@@ -98,20 +107,32 @@ TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y
   const double se_slope = t_ols > 0 ? r.fit.ci95 / t_ols : 0;
   r.fit.ci95 = t_quantile_975(df_of(n_eff, 2)) * se_slope * widen;
 
+  // The ratio of the first and last windows' means. Each mean's SE is the
+  // whole series' residual SD over sqrt(window), widened like the slope's;
+  // the t quantile at the degrees of freedom of an SD from AR(1) points,
+  // n (1 - rho^2) / (1 + rho^2), less the line's 2 (the slope's n_eff would
+  // put 10 % of the soak-like series in decay_test.cc at 1 degree of freedom
+  // and x/÷ 25); built on log(ratio), so a ratio of two positive rates is
+  // never below 0. (Each window's own SD, with a quantile from its ~2
+  // effective points, gave intervals like 0.99 (-0.15...2.13) for windows
+  // 10 % apart.)
   r.window = std::max<size_t>(3, static_cast<size_t>(std::lround(o.window_fraction * n)));
   r.window = std::min(r.window, r.n / 2);
-  const WindowStats first = window_stats(y, 0, r.window);
-  const WindowStats last = window_stats(y, r.n - r.window, r.window);
-  r.first = first.mean;
-  r.last = last.mean;
+  r.first = window_mean(y, 0, r.window);
+  r.last = window_mean(y, r.n - r.window, r.window);
   if (r.first > 0 && r.last >= 0) {
     r.ratio = r.last / r.first;
-    const double rel = std::sqrt(first.se * first.se / (r.first * r.first) +
-                                 (r.last > 0 ? last.se * last.se / (r.last * r.last) : 0.0));
-    const double w_eff = static_cast<double>(r.window) * (1 - r.rho1) / (1 + r.rho1);
-    const double half = t_quantile_975(df_of(2 * w_eff, 2)) * rel * widen;
-    r.ratio_lo = r.ratio * (1 - half);
-    r.ratio_hi = r.ratio * (1 + half);
+    const double se_mean = noise.sd / std::sqrt(static_cast<double>(r.window)) * widen;
+    const double n_var = n * (1 - r.rho1 * r.rho1) / (1 + r.rho1 * r.rho1);
+    const double q = t_quantile_975(df_of(n_var, 2));
+    if (r.last > 0) {
+      const double half = q * se_mean * std::sqrt(1 / (r.first * r.first) + 1 / (r.last * r.last));
+      r.ratio_lo = r.ratio * std::exp(-half);
+      r.ratio_hi = r.ratio * std::exp(half);
+    } else {
+      r.ratio_lo = 0;
+      r.ratio_hi = q * se_mean / r.first;
+    }
   }
 
   const bool trend_down = r.fit.hi()<0, trend_up = r.fit.lo()> 0;
@@ -136,8 +157,8 @@ TrendFit level_trend(const std::vector<double>& t, const std::vector<double>& y,
   const auto w = static_cast<ptrdiff_t>(r.window);
   const auto [first_lo, first_hi] = std::minmax_element(first, first + w);
   const auto [last_lo, last_hi] = std::minmax_element(last, last + w);
-  r.first = window_stats(y, 0, r.window).mean;
-  r.last = window_stats(y, r.n - r.window, r.window).mean;
+  r.first = window_mean(y, 0, r.window);
+  r.last = window_mean(y, r.n - r.window, r.window);
   if (r.first > 0) {
     r.ratio = r.last / r.first;
     // The ratio's range: every pairing of a first- and a last-window value.

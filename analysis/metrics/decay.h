@@ -8,9 +8,11 @@
 //   * too few points (< kMinTrendPoints) -> kTooShort, never a verdict;
 //   * a change is reported only when both the fitted trend (its 95 % interval
 //     widened for lag-1 autocorrelation: successive seconds of a run are not
-//     independent) and the first-vs-last window ratio (its 95 % interval, the
-//     same widening) exclude "no change", and the ratio moves by at least
-//     `min_change` (default 5 %): a tiny but significant drift is not a finding.
+//     independent) and the first-vs-last window ratio (its 95 % interval from
+//     the whole series' residual noise, the same widening, built on
+//     log(ratio) so it is never below 0) exclude "no change",
+//     and the ratio moves by at least `min_change` (default 5 %): a tiny but
+//     significant drift is not a finding.
 // Pure functions: no I/O, no state; thread-safe.
 #pragma once
 
@@ -35,12 +37,12 @@ struct TrendOptions {
 struct TrendFit {
   Trend trend = Trend::kTooShort;
   size_t n = 0;
-  LinearFit fit;                      // y against t; fit.ci95 already widened for autocorrelation
-  double rho1 = 0;                    // the noise's lag-1 autocorrelation (estimated), in [0, 0.9]
-  double first = 0;                   // mean of the first window
-  double last = 0;                    // mean of the last window
-  double ratio = 0;                   // last / first (0 when first is 0)
-  double ratio_lo = 0, ratio_hi = 0;  // its 95 % interval (delta method)
+  LinearFit fit;     // y against t; fit.ci95 already widened for autocorrelation
+  double rho1 = 0;   // the noise's lag-1 autocorrelation (estimate + SE), in [0.1, 0.9]
+  double first = 0;  // mean of the first window
+  double last = 0;   // mean of the last window
+  double ratio = 0;  // last / first (0 when first is 0)
+  double ratio_lo = 0, ratio_hi = 0;  // its 95 % interval (on log(ratio); lo >= 0)
   size_t window = 0;                  // points in each window
   std::string why;                    // kTooShort: what would fix it
 };
