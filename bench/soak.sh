@@ -16,6 +16,10 @@
 #   With --repeat N it soaks N times in a row (OUT/run1..N) and ends with
 #   each run's throughput ratio and how many held >= 0.95 (issue 17's
 #   target: 4 of 5 at 3M ops); the exit status is then 0 only if all passed.
+#   Beside each ratio it prints the report's own trend (analysis/metrics/
+#   decay.h: a fit over the whole run, its interval widened for
+#   autocorrelation, verdict steady/declining/rising): at ~14 whole seconds
+#   the 10 % windows are one second each and carry one second's noise.
 #   Beside CPU per op it prints the speed probe (memprof/speed_probe.h): the
 #   same fixed work in every process, timed in both windows; when it too
 #   took longer, the machine slowed, not the processes' code.
@@ -37,7 +41,7 @@ while (($#)); do
     --out) out="$2"; shift 2 ;;
     --config) config="$2"; shift 2 ;;
     --bin-dir) bin="$(cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -161,6 +165,21 @@ if len(whole) >= 10:
               f"kernel {p1[3]:.0f} -> {p2[3]:.0f} ({p2[3] / p1[3] if p1[3] else float('nan'):.2f}x)")
     else:
         print("  speed probe: no runs in a window (recorded by an older build?)")
+    # The report's own trend (analysis/metrics/decay.h): an OLS fit over every
+    # bin after warm-up and the ratio of its first and last 20 % windows,
+    # intervals widened for autocorrelation. With ~14 whole seconds the
+    # windows above are one second each, and one second's throughput moves
+    # +-5-10 % on this VM, so their ratio carries that noise in full; the
+    # trend says whether the decline is more than the noise.
+    tt = run.get("throughput_trend") or {}
+    if tt.get("trend") in ("steady", "declining", "rising"):
+        print(f'  the report\'s trend: last/first {tt["ratio"]:.3f} '
+              f'(95% CI {tt["ratio_ci95_low"]:.3f}-{tt["ratio_ci95_high"]:.3f}) '
+              f'over {tt["points"]} bins of {tt.get("bin_s", 1.0):.2f} s: {tt["trend"]}')
+        print(f'soak-trend {tt["ratio"]:.3f} {tt["ratio_ci95_low"]:.3f} '
+              f'{tt["ratio_ci95_high"]:.3f} {tt["trend"]}')
+    else:
+        print(f'  the report\'s trend: {tt.get("trend", "absent")} ({tt.get("why", "no trend in summary.json")})')
     print(f"soak-ratio {ratio:.3f}")
 else:
     print(f"\nthroughput: only {len(whole)} whole seconds with every loadgen running; "
@@ -177,12 +196,16 @@ if ((repeat == 1)); then
   soak_once "$out/report"
   exit $?
 fi
-passed=0 ratios=""
+passed=0 ratios="" trends="" declining=0
 for i in $(seq 1 "$repeat"); do
   echo "== soak run $i of $repeat"
   soak_once "$out/run$i" | tee "$out/run$i.log" || true
   r="$(sed -n 's/^soak-ratio //p' "$out/run$i.log")"
   ratios+="${ratios:+, }${r:-n/a}"
+  read -r t_ratio t_lo t_hi t_verdict < <(sed -n 's/^soak-trend //p' "$out/run$i.log") || true
+  trends+="${trends:+, }${t_ratio:+$t_ratio ($t_lo-$t_hi) $t_verdict}"
+  [[ -z "$t_ratio" ]] && trends+="n/a"
+  [[ "${t_verdict:-}" == declining ]] && declining=$((declining + 1))
   if [[ -n "$r" ]] && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 0.95 else 1)" "$r"; then
     passed=$((passed + 1))
   fi
@@ -190,4 +213,6 @@ done
 echo
 echo "soak x$repeat at $ops ops: throughput ratios (last / first 10 %): $ratios"
 echo "soak: $passed of $repeat runs held >= 0.95"
+echo "the report's trend per run (last/first, 95 % CI): $trends"
+echo "soak: $declining of $repeat runs declining by the report's trend"
 ((passed == repeat))
