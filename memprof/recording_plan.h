@@ -45,6 +45,11 @@ inline constexpr uint64_t kMaxPlannedProfiles = 16;
 inline constexpr uint64_t kVisibleBytesPerOp = 256;
 inline constexpr uint64_t kSamplesOfVisibleLeak = 50;
 inline constexpr uint32_t kMinLgProfSample = 12;
+// The cap is below what the rule alone gives long runs (2^21 at 1M ops) on
+// purpose: 50 samples at a run's end see a leak, but the site's verdict
+// (accumulating or levelling off) is fitted over the profiles before it, and
+// with the cap at 2^24 a planted 256 B/op leak was `too few samples` in 16
+// of the 30 replicas of bench/verdict_agreement.sh's 1M runs (docs/run-folder.md).
 inline constexpr uint32_t kMaxLgProfSample = 19;  // also the default when the length is unknown
 
 struct RecordingPlan {
