@@ -13,7 +13,9 @@ std::vector<std::pair<std::string, std::string>> preload_environment(const Prelo
           {kEnvProfileAtOps, s.profile_at_ops},
           {kEnvProfileAtMs, s.profile_at_ms},
           {kEnvCpuProfile, s.cpu_profile ? "1" : "0"},
-          {kEnvTcmallocExact, s.tcmalloc_exact ? "1" : "0"}};
+          {kEnvTcmallocExact, s.tcmalloc_exact ? "1" : "0"},
+          {kEnvRunPid, ""},  // an outer run's value must not be taken for ours
+          {kEnvRunImage, ""}};
 }
 
 bool parse_u64_list(const char* text, std::vector<uint64_t>* out) {

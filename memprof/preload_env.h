@@ -19,6 +19,13 @@ constexpr const char* kEnvRequestedAllocator = "HEAPDRIFT_REQUESTED_ALLOCATOR";
 constexpr const char* kEnvCpuProfile = "HEAPDRIFT_CPU_PROFILE";        // "1"
 constexpr const char* kEnvTcmallocExact = "HEAPDRIFT_TCMALLOC_EXACT";  // "1"
 constexpr const char* kEnvSigusr2 = "HEAPDRIFT_SIGUSR2";               // "0": leave SIGUSR2 alone
+// Set by the preload library in the process it records (empty from `heapdrift
+// run`): that process's pid, and the program it runs. A process that finds
+// another pid is a descendant and records nothing; one that finds its own
+// pid is the recorded process after an exec (a wrapper script, `sh -c`,
+// pyenv's shims) and records its new program instead.
+constexpr const char* kEnvRunPid = "HEAPDRIFT_RUN_PID";
+constexpr const char* kEnvRunImage = "HEAPDRIFT_RUN_IMAGE";
 // The counter a program may export (extern "C" std::atomic<uint64_t>, in the
 // dynamic symbol table) for op milestones.
 constexpr const char* kOpsSymbol = "heapdrift_ops_completed";

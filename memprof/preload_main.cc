@@ -1,14 +1,20 @@
 // libheapdrift_memprof_preload.so: a Recorder started from a constructor in
 // any dynamically linked program (see preload_env.h for the environment it
-// reads). Only the process that finds HEAPDRIFT_RUN_DIR records: the variable
-// is removed at once, so children the program starts do not write into the
-// same folder. The final snapshot and end profile are written from the
+// reads). Only one process records: the first to find HEAPDRIFT_RUN_DIR
+// marks the environment with its pid (HEAPDRIFT_RUN_PID), so the children it
+// starts, which inherit the mark, do not write into the same folder. The same
+// pid after an exec is the recorded process running its real program (a
+// wrapper script, `sh -c`, pyenv's shims all exec): that image records
+// afresh, replacing the wrapper's records, since the user asked about the
+// program. The final snapshot and end profile are written from the
 // destructor (normal exit); a process killed by a signal has none.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "memprof/preload_env.h"
 #include "memprof/recorder.h"
@@ -24,7 +30,20 @@ __attribute__((constructor)) void heapdrift_preload_start() {
   if (dir == nullptr || *dir == '\0') return;
   RecorderOptions o;
   o.run_dir = dir;
-  unsetenv(kEnvRunDir);
+  const std::string self = std::to_string(getpid());
+  const char* owner = std::getenv(kEnvRunPid);
+  if (owner != nullptr && *owner != '\0') {
+    if (self != owner) return;  // a descendant of the recorded process
+    o.replace_previous_image = true;
+    const char* before = std::getenv(kEnvRunImage);
+    o.allocator_note = std::string("this process exec'd from ") +
+                       (before != nullptr && *before != '\0' ? before : "another program") +
+                       ": only the program it exec'd is recorded";
+  }
+  setenv(kEnvRunPid, self.c_str(), /*overwrite=*/1);
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  setenv(kEnvRunImage, n > 0 ? std::string(exe, static_cast<size_t>(n)).c_str() : "?", 1);
   o.program = "run";
   if (const char* v = std::getenv(kEnvRequestedAllocator)) o.requested_allocator = v;
   if (const char* v = std::getenv(kEnvIntervalMs)) {
@@ -41,8 +60,8 @@ __attribute__((constructor)) void heapdrift_preload_start() {
   void* counter = dlsym(RTLD_DEFAULT, kOpsSymbol);
   o.external_ops = static_cast<const std::atomic<uint64_t>*>(counter);
   if (counter == nullptr && !o.heap_profile_at.empty()) {
-    o.allocator_note = std::string("no ") + kOpsSymbol +
-                       " symbol in the program: op milestones cannot fire (use time milestones)";
+    o.allocator_note += (o.allocator_note.empty() ? "" : "; ") + std::string("no ") + kOpsSymbol +
+                        " symbol in the program: op milestones cannot fire (use time milestones)";
   }
   auto started = Recorder::start(std::move(o), &g_probe);
   if (!started) {

@@ -1,6 +1,7 @@
 // Recorder; see recorder.h and docs/run-folder.md for the formats.
 #include "memprof/recorder.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -80,6 +81,18 @@ class LineWriter {
   bool overflow_ = false;
 };
 
+// Removes the regular files of a profiles folder (a previous program
+// image's; see RecorderOptions::replace_previous_image).
+void clear_profiles(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    unlinkat(dirfd(d), e->d_name, 0);
+  }
+  closedir(d);
+}
+
 bool make_dir(const std::string& path) {
   if (mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return true;
   // Create parents one level at a time.
@@ -134,6 +147,7 @@ Status Recorder::open() {
   if (!make_dir(dir) || !make_dir(dir + "/profiles")) {
     return Status::error("memprof: cannot create run folder " + dir + ": " + std::strerror(errno));
   }
+  if (options_.replace_previous_image) clear_profiles(dir + "/profiles");
   const std::string exact_prefix = dir + "/profiles/tcmalloc-exact";
   if (Status s = reader_.init(options_.tcmalloc_exact, exact_prefix.c_str()); !s) return s;
 
@@ -220,7 +234,10 @@ Status Recorder::open() {
   if (Status s = write_meta(dir, meta, reader_); !s) return s;
 
   const std::string snap = dir + "/snapshots.jsonl";
-  fd_ = ::open(snap.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = ::open(
+      snap.c_str(),
+      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (options_.replace_previous_image ? O_TRUNC : 0),
+      0644);
   if (fd_ < 0) return Status::error("memprof: cannot open " + snap + ": " + std::strerror(errno));
 
   if (options_.external_ops == nullptr && !op_milestones_.empty()) {

@@ -35,6 +35,11 @@ struct RecorderOptions {
   std::string program = "unknown";  // recorded in meta.json
   std::string requested_allocator;  // "" if none was requested
   std::string allocator_note;       // e.g. "sanitizer build"
+  // The folder holds the records of this process's previous program image
+  // (it exec'd; the preload library's case): start it afresh, snapshots.jsonl
+  // truncated and profiles/ emptied, so one folder never mixes two programs'
+  // counters (each image has its own allocator).
+  bool replace_previous_image = false;
   uint32_t snapshot_interval_ms = 100;
   // Besides the timer, a snapshot (reason "op-step") each time the op count
   // crosses a multiple of this; 0 = none. The op thread only posts a
