@@ -3,6 +3,7 @@
 // libheapdrift_memprof_preload.so in LD_PRELOAD; the preload library's
 // constructor starts a Recorder configured by the environment
 // (memprof/preload_env.h) and writes the run folder (docs/run-folder.md).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,11 +14,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "analysis/runs/run_folder.h"
 #include "cli/commands.h"
 #include "launcher/executable.h"
 #include "launcher/launcher.h"
@@ -71,18 +75,21 @@ int64_t mono_ms() {
 }
 
 // Waits for the child, polling the external op count every interval_ms
-// meanwhile (once at start, once after the exit). Returns waitpid's status.
-int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t interval_ms) {
+// meanwhile (once at start, once after the exit). Returns wait4's status;
+// *usage: the child's CPU with that of the descendants it waited for.
+int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t interval_ms,
+                 rusage* usage) {
   int status = 0;
+  *usage = {};
   if (poller == nullptr) {
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    while (wait4(child, &status, 0, usage) < 0 && errno == EINTR) {
     }
     return status;
   }
   poller->poll();
   int64_t next = mono_ms() + interval_ms;
-  for (;;) {  // ends with the child (as the plain waitpid above)
-    const pid_t r = waitpid(child, &status, WNOHANG);
+  for (;;) {  // ends with the child (as the plain wait4 above)
+    const pid_t r = wait4(child, &status, WNOHANG, usage);
     if (r == child || (r < 0 && errno != EINTR)) break;
     const int64_t now = mono_ms();
     if (now >= next) {
@@ -97,6 +104,40 @@ int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t inter
   }
   poller->poll(/*after_exit=*/true);
   return status;
+}
+
+int64_t cpu_us(const rusage& u) {
+  return (static_cast<int64_t>(u.ru_utime.tv_sec) + u.ru_stime.tv_sec) * 1000000 +
+         u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
+
+// children.json (docs/run-folder.md): the CPU of the processes CMD started
+// (and waited for), which the preload library does not record — only CMD's
+// own process is. When they did most of the work, what the run folder shows
+// is not the program the user meant, and the report must say so. Returns the
+// warning to print, or "".
+std::string write_children(const std::string& run_dir, const rusage& usage) {
+  const std::string snaps = run_dir + "/snapshots.jsonl";
+  std::ifstream in(snaps);
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<std::vector<analysis::Snapshot>> parsed = analysis::parse_snapshots(text.str(), snaps);
+  if (!parsed || parsed->empty()) return "";
+  const analysis::Snapshot& last = parsed->back();
+  const int64_t total = cpu_us(usage);
+  const int64_t own = last.utime_us + last.stime_us;
+  const int64_t children = std::max<int64_t>(0, total - own);
+  std::ofstream out(run_dir + "/" + analysis::kChildrenFile);
+  out << "{\"schema\": \"heapdrift.children/1\", \"cpu_us\": " << children
+      << ", \"recorded_cpu_us\": " << own << ", \"total_cpu_us\": " << total << "}\n";
+  if (!analysis::children_dominate(children, own)) return "";
+  char msg[512];
+  std::snprintf(msg, sizeof msg,
+                "processes the command started used %.2f s of CPU against %.2f s in its own "
+                "process, which is the only one recorded: to diagnose the program, run "
+                "heapdrift on it directly (or have the command exec it)",
+                static_cast<double>(children) / 1e6, static_cast<double>(own) / 1e6);
+  return msg;
 }
 
 int run(const RunArgs& a) {
@@ -214,7 +255,8 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "heapdrift run: %s\n", child.status().message().c_str());
     return 127;
   }
-  const int status = wait_polling(*child, poller ? &*poller : nullptr, a.interval_ms);
+  rusage usage{};
+  const int status = wait_polling(*child, poller ? &*poller : nullptr, a.interval_ms, &usage);
   std::signal(SIGINT, SIG_DFL);
   const std::string& run_dir = settings.run_dir;
   if (access((run_dir + "/meta.json").c_str(), R_OK) != 0) {
@@ -226,6 +268,8 @@ int run(const RunArgs& a) {
     return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
   }
   std::fprintf(stderr, "heapdrift run: run folder %s\n", run_dir.c_str());
+  if (const std::string w = write_children(run_dir, usage); !w.empty())
+    std::fprintf(stderr, "heapdrift run: warning: %s\n", w.c_str());
   if (poller) {
     // A count that is not usable fails the run (exit 3) unless the program
     // itself failed (its code wins): the folder is complete, but a report

@@ -143,6 +143,9 @@ struct MemoryEvidence {
   };
   std::optional<AllocatorShare> allocator_share;
   std::optional<UndecidedSites> undecided;
+  // Processes whose children did the work, unrecorded (children.json,
+  // children_dominate): a flat heap of theirs clears nothing.
+  std::vector<std::string> unrecorded_work;
   bool heap_grows() const { return !growing.empty(); }
 };
 // Whether the growth costs time: allocator share >= 10 %, or, without a CPU

@@ -149,8 +149,12 @@ std::string memory_text(const MemoryEvidence& m) {
                       per(axis) + " is what heap profiling itself holds"
                 : std::string()) +
            ")";
-    t += m.fragmenting.empty() ? ", so memory is not the cause. "
-                               : ", so live objects are not the cause. ";
+    if (!m.unrecorded_work.empty())
+      t += "; but that is the heap of a process that mostly waited for the ones it started, "
+           "which were not recorded: this says nothing of their memory. ";
+    else
+      t += m.fragmenting.empty() ? ", so memory is not the cause. "
+                                 : ", so live objects are not the cause. ";
   }
   for (const OutsideAllocator& o : m.outside) t += outside_text(o);
   if (m.undecided)

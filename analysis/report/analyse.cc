@@ -3,6 +3,7 @@
 #include "analysis/report/analyse.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "analysis/metrics/cpu_diff.h"
 #include "analysis/metrics/cpu_share.h"
@@ -61,7 +62,28 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
     a.flames = std::move(*flames);
   }
   a.finding = decide_finding(a.runs, a.lengths);
+  // `heapdrift run -- sh -c 'prog; ...'`: the recorded process is the shell,
+  // waiting, and its flat heap would read as the program's. Said first, and
+  // the flat heap is not taken to clear memory.
+  std::string unrecorded;
+  for (const Run& run : runs)
+    for (const ProcessRun& p : run.processes) {
+      if (!p.children_cpu_us || !children_dominate(*p.children_cpu_us, p.children_own_cpu_us))
+        continue;
+      char text[512];
+      std::snprintf(text, sizeof text,
+                    "%s (run %s): the processes it started used %.2f s of CPU against %.2f s in "
+                    "its own process, and only its own process was recorded, so what this "
+                    "report says of %s is not about the program that did the work (run "
+                    "heapdrift on that program, or have the command exec it)",
+                    p.name.c_str(), run.name.c_str(), static_cast<double>(*p.children_cpu_us) / 1e6,
+                    static_cast<double>(p.children_own_cpu_us) / 1e6, p.name.c_str());
+      a.warnings.push_back(text);
+      a.finding.memory.unrecorded_work.push_back(p.name);
+      unrecorded += std::string(unrecorded.empty() ? "" : " ") + "Not recorded: " + text + ".";
+    }
   a.finding_text = render_finding(a.finding);
+  if (!unrecorded.empty()) a.finding_text = unrecorded + " " + a.finding_text;
   return a;
 }
 

@@ -93,6 +93,27 @@ Result<json> parse_json(std::string_view text, const std::string& source) {
 
 }  // namespace
 
+bool children_dominate(int64_t children_cpu_us, int64_t own_cpu_us) {
+  return children_cpu_us > 10000 && children_cpu_us > own_cpu_us;
+}
+
+Status parse_children(std::string_view text, std::string_view source, ProcessRun& p) {
+  Result<json> j = parse_json(text, std::string(source));
+  if (!j) return j.status();
+  FieldReader r{std::string(source), {}};
+  const std::string schema = r.string(*j, "schema");
+  const int64_t children = r.integer(*j, "cpu_us");
+  const int64_t own = r.integer(*j, "recorded_cpu_us");
+  if (!r.err.empty()) return Status::error(r.err);
+  if (schema != "heapdrift.children/1")
+    return Status::error(std::string(source) + ": schema '" + schema +
+                         "' is not heapdrift.children/1");
+  if (children < 0 || own < 0) return Status::error(std::string(source) + ": negative CPU time");
+  p.children_cpu_us = children;
+  p.children_own_cpu_us = own;
+  return Status::ok();
+}
+
 Result<std::vector<Snapshot>> parse_snapshots(std::string_view text, std::string_view source) {
   std::vector<Snapshot> out;
   size_t pos = 0;
@@ -290,6 +311,12 @@ Result<ProcessRun> load_process_run(const std::string& dir) {
       apply_external_ops(*ext, p.snapshots);
       p.ops_source = ext->source + ": " + ext->what;
     }
+  }
+  const std::string children_path = (fs::path(dir) / kChildrenFile).string();
+  if (fs::exists(children_path)) {
+    Result<std::string> children_text = read_whole_file(children_path);
+    if (!children_text) return children_text.status();
+    if (Status parsed = parse_children(*children_text, children_path, p); !parsed) return parsed;
   }
   for (const Snapshot& s : p.snapshots) {
     if (s.profile.empty()) continue;

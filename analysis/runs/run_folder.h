@@ -93,7 +93,24 @@ struct ProcessRun {
   // "command: CMD" / "file: PATH" (external_ops.jsonl, docs/run-folder.md,
   // interpolated onto the snapshot times); empty = the program's own count.
   std::string ops_source;
+  // children.json (`heapdrift run`, docs/run-folder.md): CPU of the
+  // processes this one started and waited for, which are not recorded, and
+  // of this process itself; nullopt when the folder has none.
+  std::optional<int64_t> children_cpu_us;
+  int64_t children_own_cpu_us = 0;
 };
+
+// children.json: written by `heapdrift run` into the run folder.
+inline constexpr const char* kChildrenFile = "children.json";
+// Whether the processes a recorded process started did the run's work: more
+// CPU than the recorded process's own, and over 10 ms (a few helper commands
+// at start-up are not "the work"; a program that mostly sleeps, as a leak
+// test may, uses little CPU, so the bar is low). The report then says that
+// its figures are about a process that was mostly waiting.
+bool children_dominate(int64_t children_cpu_us, int64_t own_cpu_us);
+// children.json's text; fills p.children_cpu_us and p.children_own_cpu_us.
+// Errors name the source and the field.
+Status parse_children(std::string_view text, std::string_view source, ProcessRun& p);
 
 // One run = one run length x iteration: the processes of one cluster run.
 struct Run {

@@ -52,6 +52,13 @@ bool jemalloc_missing() {
   return hd::memprof::allocator_library_path(hd::memprof::Backend::kJemalloc).empty();
 }
 
+bool cannot_preload() {
+  return sanitized() || jemalloc_missing();
+}
+constexpr const char* kCannotPreload =
+    "sanitizer build: the test preloads an allocator or profiler, or libjemalloc.so.2 not "
+    "installed";
+
 std::string temp_dir(const char* tag) {
   std::string t = "/tmp/hd-timeaxis-" + std::string(tag) + "-XXXXXX";
   std::vector<char> buf(t.begin(), t.end());
@@ -97,6 +104,13 @@ void record(const std::string& root, const std::string& label, const std::string
   REQUIRE(WEXITSTATUS(st) == 0);
 }
 
+// timed_leak for 1 s ("short") and 2 s ("long") at 200 blocks a second,
+// started through `wrapper`.
+void record_leak_via(const std::string& root, const std::vector<std::string>& wrapper) {
+  record(root, "short", "timed_leak", "1", "200", "jemalloc", wrapper);
+  record(root, "long", "timed_leak", "2", "200", "jemalloc", wrapper);
+}
+
 struct Reported {
   json summary;
   std::string finding;
@@ -130,9 +144,7 @@ const json& long_process(const Reported& r) {
 }  // namespace
 
 TEST_CASE("time axis: a leak without an op counter is growing, its site named per second" *
-          HD_SKIP_IF(sanitized() || jemalloc_missing(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libjemalloc.so.2 not installed")) {
+          HD_SKIP_IF(cannot_preload(), kCannotPreload)) {
   const std::string root = temp_dir("leak");
   record(root, "short", "timed_leak", "1", "200", "jemalloc");
   record(root, "long", "timed_leak", "2", "200", "jemalloc");
@@ -145,6 +157,7 @@ TEST_CASE("time axis: a leak without an op counter is growing, its site named pe
   CHECK(r.finding.find("flat") == std::string::npos);
   CHECK(r.finding.find("keep_block") != std::string::npos);
   CHECK(r.finding.find("B/s") != std::string::npos);
+  CHECK(r.finding.find("Not recorded") == std::string::npos);  // no children: nothing unrecorded
   // The heap's growth and the site's, per second, within 20 % of the truth.
   const double heap = p.at("heap_growth").at("slope").get<double>();
   CHECK(heap == doctest::Approx(kLeakBytesPerS).epsilon(0.2));
@@ -177,16 +190,12 @@ TEST_CASE("time axis: a leak without an op counter is growing, its site named pe
 TEST_CASE(
     "heapdrift run through a wrapper that execs the program (sh -c, pyenv's shims): the "
     "program is recorded, not the wrapper" *
-    HD_SKIP_IF(sanitized() || jemalloc_missing(),
-               "sanitizer build: the test preloads an allocator or profiler, or "
-               "libjemalloc.so.2 not installed")) {
+    HD_SKIP_IF(cannot_preload(), kCannotPreload)) {
   // Before: the wrapper's shell wrote the start line and exec'd; the program
   // found the folder's variable gone and recorded nothing: one line, "too few
   // heap points", a 4-second Python program under pyenv measured as 2 ms of sh.
   const std::string root = temp_dir("exec");
-  const std::vector<std::string> via_sh = {"/bin/sh", "-c", "exec \"$0\" \"$@\""};
-  record(root, "short", "timed_leak", "1", "200", "jemalloc", via_sh);
-  record(root, "long", "timed_leak", "2", "200", "jemalloc", via_sh);
+  record_leak_via(root, {"/bin/sh", "-c", "exec \"$0\" \"$@\""});
   const json meta = json::parse(slurp(root + "/long/timed_leak/meta.json"));
   CHECK(meta.at("binary").at("path").get<std::string>().find("timed_leak") != std::string::npos);
   CHECK(meta.dump().find("exec'd from") != std::string::npos);
@@ -200,10 +209,28 @@ TEST_CASE(
   fs::remove_all(root);
 }
 
+TEST_CASE(
+    "heapdrift run of a shell that runs the program as a child: the report says the "
+    "program was not recorded, never that memory is not the cause" *
+    HD_SKIP_IF(cannot_preload(), kCannotPreload)) {
+  // Before: `heapdrift run -- sh -c 'timed_leak 2 200; true'` recorded the
+  // shell, waiting, and the finding read "The live heap is flat ... so memory
+  // is not the cause" while its child leaked 6.25 MiB.
+  const std::string root = temp_dir("child");
+  record_leak_via(root, {"/bin/sh", "-c", "\"$0\" \"$@\"; true"});
+  const json children = json::parse(slurp(root + "/long/timed_leak/children.json"));
+  CHECK(children.at("cpu_us").get<int64_t>() > children.at("recorded_cpu_us").get<int64_t>());
+  const Reported r = report(root);
+  INFO("finding: " << r.finding);
+  CHECK(r.finding.rfind("Not recorded: timed_leak", 0) == 0);
+  CHECK(r.finding.find("not the cause") == std::string::npos);
+  CHECK(r.summary.at("warnings").dump().find("only its own process was recorded") !=
+        std::string::npos);
+  fs::remove_all(root);
+}
+
 TEST_CASE("time axis: a program that only churns is not called growing" *
-          HD_SKIP_IF(sanitized() || jemalloc_missing(),
-                     "sanitizer build: the test preloads an allocator or profiler, or "
-                     "libjemalloc.so.2 not installed")) {
+          HD_SKIP_IF(cannot_preload(), kCannotPreload)) {
   const std::string root = temp_dir("churn");
   record(root, "short", "timed_churn", "1", "100", "jemalloc");
   record(root, "long", "timed_churn", "2", "100", "jemalloc");

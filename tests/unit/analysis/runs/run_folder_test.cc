@@ -59,6 +59,34 @@ TEST_CASE("snapshots.jsonl: a missing or mistyped field is named") {
   CHECK(s.status().message() == "f:2: field 'rss_bytes' is not an integer");
 }
 
+TEST_CASE(
+    "children.json: read strictly; children 'did the work' above 10 ms and their parent's CPU") {
+  ProcessRun p;
+  REQUIRE(parse_children(R"({"schema": "heapdrift.children/1", "cpu_us": 32005,)"
+                         R"( "recorded_cpu_us": 9658, "total_cpu_us": 41663})",
+                         "c.json", p));
+  REQUIRE(p.children_cpu_us.has_value());
+  CHECK(*p.children_cpu_us == 32005);
+  CHECK(p.children_own_cpu_us == 9658);
+  CHECK(children_dominate(32005, 9658));       // sh -c 'timed_leak 2 200; true'
+  CHECK_FALSE(children_dominate(899, 23235));  // timed_leak run directly
+  CHECK_FALSE(children_dominate(9000, 100));   // a few helper commands at start-up
+  CHECK_FALSE(children_dominate(50000, 60000));
+  ProcessRun q;
+  const Status bad_schema =
+      parse_children(R"({"schema": "x/1", "cpu_us": 1, "recorded_cpu_us": 1})", "c.json", q);
+  CHECK_FALSE(bad_schema);
+  CHECK(bad_schema.message().find("c.json") != std::string::npos);
+  const Status missing =
+      parse_children(R"({"schema": "heapdrift.children/1", "cpu_us": 1})", "c.json", q);
+  CHECK_FALSE(missing);
+  CHECK(missing.message().find("recorded_cpu_us") != std::string::npos);
+  CHECK_FALSE(parse_children(
+      R"({"schema": "heapdrift.children/1", "cpu_us": -5, "recorded_cpu_us": 1})", "c.json", q));
+  CHECK_FALSE(parse_children("{", "c.json", q));
+  CHECK_FALSE(q.children_cpu_us.has_value());
+}
+
 TEST_CASE("loadgen result: read by RunStats, errors name the file and the field") {
   Result<loadgen::RunStats> r =
       parse_loadgen_result(R"({"schema":"heapdrift.loadgen.result/1"})", "c.json");
