@@ -125,13 +125,18 @@ TrendFit detect_trend(const std::vector<double>& t, const std::vector<double>& y
     const double se_mean = noise.sd / std::sqrt(static_cast<double>(r.window)) * widen;
     const double n_var = n * (1 - r.rho1 * r.rho1) / (1 + r.rho1 * r.rho1);
     const double q = t_quantile_975(df_of(n_var, 2));
-    if (r.last > 0) {
-      const double half = q * se_mean * std::sqrt(1 / (r.first * r.first) + 1 / (r.last * r.last));
+    const double margin = q * se_mean;
+    if (r.last > 3 * margin && r.first > 3 * margin) {
+      const double half = margin * std::sqrt(1 / (r.first * r.first) + 1 / (r.last * r.last));
       r.ratio_lo = r.ratio * std::exp(-half);
       r.ratio_hi = r.ratio * std::exp(half);
     } else {
-      r.ratio_lo = 0;
-      r.ratio_hi = q * se_mean / r.first;
+      // A window mean near 0 (a run that collapsed): log(ratio) is no longer
+      // near-normal and its interval explodes; the delta method on the ratio
+      // itself stays finite, its low end held at 0.
+      const double half = margin / r.first * std::sqrt(1 + r.ratio * r.ratio);
+      r.ratio_lo = std::max(0.0, r.ratio - half);
+      r.ratio_hi = r.ratio + half;
     }
   }
 

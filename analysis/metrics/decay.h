@@ -38,7 +38,7 @@ struct TrendFit {
   Trend trend = Trend::kTooShort;
   size_t n = 0;
   LinearFit fit;     // y against t; fit.ci95 already widened for autocorrelation
-  double rho1 = 0;   // the noise's lag-1 autocorrelation (estimate + SE), in [0.1, 0.9]
+  double rho1 = 0;   // lag-1 autocorrelation (estimate + SE), [0.1, 0.9]; 0 if no noise
   double first = 0;  // mean of the first window
   double last = 0;   // mean of the last window
   double ratio = 0;  // last / first (0 when first is 0)
