@@ -74,9 +74,17 @@ MemoryEvidence memory_evidence(const RunMetrics& longest) {
     for (const ProcessMetrics& p : longest.processes)
       if (!biggest || std::fabs(p.heap_fit.slope) > std::fabs(biggest->heap_fit.slope))
         biggest = &p;
-    if (biggest)
-      m.largest_slope = MemoryEvidence::Slope{biggest->name, biggest->axis, biggest->heap_fit,
-                                              biggest->sampling_overhead};
+    if (biggest) {
+      const double span = biggest->heap.empty() ? 0.0
+                                                : biggest->heap.back().at(biggest->axis) -
+                                                      biggest->heap.front().at(biggest->axis);
+      m.largest_slope = MemoryEvidence::Slope{biggest->name,
+                                              biggest->axis,
+                                              biggest->heap_fit,
+                                              biggest->sampling_overhead,
+                                              biggest->heap_fit.slope * span,
+                                              biggest->start_allocated};
+    }
   }
   // Sites the profiles cannot judge: said, so "flat" is never read as
   // "every site was seen".

@@ -130,6 +130,8 @@ struct MemoryEvidence {
     Axis axis = Axis::kOps;
     LinearFit fit;
     double sampling_overhead = 0;  // B/op of the slope that heap profiling holds
+    double growth_bytes = 0;       // slope x the run's span on its axis
+    int64_t start_allocated = 0;
   };
   std::optional<Slope> largest_slope;  // no heap grows: the steepest |slope|
   std::vector<Fragmentation> fragmenting;

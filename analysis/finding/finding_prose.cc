@@ -31,6 +31,17 @@ std::string human_bytes(int64_t b) {
   return human_bytes(static_cast<double>(b));
 }
 
+// A rise whose interval excludes 0 but that stays under what counts as
+// growth (kMinHeapGrowthBytes, kMinHeapGrowthFraction): said as such, so a
+// "flat" verdict never sits beside an interval that excludes 0 unexplained.
+std::string small_rise(const MemoryEvidence::Slope& s) {
+  if (!(s.fit.lo() > 0)) return "";
+  return ": a real rise of " + human_bytes(s.growth_bytes) + " over the run, under " +
+         human_bytes(kMinHeapGrowthBytes) + " or under " +
+         fmt("%.0f", 100 * kMinHeapGrowthFraction) + " % of the starting " +
+         human_bytes(s.start_allocated) + ", which is allocator slack and sampling noise";
+}
+
 // The last three components ("replica/core/replicated_log.h"): enough to
 // find the file, without the build machine's checkout path.
 std::string short_path(const std::string& path) {
@@ -129,16 +140,20 @@ std::string memory_text(const MemoryEvidence& m) {
         ": " + slope_text(m.largest_slope->fit) + "). ";
   } else if (!m.heap_grows() && !m.outside.empty()) {
     // The allocator's heap does not grow, but memory does: never "flat".
-    t = "The allocator's live heap does not grow significantly";
+    t = std::string("The allocator's live heap does not grow ") +
+        (m.largest_slope && m.largest_slope->fit.lo() > 0 ? "beyond allocator slack"
+                                                          : "significantly");
     if (m.largest_slope)
       t += " (largest slope " + m.largest_slope->process + " " +
            fmt("%.1f", m.largest_slope->fit.slope) + " " + per(m.largest_slope->axis) +
            ", 95% CI " + fmt("%.1f", m.largest_slope->fit.lo()) + "–" +
-           fmt("%.1f", m.largest_slope->fit.hi()) + ")";
+           fmt("%.1f", m.largest_slope->fit.hi()) + small_rise(*m.largest_slope) + ")";
     t += ", but the process's memory does. ";
   } else if (!m.heap_grows()) {
     const Axis axis = m.largest_slope ? m.largest_slope->axis : Axis::kOps;
-    t = std::string("The live heap is flat: no process's allocated bytes grow significantly ") +
+    t = std::string("The live heap is flat: no process's allocated bytes grow ") +
+        (m.largest_slope && m.largest_slope->fit.lo() > 0 ? "beyond allocator slack "
+                                                          : "significantly ") +
         (axis == Axis::kOps ? "with ops" : "over time");
     if (m.largest_slope)
       t += " (largest slope " + m.largest_slope->process + " " +
@@ -148,7 +163,7 @@ std::string memory_text(const MemoryEvidence& m) {
                 ? ", of which about " + fmt("%.0f", m.largest_slope->sampling_overhead) + " " +
                       per(axis) + " is what heap profiling itself holds"
                 : std::string()) +
-           ")";
+           small_rise(*m.largest_slope) + ")";
     if (!m.unrecorded_work.empty())
       t += "; but that is the heap of a process that mostly waited for the ones it started, "
            "which were not recorded: this says nothing of their memory. ";

@@ -17,10 +17,6 @@ namespace hd::analysis {
 
 namespace {
 
-// Bytes a growth must exceed to count as real for a process heap: sampling
-// and allocator slack make smaller moves noise.
-constexpr int64_t kMinHeapGrowthBytes = 256 * 1024;
-constexpr double kMinHeapGrowthFraction = 0.10;
 // Fragmentation: RSS - allocated grows by >= 1 MiB and >= 25 % of where it
 // started, significantly (fit CI low end > 0), by >= 4x what allocated grew,
 // while the heap is not growing (docs/report.md).

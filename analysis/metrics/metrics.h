@@ -238,6 +238,10 @@ ProcessMetrics process_metrics(const ProcessRun& p);
 std::vector<std::pair<double, double>> throughput_from_snapshots(const RunMetrics& r);
 // "1.5 s" for a run without ops, else its op count ("100000").
 std::string run_length_text(int64_t length_ops, double length_s);
+// Bytes a growth must exceed to count as real for a process heap, besides its
+// interval excluding 0: sampling and allocator slack make smaller moves noise.
+inline constexpr int64_t kMinHeapGrowthBytes = 256 * 1024;
+inline constexpr double kMinHeapGrowthFraction = 0.10;  // of the starting heap
 // Whether m's allocated bytes grow significantly along its axis (docs/report.md)
 // once overhead_per_op of the slope is set aside (what heap profiling itself
 // holds: SiteReconciliation::sampling_overhead).
