@@ -3,7 +3,6 @@
 // libheapdrift_memprof_preload.so in LD_PRELOAD; the preload library's
 // constructor starts a Recorder configured by the environment
 // (memprof/preload_env.h) and writes the run folder (docs/run-folder.md).
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,23 +73,47 @@ int64_t mono_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// CPU of a process that has exited but is not yet reaped, from its
+// /proc/PID/stat: its own (utime + stime) and that of the children it waited
+// for (cutime + cstime), in us (clock-tick resolution).
+struct ExitedCpu {
+  bool known = false;
+  int64_t own_us = 0, children_us = 0;
+};
+
+ExitedCpu exited_cpu(pid_t pid) {
+  ExitedCpu c;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
+  if (paren == std::string::npos) return c;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string f;
+  int64_t v[18] = {};  // fields 3..17 of proc(5)
+  for (int i = 3; i <= 17 && fields >> f; ++i)
+    if (i >= 14) v[i] = std::strtoll(f.c_str(), nullptr, 10);
+  const double tick_us = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  c.own_us = static_cast<int64_t>(static_cast<double>(v[14] + v[15]) * tick_us);
+  c.children_us = static_cast<int64_t>(static_cast<double>(v[16] + v[17]) * tick_us);
+  c.known = !fields.fail();
+  return c;
+}
+
 // Waits for the child, polling the external op count every interval_ms
-// meanwhile (once at start, once after the exit). Returns wait4's status;
-// *usage: the child's CPU with that of the descendants it waited for.
+// meanwhile (once at start, once after the exit). Before reaping it, reads
+// its CPU (*cpu: exited_cpu). Returns the wait status.
 int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t interval_ms,
-                 rusage* usage) {
-  int status = 0;
-  *usage = {};
-  if (poller == nullptr) {
-    while (wait4(child, &status, 0, usage) < 0 && errno == EINTR) {
-    }
-    return status;
-  }
-  poller->poll();
+                 ExitedCpu* cpu) {
+  siginfo_t info{};
+  if (poller != nullptr) poller->poll();
   int64_t next = mono_ms() + interval_ms;
-  for (;;) {  // ends with the child (as the plain wait4 above)
-    const pid_t r = wait4(child, &status, WNOHANG, usage);
-    if (r == child || (r < 0 && errno != EINTR)) break;
+  for (;;) {  // ends with the child
+    info.si_pid = 0;
+    const int flags = WEXITED | WNOWAIT | (poller != nullptr ? WNOHANG : 0);
+    const int r = waitid(P_PID, static_cast<id_t>(child), &info, flags);
+    if ((r == 0 && info.si_pid == child) || (r < 0 && errno != EINTR)) break;
+    if (poller == nullptr) continue;  // EINTR
     const int64_t now = mono_ms();
     if (now >= next) {
       poller->poll();
@@ -102,42 +125,49 @@ int wait_polling(pid_t child, memprof::ExternalOpsPoller* poller, uint32_t inter
     timespec nap{0, static_cast<long>(nap_ms) * 1000000};
     nanosleep(&nap, nullptr);
   }
-  poller->poll(/*after_exit=*/true);
+  *cpu = exited_cpu(child);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (poller != nullptr) poller->poll(/*after_exit=*/true);
   return status;
 }
 
-int64_t cpu_us(const rusage& u) {
-  return (static_cast<int64_t>(u.ru_utime.tv_sec) + u.ru_stime.tv_sec) * 1000000 +
-         u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+std::string seconds_text(int64_t us) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", static_cast<double>(us) / 1e6);
+  return text;
 }
 
 // children.json (docs/run-folder.md): the CPU of the processes CMD started
 // (and waited for), which the preload library does not record — only CMD's
 // own process is. When they did most of the work, what the run folder shows
-// is not the program the user meant, and the report must say so. Returns the
-// warning to print, or "".
-std::string write_children(const std::string& run_dir, const rusage& usage) {
-  const std::string snaps = run_dir + "/snapshots.jsonl";
-  std::ifstream in(snaps);
+// is not the program the user meant, and the report must say so. Children a
+// wrapper reaped before it exec'd the recorded program are not counted
+// (meta.json recorder.children_cpu_us_at_start). Returns the warning to
+// print, or "".
+std::string write_children(const std::string& run_dir, const ExitedCpu& cpu) {
+  const std::string path = run_dir + "/" + analysis::kChildrenFile;
+  std::remove(path.c_str());  // an earlier run's, in a reused folder
+  if (!cpu.known) return "";
+  std::ifstream in(run_dir + "/meta.json");
   std::stringstream text;
   text << in.rdbuf();
-  Result<std::vector<analysis::Snapshot>> parsed = analysis::parse_snapshots(text.str(), snaps);
-  if (!parsed || parsed->empty()) return "";
-  const analysis::Snapshot& last = parsed->back();
-  const int64_t total = cpu_us(usage);
-  const int64_t own = last.utime_us + last.stime_us;
-  const int64_t children = std::max<int64_t>(0, total - own);
-  std::ofstream out(run_dir + "/" + analysis::kChildrenFile);
+  analysis::ProcessRun meta;
+  if (!analysis::parse_meta(text.str(), run_dir + "/meta.json", meta)) return "";
+  const int64_t own = cpu.own_us;
+  const int64_t children = std::max<int64_t>(0, cpu.children_us - meta.children_cpu_us_at_start);
+  const int64_t total = own + cpu.children_us;
+  std::ofstream out(path);
   out << "{\"schema\": \"heapdrift.children/1\", \"cpu_us\": " << children
       << ", \"recorded_cpu_us\": " << own << ", \"total_cpu_us\": " << total << "}\n";
+  out.close();
+  if (!out) return "cannot write " + path;
   if (!analysis::children_dominate(children, own)) return "";
-  char msg[512];
-  std::snprintf(msg, sizeof msg,
-                "processes the command started used %.2f s of CPU against %.2f s in its own "
-                "process, which is the only one recorded: to diagnose the program, run "
-                "heapdrift on it directly (or have the command exec it)",
-                static_cast<double>(children) / 1e6, static_cast<double>(own) / 1e6);
-  return msg;
+  return "processes the command started used " + seconds_text(children) + " of CPU against " +
+         seconds_text(own) +
+         " in its own process, which is the only one recorded: to diagnose the program, run "
+         "heapdrift on it directly (or have the command exec it)";
 }
 
 int run(const RunArgs& a) {
@@ -255,8 +285,8 @@ int run(const RunArgs& a) {
     std::fprintf(stderr, "heapdrift run: %s\n", child.status().message().c_str());
     return 127;
   }
-  rusage usage{};
-  const int status = wait_polling(*child, poller ? &*poller : nullptr, a.interval_ms, &usage);
+  ExitedCpu cpu;
+  const int status = wait_polling(*child, poller ? &*poller : nullptr, a.interval_ms, &cpu);
   std::signal(SIGINT, SIG_DFL);
   const std::string& run_dir = settings.run_dir;
   if (access((run_dir + "/meta.json").c_str(), R_OK) != 0) {
@@ -268,7 +298,7 @@ int run(const RunArgs& a) {
     return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
   }
   std::fprintf(stderr, "heapdrift run: run folder %s\n", run_dir.c_str());
-  if (const std::string w = write_children(run_dir, usage); !w.empty())
+  if (const std::string w = write_children(run_dir, cpu); !w.empty())
     std::fprintf(stderr, "heapdrift run: warning: %s\n", w.c_str());
   if (poller) {
     // A count that is not usable fails the run (exit 3) unless the program

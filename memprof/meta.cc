@@ -158,6 +158,7 @@ Status write_meta(const std::string& dir, const MetaInputs& in, const AllocatorR
     }
     rec["cpu_profile"] = in.cpu_profile;
     if (!in.cpu_window_at.empty()) rec["cpu_window_at_ops"] = in.cpu_window_at;
+    rec["children_cpu_us_at_start"] = in.children_cpu_us_at_start;
     rec["hw_counters"] = {{"available", in.hw_counters_available}};
     if (!in.hw_counters_available) rec["hw_counters"]["why"] = in.hw_counters_why;
     rec["ops_source"] = in.ops_source;

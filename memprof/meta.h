@@ -44,7 +44,11 @@ struct MetaInputs {
   std::vector<uint64_t> cpu_window_at;  // CPU-profile windows' starts (cpu_windows.h); empty: none
   bool hw_counters_available = false;   // perf_event_open of a cycles counter worked
   std::string hw_counters_why;          // why not, when not
-  std::string ops_source;               // "counter", "external-symbol", "none"
+  // CPU of the children this process had reaped when recording began (a
+  // wrapper's, before it exec'd): `heapdrift run` leaves them out of
+  // children.json's count.
+  int64_t children_cpu_us_at_start = 0;
+  std::string ops_source;  // "counter", "external-symbol", "none"
   int64_t start_unix_ms = 0;
   std::string note;  // e.g. allocator selection remark
 };

@@ -15,7 +15,8 @@ std::vector<std::pair<std::string, std::string>> preload_environment(const Prelo
           {kEnvCpuProfile, s.cpu_profile ? "1" : "0"},
           {kEnvTcmallocExact, s.tcmalloc_exact ? "1" : "0"},
           {kEnvRunPid, ""},  // an outer run's value must not be taken for ours
-          {kEnvRunImage, ""}};
+          {kEnvRunImage, ""},
+          {kEnvRunOffset, ""}};
 }
 
 bool parse_u64_list(const char* text, std::vector<uint64_t>* out) {

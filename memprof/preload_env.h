@@ -20,12 +20,16 @@ constexpr const char* kEnvCpuProfile = "HEAPDRIFT_CPU_PROFILE";        // "1"
 constexpr const char* kEnvTcmallocExact = "HEAPDRIFT_TCMALLOC_EXACT";  // "1"
 constexpr const char* kEnvSigusr2 = "HEAPDRIFT_SIGUSR2";               // "0": leave SIGUSR2 alone
 // Set by the preload library in the process it records (empty from `heapdrift
-// run`): that process's pid, and the program it runs. A process that finds
-// another pid is a descendant and records nothing; one that finds its own
-// pid is the recorded process after an exec (a wrapper script, `sh -c`,
-// pyenv's shims) and records its new program instead.
+// run`): that process's identity, "pid:start time" (/proc/self/stat field 22,
+// kept across exec: a recycled pid does not match), the program it runs, and
+// the size snapshots.jsonl had before it recorded. A process that finds
+// another identity is a descendant and records nothing; one that finds its
+// own is the recorded process after an exec (a wrapper script, `sh -c`,
+// pyenv's shims) and records its new program instead, removing what the
+// previous image wrote from that offset on.
 constexpr const char* kEnvRunPid = "HEAPDRIFT_RUN_PID";
 constexpr const char* kEnvRunImage = "HEAPDRIFT_RUN_IMAGE";
+constexpr const char* kEnvRunOffset = "HEAPDRIFT_RUN_OFFSET";
 // The counter a program may export (extern "C" std::atomic<uint64_t>, in the
 // dynamic symbol table) for op milestones.
 constexpr const char* kOpsSymbol = "heapdrift_ops_completed";

@@ -9,6 +9,8 @@
 // program. The final snapshot and end profile are written from the
 // destructor (normal exit); a process killed by a signal has none.
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -22,6 +24,31 @@
 namespace {
 
 hd::memprof::Probe g_probe;
+
+// "pid:start time": the start time (/proc/self/stat field 22, clock ticks
+// since boot) survives exec and tells a recycled pid from this process.
+std::string process_identity() {
+  std::string id = std::to_string(getpid());
+  char buf[1024];
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return id;
+  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return id;
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces and ')'
+  if (p == nullptr) return id;
+  ++p;
+  for (int field = 3; field <= 22; ++field) {  // field 3 is the state
+    while (*p == ' ') ++p;
+    const char* end = p;
+    while (*end != ' ' && *end != '\0') ++end;
+    if (end == p) return id;
+    if (field == 22) return id + ":" + std::string(p, static_cast<size_t>(end - p));
+    p = end;
+  }
+  return id;
+}
 hd::memprof::Recorder* g_recorder = nullptr;
 
 __attribute__((constructor)) void heapdrift_preload_start() {
@@ -30,15 +57,22 @@ __attribute__((constructor)) void heapdrift_preload_start() {
   if (dir == nullptr || *dir == '\0') return;
   RecorderOptions o;
   o.run_dir = dir;
-  const std::string self = std::to_string(getpid());
+  const std::string self = process_identity();
   const char* owner = std::getenv(kEnvRunPid);
   if (owner != nullptr && *owner != '\0') {
     if (self != owner) return;  // a descendant of the recorded process
     o.replace_previous_image = true;
+    if (const char* v = std::getenv(kEnvRunOffset))
+      o.previous_image_offset = std::strtoull(v, nullptr, 10);
     const char* before = std::getenv(kEnvRunImage);
     o.allocator_note = std::string("this process exec'd from ") +
                        (before != nullptr && *before != '\0' ? before : "another program") +
                        ": only the program it exec'd is recorded";
+  } else {
+    struct stat st {};
+    const std::string snap = std::string(dir) + "/snapshots.jsonl";
+    const off_t size = stat(snap.c_str(), &st) == 0 ? st.st_size : 0;
+    setenv(kEnvRunOffset, std::to_string(size).c_str(), /*overwrite=*/1);
   }
   setenv(kEnvRunPid, self.c_str(), /*overwrite=*/1);
   char exe[4096];

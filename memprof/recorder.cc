@@ -1,10 +1,10 @@
 // Recorder; see recorder.h and docs/run-folder.md for the formats.
 #include "memprof/recorder.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "memprof/cpu_windows.h"
 #include "memprof/meta.h"
@@ -81,16 +82,31 @@ class LineWriter {
   bool overflow_ = false;
 };
 
-// Removes the regular files of a profiles folder (a previous program
-// image's; see RecorderOptions::replace_previous_image).
-void clear_profiles(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (const dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    unlinkat(dirfd(d), e->d_name, 0);
+// Removes what the process's previous program image recorded: the lines of
+// snapshots.jsonl from `offset` on, and the profiles those lines name
+// ("profile":"profiles/..."); nothing else in the folder.
+void remove_previous_image(const std::string& dir, uint64_t offset) {
+  const std::string snap = dir + "/snapshots.jsonl";
+  const int fd = ::open(snap.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string tail;
+  char buf[65536];
+  if (lseek(fd, static_cast<off_t>(offset), SEEK_SET) == static_cast<off_t>(offset)) {
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) tail.append(buf, static_cast<size_t>(n));
   }
-  closedir(d);
+  static constexpr std::string_view kKey = "\"profile\":\"profiles/";
+  for (size_t at = tail.find(kKey); at != std::string::npos; at = tail.find(kKey, at + 1)) {
+    const size_t from = at + kKey.size() - std::string_view("profiles/").size();
+    const size_t end = tail.find('"', from);
+    if (end == std::string::npos) break;
+    const std::string rel = tail.substr(from, end - from);
+    if (rel.find("..") == std::string::npos) unlink((dir + "/" + rel).c_str());
+  }
+  if (ftruncate(fd, static_cast<off_t>(offset)) != 0) {
+    // Left as it is: the new image's lines follow, and the report reads both.
+  }
+  ::close(fd);
 }
 
 bool make_dir(const std::string& path) {
@@ -147,7 +163,7 @@ Status Recorder::open() {
   if (!make_dir(dir) || !make_dir(dir + "/profiles")) {
     return Status::error("memprof: cannot create run folder " + dir + ": " + std::strerror(errno));
   }
-  if (options_.replace_previous_image) clear_profiles(dir + "/profiles");
+  if (options_.replace_previous_image) remove_previous_image(dir, options_.previous_image_offset);
   const std::string exact_prefix = dir + "/profiles/tcmalloc-exact";
   if (Status s = reader_.init(options_.tcmalloc_exact, exact_prefix.c_str()); !s) return s;
 
@@ -212,10 +228,10 @@ Status Recorder::open() {
       profiler_start_ = nullptr;
       profiler_stop_ = nullptr;
       cpu_window_at_.clear();
-    } else {
-      cpu_window_profiling_ = true;
       meta.note += (meta.note.empty() ? "" : "; ") +
                    std::string("cpuProfile requested but libprofiler.so.0 could not start");
+    } else {
+      cpu_window_profiling_ = true;
     }
     if (!cpu_window_at_.empty()) {
       const std::string windows = dir + "/profiles/cpu-windows.jsonl";
@@ -231,13 +247,15 @@ Status Recorder::open() {
   const HwCounterProbe hw = probe_hw_counters();
   meta.hw_counters_available = hw.available;
   meta.hw_counters_why = hw.why;
+  rusage children{};
+  if (getrusage(RUSAGE_CHILDREN, &children) == 0)
+    meta.children_cpu_us_at_start =
+        (static_cast<int64_t>(children.ru_utime.tv_sec) + children.ru_stime.tv_sec) * 1000000 +
+        children.ru_utime.tv_usec + children.ru_stime.tv_usec;
   if (Status s = write_meta(dir, meta, reader_); !s) return s;
 
   const std::string snap = dir + "/snapshots.jsonl";
-  fd_ = ::open(
-      snap.c_str(),
-      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (options_.replace_previous_image ? O_TRUNC : 0),
-      0644);
+  fd_ = ::open(snap.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) return Status::error("memprof: cannot open " + snap + ": " + std::strerror(errno));
 
   if (options_.external_ops == nullptr && !op_milestones_.empty()) {

@@ -35,11 +35,13 @@ struct RecorderOptions {
   std::string program = "unknown";  // recorded in meta.json
   std::string requested_allocator;  // "" if none was requested
   std::string allocator_note;       // e.g. "sanitizer build"
-  // The folder holds the records of this process's previous program image
-  // (it exec'd; the preload library's case): start it afresh, snapshots.jsonl
-  // truncated and profiles/ emptied, so one folder never mixes two programs'
-  // counters (each image has its own allocator).
+  // The folder holds, from byte `previous_image_offset` of snapshots.jsonl
+  // on, the records of this process's previous program image (it exec'd; the
+  // preload library's case): they are removed — those lines, and the profiles
+  // they name — so one series never mixes two programs' counters (each image
+  // has its own allocator). Earlier runs' lines in a reused folder stay.
   bool replace_previous_image = false;
+  uint64_t previous_image_offset = 0;
   uint32_t snapshot_interval_ms = 100;
   // Besides the timer, a snapshot (reason "op-step") each time the op count
   // crosses a multiple of this; 0 = none. The op thread only posts a

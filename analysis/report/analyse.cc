@@ -70,14 +70,17 @@ Result<Analysis> analyse(const std::vector<Run>& runs, const AnalyseOptions& opt
     for (const ProcessRun& p : run.processes) {
       if (!p.children_cpu_us || !children_dominate(*p.children_cpu_us, p.children_own_cpu_us))
         continue;
-      char text[512];
-      std::snprintf(text, sizeof text,
-                    "%s (run %s): the processes it started used %.2f s of CPU against %.2f s in "
-                    "its own process, and only its own process was recorded, so what this "
-                    "report says of %s is not about the program that did the work (run "
-                    "heapdrift on that program, or have the command exec it)",
-                    p.name.c_str(), run.name.c_str(), static_cast<double>(*p.children_cpu_us) / 1e6,
-                    static_cast<double>(p.children_own_cpu_us) / 1e6, p.name.c_str());
+      char cpu[64];
+      std::snprintf(cpu, sizeof cpu, "%.2f s of CPU against %.2f s",
+                    static_cast<double>(*p.children_cpu_us) / 1e6,
+                    static_cast<double>(p.children_own_cpu_us) / 1e6);
+      const std::string text =
+          p.name + " (run " + run.name + "): the processes it started used " + cpu +
+          " in its own process, and only its own process was recorded, so what this report "
+          "says of " +
+          p.name +
+          " is not about the program that did the work (run heapdrift on that program, or have "
+          "the command exec it)";
       a.warnings.push_back(text);
       a.finding.memory.unrecorded_work.push_back(p.name);
       unrecorded += std::string(unrecorded.empty() ? "" : " ") + "Not recorded: " + text + ".";

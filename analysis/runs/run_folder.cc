@@ -230,6 +230,9 @@ Status parse_meta(std::string_view text, std::string_view source, ProcessRun& p)
       if (auto w = hw->find("why"); w != hw->end() && w->is_string())
         p.hw_counters_why = w->get<std::string>();
     }
+    if (auto c = rec->find("children_cpu_us_at_start");
+        c != rec->end() && c->is_number_integer() && c->get<int64_t>() >= 0)
+      p.children_cpu_us_at_start = c->get<int64_t>();
   }
   if (auto objs = meta->find("objects"); objs != meta->end() && objs->is_array()) {
     for (const json& o : *objs) {

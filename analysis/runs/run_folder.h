@@ -98,6 +98,9 @@ struct ProcessRun {
   // of this process itself; nullopt when the folder has none.
   std::optional<int64_t> children_cpu_us;
   int64_t children_own_cpu_us = 0;
+  // meta.json recorder.children_cpu_us_at_start: children reaped before the
+  // recording began (a wrapper's, before it exec'd); 0 when absent.
+  int64_t children_cpu_us_at_start = 0;
 };
 
 // children.json: written by `heapdrift run` into the run folder.

@@ -206,6 +206,16 @@ TEST_CASE(
   CHECK(r.finding.find("keep_block") != std::string::npos);
   const double heap = p.at("heap_growth").at("slope").get<double>();
   CHECK(heap == doctest::Approx(kLeakBytesPerS).epsilon(0.2));
+  // Into the same folder again: the earlier run's lines stay (a folder may be
+  // reused), the wrapper's own lines of this run go. One start per run.
+  record(root, "short", "timed_leak", "1", "200", "jemalloc",
+         {"/bin/sh", "-c", "exec \"$0\" \"$@\""});
+  const std::string lines = slurp(root + "/short/timed_leak/snapshots.jsonl");
+  size_t starts = 0;
+  for (size_t at = lines.find("\"reason\":\"start\""); at != std::string::npos;
+       at = lines.find("\"reason\":\"start\"", at + 1))
+    ++starts;
+  CHECK(starts == 2);
   fs::remove_all(root);
 }
 
