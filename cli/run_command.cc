@@ -16,10 +16,11 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "analysis/ingest/profile.h"
 #include "analysis/runs/run_folder.h"
 #include "cli/commands.h"
 #include "launcher/executable.h"
@@ -28,6 +29,7 @@
 #include "memprof/allocator_select.h"
 #include "memprof/external_ops.h"
 #include "memprof/preload_env.h"
+#include "memprof/proc_facts.h"
 #include "memprof/recording_plan.h"
 
 namespace hd::cli {
@@ -83,20 +85,18 @@ struct ExitedCpu {
 
 ExitedCpu exited_cpu(pid_t pid) {
   ExitedCpu c;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  const size_t paren = stat.rfind(')');  // the command name may hold spaces and ')'
-  if (paren == std::string::npos) return c;
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string f;
-  int64_t v[18] = {};  // fields 3..17 of proc(5)
-  for (int i = 3; i <= 17 && fields >> f; ++i)
-    if (i >= 14) v[i] = std::strtoll(f.c_str(), nullptr, 10);
+  Result<std::string> stat = analysis::read_whole_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return c;
+  int64_t ticks[18] = {};  // fields 14..17 of proc(5): utime stime cutime cstime
+  for (int field = 14; field <= 17; ++field) {
+    const std::string_view v = memprof::proc_stat_field(*stat, field);
+    if (v.empty()) return c;
+    ticks[field] = std::strtoll(std::string(v).c_str(), nullptr, 10);
+  }
   const double tick_us = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  c.own_us = static_cast<int64_t>(static_cast<double>(v[14] + v[15]) * tick_us);
-  c.children_us = static_cast<int64_t>(static_cast<double>(v[16] + v[17]) * tick_us);
-  c.known = !fields.fail();
+  c.own_us = static_cast<int64_t>(static_cast<double>(ticks[14] + ticks[15]) * tick_us);
+  c.children_us = static_cast<int64_t>(static_cast<double>(ticks[16] + ticks[17]) * tick_us);
+  c.known = true;
   return c;
 }
 
@@ -150,11 +150,10 @@ std::string write_children(const std::string& run_dir, const ExitedCpu& cpu) {
   const std::string path = run_dir + "/" + analysis::kChildrenFile;
   std::remove(path.c_str());  // an earlier run's, in a reused folder
   if (!cpu.known) return "";
-  std::ifstream in(run_dir + "/meta.json");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string meta_path = run_dir + "/meta.json";
+  Result<std::string> meta_text = analysis::read_whole_file(meta_path);
   analysis::ProcessRun meta;
-  if (!analysis::parse_meta(text.str(), run_dir + "/meta.json", meta)) return "";
+  if (!meta_text || !analysis::parse_meta(*meta_text, meta_path, meta)) return "";
   const int64_t own = cpu.own_us;
   const int64_t children = std::max<int64_t>(0, cpu.children_us - meta.children_cpu_us_at_start);
   const int64_t total = own + cpu.children_us;

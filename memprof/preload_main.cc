@@ -17,8 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "memprof/preload_env.h"
+#include "memprof/proc_facts.h"
 #include "memprof/recorder.h"
 
 namespace {
@@ -32,22 +34,12 @@ std::string process_identity() {
   char buf[1024];
   const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return id;
-  const ssize_t n = read(fd, buf, sizeof buf - 1);
+  const ssize_t n = read(fd, buf, sizeof buf);
   close(fd);
   if (n <= 0) return id;
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces and ')'
-  if (p == nullptr) return id;
-  ++p;
-  for (int field = 3; field <= 22; ++field) {  // field 3 is the state
-    while (*p == ' ') ++p;
-    const char* end = p;
-    while (*end != ' ' && *end != '\0') ++end;
-    if (end == p) return id;
-    if (field == 22) return id + ":" + std::string(p, static_cast<size_t>(end - p));
-    p = end;
-  }
-  return id;
+  const std::string_view start =
+      hd::memprof::proc_stat_field(std::string_view(buf, static_cast<size_t>(n)), 22);
+  return start.empty() ? id : id + ":" + std::string(start);
 }
 hd::memprof::Recorder* g_recorder = nullptr;
 

@@ -42,45 +42,65 @@ ssize_t read_self_stat(char* buf, size_t cap) {
   return ::pread(static_cast<int>(c & 0xffffffffu), buf, cap, 0);
 }
 
+uint64_t timeval_us(const timeval& t) {
+  return static_cast<uint64_t>(t.tv_sec) * 1000000 + static_cast<uint64_t>(t.tv_usec);
+}
+
+// The decimal number at the start of a stat field (never allocates).
+uint64_t to_u64(std::string_view digits) {
+  uint64_t v = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') break;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
 }  // namespace
 
 bool read_proc_facts(ProcFacts* out) {
   *out = ProcFacts{};
   struct rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
-    out->user_cpu_us = static_cast<uint64_t>(ru.ru_utime.tv_sec) * 1000000 +
-                       static_cast<uint64_t>(ru.ru_utime.tv_usec);
-    out->sys_cpu_us = static_cast<uint64_t>(ru.ru_stime.tv_sec) * 1000000 +
-                      static_cast<uint64_t>(ru.ru_stime.tv_usec);
+    out->user_cpu_us = timeval_us(ru.ru_utime);
+    out->sys_cpu_us = timeval_us(ru.ru_stime);
     out->minor_faults = static_cast<uint64_t>(ru.ru_minflt);
     out->major_faults = static_cast<uint64_t>(ru.ru_majflt);
     out->voluntary_ctx_switches = static_cast<uint64_t>(ru.ru_nvcsw);
     out->involuntary_ctx_switches = static_cast<uint64_t>(ru.ru_nivcsw);
   }
-  // /proc/self/stat: "pid (comm) state ppid ..."; comm may hold spaces and
-  // parentheses, so fields are counted from the last ')'. Field numbers as in
-  // proc(5): 20 num_threads, 24 rss (pages).
+  // /proc/self/stat, field numbers as in proc(5): 20 num_threads, 24 rss
+  // (pages).
   char buf[1024];
   const ssize_t n = read_self_stat(buf, sizeof(buf) - 1);
   if (n <= 0) return false;
-  buf[n] = '\0';
-  char* p = std::strrchr(buf, ')');
-  if (p == nullptr) return false;
-  ++p;
-  // After ')' comes field 3 (state).
-  int field = 2;
-  while (*p != '\0' && field < 24) {
-    while (*p == ' ') ++p;
-    ++field;
-    char* end = p;
-    while (*end != ' ' && *end != '\0') ++end;
-    if (field == 20) out->threads = std::strtoull(p, nullptr, 10);
-    if (field == 24) {
-      out->rss_bytes = std::strtoull(p, nullptr, 10) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-    }
+  const std::string_view stat(buf, static_cast<size_t>(n));
+  const std::string_view threads = proc_stat_field(stat, 20);
+  const std::string_view rss = proc_stat_field(stat, 24);
+  if (!threads.empty()) out->threads = to_u64(threads);
+  if (rss.empty()) return false;
+  out->rss_bytes = to_u64(rss) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return true;
+}
+
+std::string_view proc_stat_field(std::string_view stat, int field) {
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string_view::npos || field < 3) return {};
+  size_t p = paren + 1;  // then field 3 (state)
+  for (int f = 3;; ++f) {
+    while (p < stat.size() && stat[p] == ' ') ++p;
+    size_t end = p;
+    while (end < stat.size() && stat[end] != ' ' && stat[end] != '\n') ++end;
+    if (end == p) return {};
+    if (f == field) return stat.substr(p, end - p);
     p = end;
   }
-  return field >= 24;
+}
+
+uint64_t reaped_children_cpu_us() {
+  struct rusage ru;
+  if (getrusage(RUSAGE_CHILDREN, &ru) != 0) return 0;
+  return timeval_us(ru.ru_utime) + timeval_us(ru.ru_stime);
 }
 
 }  // namespace hd::memprof

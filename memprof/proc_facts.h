@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace hd::memprof {
 
@@ -20,5 +21,14 @@ struct ProcFacts {
 
 // False if /proc/self/stat could not be read (getrusage fields are still set).
 bool read_proc_facts(ProcFacts* out);
+
+// Field `field` (numbered as in proc(5), >= 3) of a /proc/PID/stat line.
+// Fields are counted from the last ')', since the command name may hold
+// spaces and parentheses. Empty when the line is malformed or shorter.
+std::string_view proc_stat_field(std::string_view stat, int field);
+
+// CPU (user + system, us) of the children this process has waited for
+// (getrusage(RUSAGE_CHILDREN)); 0 if it cannot be read.
+uint64_t reaped_children_cpu_us();
 
 }  // namespace hd::memprof

@@ -4,7 +4,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -247,11 +246,7 @@ Status Recorder::open() {
   const HwCounterProbe hw = probe_hw_counters();
   meta.hw_counters_available = hw.available;
   meta.hw_counters_why = hw.why;
-  rusage children{};
-  if (getrusage(RUSAGE_CHILDREN, &children) == 0)
-    meta.children_cpu_us_at_start =
-        (static_cast<int64_t>(children.ru_utime.tv_sec) + children.ru_stime.tv_sec) * 1000000 +
-        children.ru_utime.tv_usec + children.ru_stime.tv_usec;
+  meta.children_cpu_us_at_start = static_cast<int64_t>(reaped_children_cpu_us());
   if (Status s = write_meta(dir, meta, reader_); !s) return s;
 
   const std::string snap = dir + "/snapshots.jsonl";

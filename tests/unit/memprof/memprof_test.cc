@@ -2,15 +2,19 @@
 // build-ids, allocator environment, and an in-process Recorder on whatever
 // allocator this test binary runs with (glibc unless preloaded).
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -157,6 +161,45 @@ TEST_CASE("process facts: RSS, threads, CPU, faults" * doctest::test_suite("thre
   });
   t.join();
   CHECK(big[12345] == 1);
+}
+
+TEST_CASE("proc_stat_field: fields counted from the last ')', numbered as in proc(5)") {
+  // A command name with spaces and parentheses: "(a) b) c)".
+  const std::string_view stat =
+      "4321 (a) b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n";
+  CHECK(mp::proc_stat_field(stat, 3) == "S");
+  CHECK(mp::proc_stat_field(stat, 4) == "1");
+  CHECK(mp::proc_stat_field(stat, 22) == "19");  // the start time
+  CHECK(mp::proc_stat_field(stat, 23).empty());  // past the end (the newline is not a field)
+  CHECK(mp::proc_stat_field(stat, 2).empty());   // the name is not a field it returns
+  CHECK(mp::proc_stat_field("4321 no paren S 1", 3).empty());
+  // Agrees with read_proc_facts on this process (one thread here).
+  std::ifstream in("/proc/self/stat");
+  std::string self;
+  std::getline(in, self);
+  mp::ProcFacts facts;
+  REQUIRE(mp::read_proc_facts(&facts));
+  CHECK(std::stoull(std::string(mp::proc_stat_field(self, 20))) == facts.threads);
+}
+
+TEST_CASE("reaped_children_cpu_us: a child that burns 50 ms of CPU, once waited for, adds it") {
+  const uint64_t before = mp::reaped_children_cpu_us();
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    timespec t0{}, now{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    do {
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    } while ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) < 50000000L);
+    _exit(0);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  const uint64_t added = mp::reaped_children_cpu_us() - before;
+  INFO("added " << added << " us");
+  CHECK(added >= 40000);
+  CHECK(added < 5000000);
 }
 
 TEST_CASE("loaded objects: the executable first, with its GNU build-id") {
