@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -282,6 +283,16 @@ Status Recorder::open() {
   // Named, so `top -H`, perf and gdb tell the recorder's cost from the
   // program's own (the cost is meant to be the program's to measure).
   pthread_setname_np(thread_.native_handle(), "hd-recorder");
+  // SCHED_BATCH, same weight as the program's threads: a woken batch thread
+  // never preempts a running one (Linux's fair class skips wakeup preemption
+  // for it), so a snapshot waits for the next switch (the program's threads
+  // block on I/O thousands of times a second) instead of cutting into, say,
+  // a replica's request in flight on a busy machine. Same weight, so it is
+  // never starved while it holds an allocator lock. Unprivileged; if refused,
+  // the thread just stays SCHED_OTHER.
+  sched_param batch{};
+  batch.sched_priority = 0;
+  pthread_setschedparam(thread_.native_handle(), SCHED_BATCH, &batch);
   return Status::ok();
 }
 

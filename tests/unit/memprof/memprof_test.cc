@@ -2,6 +2,7 @@
 // build-ids, allocator environment, and an in-process Recorder on whatever
 // allocator this test binary runs with (glibc unless preloaded).
 #include <doctest/doctest.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -301,6 +302,30 @@ TEST_CASE("Recorder in-process: meta, snapshots with every field, a known alloca
   // 64 MiB more live (glibc: uordblks; jemalloc: stats.allocated; tcmalloc: current_allocated).
   CHECK(after >= before + (60u << 20));
   CHECK(after <= before + (72u << 20));
+  fs::remove_all(dir);
+}
+
+// The recorder's thread is SCHED_BATCH: woken for a snapshot, it waits for
+// the next switch instead of preempting the program's thread mid-request.
+TEST_CASE("Recorder: its thread is SCHED_BATCH, so its wake-ups never preempt the program") {
+  const std::string dir = temp_dir("batch");
+  mp::Probe probe;
+  mp::RecorderOptions o;
+  o.run_dir = dir;
+  o.program = "unit_test";
+  o.speed_probe_interval_ms = 0;
+  auto started = mp::Recorder::start(o, &probe);
+  REQUIRE(started.is_ok());
+  std::vector<int> policies;  // of the threads named hd-recorder
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "hd-recorder")
+      policies.push_back(sched_getscheduler(std::stoi(task.path().filename().string())));
+  }
+  (*started)->stop();
+  CHECK(policies == std::vector<int>{SCHED_BATCH});
   fs::remove_all(dir);
 }
 
