@@ -6,7 +6,7 @@
 # defaults: snapshots every 100 ms and every ~1/40 of each process's ops, heap
 # profiles at 8 even steps of its ops and at the end, the sampling rate chosen
 # from the run length: lg_prof_sample 14 for 10K ops, 17 for 100K) versus OFF,
-# alternated --rounds times; prints each run's throughput and the ratio
+# alternated --rounds times (default 20); prints each run's throughput and the ratio
 # on/off, and what the last ON run recorded per process. Then the cost of one
 # snapshot in microseconds per backend (memprof_probe --measure-snapshot).
 # --split (jemalloc) adds two modes to every round, to say where the cost is:
@@ -21,7 +21,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${HEAPDRIFT_BIN:-$root/build/bin}"
 ops=200000
-rounds=3
+# 20 rounds by default: a 200K-op round takes ~3 s here, and the paired
+# ratios spread ~±5 % on this VM, so fewer rounds cannot tell 3 % from 0.
+rounds=20
 allocator=jemalloc
 out=""
 split=0
